@@ -1,0 +1,100 @@
+# labsim build. `make test` is the test command; `make grade` is the main job.
+# Everything builds into $(BUILD); nothing is installed. See README.md.
+
+CC        ?= cc
+BUILD     ?= build
+OPT       ?= -O2
+PKG_CONFIG ?= pkg-config
+SAN       ?=
+
+# The Raft implementation under test: a student may point this at their own file(s).
+RAFT_IMPL ?= $(filter-out raft/persister.c,$(wildcard raft/*.c))
+
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Itests
+CFLAGS    ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SAN)
+DEPFLAGS   = -MMD -MP
+DEP_PKGS   = check libxxhash
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS) 2>/dev/null || echo -pthread)
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null || \
+                echo -lcheck -lsubunit -lm -lrt -lpthread -lxxhash)
+LDLIBS     = $(DEP_LIBS)
+
+LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) raft/persister.c $(RAFT_IMPL) \
+              $(wildcard kvraft/*.c)
+# The graded harness and suites: everything in tests/ that is not a Check unit suite.
+HARNESS_SRCS = $(filter-out tests/check_%.c,$(wildcard tests/*.c))
+CHECK_SRCS  = $(wildcard tests/check_*.c)
+TOOL_SRCS   = $(wildcard tools/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJS     = $(call obj,$(LIB_SRCS))
+HARNESS_OBJS = $(call obj,$(HARNESS_SRCS))
+CHECK_OBJS   = $(call obj,$(CHECK_SRCS))
+TOOL_OBJS    = $(call obj,$(TOOL_SRCS))
+
+LABSIM = $(BUILD)/labsim
+CHECK_MAIN = $(BUILD)/check_main
+
+.PHONY: all deps test grade bench sanitize fuzz lint format format-check clean
+all: $(LABSIM) $(CHECK_MAIN)
+
+deps:
+	@sh tools/ensure-deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEP_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/liblabsim.a: $(LIB_OBJS) $(HARNESS_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LABSIM): $(TOOL_OBJS) $(BUILD)/liblabsim.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
+
+$(CHECK_MAIN): $(CHECK_OBJS) $(BUILD)/liblabsim.a
+	$(CC) $(CFLAGS) -o $@ $(CHECK_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
+
+# The determinism test compares digests of this -O2 build with an -O0 build of the same code.
+O0_LABSIM = $(BUILD)-O0/labsim
+$(O0_LABSIM): FORCE_O0
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-O0 OPT=-O0 $(BUILD)-O0/labsim
+.PHONY: FORCE_O0
+FORCE_O0:
+
+# Check's summary line is the last line printed (see tests/check_main.c).
+test: deps
+	@$(MAKE) --no-print-directory $(LABSIM) $(CHECK_MAIN) $(O0_LABSIM)
+	@LABSIM_BIN=$(abspath $(LABSIM)) LABSIM_O0_BIN=$(abspath $(O0_LABSIM)) \
+	  LABSIM_ROOT=$(CURDIR) $(CHECK_MAIN)
+
+grade: deps
+	@$(MAKE) --no-print-directory $(LABSIM)
+	@$(LABSIM) run all
+
+bench: deps
+	@$(MAKE) --no-print-directory $(LABSIM)
+	@$(LABSIM) bench
+
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 SAN="$(SAN_FLAGS)" \
+	  build-san/labsim build-san/check_main
+	@ASAN_OPTIONS=detect_leaks=1 LABSIM_BIN=$(abspath build-san/labsim) \
+	  LABSIM_ROOT=$(CURDIR) LABSIM_SKIP_O0=1 build-san/check_main
+	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim run all
+
+lint:
+	@! grep -rnE '\b(time|clock_gettime|gettimeofday|rand|random|srand|srandom|getpid|pthread_create)[[:space:]]*\(' \
+	  src labrpc labgob raft kvraft | grep -vE ':[0-9]+:\s*(//|/?\*)' | grep -v 'src/lin_' \
+	  || (echo "lint: simulated code must not read the wall clock or OS randomness"; exit 1)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-O0 build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,129 @@
+/* raft: the Raft consensus module (Ongaro & Ousterhout, "In Search of an Understandable
+ * Consensus Algorithm", extended version: Figure 2, sections 5 and 7) and the persister.
+ *
+ * This header is the whole contract between a Raft implementation and the graded suites, in
+ * the shape of the 6.824 lab: make, start, get-state, snapshot, kill. A student builds the
+ * suites against another implementation file (see the README, `make grade RAFT_IMPL=...`);
+ * it must implement every function declared in the "lab API" and "persister" parts. The
+ * "introspection" part is used only by the study tools.
+ *
+ * A Raft instance is event-driven: it runs only inside events of its `struct sim` (timers,
+ * RPC handlers, RPC completions). It never blocks.
+ *
+ * Ownership: the harness owns the persister, the ends and the server; the Raft borrows them
+ * for its life. Log commands are opaque byte strings copied by raft_start. Log indices start
+ * at 1.
+ */
+#ifndef RAFT_H
+#define RAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../labrpc/labrpc.h"
+#include "../src/sim.h"
+
+/* ---------------------------------------------------------------- persister */
+
+/* 6.824's Persister: Raft state and snapshot, replaced together by raft_persister_save. A
+ * crash gives the restarted node a copy of exactly what was saved before it. */
+struct raft_persister;
+
+struct raft_persister *raft_persister_new(void);
+/* A new persister holding the same bytes (Go's Copy). NULL on OOM. */
+struct raft_persister *raft_persister_copy(const struct raft_persister *p);
+void raft_persister_free(struct raft_persister *p);
+/* Replaces both buffers with copies. snapshot==NULL (len 0) erases any snapshot, as Go's
+ * Save(state, nil) does. Returns 0 or -1 on OOM (the old contents are then kept). */
+int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t state_len,
+                        const uint8_t *snapshot, size_t snapshot_len);
+/* Borrowed views, valid until the next save or free. Empty: *len = 0 (pointer may be NULL). */
+const uint8_t *raft_persister_state(const struct raft_persister *p, size_t *len);
+const uint8_t *raft_persister_snapshot(const struct raft_persister *p, size_t *len);
+size_t raft_persister_state_size(const struct raft_persister *p);
+size_t raft_persister_snapshot_size(const struct raft_persister *p);
+
+/* ---------------------------------------------------------------- lab API */
+
+/* What the apply callback receives (Go's ApplyMsg). Pointers are borrowed for the duration of
+ * the callback. Exactly one of command_valid / snapshot_valid is true. */
+struct raft_apply_msg {
+    bool command_valid;
+    const uint8_t *command;
+    size_t command_len;
+    uint64_t command_index;
+
+    bool snapshot_valid;
+    const uint8_t *snapshot;
+    size_t snapshot_len;
+    uint64_t snapshot_term;
+    uint64_t snapshot_index;
+};
+
+/* Called for each committed command and each installed snapshot, strictly in order. The
+ * callee may call raft_snapshot, raft_start, raft_get_state and raft_kill on the same instance
+ * from inside the callback; the implementation must cope (no lock is held, but state may
+ * change under it). Runs inside a sim event. */
+typedef void (*raft_apply_cb)(void *ctx, const struct raft_apply_msg *msg);
+
+struct raft;
+
+/* Go's Make(peers, me, persister, applyCh). peers[i] is the end to peer i (peers[me] is not
+ * used); the array is copied, the ends are borrowed. State is restored from the persister
+ * (including the snapshot, whose contents the service reads itself at start-up; Raft need not
+ * deliver it on the apply callback). Starts the election timer. NULL on OOM. */
+struct raft *raft_make(struct sim *sim, struct rpc_end *const *peers, int peers_count, int me,
+                       struct raft_persister *persister, raft_apply_cb apply, void *apply_ctx);
+
+/* Registers this instance's RPC handlers ("Raft.RequestVote", "Raft.AppendEntries",
+ * "Raft.InstallSnapshot", ...) on `server` (Go's MakeService(rf) + AddService). */
+int raft_register(struct raft *rf, struct rpc_server *server);
+
+/* Go's Start(command): on a leader, appends the command (copied) and starts replicating it at
+ * once; returns true with the index it will have and the current term. On a non-leader
+ * returns false (index and term still set to the next index and current term). */
+bool raft_start(struct raft *rf, const uint8_t *command, size_t command_len, uint64_t *index,
+                uint64_t *term);
+
+/* Go's GetState(): the current term and whether this instance believes it is the leader. */
+bool raft_get_state(const struct raft *rf, uint64_t *term);
+
+/* Go's Snapshot(index, snapshot): the service has a snapshot covering everything up to and
+ * including `index`; Raft may discard its log through that index. Bytes are copied. */
+void raft_snapshot(struct raft *rf, uint64_t index, const uint8_t *snapshot, size_t len);
+
+/* Go's Kill(): the instance stops acting (timers cancelled, late RPC replies ignored, handlers
+ * answer nothing useful) but stays allocated until raft_free, because events in flight may
+ * still name it. */
+void raft_kill(struct raft *rf);
+bool raft_killed(const struct raft *rf);
+/* Frees a killed instance. Call only when no event of its sim can still reach it (the
+ * harness does it after the run). */
+void raft_free(struct raft *rf);
+
+/* ---------------------------------------------------------------- introspection */
+
+enum raft_role { RAFT_FOLLOWER = 0, RAFT_CANDIDATE = 1, RAFT_LEADER = 2 };
+
+#define RAFT_PEERS_MAX 16
+
+/* A snapshot of an instance's state for the study tools (step, log). */
+struct raft_inspect {
+    enum raft_role role;
+    uint64_t term;
+    int voted_for;           /* -1 for none */
+    uint64_t snapshot_index; /* last index covered by the snapshot (0 if none) */
+    uint64_t snapshot_term;
+    uint64_t last_index;
+    uint64_t commit_index;
+    uint64_t last_applied;
+    uint64_t next_index[RAFT_PEERS_MAX];  /* leader only */
+    uint64_t match_index[RAFT_PEERS_MAX]; /* leader only */
+    int peers_count;
+};
+void raft_inspect(const struct raft *rf, struct raft_inspect *out);
+/* Term of log entry `index`, or 0 when it is not in the log (compacted or beyond the end). */
+uint64_t raft_inspect_term_at(const struct raft *rf, uint64_t index);
+
+#endif /* RAFT_H */

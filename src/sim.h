@@ -1,0 +1,310 @@
+/* sim: the deterministic simulation kernel.
+ *
+ * One `struct sim` owns a run: the virtual clock (microseconds), the event queue ordered by
+ * (due time, insertion sequence), the seed and its named PRNG streams, the tasks (coroutines
+ * that let test bodies and clerks block like Go goroutines) and the trace with its rolling
+ * XXH3-64 digest. Nothing here knows about Raft. Two sims in one process never share state.
+ *
+ * Invariants:
+ *  1. Virtual time never goes backwards; an event runs at exactly its due time.
+ *  2. Events with equal due times run in the order they were scheduled (FIFO).
+ *  3. Only one task or event callback runs at a time; a task runs until it blocks.
+ *  4. All randomness comes from streams derived from (seed, stream name).
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t sim_time_us;
+
+#define SIM_US_PER_MS 1000ull
+#define SIM_US_PER_S 1000000ull
+#define SIM_MS(ms) ((sim_time_us)(ms) * SIM_US_PER_MS)
+#define SIM_S(s) ((sim_time_us)(s) * SIM_US_PER_S)
+
+/* Node id used for events that belong to no node (the harness, the network itself). */
+#define SIM_NODE_NONE (-1)
+
+/* Hard bounds (TigerStyle: put a limit on everything). */
+#define SIM_EVENTS_MAX (1u << 22)   /* pending events at once */
+#define SIM_TASKS_MAX 256u          /* live tasks at once */
+#define SIM_TASK_STACK_SIZE (256u * 1024u)
+#define SIM_TRACE_FIELDS_MAX 6u
+#define SIM_TRACE_TEXT_MAX 64u      /* bytes of free text kept per traced event */
+
+struct sim;
+struct sim_task;
+
+/* ---------------------------------------------------------------- errors */
+
+#define SIM_ERRNO_MAP(X)                                                                      \
+    X(SIM_OK, 0, "success")                                                                   \
+    X(SIM_ENOMEM, -1, "out of memory")                                                        \
+    X(SIM_ELIMIT, -2, "a bounded queue or table is full")                                     \
+    X(SIM_ETIMEDOUT, -3, "virtual-time limit reached")                                        \
+    X(SIM_ESTOPPED, -4, "the simulation was stopped")                                         \
+    X(SIM_EIO, -5, "input/output error")                                                      \
+    X(SIM_EINVAL, -6, "invalid argument")
+
+enum sim_err {
+#define SIM_ERR_ENUM(name, value, text) name = value,
+    SIM_ERRNO_MAP(SIM_ERR_ENUM)
+#undef SIM_ERR_ENUM
+};
+
+/* Returns a static, never-NULL description of a SIM_* code. */
+const char *sim_strerror(int err);
+
+/* ---------------------------------------------------------------- lifecycle */
+
+/* Allocates a sim seeded with `seed`. Returns NULL on allocation failure. The caller owns it
+ * and frees it with sim_free, which also releases every task still parked (their stacks are
+ * freed without running them further). */
+struct sim *sim_new(uint64_t seed);
+void sim_free(struct sim *sim);
+
+uint64_t sim_seed(const struct sim *sim);
+
+/* The current virtual time. */
+sim_time_us sim_now_us(const struct sim *sim);
+
+/* Sets the text printed after "replay:" when an assertion or a test fails (the exact command
+ * that reruns this run). The string is copied. */
+void sim_set_replay_hint(struct sim *sim, const char *hint);
+const char *sim_replay_hint(const struct sim *sim);
+
+/* ---------------------------------------------------------------- events and timers */
+
+typedef void (*sim_event_cb)(struct sim *sim, void *arg);
+
+/* A handle to a scheduled event; 0 is never a valid handle. */
+typedef uint64_t sim_timer_id;
+
+/* Schedules cb(sim, arg) to run `delay_us` from now. Returns the handle, which stays valid for
+ * sim_timer_cancel until the event has run. Asserts when SIM_EVENTS_MAX events are pending. */
+sim_timer_id sim_after(struct sim *sim, sim_time_us delay_us, sim_event_cb cb, void *arg);
+
+/* Cancels a pending event. Returns true when it was pending (and now will not run), false when
+ * it already ran, was cancelled, or the id is 0. */
+bool sim_timer_cancel(struct sim *sim, sim_timer_id id);
+
+/* Number of events that are scheduled and not cancelled. */
+size_t sim_pending(const struct sim *sim);
+
+/* Total events run since sim_new (for benchmarks and the study tools). */
+uint64_t sim_events_run(const struct sim *sim);
+
+/* ---------------------------------------------------------------- running */
+
+typedef bool (*sim_pred_fn)(struct sim *sim, void *arg);
+
+/* Runs the single next event, advancing the clock to its due time. Returns false when no
+ * event is pending or the sim was stopped. */
+bool sim_step(struct sim *sim);
+
+/* Runs events until pred(sim, arg) is true (checked before each event and after the last),
+ * the virtual clock would pass `deadline_us` (absolute), no event is left, or sim_stop is
+ * called. Returns true only when the predicate held. When the deadline is what stopped it,
+ * the clock is left at `deadline_us`. pred may be NULL (run to the deadline). Must not be
+ * called from inside a task. */
+bool sim_run_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us deadline_us);
+
+/* Installs a function called after every event (and after every task slice). The graded
+ * harness uses it to check safety properties continuously. NULL removes it. */
+void sim_set_event_hook(struct sim *sim, sim_event_cb hook, void *arg);
+
+/* Asks the running sim_run_until / sim_step loop to return after the current event. Sticky:
+ * a stopped sim runs no more events. Used to end a run on a test failure. */
+void sim_stop(struct sim *sim);
+bool sim_stopped(const struct sim *sim);
+
+/* ---------------------------------------------------------------- PRNG streams */
+
+/* A PRNG stream (xoshiro256**). Derived from (sim seed, name), so components draw
+ * independently: adding a draw to one stream never reshuffles another. Plain value type. */
+struct sim_rand {
+    uint64_t s[4];
+};
+
+/* Initialises `r` from the sim's seed and the stream name. */
+void sim_rand_init(struct sim_rand *r, const struct sim *sim, const char *name);
+/* Same, with an integer suffix (e.g. "raft.timer", node 3). */
+void sim_rand_init_n(struct sim_rand *r, const struct sim *sim, const char *name, int64_t n);
+/* Seeds directly from a 64-bit value (kernel tests and tools only). */
+void sim_rand_seed(struct sim_rand *r, uint64_t seed);
+
+uint64_t sim_rand_u64(struct sim_rand *r);
+/* Uniform in [0, n) without modulo bias; n must be > 0. */
+uint64_t sim_rand_below(struct sim_rand *r, uint64_t n);
+/* Uniform in [lo, hi]; lo <= hi. */
+int64_t sim_rand_range(struct sim_rand *r, int64_t lo, int64_t hi);
+/* True with probability num/den. */
+bool sim_rand_chance(struct sim_rand *r, uint64_t num, uint64_t den);
+/* Fisher-Yates shuffle of n ints. */
+void sim_rand_shuffle_int(struct sim_rand *r, int *v, size_t n);
+
+/* ---------------------------------------------------------------- tasks */
+
+/* Tasks are coroutines on their own stacks, scheduled by the event queue. They let test
+ * bodies and clerks be written as straight-line blocking code. Servers stay event-driven.
+ *
+ * A task runs until it blocks in one of the sim_task_* / sim_sleep_us / sim_cond_* calls
+ * below; those may only be called from inside a task. */
+typedef void (*sim_task_fn)(struct sim *sim, void *arg);
+
+/* Creates a task that starts running fn(sim, arg) as an event at the current time. `name` is
+ * copied (for traces and assertion messages). Returns NULL on allocation failure or when
+ * SIM_TASKS_MAX tasks are alive. The task frees itself when fn returns. */
+struct sim_task *sim_task_spawn(struct sim *sim, const char *name, sim_task_fn fn, void *arg);
+
+/* The task currently running, or NULL when an event callback (not a task) is running. */
+struct sim_task *sim_task_current(const struct sim *sim);
+const char *sim_task_name(const struct sim_task *task);
+size_t sim_tasks_alive(const struct sim *sim);
+
+/* Blocks the current task for `delay_us` of virtual time. */
+void sim_sleep_us(struct sim *sim, sim_time_us delay_us);
+
+/* Blocks the current task until sim_task_wake(task) or until `timeout_us` has passed
+ * (SIM_TIMEOUT_NEVER to wait forever). Returns true when woken, false on timeout. */
+#define SIM_TIMEOUT_NEVER UINT64_MAX
+bool sim_task_park(struct sim *sim, sim_time_us timeout_us);
+
+/* Makes a parked task runnable (it resumes as a new event at the current time). Waking a task
+ * that is not parked is a no-op returning false. Callable from events and tasks. */
+bool sim_task_wake(struct sim *sim, struct sim_task *task);
+
+/* Ends the current task at once, without returning to its function (like Go's
+ * runtime.Goexit after t.Fatalf). Its stack is released; memory it allocated is not. */
+_Noreturn void sim_task_exit(struct sim *sim);
+
+/* A condition: a set of waiting tasks. Broadcast wakes them all. Caller-allocated; no
+ * teardown needed beyond no task waiting on it. */
+#define SIM_COND_WAITERS_MAX SIM_TASKS_MAX
+struct sim_cond {
+    struct sim_task *waiters[SIM_COND_WAITERS_MAX];
+    uint32_t waiters_count;
+};
+void sim_cond_init(struct sim_cond *cond);
+/* Parks the current task on cond until broadcast or timeout. Returns true when woken. */
+bool sim_cond_wait(struct sim *sim, struct sim_cond *cond, sim_time_us timeout_us);
+void sim_cond_broadcast(struct sim *sim, struct sim_cond *cond);
+
+/* Blocks the current task until pred(sim, arg) holds, re-checking it every `poll_us` of virtual
+ * time, for at most `limit_us`. Returns true when the predicate held. */
+bool sim_wait_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us poll_us,
+                    sim_time_us limit_us);
+
+/* ---------------------------------------------------------------- trace */
+
+/* Topics: bits of a filter mask. The kernel knows them only as names. */
+#define SIM_TOPIC_MAP(X)                                                                      \
+    X(SIM_TOPIC_KERNEL, 0, "kernel")                                                          \
+    X(SIM_TOPIC_NET, 1, "net")                                                                \
+    X(SIM_TOPIC_TIMER, 2, "timer")                                                            \
+    X(SIM_TOPIC_ROLE, 3, "role")                                                              \
+    X(SIM_TOPIC_VOTE, 4, "vote")                                                              \
+    X(SIM_TOPIC_LOG, 5, "log")                                                                \
+    X(SIM_TOPIC_COMMIT, 6, "commit")                                                          \
+    X(SIM_TOPIC_APPLY, 7, "apply")                                                            \
+    X(SIM_TOPIC_PERSIST, 8, "persist")                                                        \
+    X(SIM_TOPIC_SNAP, 9, "snap")                                                              \
+    X(SIM_TOPIC_FAULT, 10, "fault")                                                           \
+    X(SIM_TOPIC_CLIENT, 11, "client")                                                         \
+    X(SIM_TOPIC_TEST, 12, "test")
+
+enum sim_topic {
+#define SIM_TOPIC_ENUM(name, bit, text) name = bit,
+    SIM_TOPIC_MAP(SIM_TOPIC_ENUM)
+#undef SIM_TOPIC_ENUM
+    SIM_TOPIC_COUNT
+};
+#define SIM_TOPIC_BIT(t) (1u << (t))
+#define SIM_TOPICS_ALL ((1u << SIM_TOPIC_COUNT) - 1u)
+
+const char *sim_topic_name(enum sim_topic topic);
+/* Parses a topic name; returns -1 when unknown. */
+int sim_topic_parse(const char *name);
+
+/* A kind of traced event: a stable numeric id (part of the digest, so never reuse one), a
+ * dotted name, its topic and the names of its integer fields. Kinds are static const tables
+ * owned by the module that emits them. Id ranges: kernel 1-99, labrpc 100-199, raft 200-299,
+ * kvraft 300-399, harness 400-499, lin 500-599. */
+struct sim_trace_kind {
+    uint16_t id;
+    enum sim_topic topic;
+    const char *name;
+    const char *fields[SIM_TRACE_FIELDS_MAX]; /* NULL-terminated when fewer */
+};
+
+/* One recorded event. */
+struct sim_trace_rec {
+    sim_time_us at_us;
+    int32_t node;
+    const struct sim_trace_kind *kind;
+    int64_t v[SIM_TRACE_FIELDS_MAX];
+    char text[SIM_TRACE_TEXT_MAX]; /* NUL-terminated, may be empty */
+};
+
+/* Emits a traced event. The canonical encoding (time, node, kind id, the kind's fields, text)
+ * is always folded into the digest; the record is kept only when recording is on and the
+ * kind's topic passes the filter. `text` may be NULL. Unused trailing values must be 0. */
+void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, const int64_t *v,
+               const char *text);
+
+/* Convenience forms with up to 4 values. */
+void sim_trace4(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a,
+                int64_t b, int64_t c, int64_t d);
+void sim_tracef(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a,
+                int64_t b, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Starts keeping records whose topic bit is in `topic_mask` (0 stops). Records are bounded by
+ * `records_max`; past it recording stops and sim_trace_truncated says so. */
+void sim_trace_record(struct sim *sim, uint32_t topic_mask, size_t records_max);
+bool sim_trace_recording(const struct sim *sim, enum sim_topic topic);
+size_t sim_trace_count(const struct sim *sim);
+const struct sim_trace_rec *sim_trace_at(const struct sim *sim, size_t i);
+bool sim_trace_truncated(const struct sim *sim);
+
+/* Registers a callback invoked for each kept record as it is recorded (the step tool uses it).
+ * NULL removes it. */
+typedef void (*sim_trace_cb)(struct sim *sim, const struct sim_trace_rec *rec, void *arg);
+void sim_trace_set_listener(struct sim *sim, sim_trace_cb cb, void *arg);
+
+/* The rolling digest of every event traced so far. */
+uint64_t sim_digest(const struct sim *sim);
+/* Total events traced (recorded or not). */
+uint64_t sim_trace_events(const struct sim *sim);
+
+/* Writes the kept records to `path` in the labsim text trace format (see sim_trace.c).
+ * `title` (the test name) and the digest go in the header. Returns SIM_OK or SIM_EIO. */
+int sim_trace_write(const struct sim *sim, const char *path, const char *title);
+
+/* ---------------------------------------------------------------- assertions */
+
+/* Prints "assertion failed: <expr>" with file:line, seed, virtual time, node, the current
+ * task, the replay hint, and aborts. Never compiled out. */
+#define SIM_ASSERT(sim, node, cond)                                                           \
+    do {                                                                                      \
+        if (!(cond))                                                                          \
+            sim_assert_fail((sim), (node), #cond, __FILE__, __LINE__, NULL);                  \
+    } while (0)
+
+/* Same with a printf-style explanation. */
+#define SIM_ASSERTF(sim, node, cond, ...)                                                     \
+    do {                                                                                      \
+        if (!(cond))                                                                          \
+            sim_assert_failf((sim), (node), #cond, __FILE__, __LINE__, __VA_ARGS__);          \
+    } while (0)
+
+_Noreturn void sim_assert_fail(const struct sim *sim, int node, const char *expr,
+                               const char *file, int line, const char *msg);
+_Noreturn void sim_assert_failf(const struct sim *sim, int node, const char *expr,
+                                const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+#endif /* SIM_H */

@@ -1,0 +1,17 @@
+/* The Check unit suites run by `make test`, one line per suite (X-macro). Each suite lives in
+ * tests/check_<name>.c and exposes `Suite *<name>_suite(void)`. */
+#ifndef CHECK_SUITES_H
+#define CHECK_SUITES_H
+
+#include <check.h>
+
+#define CHECK_SUITES(X)                                                                       \
+    X(sim)                                                                                    \
+    X(gob)                                                                                    \
+    X(rpc)
+
+#define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
+CHECK_SUITES(CHECK_SUITE_DECL)
+#undef CHECK_SUITE_DECL
+
+#endif /* CHECK_SUITES_H */
