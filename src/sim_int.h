@@ -1,0 +1,97 @@
+/* sim_int: the inside of `struct sim`, shared by the kernel's files only (src/sim*.c).
+ *
+ * Layout: the event queue is a binary min-heap of (due, seq, slot) entries; slots hold the
+ * callback and a generation so a stale timer id never cancels a reused slot. Tasks are kept in
+ * a bounded table so sim_free can release the stacks of tasks that never finished.
+ */
+#ifndef SIM_INT_H
+#define SIM_INT_H
+
+#include "sim.h"
+#include "sim_ctx.h"
+
+#define SIM_SLOT_FREE UINT32_MAX
+#define SIM_SAME_INSTANT_EVENTS_MAX 50000000ull /* more events at one instant = livelock */
+#define SIM_STACKS_CACHED_MAX 16u
+
+struct sim_heap_ent {
+    sim_time_us due_us;
+    uint64_t seq;
+    uint32_t slot;
+};
+
+struct sim_slot {
+    sim_event_cb cb;
+    void *arg;
+    uint32_t gen;
+    uint32_t heap_pos; /* SIM_SLOT_FREE when the slot is not scheduled */
+};
+
+enum sim_task_state { SIM_TASK_READY, SIM_TASK_RUNNING, SIM_TASK_PARKED, SIM_TASK_DONE };
+
+struct sim_task {
+    struct sim *sim;
+    char name[32];
+    sim_task_fn fn;
+    void *arg;
+    enum sim_task_state state;
+    bool woken;                 /* set by sim_task_wake, read when park returns */
+    sim_timer_id timeout_timer; /* pending park timeout, 0 if none */
+    uint32_t table_index;
+    struct sim_ctx ctx;
+    void *stack;
+    size_t stack_size;
+};
+
+struct sim {
+    uint64_t seed;
+    sim_time_us now_us;
+    uint64_t seq_next;
+    uint64_t events_run;
+    uint64_t same_instant_events;
+    bool stopped;
+
+    struct sim_heap_ent *heap;
+    uint32_t heap_len;
+    uint32_t heap_cap;
+    struct sim_slot *slots;
+    uint32_t slots_cap;
+    uint32_t *slots_free;
+    uint32_t slots_free_len;
+
+    sim_event_cb hook;
+    void *hook_arg;
+
+    struct sim_task *task_current;
+    struct sim_task *tasks[SIM_TASKS_MAX];
+    uint32_t tasks_len;
+    struct sim_ctx sched_ctx; /* the stack that runs events */
+    void *stacks_cached[SIM_STACKS_CACHED_MAX];
+    uint32_t stacks_cached_len;
+
+    /* Trace. */
+    uint64_t digest;
+    uint64_t trace_events;
+    uint32_t trace_mask;
+    size_t trace_max;
+    bool trace_truncated;
+    struct sim_trace_rec *trace_recs;
+    size_t trace_len;
+    size_t trace_cap;
+    sim_trace_cb trace_listener;
+    void *trace_listener_arg;
+
+    char replay_hint[512];
+};
+
+/* sim_queue.c */
+int sim_queue_init(struct sim *sim);
+void sim_queue_free(struct sim *sim);
+/* Removes and returns the earliest event; false when empty. */
+bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void **arg);
+bool sim_queue_peek_due(const struct sim *sim, sim_time_us *due_us);
+
+/* sim_task.c */
+void sim_tasks_free(struct sim *sim);
+
+#endif /* SIM_INT_H */

@@ -1,0 +1,504 @@
+/* Unit tests of the simulation kernel: event order, timers, the run loop's limits, tasks,
+ * PRNG streams, the trace and its digest. Each test states its seed. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_suites.h"
+#include "sim.h"
+
+/* ---------------------------------------------------------------- events */
+
+struct order_log {
+    int seen[64];
+    int count;
+};
+
+struct order_ev {
+    struct order_log *log;
+    int id;
+};
+
+static void order_cb(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct order_ev *ev = arg;
+    ev->log->seen[ev->log->count++] = ev->id;
+}
+
+START_TEST(test_sim_fifo_ties)
+{
+    /* Goal: events due at the same time run in the order they were scheduled. */
+    struct sim *sim = sim_new(1);
+    struct order_log log = {{0}, 0};
+    struct order_ev evs[10];
+    for (int i = 0; i < 10; i++) {
+        evs[i] = (struct order_ev){&log, i};
+        /* Even ids at 5 ms, odd at 3 ms: odds first, each group in insertion order. */
+        sim_after(sim, SIM_MS(i % 2 == 0 ? 5 : 3), order_cb, &evs[i]);
+    }
+    ck_assert(sim_run_until(sim, NULL, NULL, SIM_S(1)) == false);
+    int want[10] = {1, 3, 5, 7, 9, 0, 2, 4, 6, 8};
+    ck_assert_int_eq(log.count, 10);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(log.seen[i], want[i]);
+    ck_assert_uint_eq(sim_now_us(sim), SIM_S(1));
+    sim_free(sim);
+}
+END_TEST
+
+START_TEST(test_sim_timer_cancel)
+{
+    /* Goal: a cancelled timer never runs; cancelling twice, or after it ran, is a no-op; a
+     * stale id does not cancel the event that reused its slot. */
+    struct sim *sim = sim_new(2);
+    struct order_log log = {{0}, 0};
+    struct order_ev a = {&log, 1}, b = {&log, 2}, c = {&log, 3};
+    sim_timer_id ta = sim_after(sim, 10, order_cb, &a);
+    sim_timer_id tb = sim_after(sim, 20, order_cb, &b);
+    ck_assert_uint_eq(sim_pending(sim), 2);
+    ck_assert(sim_timer_cancel(sim, ta));
+    ck_assert(!sim_timer_cancel(sim, ta));
+    ck_assert(!sim_timer_cancel(sim, 0));
+    ck_assert_uint_eq(sim_pending(sim), 1);
+    sim_timer_id tc = sim_after(sim, 5, order_cb, &c); /* reuses a's slot */
+    ck_assert(!sim_timer_cancel(sim, ta));
+    sim_run_until(sim, NULL, NULL, 100);
+    ck_assert(!sim_timer_cancel(sim, tb));
+    ck_assert(!sim_timer_cancel(sim, tc));
+    ck_assert_int_eq(log.count, 2);
+    ck_assert_int_eq(log.seen[0], 3);
+    ck_assert_int_eq(log.seen[1], 2);
+    sim_free(sim);
+}
+END_TEST
+
+static void chain_cb(struct sim *sim, void *arg)
+{
+    int *count = arg;
+    (*count)++;
+    sim_after(sim, SIM_MS(10), chain_cb, count);
+}
+
+static bool count_reached(struct sim *sim, void *arg)
+{
+    (void)sim;
+    return *(int *)arg >= 7;
+}
+
+START_TEST(test_sim_run_until_limits)
+{
+    /* Goal: run_until stops on the predicate, on the deadline (clock left at the deadline),
+     * and on sim_stop; it reports which. */
+    struct sim *sim = sim_new(3);
+    int count = 0;
+    sim_after(sim, 0, chain_cb, &count);
+    ck_assert(sim_run_until(sim, count_reached, &count, SIM_S(10)));
+    ck_assert_int_eq(count, 7);
+    ck_assert_uint_eq(sim_now_us(sim), SIM_MS(60));
+    ck_assert(!sim_run_until(sim, NULL, NULL, SIM_MS(95)));
+    ck_assert_uint_eq(sim_now_us(sim), SIM_MS(95));
+    ck_assert_int_eq(count, 10);
+    sim_stop(sim);
+    ck_assert(!sim_run_until(sim, NULL, NULL, SIM_S(10)));
+    ck_assert(!sim_step(sim));
+    ck_assert_int_eq(count, 10);
+    sim_free(sim);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- tasks */
+
+struct sleeper {
+    sim_time_us woke_at[3];
+    int rounds;
+};
+
+static void sleeper_fn(struct sim *sim, void *arg)
+{
+    struct sleeper *s = arg;
+    for (int i = 0; i < 3; i++) {
+        sim_sleep_us(sim, SIM_MS(100));
+        s->woke_at[s->rounds++] = sim_now_us(sim);
+    }
+}
+
+START_TEST(test_sim_task_sleep)
+{
+    /* Goal: a task sleeps in virtual time and finishes; its stack is released. */
+    struct sim *sim = sim_new(4);
+    struct sleeper s = {{0}, 0};
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "sleeper", sleeper_fn, &s));
+    ck_assert_uint_eq(sim_tasks_alive(sim), 1);
+    sim_run_until(sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(s.rounds, 3);
+    ck_assert_uint_eq(s.woke_at[0], SIM_MS(100));
+    ck_assert_uint_eq(s.woke_at[2], SIM_MS(300));
+    ck_assert_uint_eq(sim_tasks_alive(sim), 0);
+    sim_free(sim);
+}
+END_TEST
+
+struct parker {
+    struct sim_task *task;
+    bool first_woken;
+    bool second_woken;
+    sim_time_us first_at;
+    sim_time_us second_at;
+};
+
+static void parker_fn(struct sim *sim, void *arg)
+{
+    struct parker *p = arg;
+    p->first_woken = sim_task_park(sim, SIM_S(5));
+    p->first_at = sim_now_us(sim);
+    p->second_woken = sim_task_park(sim, SIM_MS(50));
+    p->second_at = sim_now_us(sim);
+}
+
+static void waker_cb(struct sim *sim, void *arg)
+{
+    struct parker *p = arg;
+    ck_assert(sim_task_wake(sim, p->task));
+    ck_assert(!sim_task_wake(sim, p->task)); /* already runnable */
+}
+
+START_TEST(test_sim_task_park_wake)
+{
+    /* Goal: park returns true when woken (before its timeout) and false on timeout. */
+    struct sim *sim = sim_new(5);
+    struct parker p = {0};
+    p.task = sim_task_spawn(sim, "parker", parker_fn, &p);
+    sim_after(sim, SIM_MS(30), waker_cb, &p);
+    sim_run_until(sim, NULL, NULL, SIM_S(10));
+    ck_assert(p.first_woken);
+    ck_assert_uint_eq(p.first_at, SIM_MS(30));
+    ck_assert(!p.second_woken);
+    ck_assert_uint_eq(p.second_at, SIM_MS(80));
+    ck_assert_uint_eq(sim_pending(sim), 0); /* the first park's timeout was cancelled */
+    sim_free(sim);
+}
+END_TEST
+
+struct cond_case {
+    struct sim_cond cond;
+    int woken;
+    int timed_out;
+    int flag;
+};
+
+static void cond_waiter(struct sim *sim, void *arg)
+{
+    struct cond_case *c = arg;
+    if (sim_cond_wait(sim, &c->cond, SIM_MS(100)))
+        c->woken++;
+    else
+        c->timed_out++;
+}
+
+static void cond_broadcaster(struct sim *sim, void *arg)
+{
+    struct cond_case *c = arg;
+    sim_cond_broadcast(sim, &c->cond);
+}
+
+static bool flag_set(struct sim *sim, void *arg)
+{
+    (void)sim;
+    return ((struct cond_case *)arg)->flag != 0;
+}
+
+static void flag_setter(struct sim *sim, void *arg)
+{
+    (void)sim;
+    ((struct cond_case *)arg)->flag = 1;
+}
+
+static void wait_until_fn(struct sim *sim, void *arg)
+{
+    struct cond_case *c = arg;
+    ck_assert(!sim_wait_until(sim, flag_set, c, SIM_MS(20), SIM_MS(90)));
+    ck_assert_uint_eq(sim_now_us(sim), SIM_MS(90));
+    sim_after(sim, SIM_MS(45), flag_setter, c);
+    ck_assert(sim_wait_until(sim, flag_set, c, SIM_MS(20), SIM_S(1)));
+    ck_assert_uint_eq(sim_now_us(sim), SIM_MS(150)); /* polled at 110, 130, 150 */
+}
+
+START_TEST(test_sim_cond_and_wait_until)
+{
+    /* Goal: broadcast wakes every waiter once; a late waiter times out; wait_until polls at
+     * its interval and honours its limit. */
+    struct sim *sim = sim_new(6);
+    struct cond_case c = {0};
+    sim_cond_init(&c.cond);
+    for (int i = 0; i < 3; i++)
+        sim_task_spawn(sim, "waiter", cond_waiter, &c);
+    sim_after(sim, SIM_MS(10), cond_broadcaster, &c);
+    sim_run_until(sim, NULL, NULL, SIM_MS(20));
+    sim_task_spawn(sim, "late", cond_waiter, &c);
+    sim_run_until(sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(c.woken, 3);
+    ck_assert_int_eq(c.timed_out, 1);
+    ck_assert_uint_eq(c.cond.waiters_count, 0);
+    struct sim *sim2 = sim_new(6);
+    sim_task_spawn(sim2, "wait-until", wait_until_fn, &c);
+    sim_run_until(sim2, NULL, NULL, SIM_S(2));
+    ck_assert_uint_eq(sim_tasks_alive(sim2), 0);
+    sim_free(sim2);
+    sim_free(sim);
+}
+END_TEST
+
+static void exiting_fn(struct sim *sim, void *arg)
+{
+    int *stage = arg;
+    *stage = 1;
+    sim_sleep_us(sim, 10);
+    *stage = 2;
+    sim_task_exit(sim);
+}
+
+static void forever_fn(struct sim *sim, void *arg)
+{
+    (void)arg;
+    sim_task_park(sim, SIM_TIMEOUT_NEVER);
+}
+
+START_TEST(test_sim_task_exit_and_free_parked)
+{
+    /* Goal: sim_task_exit ends a task where it stands; sim_free releases tasks that are still
+     * parked (checked under the sanitizer build for leaks). */
+    struct sim *sim = sim_new(7);
+    int stage = 0;
+    sim_task_spawn(sim, "exiter", exiting_fn, &stage);
+    for (int i = 0; i < 5; i++)
+        sim_task_spawn(sim, "forever", forever_fn, NULL);
+    sim_run_until(sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(stage, 2);
+    ck_assert_uint_eq(sim_tasks_alive(sim), 5);
+    sim_free(sim);
+}
+END_TEST
+
+struct interleave {
+    char log[64];
+    int len;
+};
+
+struct interleave_arg {
+    struct interleave *il;
+    char name;
+    sim_time_us step_us;
+};
+
+static void interleave_fn(struct sim *sim, void *arg)
+{
+    struct interleave_arg *a = arg;
+    for (int i = 0; i < 4; i++) {
+        a->il->log[a->il->len++] = a->name;
+        sim_sleep_us(sim, a->step_us);
+    }
+}
+
+START_TEST(test_sim_two_sims_independent)
+{
+    /* Goal: two sims in one process interleave their own tasks without interference. */
+    struct sim *s1 = sim_new(8);
+    struct sim *s2 = sim_new(8);
+    struct interleave il1 = {{0}, 0}, il2 = {{0}, 0};
+    struct interleave_arg a = {&il1, 'a', 10}, b = {&il1, 'b', 15};
+    struct interleave_arg c = {&il2, 'c', 5};
+    sim_task_spawn(s1, "a", interleave_fn, &a);
+    sim_task_spawn(s1, "b", interleave_fn, &b);
+    sim_task_spawn(s2, "c", interleave_fn, &c);
+    for (int i = 0; i < 100; i++) {
+        sim_step(s1);
+        sim_step(s2);
+    }
+    ck_assert_str_eq(il1.log, "abababab");
+    ck_assert_str_eq(il2.log, "cccc");
+    sim_free(s1);
+    sim_free(s2);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- PRNG */
+
+START_TEST(test_sim_rand_streams)
+{
+    /* Goal: a stream depends only on (seed, name): extra draws on one stream leave another
+     * unchanged; different names or seeds give different sequences; below() stays in range. */
+    struct sim *sim = sim_new(9);
+    struct sim_rand a1, a2, b;
+    sim_rand_init(&a1, sim, "net");
+    sim_rand_init(&b, sim, "timer");
+    for (int i = 0; i < 1000; i++)
+        sim_rand_u64(&b);
+    sim_rand_init(&a2, sim, "net");
+    for (int i = 0; i < 100; i++)
+        ck_assert_uint_eq(sim_rand_u64(&a1), sim_rand_u64(&a2));
+    struct sim_rand n0, n1;
+    sim_rand_init_n(&n0, sim, "raft.timer", 0);
+    sim_rand_init_n(&n1, sim, "raft.timer", 1);
+    ck_assert_uint_ne(sim_rand_u64(&n0), sim_rand_u64(&n1));
+    struct sim *other = sim_new(10);
+    struct sim_rand o;
+    sim_rand_init(&o, other, "net");
+    sim_rand_init(&a1, sim, "net");
+    ck_assert_uint_ne(sim_rand_u64(&o), sim_rand_u64(&a1));
+    int hist[7] = {0};
+    for (int i = 0; i < 70000; i++) {
+        uint64_t x = sim_rand_below(&a1, 7);
+        ck_assert_uint_lt(x, 7);
+        hist[x]++;
+    }
+    for (int i = 0; i < 7; i++)
+        ck_assert(hist[i] > 9000 && hist[i] < 11000);
+    for (int i = 0; i < 1000; i++) {
+        int64_t r = sim_rand_range(&a1, -3, 3);
+        ck_assert(r >= -3 && r <= 3);
+    }
+    sim_free(other);
+    sim_free(sim);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- trace */
+
+static const struct sim_trace_kind kind_ping = {1, SIM_TOPIC_NET, "test.ping", {"n", "to"}};
+static const struct sim_trace_kind kind_tick = {2, SIM_TOPIC_TIMER, "test.tick", {"n"}};
+
+struct pinger {
+    struct sim_rand r;
+    int n;
+};
+
+static void ping_cb(struct sim *sim, void *arg)
+{
+    struct pinger *p = arg;
+    if (p->n >= 50)
+        return;
+    p->n++;
+    sim_trace4(sim, p->n % 3, &kind_ping, p->n, (int64_t)sim_rand_below(&p->r, 5), 0, 0);
+    sim_tracef(sim, SIM_NODE_NONE, &kind_tick, p->n, 0, "tick %d", p->n);
+    sim_after(sim, 1 + sim_rand_below(&p->r, 1000), ping_cb, p);
+}
+
+static uint64_t ping_run(uint64_t seed, uint32_t mask, size_t *recorded)
+{
+    struct sim *sim = sim_new(seed);
+    struct pinger p = {{{0}}, 0};
+    sim_rand_init(&p.r, sim, "ping");
+    sim_trace_record(sim, mask, 1000);
+    sim_after(sim, 0, ping_cb, &p);
+    sim_run_until(sim, NULL, NULL, SIM_S(100));
+    uint64_t digest = sim_digest(sim);
+    if (recorded != NULL)
+        *recorded = sim_trace_count(sim);
+    sim_free(sim);
+    return digest;
+}
+
+START_TEST(test_sim_trace_digest)
+{
+    /* Goal: same seed, same digest, whatever is recorded; another seed, another digest. */
+    size_t rec_all = 0, rec_net = 0, rec_none = 0;
+    uint64_t d1 = ping_run(11, SIM_TOPICS_ALL, &rec_all);
+    uint64_t d2 = ping_run(11, SIM_TOPIC_BIT(SIM_TOPIC_NET), &rec_net);
+    uint64_t d3 = ping_run(11, 0, &rec_none);
+    uint64_t d4 = ping_run(12, SIM_TOPICS_ALL, NULL);
+    ck_assert_uint_eq(d1, d2);
+    ck_assert_uint_eq(d1, d3);
+    ck_assert_uint_ne(d1, d4);
+    ck_assert_uint_eq(rec_all, 100);
+    ck_assert_uint_eq(rec_net, 50);
+    ck_assert_uint_eq(rec_none, 0);
+}
+END_TEST
+
+START_TEST(test_sim_trace_write)
+{
+    /* Goal: the trace file has the header, one K line per kind and one E line per record. */
+    struct sim *sim = sim_new(13);
+    sim_trace_record(sim, SIM_TOPICS_ALL, 10);
+    sim_trace4(sim, 2, &kind_ping, 7, 1, 0, 0);
+    sim_tracef(sim, SIM_NODE_NONE, &kind_tick, 3, 0, "a\tb");
+    char path[] = "/tmp/labsim-trace-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(sim_trace_write(sim, path, "TestX"), SIM_OK);
+    FILE *f = fopen(path, "r");
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(path);
+    ck_assert_ptr_nonnull(strstr(buf, "# title TestX\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "K 1 net test.ping n to\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "E 0 2 1 7 1\t\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "E 0 -1 2 3\ta\\tb\n"));
+    ck_assert_int_eq(sim_trace_write(sim, "/nonexistent/dir/x", "T"), SIM_EIO);
+    sim_free(sim);
+}
+END_TEST
+
+START_TEST(test_sim_topics)
+{
+    /* Goal: topic names round-trip; unknown names are rejected. */
+    for (int t = 0; t < (int)SIM_TOPIC_COUNT; t++)
+        ck_assert_int_eq(sim_topic_parse(sim_topic_name((enum sim_topic)t)), t);
+    ck_assert_int_eq(sim_topic_parse("nosuch"), -1);
+    ck_assert_str_eq(sim_strerror(SIM_ETIMEDOUT), "virtual-time limit reached");
+}
+END_TEST
+
+static void assert_fails_fn(struct sim *sim, void *arg)
+{
+    (void)arg;
+    SIM_ASSERTF(sim, 3, sim_now_us(sim) < SIM_MS(5), "deliberate failure at %d", 42);
+}
+
+START_TEST(test_sim_assert_aborts)
+{
+    /* Goal: SIM_ASSERT aborts the process (Check sees signal 6); the message goes to stderr
+     * with seed, time, node and replay hint (read by eye in the log). */
+    struct sim *sim = sim_new(14);
+    sim_set_replay_hint(sim, "labsim replay TestNothing --seed 14");
+    sim_after(sim, SIM_MS(7), assert_fails_fn, NULL);
+    sim_run_until(sim, NULL, NULL, SIM_S(1));
+}
+END_TEST
+
+Suite *sim_suite(void)
+{
+    Suite *s = suite_create("sim");
+    TCase *tc = tcase_create("events");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_sim_fifo_ties);
+    tcase_add_test(tc, test_sim_timer_cancel);
+    tcase_add_test(tc, test_sim_run_until_limits);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tasks");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_sim_task_sleep);
+    tcase_add_test(tc, test_sim_task_park_wake);
+    tcase_add_test(tc, test_sim_cond_and_wait_until);
+    tcase_add_test(tc, test_sim_task_exit_and_free_parked);
+    tcase_add_test(tc, test_sim_two_sims_independent);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rand");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_sim_rand_streams);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("trace");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_sim_trace_digest);
+    tcase_add_test(tc, test_sim_trace_write);
+    tcase_add_test(tc, test_sim_topics);
+    tcase_add_test_raise_signal(tc, test_sim_assert_aborts, 6);
+    suite_add_tcase(s, tc);
+    return s;
+}
