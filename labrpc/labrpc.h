@@ -83,6 +83,9 @@ void rpc_net_enable(struct rpc_net *net, struct rpc_end *end, bool enabled);
 /* Extension: a one-way cut; requests are delivered and handled but the reply is lost. */
 void rpc_end_set_reply_cut(struct rpc_end *end, bool cut);
 const char *rpc_end_name(const struct rpc_end *end);
+/* The node that owns and sends on the end; traces stamp its send/reply/fail events with it.
+ * Default SIM_NODE_NONE. */
+void rpc_end_set_node(struct rpc_end *end, int node);
 
 /* Servers. Server ids are small non-negative ints chosen by the caller. Adding a server
  * under an id that already has one replaces it (the old one is then "dead" to its calls). */
@@ -95,6 +98,10 @@ void rpc_net_delete_server(struct rpc_net *net, int server_id);
 uint64_t rpc_net_count(const struct rpc_net *net, int server_id);
 uint64_t rpc_net_total_count(const struct rpc_net *net);
 uint64_t rpc_net_total_bytes(const struct rpc_net *net);
+/* Requests the network still holds: calls whose outcome has not been delivered yet, plus
+ * handler runs that have not answered (a killed server's stuck handler stays counted until it
+ * answers or the network is freed). */
+size_t rpc_net_inflight(const struct rpc_net *net);
 
 /* ---------------------------------------------------------------- servers and services */
 

@@ -1,0 +1,1322 @@
+/* check_rpc: unit tests of labrpc, in virtual time.
+ *
+ * The first group ports labrpc's own Go tests (src/labrpc/test_test.go): Basic, Types,
+ * Disconnect, Counts, Bytes, ConcurrentMany, Unreliable, ConcurrentOne, Regression1, Killed.
+ * Arguments and replies are plain bytes (labrpc moves opaque bytes; labgob is not involved):
+ * an int is 8 bytes little-endian, a string is its characters. The JunkServer handlers mirror
+ * Go's. Test bodies that block run as sim tasks; each test names its seed.
+ *
+ * The second group pins down the rest of the contract: completion as events, the delay and
+ * reordering bounds, determinism of the draws, the extensions, server replacement, cleanup,
+ * the trace and the error paths.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../labrpc/labrpc.h"
+#include "../src/sim.h"
+
+#define JUNK_SERVER_ID 7
+#define RPC_TEST_LIMIT_US SIM_S(120)
+
+/* ---------------------------------------------------------------- plain encodings */
+
+static void enc_int(uint8_t out[8], int64_t x)
+{
+    uint64_t u = (uint64_t)x;
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(u >> (8 * i));
+}
+
+static int64_t dec_int(const uint8_t *in, size_t len)
+{
+    ck_assert_uint_eq(len, 8);
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u |= (uint64_t)in[i] << (8 * i);
+    return (int64_t)u;
+}
+
+/* ---------------------------------------------------------------- the JunkServer */
+
+struct junk {
+    struct sim *sim;
+    int log1_count;
+    int log2_count;
+    int handler4_runs;
+    int handler5_runs;
+    struct rpc_req *stuck;       /* Handler3's pending request */
+    sim_time_us stuck_answer_us; /* answer it after this long (0 = never) */
+    bool stuck_was_dead;         /* rpc_req_dead when it finally answered */
+};
+
+static void handler1(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    struct junk *js = receiver;
+    char text[32] = {0};
+    ck_assert_uint_lt(len, sizeof(text));
+    memcpy(text, args, len);
+    js->log1_count++;
+    uint8_t reply[8];
+    enc_int(reply, atoi(text));
+    rpc_req_reply(req, reply, sizeof(reply));
+}
+
+static void handler2(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    struct junk *js = receiver;
+    js->log2_count++;
+    char reply[64];
+    int n = snprintf(reply, sizeof(reply), "handler2-%lld", (long long)dec_int(args, len));
+    rpc_req_reply(req, (const uint8_t *)reply, (size_t)n);
+}
+
+static void handler3_answer(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct junk *js = arg;
+    uint8_t reply[8];
+    enc_int(reply, -99);
+    js->stuck_was_dead = rpc_req_dead(js->stuck);
+    rpc_req_reply(js->stuck, reply, sizeof(reply));
+    js->stuck = NULL;
+}
+
+/* Go's Handler3 sleeps 20 s holding the lock: here it answers later, or never. */
+static void handler3(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    struct junk *js = receiver;
+    (void)dec_int(args, len);
+    ck_assert_ptr_null(js->stuck);
+    js->stuck = req;
+    if (js->stuck_answer_us > 0) sim_after(js->sim, js->stuck_answer_us, handler3_answer, js);
+}
+
+/* Types: Go's Handler4 takes a pointer and Handler5 a value. Here the two live in different
+ * services of one server, with different receivers and argument encodings. */
+static void handler4(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    struct junk *js = receiver;
+    ck_assert_uint_eq(len, 16); /* a two-int record */
+    ck_assert_int_eq(dec_int(args, 8), 1);
+    ck_assert_int_eq(dec_int(args + 8, 8), 2);
+    js->handler4_runs++;
+    rpc_req_reply(req, (const uint8_t *)"pointer", 7);
+}
+
+static void handler5(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    struct junk *js = receiver;
+    ck_assert_uint_eq(len, 3); /* a short string */
+    ck_assert_int_eq(memcmp(args, "abc", 3), 0);
+    js->handler5_runs++;
+    rpc_req_reply(req, (const uint8_t *)"no pointer", 10);
+}
+
+static void handler6(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    (void)receiver;
+    (void)args;
+    uint8_t reply[8];
+    enc_int(reply, (int64_t)len);
+    rpc_req_reply(req, reply, sizeof(reply));
+}
+
+static void handler7(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    (void)receiver;
+    int64_t n = dec_int(args, len);
+    ck_assert(n >= 0 && n < 1024);
+    uint8_t reply[1024];
+    memset(reply, 'y', (size_t)n);
+    rpc_req_reply(req, reply, (size_t)n);
+}
+
+static void junk_register(struct rpc_server *server, struct junk *js)
+{
+    static const struct {
+        const char *name;
+        rpc_handler_fn fn;
+    } methods[] = {{"Handler1", handler1}, {"Handler2", handler2}, {"Handler3", handler3},
+                   {"Handler4", handler4}, {"Handler6", handler6}, {"Handler7", handler7}};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        ck_assert_int_eq(
+            rpc_server_add_method(server, "JunkServer", methods[i].name, methods[i].fn, js),
+            RPC_OK);
+}
+
+/* ---------------------------------------------------------------- fixture */
+
+struct fix {
+    struct sim *sim;
+    struct rpc_net *net;
+    struct rpc_server *server;
+    struct rpc_end *end; /* "end1-99" -> JUNK_SERVER_ID */
+    struct junk js;
+};
+
+static void fix_init(struct fix *f, uint64_t seed, bool enable)
+{
+    memset(f, 0, sizeof(*f));
+    f->sim = sim_new(seed);
+    ck_assert_ptr_nonnull(f->sim);
+    f->js.sim = f->sim;
+    f->net = rpc_net_new(f->sim);
+    ck_assert_ptr_nonnull(f->net);
+    f->server = rpc_server_new(f->net);
+    ck_assert_ptr_nonnull(f->server);
+    junk_register(f->server, &f->js);
+    rpc_net_add_server(f->net, JUNK_SERVER_ID, f->server);
+    f->end = rpc_net_make_end(f->net, "end1-99");
+    ck_assert_ptr_nonnull(f->end);
+    rpc_net_connect(f->net, f->end, JUNK_SERVER_ID);
+    rpc_net_enable(f->net, f->end, enable);
+}
+
+static void fix_close(struct fix *f)
+{
+    rpc_net_cleanup(f->net);
+    rpc_net_free(f->net);
+    sim_free(f->sim);
+}
+
+static struct rpc_end *fix_end(struct fix *f, const char *name)
+{
+    struct rpc_end *end = rpc_net_make_end(f->net, name);
+    ck_assert_ptr_nonnull(end);
+    rpc_net_connect(f->net, end, JUNK_SERVER_ID);
+    rpc_net_enable(f->net, end, true);
+    return end;
+}
+
+/* Runs fn(f) as a task and the sim until it returns; fails the test past `limit_us`. */
+struct body {
+    struct fix *f;
+    void (*fn)(struct fix *f);
+    bool finished;
+};
+
+static void body_task(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct body *b = arg;
+    b->fn(b->f);
+    b->finished = true;
+}
+
+static bool body_finished(struct sim *sim, void *arg)
+{
+    (void)sim;
+    return ((struct body *)arg)->finished;
+}
+
+static void run_body(struct fix *f, void (*fn)(struct fix *f), sim_time_us limit_us)
+{
+    struct body b = {.f = f, .fn = fn};
+    ck_assert_ptr_nonnull(sim_task_spawn(f->sim, "test", body_task, &b));
+    sim_run_until(f->sim, body_finished, &b, sim_now_us(f->sim) + limit_us);
+    ck_assert_msg(b.finished, "test body did not finish by %.3fs virtual",
+                  (double)sim_now_us(f->sim) / 1e6);
+}
+
+/* Calls Handler2(arg) from a task; on success writes the reply as a C string. */
+static bool call2(struct rpc_end *end, int64_t arg, char *out, size_t out_max)
+{
+    uint8_t args[8];
+    enc_int(args, arg);
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    bool ok = rpc_end_call_wait(end, "JunkServer.Handler2", args, sizeof(args), &reply, &reply_len);
+    out[0] = '\0';
+    if (ok) {
+        ck_assert_uint_lt(reply_len, out_max);
+        memcpy(out, reply, reply_len);
+        out[reply_len] = '\0';
+    } else {
+        ck_assert_ptr_null(reply);
+    }
+    free(reply);
+    return ok;
+}
+
+static void expect_handler2(struct rpc_end *end, int64_t arg)
+{
+    char got[64];
+    char wanted[64];
+    snprintf(wanted, sizeof(wanted), "handler2-%lld", (long long)arg);
+    ck_assert_msg(call2(end, arg, got, sizeof(got)), "Handler2(%lld) failed", (long long)arg);
+    ck_assert_str_eq(got, wanted);
+}
+
+/* An outcome recorded by the callback form. */
+struct outcome {
+    struct sim *sim;
+    int calls;
+    bool ok;
+    sim_time_us at_us;
+    size_t reply_len;
+};
+
+static void outcome_cb(void *ctx, bool ok, const uint8_t *reply, size_t reply_len)
+{
+    struct outcome *o = ctx;
+    o->calls++;
+    o->ok = ok;
+    o->at_us = sim_now_us(o->sim);
+    o->reply_len = reply_len;
+    if (!ok) {
+        ck_assert_ptr_null(reply);
+        ck_assert_uint_eq(reply_len, 0);
+    }
+}
+
+static void call2_async(struct rpc_end *end, int64_t arg, struct outcome *o)
+{
+    uint8_t args[8];
+    enc_int(args, arg);
+    rpc_end_call(end, "JunkServer.Handler2", args, sizeof(args), outcome_cb, o);
+}
+
+/* ---------------------------------------------------------------- ports of test_test.go */
+
+static void basic_body(struct fix *f)
+{
+    expect_handler2(f->end, 111);
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    ck_assert(rpc_end_call_wait(f->end, "JunkServer.Handler1", (const uint8_t *)"9099", 4, &reply,
+                                &reply_len));
+    ck_assert_int_eq(dec_int(reply, reply_len), 9099);
+    free(reply);
+}
+
+START_TEST(test_rpc_basic)
+{
+    struct fix f;
+    fix_init(&f, 1, true);
+    run_body(&f, basic_body, RPC_TEST_LIMIT_US);
+    ck_assert_int_eq(f.js.log1_count, 1);
+    ck_assert_int_eq(f.js.log2_count, 1);
+    fix_close(&f);
+}
+END_TEST
+
+struct other {
+    int runs;
+};
+
+static void types_body(struct fix *f)
+{
+    uint8_t record[16];
+    enc_int(record, 1);
+    enc_int(record + 8, 2);
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    ck_assert(rpc_end_call_wait(f->end, "JunkServer.Handler4", record, sizeof(record), &reply,
+                                &reply_len));
+    ck_assert_uint_eq(reply_len, 7);
+    ck_assert_int_eq(memcmp(reply, "pointer", 7), 0);
+    free(reply);
+    ck_assert(rpc_end_call_wait(f->end, "JunkOther.Handler5", (const uint8_t *)"abc", 3, &reply,
+                                &reply_len));
+    ck_assert_uint_eq(reply_len, 10);
+    ck_assert_int_eq(memcmp(reply, "no pointer", 10), 0);
+    free(reply);
+}
+
+START_TEST(test_rpc_types)
+{
+    struct fix f;
+    fix_init(&f, 2, true);
+    /* A second service on the same server, with its own receiver. */
+    struct junk other = {.sim = f.sim};
+    ck_assert_int_eq(rpc_server_add_method(f.server, "JunkOther", "Handler5", handler5, &other),
+                     RPC_OK);
+    run_body(&f, types_body, RPC_TEST_LIMIT_US);
+    ck_assert_int_eq(f.js.handler4_runs, 1);
+    ck_assert_int_eq(f.js.handler5_runs, 0);
+    ck_assert_int_eq(other.handler5_runs, 1);
+    ck_assert_uint_eq(rpc_server_count(f.server), 2);
+    fix_close(&f);
+}
+END_TEST
+
+static void disconnect_body(struct fix *f)
+{
+    char got[64];
+    /* Connected but not enabled: no reply. */
+    ck_assert(!call2(f->end, 111, got, sizeof(got)));
+    ck_assert_str_eq(got, "");
+    rpc_net_enable(f->net, f->end, true);
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    ck_assert(rpc_end_call_wait(f->end, "JunkServer.Handler1", (const uint8_t *)"9099", 4, &reply,
+                                &reply_len));
+    ck_assert_int_eq(dec_int(reply, reply_len), 9099);
+    free(reply);
+}
+
+START_TEST(test_rpc_disconnect)
+{
+    struct fix f;
+    fix_init(&f, 3, false);
+    run_body(&f, disconnect_body, RPC_TEST_LIMIT_US);
+    ck_assert_int_eq(f.js.log2_count, 0);
+    ck_assert_int_eq(f.js.log1_count, 1);
+    ck_assert_uint_eq(rpc_net_count(f.net, JUNK_SERVER_ID), 1);
+    ck_assert_uint_eq(rpc_net_total_count(f.net), 2);
+    fix_close(&f);
+}
+END_TEST
+
+static void counts_body(struct fix *f)
+{
+    for (int i = 0; i < 17; i++)
+        expect_handler2(f->end, i);
+}
+
+START_TEST(test_rpc_counts)
+{
+    struct fix f;
+    fix_init(&f, 4, true);
+    run_body(&f, counts_body, RPC_TEST_LIMIT_US);
+    ck_assert_uint_eq(rpc_net_count(f.net, JUNK_SERVER_ID), 17);
+    ck_assert_uint_eq(rpc_server_count(f.server), 17);
+    ck_assert_uint_eq(rpc_net_total_count(f.net), 17);
+    ck_assert_uint_eq(rpc_net_count(f.net, JUNK_SERVER_ID + 1), 0);
+    fix_close(&f);
+}
+END_TEST
+
+static void bytes_body(struct fix *f)
+{
+    /* Go's 71-character literal doubled twice: 284 characters. */
+    uint8_t args[284];
+    memset(args, 'x', sizeof(args));
+    for (int i = 0; i < 17; i++) {
+        uint8_t *reply = NULL;
+        size_t reply_len = 0;
+        ck_assert(rpc_end_call_wait(f->end, "JunkServer.Handler6", args, sizeof(args), &reply,
+                                    &reply_len));
+        ck_assert_int_eq(dec_int(reply, reply_len), (int64_t)sizeof(args));
+        free(reply);
+    }
+    uint64_t n = rpc_net_total_bytes(f->net);
+    ck_assert_msg(n >= 4828 && n <= 6000, "wrong GetTotalBytes() %llu, expected about 5000",
+                  (unsigned long long)n);
+    for (int i = 0; i < 17; i++) {
+        uint8_t arg[8];
+        enc_int(arg, 107);
+        uint8_t *reply = NULL;
+        size_t reply_len = 0;
+        ck_assert(
+            rpc_end_call_wait(f->end, "JunkServer.Handler7", arg, sizeof(arg), &reply, &reply_len));
+        ck_assert_uint_eq(reply_len, 107);
+        free(reply);
+    }
+    uint64_t nn = rpc_net_total_bytes(f->net) - n;
+    ck_assert_msg(nn >= 1800 && nn <= 2500, "wrong GetTotalBytes() %llu, expected about 2000",
+                  (unsigned long long)nn);
+    /* Exactly as labrpc counts: request bytes at send plus delivered reply bytes. */
+    ck_assert_uint_eq(n, 17u * (284u + 8u));
+    ck_assert_uint_eq(nn, 17u * (8u + 107u));
+}
+
+START_TEST(test_rpc_bytes)
+{
+    struct fix f;
+    fix_init(&f, 5, true);
+    run_body(&f, bytes_body, RPC_TEST_LIMIT_US);
+    fix_close(&f);
+}
+END_TEST
+
+/* ConcurrentMany: 20 tasks, each with its own end, 10 calls each. */
+struct many {
+    struct fix *f;
+    int client;
+    int completed;
+    bool finished;
+};
+
+static void many_client(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct many *m = arg;
+    char name[16];
+    snprintf(name, sizeof(name), "%d", m->client);
+    struct rpc_end *end = fix_end(m->f, name);
+    for (int j = 0; j < 10; j++) {
+        expect_handler2(end, m->client * 100 + j);
+        m->completed++;
+    }
+    m->finished = true;
+}
+
+static bool all_finished(struct many *m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!m[i].finished) return false;
+    }
+    return true;
+}
+
+static void concurrent_many_body(struct fix *f)
+{
+    struct many m[20];
+    for (int i = 0; i < 20; i++) {
+        m[i] = (struct many){.f = f, .client = i};
+        ck_assert_ptr_nonnull(sim_task_spawn(f->sim, "client", many_client, &m[i]));
+    }
+    while (!all_finished(m, 20))
+        sim_sleep_us(f->sim, SIM_MS(1));
+    int total = 0;
+    for (int i = 0; i < 20; i++)
+        total += m[i].completed;
+    ck_assert_int_eq(total, 200);
+    ck_assert_uint_eq(rpc_net_count(f->net, JUNK_SERVER_ID), 200);
+}
+
+START_TEST(test_rpc_concurrent_many)
+{
+    struct fix f;
+    fix_init(&f, 6, true);
+    run_body(&f, concurrent_many_body, RPC_TEST_LIMIT_US);
+    fix_close(&f);
+}
+END_TEST
+
+/* Unreliable: 300 concurrent one-call clients (callback form: more than SIM_TASKS_MAX). */
+START_TEST(test_rpc_unreliable)
+{
+    struct fix f;
+    fix_init(&f, 7000u + (uint64_t)_i, true);
+    rpc_net_set_reliable(f.net, false);
+    ck_assert(!rpc_net_reliable(f.net));
+    struct outcome *o = calloc(300, sizeof(*o));
+    ck_assert_ptr_nonnull(o);
+    for (int i = 0; i < 300; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "%d", i);
+        o[i].sim = f.sim;
+        call2_async(fix_end(&f, name), i * 100, &o[i]);
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_S(10));
+    int total = 0;
+    for (int i = 0; i < 300; i++) {
+        ck_assert_int_eq(o[i].calls, 1);
+        if (o[i].ok) {
+            char wanted[64];
+            int n = snprintf(wanted, sizeof(wanted), "handler2-%d", i * 100);
+            ck_assert_uint_eq(o[i].reply_len, (size_t)n);
+            total++;
+        }
+    }
+    ck_assert_msg(total != 300 && total != 0, "all RPCs succeeded despite unreliable");
+    /* 10% request and 10% reply drops: about 81% succeed. */
+    ck_assert_msg(total > 200 && total < 280, "%d of 300 succeeded", total);
+    ck_assert_uint_eq(rpc_net_total_count(f.net), 300);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    free(o);
+    fix_close(&f);
+}
+END_TEST
+
+/* ConcurrentOne: 20 tasks on one end. */
+struct one {
+    struct fix *f;
+    int arg;
+    bool finished;
+};
+
+static void one_client(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct one *o = arg;
+    expect_handler2(o->f->end, o->arg);
+    o->finished = true;
+}
+
+static void concurrent_one_body(struct fix *f)
+{
+    struct one o[20];
+    for (int i = 0; i < 20; i++) {
+        o[i] = (struct one){.f = f, .arg = 100 + i};
+        ck_assert_ptr_nonnull(sim_task_spawn(f->sim, "client", one_client, &o[i]));
+    }
+    for (int i = 0; i < 20; i++) {
+        while (!o[i].finished)
+            sim_sleep_us(f->sim, SIM_MS(1));
+    }
+    ck_assert_int_eq(f->js.log2_count, 20);
+    ck_assert_uint_eq(rpc_net_count(f->net, JUNK_SERVER_ID), 20);
+}
+
+START_TEST(test_rpc_concurrent_one)
+{
+    struct fix f;
+    fix_init(&f, 8, true);
+    run_body(&f, concurrent_one_body, RPC_TEST_LIMIT_US);
+    fix_close(&f);
+}
+END_TEST
+
+/* Regression1: calls parked on a disabled end must not delay a call made after enabling. */
+static void regression1_client(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct one *o = arg;
+    char got[64];
+    ck_assert(!call2(o->f->end, o->arg, got, sizeof(got))); /* this call ought to fail */
+    o->finished = true;
+}
+
+static void regression1_body(struct fix *f)
+{
+    struct one o[20];
+    for (int i = 0; i < 20; i++) {
+        o[i] = (struct one){.f = f, .arg = 100 + i};
+        ck_assert_ptr_nonnull(sim_task_spawn(f->sim, "client", regression1_client, &o[i]));
+    }
+    sim_sleep_us(f->sim, SIM_MS(100));
+    sim_time_us t0 = sim_now_us(f->sim);
+    rpc_net_enable(f->net, f->end, true);
+    expect_handler2(f->end, 99);
+    sim_time_us dur_us = sim_now_us(f->sim) - t0;
+    ck_assert_msg(dur_us <= SIM_MS(30), "RPC took too long (%llu us) after Enable",
+                  (unsigned long long)dur_us);
+    for (int i = 0; i < 20; i++) {
+        while (!o[i].finished)
+            sim_sleep_us(f->sim, SIM_MS(1));
+    }
+    ck_assert_int_eq(f->js.log2_count, 1);
+    ck_assert_uint_eq(rpc_net_count(f->net, JUNK_SERVER_ID), 1);
+}
+
+START_TEST(test_rpc_regression1)
+{
+    struct fix f;
+    fix_init(&f, 9000u + (uint64_t)_i, false);
+    run_body(&f, regression1_body, RPC_TEST_LIMIT_US);
+    fix_close(&f);
+}
+END_TEST
+
+/* Killed: DeleteServer unblocks a call stuck in its handler. */
+struct stuck_call {
+    struct fix *f;
+    bool finished;
+    bool ok;
+    sim_time_us at_us;
+};
+
+static void stuck_client(struct sim *sim, void *arg)
+{
+    struct stuck_call *c = arg;
+    uint8_t args[8];
+    enc_int(args, 99);
+    c->ok = rpc_end_call_wait(c->f->end, "JunkServer.Handler3", args, sizeof(args), NULL, NULL);
+    c->at_us = sim_now_us(sim);
+    c->finished = true;
+}
+
+static bool stuck_finished(struct sim *sim, void *arg)
+{
+    (void)sim;
+    return ((struct stuck_call *)arg)->finished;
+}
+
+static void killed_body(struct fix *f)
+{
+    struct stuck_call c = {.f = f};
+    ck_assert_ptr_nonnull(sim_task_spawn(f->sim, "caller", stuck_client, &c));
+    sim_sleep_us(f->sim, SIM_MS(1000));
+    ck_assert_msg(!c.finished, "Handler3 should not have returned yet");
+    sim_sleep_us(f->sim, SIM_MS(100));
+    ck_assert_msg(!c.finished, "Handler3 should not have returned yet");
+    sim_time_us deleted_at_us = sim_now_us(f->sim);
+    rpc_net_delete_server(f->net, JUNK_SERVER_ID);
+    sim_wait_until(f->sim, stuck_finished, &c, SIM_MS(1), SIM_MS(200));
+    ck_assert_msg(c.finished, "Handler3 should return after DeleteServer()");
+    ck_assert_msg(!c.ok, "Handler3 returned successfully despite DeleteServer()");
+    ck_assert_msg(c.at_us - deleted_at_us <= SIM_MS(100), "unblocked after %llu us",
+                  (unsigned long long)(c.at_us - deleted_at_us));
+}
+
+START_TEST(test_rpc_killed)
+{
+    struct fix f;
+    fix_init(&f, 10, true);
+    f.js.stuck_answer_us = SIM_S(20); /* Go's Handler3 sleeps 20 s */
+    run_body(&f, killed_body, RPC_TEST_LIMIT_US);
+    ck_assert_ptr_nonnull(f.js.stuck);
+    /* The call has failed but its handler still holds the request. */
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 1);
+    uint64_t bytes = rpc_net_total_bytes(f.net);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(25));
+    /* The late answer was taken and went nowhere. */
+    ck_assert_ptr_null(f.js.stuck);
+    ck_assert(f.js.stuck_was_dead);
+    ck_assert_uint_eq(rpc_net_total_bytes(f.net), bytes);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    fix_close(&f);
+}
+END_TEST
+
+/* A handler that never answers: the net frees its request (ASan checks the leak). */
+START_TEST(test_rpc_killed_never_answers)
+{
+    struct fix f;
+    fix_init(&f, 11, true);
+    struct outcome o = {.sim = f.sim};
+    uint8_t args[8];
+    enc_int(args, 1);
+    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &o);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(450));
+    ck_assert_int_eq(o.calls, 0);
+    rpc_net_delete_server(f.net, JUNK_SERVER_ID);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(5));
+    ck_assert_int_eq(o.calls, 1);
+    ck_assert(!o.ok);
+    /* Polls come every 100 ms from delivery at 0: the one at 500 ms sees it dead. */
+    ck_assert_uint_eq(o.at_us, SIM_MS(500));
+    ck_assert(rpc_req_dead(f.js.stuck));
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 1);
+    fix_close(&f);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- beyond the Go tests */
+
+/* Reliable calls complete as events at the same virtual time, FIFO, never inline. */
+START_TEST(test_rpc_complete_as_events)
+{
+    struct fix f;
+    fix_init(&f, 12, true);
+    struct outcome o[3] = {{.sim = f.sim}, {.sim = f.sim}, {.sim = f.sim}};
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(5));
+    for (int i = 0; i < 3; i++)
+        call2_async(f.end, i, &o[i]);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(o[i].calls, 0); /* nothing ran inside rpc_end_call */
+    ck_assert_uint_gt(sim_pending(f.sim), 0);
+    /* Undeliverable and after-cleanup failures are events too. */
+    struct rpc_end *loose = rpc_net_make_end(f.net, "loose");
+    struct outcome lo = {.sim = f.sim};
+    call2_async(loose, 1, &lo);
+    ck_assert_int_eq(lo.calls, 0);
+    /* Run the events one by one: the replies come back in call order. */
+    int done_order[3];
+    int done_count = 0;
+    for (int steps = 0; steps < 100 && done_count < 3; steps++) {
+        ck_assert(sim_step(f.sim));
+        for (int i = 0; i < 3; i++) {
+            bool seen = false;
+            for (int k = 0; k < done_count; k++)
+                seen = seen || done_order[k] == i;
+            if (o[i].calls == 1 && !seen) done_order[done_count++] = i;
+        }
+    }
+    ck_assert_int_eq(done_count, 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(done_order[i], i);
+        ck_assert(o[i].ok);
+        ck_assert_uint_eq(o[i].at_us, SIM_MS(5)); /* zero added delay */
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(lo.calls, 1);
+    ck_assert(!lo.ok);
+    rpc_net_cleanup(f.net);
+    struct outcome co = {.sim = f.sim};
+    call2_async(f.end, 5, &co);
+    ck_assert_int_eq(co.calls, 0);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(2));
+    ck_assert_int_eq(co.calls, 1);
+    ck_assert(!co.ok);
+    ck_assert_uint_eq(co.at_us, SIM_S(1));
+    fix_close(&f);
+}
+END_TEST
+
+/* Undeliverable calls fail after 0-6999 ms with long delays, 0-99 ms without. */
+static void undeliverable_times(struct fix *f, bool long_delays, sim_time_us *min_us,
+                                sim_time_us *max_us)
+{
+    enum { N = 200 };
+    struct outcome o[N];
+    memset(o, 0, sizeof(o));
+    rpc_net_set_long_delays(f->net, long_delays);
+    rpc_net_enable(f->net, f->end, false);
+    sim_time_us t0 = sim_now_us(f->sim);
+    for (int i = 0; i < N; i++) {
+        o[i].sim = f->sim;
+        call2_async(f->end, i, &o[i]);
+    }
+    sim_run_until(f->sim, NULL, NULL, t0 + SIM_S(8));
+    *min_us = UINT64_MAX;
+    *max_us = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(o[i].calls, 1);
+        ck_assert(!o[i].ok);
+        sim_time_us d = o[i].at_us - t0;
+        ck_assert_uint_eq(d % SIM_US_PER_MS, 0); /* whole milliseconds, like Go's */
+        *min_us = d < *min_us ? d : *min_us;
+        *max_us = d > *max_us ? d : *max_us;
+    }
+}
+
+START_TEST(test_rpc_long_delays)
+{
+    struct fix f;
+    fix_init(&f, 13000u + (uint64_t)_i, true);
+    sim_time_us min_us;
+    sim_time_us max_us;
+    undeliverable_times(&f, false, &min_us, &max_us);
+    ck_assert_uint_le(max_us, SIM_MS(99));
+    ck_assert_uint_le(min_us, SIM_MS(5)); /* 200 uniform draws cover the range */
+    ck_assert_uint_ge(max_us, SIM_MS(90));
+    undeliverable_times(&f, true, &min_us, &max_us);
+    ck_assert_uint_le(max_us, SIM_MS(6999));
+    ck_assert_uint_le(min_us, SIM_MS(200));
+    ck_assert_uint_ge(max_us, SIM_MS(6500));
+    ck_assert_int_eq(f.js.log2_count, 0);
+    ck_assert_uint_eq(rpc_net_total_count(f.net), 400);
+    fix_close(&f);
+}
+END_TEST
+
+/* Long reordering holds about 2/3 of the replies for 200-2200 ms; bytes count at delivery. */
+START_TEST(test_rpc_long_reordering)
+{
+    enum { N = 300 };
+    struct fix f;
+    fix_init(&f, 14000u + (uint64_t)_i, true);
+    rpc_net_set_long_reordering(f.net, true);
+    struct outcome o[N];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < N; i++) {
+        o[i].sim = f.sim;
+        call2_async(f.end, i, &o[i]);
+    }
+    uint64_t request_bytes = (uint64_t)N * 8u;
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(1));
+    int held = 0;
+    uint64_t reply_bytes_now = 0;
+    for (int i = 0; i < N; i++) {
+        if (o[i].calls == 1) reply_bytes_now += o[i].reply_len;
+    }
+    ck_assert_uint_eq(rpc_net_total_bytes(f.net), request_bytes + reply_bytes_now);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(3));
+    uint64_t reply_bytes = 0;
+    sim_time_us max_us = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(o[i].calls, 1);
+        ck_assert(o[i].ok); /* reliable: reordered, never lost */
+        reply_bytes += o[i].reply_len;
+        if (o[i].at_us == 0) continue;
+        held++;
+        ck_assert_uint_ge(o[i].at_us, SIM_MS(200));
+        ck_assert_uint_le(o[i].at_us, SIM_MS(2200));
+        max_us = o[i].at_us > max_us ? o[i].at_us : max_us;
+    }
+    ck_assert_msg(held > N / 2 && held < N * 4 / 5, "%d of %d held", held, N);
+    ck_assert_uint_gt(max_us, SIM_MS(1200));
+    ck_assert_uint_lt(reply_bytes_now, reply_bytes);
+    ck_assert_uint_eq(rpc_net_total_bytes(f.net), request_bytes + reply_bytes);
+    fix_close(&f);
+}
+END_TEST
+
+/* One scenario with every fault on; returns a fingerprint of the outcomes. */
+static uint64_t chaos_run(uint64_t seed, uint32_t dup_permille, uint64_t *digest)
+{
+    enum { N = 200 };
+    struct fix f;
+    fix_init(&f, seed, true);
+    rpc_net_set_reliable(f.net, false);
+    rpc_net_set_long_reordering(f.net, true);
+    rpc_net_set_duplicate_permille(f.net, dup_permille);
+    struct rpc_end *off = rpc_net_make_end(f.net, "off");
+    rpc_net_connect(f.net, off, JUNK_SERVER_ID);
+    struct outcome o[N];
+    memset(o, 0, sizeof(o));
+    for (int i = 0; i < N; i++) {
+        o[i].sim = f.sim;
+        call2_async(i % 10 == 0 ? off : f.end, i, &o[i]);
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_S(10));
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(o[i].calls, 1);
+        h = (h ^ (o[i].at_us * 2u + o[i].ok)) * 1099511628211ull;
+    }
+    *digest = sim_digest(f.sim);
+    fix_close(&f);
+    return h;
+}
+
+START_TEST(test_rpc_deterministic)
+{
+    uint64_t d1;
+    uint64_t d2;
+    uint64_t d3;
+    uint64_t h1 = chaos_run(15, 0, &d1);
+    uint64_t h2 = chaos_run(15, 0, &d2);
+    uint64_t h3 = chaos_run(16, 0, &d3);
+    ck_assert_uint_eq(h1, h2);
+    ck_assert_uint_eq(d1, d2);
+    ck_assert_uint_ne(h1, h3);
+    ck_assert_uint_ne(d1, d3);
+    /* Duplication draws from its own stream: the callers see exactly the same outcomes. */
+    uint64_t d4;
+    uint64_t h4 = chaos_run(15, 500, &d4);
+    ck_assert_uint_eq(h1, h4);
+    ck_assert_uint_ne(d1, d4); /* but the trace shows the duplicates */
+}
+END_TEST
+
+START_TEST(test_rpc_duplicate)
+{
+    struct fix f;
+    fix_init(&f, 17, true);
+    rpc_net_set_duplicate_permille(f.net, 1000);
+    struct outcome o[10];
+    for (int i = 0; i < 10; i++) {
+        o[i] = (struct outcome){.sim = f.sim};
+        call2_async(f.end, i, &o[i]);
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    for (int i = 0; i < 10; i++) {
+        ck_assert_int_eq(o[i].calls, 1); /* the duplicate's reply is discarded */
+        ck_assert(o[i].ok);
+    }
+    ck_assert_int_eq(f.js.log2_count, 20);
+    ck_assert_uint_eq(rpc_net_count(f.net, JUNK_SERVER_ID), 20);
+    ck_assert_uint_eq(rpc_net_total_count(f.net), 10);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    /* Off again: one handler run per call. */
+    rpc_net_set_duplicate_permille(f.net, 0);
+    struct outcome last = {.sim = f.sim};
+    call2_async(f.end, 11, &last);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(2));
+    ck_assert_int_eq(f.js.log2_count, 21);
+    fix_close(&f);
+}
+END_TEST
+
+START_TEST(test_rpc_reply_cut)
+{
+    struct fix f;
+    fix_init(&f, 18, true);
+    struct rpc_end *other = fix_end(&f, "other");
+    rpc_end_set_reply_cut(f.end, true);
+    struct outcome cut = {.sim = f.sim};
+    struct outcome fine = {.sim = f.sim};
+    call2_async(f.end, 1, &cut);
+    call2_async(other, 2, &fine);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(cut.calls, 1);
+    ck_assert(!cut.ok); /* handled, but the reply was lost */
+    ck_assert(fine.ok);
+    ck_assert_int_eq(f.js.log2_count, 2);
+    ck_assert_uint_eq(rpc_net_total_bytes(f.net), 8u + 8u + fine.reply_len);
+    rpc_end_set_reply_cut(f.end, false);
+    struct outcome healed = {.sim = f.sim};
+    call2_async(f.end, 3, &healed);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(2));
+    ck_assert(healed.ok);
+    fix_close(&f);
+}
+END_TEST
+
+/* AddServer on a used id replaces the server: the old one's calls fail, new ones reach the
+ * new server, and a late answer from the old one is never delivered. */
+START_TEST(test_rpc_replace_server)
+{
+    struct fix f;
+    fix_init(&f, 19, true);
+    f.js.stuck_answer_us = SIM_MS(250);
+    struct outcome stuck = {.sim = f.sim};
+    uint8_t args[8];
+    enc_int(args, 5);
+    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &stuck);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(50));
+    struct rpc_server *fresh = rpc_server_new(f.net);
+    struct junk js2 = {.sim = f.sim};
+    junk_register(fresh, &js2);
+    rpc_net_add_server(f.net, JUNK_SERVER_ID, fresh);
+    struct outcome next = {.sim = f.sim};
+    call2_async(f.end, 6, &next);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(stuck.calls, 1);
+    ck_assert(!stuck.ok);
+    ck_assert_uint_eq(stuck.at_us, SIM_MS(100)); /* the first poll saw it */
+    ck_assert(f.js.stuck_was_dead);
+    ck_assert(next.ok);
+    ck_assert_int_eq(js2.log2_count, 1);
+    ck_assert_int_eq(f.js.log2_count, 0);
+    ck_assert_uint_eq(rpc_net_count(f.net, JUNK_SERVER_ID), 1);
+    ck_assert_uint_eq(rpc_server_count(f.server), 1);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    fix_close(&f);
+}
+END_TEST
+
+/* Disabling the end also kills a pending call; answering quickly after enable works. */
+START_TEST(test_rpc_disable_kills_pending)
+{
+    struct fix f;
+    fix_init(&f, 20, true);
+    f.js.stuck_answer_us = SIM_MS(330);
+    struct outcome stuck = {.sim = f.sim};
+    uint8_t args[8];
+    enc_int(args, 5);
+    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &stuck);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(120));
+    rpc_net_enable(f.net, f.end, false);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(150));
+    rpc_net_enable(f.net, f.end, true); /* re-enabled before the next poll at 200 ms */
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    /* Go checks only on its 100 ms ticks and when the handler returns: alive both times. */
+    ck_assert_int_eq(stuck.calls, 1);
+    ck_assert(stuck.ok);
+    ck_assert_uint_eq(stuck.at_us, SIM_MS(330));
+    /* Now disabled across a poll. */
+    struct outcome second = {.sim = f.sim};
+    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &second);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(1050));
+    rpc_net_enable(f.net, f.end, false);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(3));
+    ck_assert_int_eq(second.calls, 1);
+    ck_assert(!second.ok);
+    ck_assert_uint_eq(second.at_us, SIM_MS(1100));
+    fix_close(&f);
+}
+END_TEST
+
+/* A server that dies while its handler works, answering before the next poll: the answer
+ * is checked too, and not delivered. */
+START_TEST(test_rpc_dead_at_answer)
+{
+    struct fix f;
+    fix_init(&f, 29, true);
+    f.js.stuck_answer_us = SIM_MS(80);
+    struct outcome o = {.sim = f.sim};
+    uint8_t args[8];
+    enc_int(args, 5);
+    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &o);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(30));
+    rpc_net_delete_server(f.net, JUNK_SERVER_ID);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(o.calls, 1);
+    ck_assert(!o.ok);
+    ck_assert_uint_eq(o.at_us, SIM_MS(80));
+    ck_assert(f.js.stuck_was_dead);
+    ck_assert_uint_eq(rpc_net_total_bytes(f.net), 8);
+    fix_close(&f);
+}
+END_TEST
+
+/* The draws, predicted one call at a time from a private copy of the "labrpc" stream: this
+ * pins Go's order (delay, request drop, reply drop, reorder, and the nested hold draw). */
+struct predicted {
+    bool ok;
+    sim_time_us took_us;
+};
+
+static struct predicted predict_call(struct sim_rand *r, bool deliverable, bool long_delays)
+{
+    struct predicted p = {false, 0};
+    if (!deliverable) {
+        p.took_us = SIM_MS(sim_rand_below(r, long_delays ? 7000 : 100));
+        return p;
+    }
+    p.took_us = SIM_MS(sim_rand_below(r, 27));
+    if (sim_rand_below(r, 1000) < 100) return p; /* request dropped */
+    if (sim_rand_below(r, 1000) < 100) return p; /* reply dropped */
+    p.ok = true;
+    if (sim_rand_below(r, 900) < 600) {
+        uint64_t span = sim_rand_below(r, 2000);
+        p.took_us += SIM_MS(200 + sim_rand_below(r, 1 + span));
+    }
+    return p;
+}
+
+static void draw_order_body(struct fix *f)
+{
+    struct sim_rand r;
+    sim_rand_init(&r, f->sim, "labrpc");
+    int ok_count = 0;
+    int held_count = 0;
+    for (int i = 0; i < 400; i++) {
+        bool deliverable = i % 7 != 3;
+        bool long_delays = i % 14 == 3;
+        rpc_net_enable(f->net, f->end, deliverable);
+        rpc_net_set_long_delays(f->net, long_delays);
+        struct predicted p = predict_call(&r, deliverable, long_delays);
+        sim_time_us t0 = sim_now_us(f->sim);
+        char got[64];
+        bool ok = call2(f->end, i, got, sizeof(got));
+        sim_time_us took_us = sim_now_us(f->sim) - t0;
+        ck_assert_msg(ok == p.ok, "call %d: ok=%d, predicted %d", i, ok, p.ok);
+        ck_assert_msg(took_us == p.took_us, "call %d took %llu us, predicted %llu", i,
+                      (unsigned long long)took_us, (unsigned long long)p.took_us);
+        ok_count += ok;
+        held_count += ok && took_us >= SIM_MS(200);
+    }
+    /* The prediction exercised every branch. */
+    ck_assert_int_gt(ok_count, 200);
+    ck_assert_int_lt(ok_count, 340);
+    ck_assert_int_gt(held_count, 100);
+}
+
+START_TEST(test_rpc_draw_order)
+{
+    struct fix f;
+    fix_init(&f, 30000u + (uint64_t)_i, true);
+    rpc_net_set_reliable(f.net, false);
+    rpc_net_set_long_reordering(f.net, true);
+    run_body(&f, draw_order_body, SIM_S(2000));
+    fix_close(&f);
+}
+END_TEST
+
+/* After Cleanup: new calls fail without being counted, held replies are not delivered. */
+START_TEST(test_rpc_cleanup)
+{
+    struct fix f;
+    fix_init(&f, 21, true);
+    rpc_net_set_long_reordering(f.net, true);
+    enum { N = 30 };
+    struct outcome o[N];
+    for (int i = 0; i < N; i++) {
+        o[i] = (struct outcome){.sim = f.sim};
+        call2_async(f.end, i, &o[i]);
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(100));
+    int delivered_before = 0;
+    for (int i = 0; i < N; i++)
+        delivered_before += o[i].calls;
+    ck_assert_int_gt(delivered_before, 0);
+    ck_assert_int_lt(delivered_before, N);
+    uint64_t bytes = rpc_net_total_bytes(f.net);
+    rpc_net_cleanup(f.net);
+    struct outcome late = {.sim = f.sim};
+    call2_async(f.end, 99, &late);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(5));
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(o[i].calls, 1);
+        if (o[i].at_us >= SIM_MS(100)) ck_assert(!o[i].ok);
+    }
+    ck_assert_int_eq(late.calls, 1);
+    ck_assert(!late.ok);
+    ck_assert_uint_eq(late.at_us, SIM_MS(100));
+    ck_assert_uint_eq(rpc_net_total_count(f.net), N);
+    ck_assert_uint_eq(rpc_net_total_bytes(f.net), bytes);
+    ck_assert_int_eq(f.js.log2_count, N);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    fix_close(&f);
+}
+END_TEST
+
+START_TEST(test_rpc_delete_end)
+{
+    struct fix f;
+    fix_init(&f, 22, true);
+    ck_assert_str_eq(rpc_end_name(f.end), "end1-99");
+    rpc_net_delete_end(f.net, f.end);
+    rpc_net_enable(f.net, f.end, true); /* no effect on a deleted end */
+    struct outcome o = {.sim = f.sim};
+    call2_async(f.end, 1, &o);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(o.calls, 1);
+    ck_assert(!o.ok);
+    ck_assert_uint_lt(o.at_us, SIM_MS(100));
+    ck_assert_int_eq(f.js.log2_count, 0);
+    ck_assert_uint_eq(rpc_net_total_count(f.net), 1);
+    fix_close(&f);
+}
+END_TEST
+
+/* The trace: each call gets the next call id, a send, maybe a deliver, and one terminal
+ * event, stamped with the sender's node (deliveries with the server's). */
+START_TEST(test_rpc_trace)
+{
+    struct fix f;
+    fix_init(&f, 23, true);
+    rpc_end_set_node(f.end, 3);
+    sim_trace_record(f.sim, SIM_TOPIC_BIT(SIM_TOPIC_NET), 100);
+    struct outcome a = {.sim = f.sim};
+    call2_async(f.end, 1, &a);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    rpc_net_enable(f.net, f.end, false);
+    struct outcome b = {.sim = f.sim};
+    call2_async(f.end, 2, &b);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(2));
+    ck_assert(a.ok);
+    ck_assert(!b.ok);
+    static const uint16_t ids[] = {100, 101, 105, 100, 104};
+    static const int nodes[] = {3, JUNK_SERVER_ID, 3, 3, 3};
+    static const int64_t calls[] = {1, 1, 1, 2, 2};
+    ck_assert_uint_eq(sim_trace_count(f.sim), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const struct sim_trace_rec *r = sim_trace_at(f.sim, i);
+        ck_assert_uint_eq(r->kind->id, ids[i]);
+        ck_assert_int_eq(r->kind->topic, SIM_TOPIC_NET);
+        ck_assert_int_eq(r->node, nodes[i]);
+        ck_assert_int_eq(r->v[0], calls[i]);
+        ck_assert_int_eq(r->v[1], JUNK_SERVER_ID);
+    }
+    const struct sim_trace_rec *send = sim_trace_at(f.sim, 0);
+    ck_assert_str_eq(send->kind->name, "rpc.send");
+    ck_assert_int_eq(send->v[2], 8);
+    ck_assert_str_eq(send->text, "JunkServer.Handler2");
+    ck_assert_int_eq(sim_trace_at(f.sim, 1)->v[2], 1); /* the server's count */
+    const struct sim_trace_rec *reply = sim_trace_at(f.sim, 2);
+    ck_assert_int_eq(reply->v[2], (int64_t)a.reply_len);
+    ck_assert_uint_eq(reply->at_us, 0);
+    const struct sim_trace_rec *fail = sim_trace_at(f.sim, 4);
+    ck_assert_int_eq(fail->v[2], 1); /* undeliverable */
+    ck_assert_uint_eq(fail->at_us, b.at_us);
+    fix_close(&f);
+}
+END_TEST
+
+START_TEST(test_rpc_registry_errors)
+{
+    struct fix f;
+    fix_init(&f, 25, true);
+    struct rpc_server *s = rpc_server_new(f.net);
+    ck_assert_int_eq(rpc_server_add_method(s, "A", "m", handler2, NULL), RPC_OK);
+    ck_assert_int_eq(rpc_server_add_method(s, "A", "m", handler2, NULL), RPC_EEXIST);
+    ck_assert_int_eq(rpc_server_add_method(s, "A.B", "m", handler2, NULL), RPC_ENAME);
+    ck_assert_int_eq(rpc_server_add_method(s, "A", "m.x", handler2, NULL), RPC_ENAME);
+    ck_assert_int_eq(rpc_server_add_method(s, "", "m", handler2, NULL), RPC_ENAME);
+    ck_assert_int_eq(rpc_server_add_method(s, "A", NULL, handler2, NULL), RPC_ENAME);
+    char long_name[RPC_NAME_MAX + 1];
+    memset(long_name, 'n', RPC_NAME_MAX);
+    long_name[RPC_NAME_MAX] = '\0';
+    ck_assert_int_eq(rpc_server_add_method(s, long_name, "m", handler2, NULL), RPC_ENAME);
+    long_name[RPC_NAME_MAX - 1] = '\0'; /* the longest allowed */
+    ck_assert_int_eq(rpc_server_add_method(s, long_name, "m", handler2, NULL), RPC_OK);
+    for (unsigned i = 1; i < RPC_METHODS_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "m%u", i);
+        ck_assert_int_eq(rpc_server_add_method(s, "A", name, handler2, NULL), RPC_OK);
+    }
+    ck_assert_int_eq(rpc_server_add_method(s, "A", "one_more", handler2, NULL), RPC_ELIMIT);
+    ck_assert_int_eq(rpc_server_add_method(s, "C", "m", handler2, NULL), RPC_OK);
+    ck_assert_int_eq(rpc_server_add_method(s, "D", "m", handler2, NULL), RPC_OK);
+    ck_assert_int_eq(rpc_server_add_method(s, "E", "m", handler2, NULL), RPC_ELIMIT);
+    ck_assert_str_eq(rpc_strerror(RPC_OK), "success");
+    ck_assert_str_eq(rpc_strerror(RPC_ELIMIT), "too many services, methods or calls in flight");
+    ck_assert_str_eq(rpc_strerror(RPC_EEXIST), "name already registered");
+    ck_assert_str_eq(rpc_strerror(-99), "unknown labrpc error");
+    ck_assert_ptr_null(rpc_net_new(NULL));
+    ck_assert_ptr_eq(rpc_net_sim(f.net), f.sim);
+    fix_close(&f);
+}
+END_TEST
+
+/* Freeing the net with calls in every state cancels their events: the sim may go on. */
+START_TEST(test_rpc_free_midflight)
+{
+    struct fix f;
+    fix_init(&f, 26, true);
+    rpc_net_set_reliable(f.net, false);
+    rpc_net_set_long_reordering(f.net, true);
+    f.js.stuck_answer_us = 0;
+    struct outcome o[40];
+    for (int i = 0; i < 40; i++) {
+        o[i] = (struct outcome){.sim = f.sim};
+        call2_async(f.end, i, &o[i]);
+    }
+    uint8_t args[8];
+    enc_int(args, 1);
+    struct outcome stuck = {.sim = f.sim};
+    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &stuck);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(150));
+    rpc_net_free(f.net);
+    int calls_before = 0;
+    for (int i = 0; i < 40; i++)
+        calls_before += o[i].calls;
+    sim_run_until(f.sim, NULL, NULL, SIM_S(10));
+    int calls_after = 0;
+    for (int i = 0; i < 40; i++)
+        calls_after += o[i].calls;
+    ck_assert_int_eq(calls_before, calls_after);
+    ck_assert_int_lt(calls_after, 40);
+    ck_assert_int_eq(stuck.calls, 0);
+    sim_free(f.sim);
+}
+END_TEST
+
+static void wait_outside_task(void)
+{
+    struct fix f;
+    fix_init(&f, 27, true);
+    uint8_t args[8];
+    enc_int(args, 1);
+    (void)rpc_end_call_wait(f.end, "JunkServer.Handler2", args, sizeof(args), NULL, NULL);
+}
+
+START_TEST(test_rpc_wait_outside_task_asserts)
+{
+    wait_outside_task();
+}
+END_TEST
+
+/* Go's dispatcher log.Fatal()s on an unknown method: so do we, loudly. */
+START_TEST(test_rpc_unknown_method_asserts)
+{
+    struct fix f;
+    fix_init(&f, 28, true);
+    struct outcome o = {.sim = f.sim};
+    rpc_end_call(f.end, "JunkServer.NoSuch", NULL, 0, outcome_cb, &o);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+}
+END_TEST
+
+Suite *rpc_suite(void)
+{
+    Suite *s = suite_create("rpc");
+    TCase *go = tcase_create("labrpc_go");
+    tcase_set_timeout(go, 20);
+    tcase_add_test(go, test_rpc_basic);
+    tcase_add_test(go, test_rpc_types);
+    tcase_add_test(go, test_rpc_disconnect);
+    tcase_add_test(go, test_rpc_counts);
+    tcase_add_test(go, test_rpc_bytes);
+    tcase_add_test(go, test_rpc_concurrent_many);
+    tcase_add_loop_test(go, test_rpc_unreliable, 0, 5);
+    tcase_add_test(go, test_rpc_concurrent_one);
+    tcase_add_loop_test(go, test_rpc_regression1, 0, 5);
+    tcase_add_test(go, test_rpc_killed);
+    tcase_add_test(go, test_rpc_killed_never_answers);
+    suite_add_tcase(s, go);
+
+    TCase *more = tcase_create("labrpc_contract");
+    tcase_set_timeout(more, 20);
+    tcase_add_test(more, test_rpc_complete_as_events);
+    tcase_add_loop_test(more, test_rpc_long_delays, 0, 3);
+    tcase_add_loop_test(more, test_rpc_long_reordering, 0, 3);
+    tcase_add_test(more, test_rpc_deterministic);
+    tcase_add_test(more, test_rpc_duplicate);
+    tcase_add_test(more, test_rpc_reply_cut);
+    tcase_add_test(more, test_rpc_replace_server);
+    tcase_add_test(more, test_rpc_disable_kills_pending);
+    tcase_add_test(more, test_rpc_dead_at_answer);
+    tcase_add_loop_test(more, test_rpc_draw_order, 0, 3);
+    tcase_add_test(more, test_rpc_cleanup);
+    tcase_add_test(more, test_rpc_delete_end);
+    tcase_add_test(more, test_rpc_trace);
+    tcase_add_test(more, test_rpc_registry_errors);
+    tcase_add_test(more, test_rpc_free_midflight);
+    tcase_add_test_raise_signal(more, test_rpc_wait_outside_task_asserts, SIGABRT);
+    tcase_add_test_raise_signal(more, test_rpc_unknown_method_asserts, SIGABRT);
+    suite_add_tcase(s, more);
+    return s;
+}

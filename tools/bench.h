@@ -1,0 +1,17 @@
+/* Benchmarks printed by `labsim bench` (make bench). Each prints machine-readable lines
+ * "bench <area> key=value ..." measured with the wall clock of this machine. Benchmarks are
+ * tools, not tests: they assert nothing about time. */
+#ifndef TOOLS_BENCH_H
+#define TOOLS_BENCH_H
+
+#include <stdio.h>
+
+/* Wall-clock milliseconds from CLOCK_MONOTONIC (tools only; never inside a simulation). */
+double bench_wall_ms(void);
+
+void bench_sim(FILE *out);
+void bench_rpc(FILE *out);
+void bench_gob(FILE *out);
+void bench_lin(FILE *out, const char *data_dir);
+
+#endif /* TOOLS_BENCH_H */
