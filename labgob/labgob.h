@@ -18,6 +18,10 @@
  * whole message and check once. Decoding into a non-zero destination (a reused reply, state
  * restored into initialised fields) is reported, as labgob's "Decoding into a non-default
  * variable/field" warning: the field keeps its old value when the message omits it.
+ *
+ * Sizes: a message costs about what Go's gob spends on the values alone. Go's gob also sends
+ * each type's descriptor once per encoder, and 6.824's labrpc makes a new encoder for every
+ * call, so a Go RPC usually costs more (tools/bench_gob.c prints both).
  */
 #ifndef LABGOB_H
 #define LABGOB_H
@@ -64,6 +68,7 @@ enum gob_type {
 
 struct gob_enc_frame {
     uint32_t field_last;  /* last field number written in this record */
+    uint32_t field_asked; /* last field number put (zero values are not written) */
     uint8_t is_array;     /* 1: elements carry no key */
     uint8_t elem_type;    /* element wire type when is_array */
     uint64_t elems_left;  /* elements still to write when is_array */
@@ -92,8 +97,10 @@ size_t gob_enc_len(const struct gob_enc *e);
 /* Hands the buffer to the caller (free() it); the encoder is left empty. */
 uint8_t *gob_enc_take(struct gob_enc *e, size_t *len);
 
-/* Fields: `field` numbers start at 1 and must increase within a record. A zero value is not
- * written at all (as gob does), so a message with all-zero fields is empty. */
+/* Fields: `field` numbers start at 1 and must increase within a record (else GOB_EORDER). A
+ * zero value is not written at all (as gob does), so a message with all-zero fields is empty.
+ * Misuse (an _end without its _begin, more or fewer elements than announced, a field number in
+ * an array, an element outside one) is the sticky GOB_EMISUSE, never an abort. */
 void gob_put_uint(struct gob_enc *e, uint32_t field, uint64_t v);
 void gob_put_int(struct gob_enc *e, uint32_t field, int64_t v);
 void gob_put_bool(struct gob_enc *e, uint32_t field, bool v);
@@ -102,7 +109,9 @@ void gob_put_str(struct gob_enc *e, uint32_t field, const char *s);
 void gob_put_record_begin(struct gob_enc *e, uint32_t field);
 void gob_put_record_end(struct gob_enc *e);
 /* An array of `count` elements of `elem_type`. Empty arrays are left out. Inside, use the
- * gob_put_elem_* calls (or gob_put_record_begin(e, 0) for a record element). */
+ * gob_put_elem_* calls (or gob_put_record_begin(e, 0) for a record element, and
+ * gob_put_array_begin(e, 0, ...) for an array element, which is written even when empty).
+ * Always close with gob_put_array_end, also when count is 0. */
 void gob_put_array_begin(struct gob_enc *e, uint32_t field, enum gob_type elem_type,
                          uint64_t count);
 void gob_put_array_end(struct gob_enc *e);
@@ -114,7 +123,8 @@ void gob_put_elem_bytes(struct gob_enc *e, const void *p, size_t n);
 /* ---------------------------------------------------------------- decoder */
 
 struct gob_dec_frame {
-    uint32_t field_last;
+    uint32_t field_last;  /* field number of the last key read in this record */
+    uint32_t field_asked; /* last field number requested by a gob_get_* call */
     uint8_t is_array;
     uint8_t elem_type;
     uint64_t elems_left;
@@ -172,6 +182,23 @@ void gob_get_elem_bool(struct gob_dec *d, bool *out);
 void gob_get_elem_bytes(struct gob_dec *d, const uint8_t **p, size_t *n);
 /* Enters a record element of an array of records. */
 void gob_get_elem_record_begin(struct gob_dec *d);
+/* Enters an array element of an array of arrays; returns its count. As for fields, call
+ * gob_get_array_end only when the count is > 0. */
+uint64_t gob_get_elem_array_begin(struct gob_dec *d, enum gob_type elem_type);
+
+/* For generic walkers (dump tools, the fuzzer): what comes next, without consuming it. In a
+ * record, returns true with the next field's number and wire type, false at the record's end
+ * (or end of input at the top level) or on error. In an array with elements left, returns
+ * true with *field = 0 and the element type. When the next value is an array, *elem_type is
+ * its element type (read ahead from the input); otherwise *elem_type = *type. */
+bool gob_dec_next(struct gob_dec *d, uint32_t *field, enum gob_type *type,
+                  enum gob_type *elem_type);
+
+/* Formats labgob's warning for the first non-default destination into buf (always
+ * NUL-terminated when n > 0): "labgob warning: Decoding into a non-default variable/field
+ * <field> may not work". Returns the number of non-default decodes (0: no warning, buf
+ * holds ""). */
+int gob_dec_warning(const struct gob_dec *d, char *buf, size_t n);
 
 /* Bytes a uint takes as a varint (for size estimates). */
 size_t gob_uvarint_len(uint64_t v);
