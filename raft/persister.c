@@ -1,0 +1,104 @@
+/* persister: 6.824's Persister, the "stable storage" of one Raft peer.
+ *
+ * Owns two byte buffers, the encoded Raft state and the service's snapshot, which are always
+ * replaced together by raft_persister_save (Go's Save). A crash is modelled by the harness,
+ * which keeps a copy (raft_persister_copy) of what was saved and hands the copy to the
+ * restarted peer; the old object may keep receiving writes from the zombie instance, which
+ * then go nowhere. This file is linked even when a student supplies their own Raft.
+ *
+ * Invariants: (len == 0) implies the buffer may be NULL; a failed save changes nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft.h"
+
+struct raft_persister {
+    uint8_t *state; /* owned; NULL when state_len == 0 */
+    size_t state_len;
+    uint8_t *snapshot; /* owned; NULL when snapshot_len == 0 */
+    size_t snapshot_len;
+};
+
+struct raft_persister *raft_persister_new(void)
+{
+    return calloc(1, sizeof(struct raft_persister));
+}
+
+/* Returns a malloc'd copy of n bytes, NULL for n == 0; *oom is set when allocation failed. */
+static uint8_t *bytes_dup(const uint8_t *p, size_t n, bool *oom)
+{
+    if (n == 0 || p == NULL) return NULL;
+    uint8_t *copy = malloc(n);
+    if (copy == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(copy, p, n);
+    return copy;
+}
+
+struct raft_persister *raft_persister_copy(const struct raft_persister *p)
+{
+    struct raft_persister *c = raft_persister_new();
+    if (c == NULL || p == NULL) return c;
+    if (raft_persister_save(c, p->state, p->state_len, p->snapshot, p->snapshot_len) != 0) {
+        raft_persister_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void raft_persister_free(struct raft_persister *p)
+{
+    if (p == NULL) return;
+    free(p->state);
+    free(p->snapshot);
+    free(p);
+}
+
+int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t state_len,
+                        const uint8_t *snapshot, size_t snapshot_len)
+{
+    if (p == NULL) return -1;
+    if (state == NULL) state_len = 0;
+    if (snapshot == NULL) snapshot_len = 0;
+    /* Copy first, so a failed allocation keeps the old contents (Save is atomic in Go). */
+    bool oom = false;
+    uint8_t *new_state = bytes_dup(state, state_len, &oom);
+    uint8_t *new_snapshot = bytes_dup(snapshot, snapshot_len, &oom);
+    if (oom) {
+        free(new_state);
+        free(new_snapshot);
+        return -1;
+    }
+    free(p->state);
+    free(p->snapshot);
+    p->state = new_state;
+    p->state_len = new_state != NULL ? state_len : 0;
+    p->snapshot = new_snapshot;
+    p->snapshot_len = new_snapshot != NULL ? snapshot_len : 0;
+    return 0;
+}
+
+const uint8_t *raft_persister_state(const struct raft_persister *p, size_t *len)
+{
+    *len = p != NULL ? p->state_len : 0;
+    return p != NULL ? p->state : NULL;
+}
+
+const uint8_t *raft_persister_snapshot(const struct raft_persister *p, size_t *len)
+{
+    *len = p != NULL ? p->snapshot_len : 0;
+    return p != NULL ? p->snapshot : NULL;
+}
+
+size_t raft_persister_state_size(const struct raft_persister *p)
+{
+    return p != NULL ? p->state_len : 0;
+}
+
+size_t raft_persister_snapshot_size(const struct raft_persister *p)
+{
+    return p != NULL ? p->snapshot_len : 0;
+}
