@@ -36,12 +36,15 @@ struct lab_test {
     lab_test_fn fn;
 };
 
-/* All graded tests, in catalogue order (3A..3D, then 4A, 4B). */
-const struct lab_test *lab_tests(size_t *count);
+/* The graded tests in catalogue order (3A..3D, then 4A, 4B): their number, and the i-th one
+ * (NULL when i >= lab_tests_count()). The returned test lives in a static const table, so the
+ * pointer is valid for the life of the program and is the same on every call. */
+size_t lab_tests_count(void);
+const struct lab_test *lab_test_at(size_t i);
 /* Exact name match, or NULL. */
 const struct lab_test *lab_test_find(const char *name);
 
-/* Per-suite tables, concatenated by lab_tests. */
+/* Per-suite tables, concatenated (in this order) by lab_test_at. */
 extern const struct lab_test lab_raft_tests[];
 extern const size_t lab_raft_tests_count;
 extern const struct lab_test lab_kv_tests[];
@@ -54,29 +57,75 @@ enum lab_outcome {
 };
 
 struct lab_opts {
-    FILE *out;               /* 6.824 lines and failure reports; NULL = silent */
-    const char *trace_path;  /* write the trace here after the run (NULL = none) */
-    uint32_t trace_topics;   /* topic mask to record when trace_path is set */
-    const char *replay_cmd;  /* program path used in "replay:" lines; NULL = build/labsim */
-    const char *artifact_dir;/* where failure artifacts (HTML) go; NULL = build/artifacts */
+    FILE *out;                /* 6.824 lines and failure reports; NULL = silent */
+    const char *trace_path;   /* write the trace here after the run (NULL = none) */
+    uint32_t trace_topics;    /* topic mask to record when trace_path is set */
+    const char *replay_cmd;   /* program path used in "replay:" lines; NULL = build/labsim */
+    const char *artifact_dir; /* where failure artifacts (HTML) go; NULL = build/artifacts */
 };
 
 struct lab_result {
     enum lab_outcome outcome;
     uint64_t seed;
-    uint64_t digest;         /* sim_digest at the end of the run */
-    sim_time_us virtual_us;  /* virtual time at the end */
-    uint64_t events;         /* kernel events run */
-    int fail_node;           /* node named in the failure, SIM_NODE_NONE if none */
+    uint64_t digest;        /* sim_digest at the end of the run */
+    sim_time_us virtual_us; /* virtual time at the end */
+    uint64_t events;        /* kernel events run */
+    int fail_node;          /* node named in the failure, SIM_NODE_NONE if none */
     sim_time_us fail_at_us;
     char message[LAB_MSG_MAX]; /* failure message in the 6.824 wording, or "" */
     char artifact[256];        /* path of a failure artifact (HTML), or "" */
     uint32_t passed_lines;     /* "... Passed" lines printed */
 };
 
-/* Runs one test on one seed. Returns 0, or SIM_ENOMEM when the sim could not be built. */
+/* Runs one test on one seed. Returns 0, SIM_ENOMEM when the sim could not be built, or SIM_EIO
+ * when opts->trace_path could not be written (the result is filled in either case but the
+ * first). */
 int lab_run(const struct lab_test *test, uint64_t seed, const struct lab_opts *opts,
             struct lab_result *result);
+
+/* ---------------------------------------------------------------- sessions */
+
+/* A session is one run driven piece by piece, for the study tools (labsim step). lab_run is
+ * exactly lab_session_start + lab_session_run(NULL) + lab_session_finish, so a session that is
+ * run to its end is the same run (same events, same digest) as lab_run on that seed.
+ *
+ * The run is "over" once the test body returned, a check failed, nothing is left that could
+ * wake the body (reported as a failure), or the virtual-time cap was reached (a failure). */
+struct lab_session;
+
+/* Builds the sim for (test, seed) and spawns the body, running nothing yet. `opts` is copied
+ * (its strings and stream are borrowed until lab_session_finish; NULL = silent). Returns 0
+ * with *out set (the caller owns it and releases it with lab_session_finish), SIM_EINVAL on a
+ * NULL test or out, or SIM_ENOMEM. */
+int lab_session_start(const struct lab_test *test, uint64_t seed, const struct lab_opts *opts,
+                      struct lab_session **out);
+
+/* Runs events until the run is over or stop(sim, arg) holds (checked before each event and
+ * after the last; NULL = run to the end). Returns true while the run is not over. */
+bool lab_session_run(struct lab_session *session, sim_pred_fn stop, void *arg);
+/* Runs the events due at or before `deadline_us` (absolute virtual time; capped at the run's
+ * virtual-time cap) and leaves the clock there, unless the run ends first. Returns true while
+ * the run is not over. */
+bool lab_session_run_to(struct lab_session *session, sim_time_us deadline_us);
+/* Runs exactly one kernel event (an event callback or a task slice), unless the run is over.
+ * Returns true while the run is not over. */
+bool lab_session_step(struct lab_session *session);
+bool lab_session_over(const struct lab_session *session);
+/* The session's sim (borrowed; for the clock, the trace listener and recording). */
+struct sim *lab_session_sim(struct lab_session *session);
+const struct lab_test *lab_session_test(const struct lab_session *session);
+
+/* Prints node `node`'s state through the inspector the suite registered (lab_set_inspector).
+ * Returns 0, SIM_EINVAL when no inspector is registered (yet) or the inspector rejects the
+ * node. */
+int lab_session_inspect(const struct lab_session *session, int node, FILE *out);
+
+/* Ends the session: fills `result` (may be NULL), prints the failure report as lab_run does,
+ * writes the trace when opts->trace_path was set, releases the suite state, the sim and the
+ * session. A session that is not over is abandoned where it stands: its tasks never resume
+ * (memory they allocated is not released) and SIM_ESTOPPED is returned. Otherwise returns 0 or
+ * SIM_EIO when the trace could not be written. */
+int lab_session_finish(struct lab_session *session, struct lab_result *result);
 
 /* ---------------------------------------------------------------- for test bodies */
 
@@ -97,9 +146,41 @@ void lab_set_unknown(struct lab_ctx *ctx, const char *why);
 /* Records the path of a failure artifact (HTML visualisation). */
 void lab_set_artifact(struct lab_ctx *ctx, const char *path);
 
+/* Like lab_fatalf, but never ends the calling task: records the failure (first one wins) and
+ * stops the sim. For checks that run inside another module's code (apply callbacks, the event
+ * hook), where unwinding the current task would leave that module half-way through. */
+void lab_failf(struct lab_ctx *ctx, int node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Suite-specific state hung off the run (the Raft or KV config). */
 void lab_set_user(struct lab_ctx *ctx, void *user);
 void *lab_user(const struct lab_ctx *ctx);
+
+/* Registers the function lab_run calls once the run is over (passed or failed, after the last
+ * event, before the sim is freed) to release the suite state: servers may still be named by
+ * pending events until then. NULL unregisters. */
+typedef void (*lab_user_free_fn)(void *user);
+void lab_set_user_free(struct lab_ctx *ctx, lab_user_free_fn free_fn);
+
+/* Registers the suite's node inspector, which the study tools call between events to print
+ * node `node`'s state (role, term, vote, log, commit/apply indices, ...) to `out`; `user` is
+ * lab_user(ctx). It returns 0, or SIM_EINVAL when there is no such node. NULL unregisters. */
+typedef int (*lab_inspect_fn)(void *user, int node, FILE *out);
+void lab_set_inspector(struct lab_ctx *ctx, lab_inspect_fn inspect_fn);
+
+/* Spawns a task for the test (a goroutine). Fails the test (lab_fatalf) when the sim cannot
+ * take another task. */
+struct sim_task *lab_go(struct lab_ctx *ctx, const char *name, sim_task_fn fn, void *arg);
+
+/* Go's sync.WaitGroup for tasks. Caller-allocated; lab_waitgroup_wait must run in a task. */
+struct lab_waitgroup {
+    uint32_t count;
+    struct sim_cond cond;
+};
+void lab_waitgroup_init(struct lab_waitgroup *wg);
+void lab_waitgroup_add(struct lab_waitgroup *wg, uint32_t n);
+void lab_waitgroup_done(struct sim *sim, struct lab_waitgroup *wg);
+void lab_waitgroup_wait(struct sim *sim, struct lab_waitgroup *wg);
 
 /* Prints "Test (<part>): <title> ..." (cfg.begin) and the Passed line (cfg.end), with virtual
  * seconds. `counts` is the already-formatted tail, e.g. "3   54   14100    0". */
