@@ -192,6 +192,7 @@ static void cfg_make_ends(struct raft_cfg *cfg, int i)
             return;
         }
         rpc_net_connect(cfg->net, end, j);
+        rpc_end_set_node(end, i); /* traces show the send in the caller's column */
         cfg->ends[i][j] = end;
     }
 }

@@ -1,0 +1,1472 @@
+/* check_tools_trace: the trace-reading study tools, `labsim log` and `labsim export`, driven as
+ * a user drives them: the real binary (path in LABSIM_BIN, set by `make test`) run as a child
+ * process with arguments, its exit status, stdout and stderr checked.
+ *
+ * The traces are made here with the kernel API (sim_trace_record, sim_trace4 / sim_tracef,
+ * sim_trace_write) from a scripted run of three nodes: kinds named like labrpc's and Raft's
+ * (rpc.send / rpc.deliver / rpc.reply / rpc.drop_reply / rpc.fail, raft.role, raft.append,
+ * raft.commit), a harness fault and a kind no tool knows. The HTML timeline is rendered in
+ * headless Chromium (a screenshot compared with one of an empty page, and a DOM dump counting
+ * the lanes and arrows the page's script drew); that test fails when Chromium is missing.
+ */
+#define _XOPEN_SOURCE 700 /* posix_openpt and friends, for the terminal-colour test */
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_suites.h"
+#include "sim.h"
+
+#define TT_OUT_MAX (64u << 20) /* bytes kept of a child's stdout or stderr */
+#define TT_ARGS_MAX 32
+#define TT_ENV_MAX 8
+#define TT_TIMEOUT_S 60          /* a labsim run */
+#define TT_CHROMIUM_TIMEOUT_S 90 /* one headless Chromium run */
+#define TT_WIDTH 100             /* --width used by the column tests */
+#define TT_TIME_WIDTH 11         /* "    12.345 " before the columns */
+
+/* ---------------------------------------------------------------- the scripted run */
+
+static const struct sim_trace_kind kind_begin = {400, SIM_TOPIC_TEST, "test.begin", {NULL}};
+static const struct sim_trace_kind kind_crash = {
+    450, SIM_TOPIC_FAULT, "test.crash", {"node", NULL}};
+static const struct sim_trace_kind kind_send = {
+    100, SIM_TOPIC_NET, "rpc.send", {"call", "server", "bytes", NULL}};
+static const struct sim_trace_kind kind_deliver = {
+    101, SIM_TOPIC_NET, "rpc.deliver", {"call", "server", "count", "dup", NULL}};
+static const struct sim_trace_kind kind_drop_reply = {
+    103, SIM_TOPIC_NET, "rpc.drop_reply", {"call", "server", "cut", NULL}};
+static const struct sim_trace_kind kind_fail = {
+    104, SIM_TOPIC_NET, "rpc.fail", {"call", "server", "reason", NULL}};
+static const struct sim_trace_kind kind_reply = {
+    105, SIM_TOPIC_NET, "rpc.reply", {"call", "server", "bytes", "held_us", NULL}};
+static const struct sim_trace_kind kind_role = {
+    200, SIM_TOPIC_ROLE, "raft.role", {"term", "role", NULL}};
+static const struct sim_trace_kind kind_append = {
+    205, SIM_TOPIC_LOG, "raft.append", {"index", "term", NULL}};
+static const struct sim_trace_kind kind_commit = {
+    207, SIM_TOPIC_COMMIT, "raft.commit", {"index", "term", NULL}};
+static const struct sim_trace_kind kind_widget = {
+    777, SIM_TOPIC_CLIENT, "zz.widget", {"a", "b", "c", "d", "e", "f"}};
+
+/* What the demo run contains, for the checks. */
+#define DEMO_EVENTS 30
+#define DEMO_LANES 4       /* test, 0, 1, 2 */
+#define DEMO_LINKS 10      /* 5 requests delivered, 4 replies, 1 lost reply */
+#define DEMO_ROLES 6       /* role changes, each the start of a role span */
+#define DEMO_RPC_EVENTS 17 /* 6 sends, 5 deliveries, 4 replies, 1 lost reply, 1 failure */
+
+/* One RPC that is delivered and answered: send at now, deliver and reply later. */
+static void demo_call(struct sim *sim, int from, int to, int call, const char *method, bool lost)
+{
+    sim_tracef(sim, from, &kind_send, call, to, "%s", method);
+    sim_sleep_us(sim, SIM_MS(4));
+    int64_t deliver[SIM_TRACE_FIELDS_MAX] = {call, to, call, 0, 0, 0};
+    sim_trace(sim, to, &kind_deliver, deliver, method);
+    sim_sleep_us(sim, SIM_MS(3));
+    if (lost) {
+        int64_t v[SIM_TRACE_FIELDS_MAX] = {call, to, 0, 0, 0, 0};
+        sim_trace(sim, from, &kind_drop_reply, v, "reply dropped");
+    } else {
+        int64_t v[SIM_TRACE_FIELDS_MAX] = {call, to, 40, 0, 0, 0};
+        sim_trace(sim, from, &kind_reply, v, method);
+    }
+}
+
+/* The script: an election won by node 1 (one vote reply lost), one replicated entry, a crash
+ * of node 2, a failed call to it, an event of an unknown kind, and a new election. */
+static void demo_script(struct sim *sim, void *arg)
+{
+    (void)arg;
+    sim_tracef(sim, SIM_NODE_NONE, &kind_begin, 0, 0, "TestDemo3A");
+    for (int n = 0; n < 3; n++)
+        sim_trace4(sim, n, &kind_role, 0, 0, 0, 0);
+    sim_sleep_us(sim, SIM_MS(150));
+    sim_trace4(sim, 1, &kind_role, 1, 1, 0, 0);
+    demo_call(sim, 1, 0, 1, "Raft.RequestVote", false);
+    demo_call(sim, 1, 2, 2, "Raft.RequestVote", true);
+    sim_trace4(sim, 1, &kind_role, 1, 2, 0, 0);
+    sim_sleep_us(sim, SIM_MS(30));
+    sim_trace4(sim, 1, &kind_append, 1, 1, 0, 0);
+    demo_call(sim, 1, 0, 3, "Raft.AppendEntries", false);
+    sim_trace4(sim, 0, &kind_append, 1, 1, 0, 0);
+    demo_call(sim, 1, 2, 4, "Raft.AppendEntries", false);
+    sim_trace4(sim, 2, &kind_append, 1, 1, 0, 0);
+    sim_trace4(sim, 1, &kind_commit, 1, 1, 0, 0);
+    sim_sleep_us(sim, SIM_MS(200));
+    sim_tracef(sim, SIM_NODE_NONE, &kind_crash, 2, 0, "crash 2");
+    sim_tracef(sim, 1, &kind_send, 5, 2, "%s", "Raft.AppendEntries");
+    sim_sleep_us(sim, SIM_MS(50));
+    sim_tracef(sim, 1, &kind_fail, 5, 2, "server dead");
+    sim_sleep_us(sim, SIM_MS(100));
+    int64_t w[SIM_TRACE_FIELDS_MAX] = {1, -2, 3, 4, 5, INT64_MAX};
+    sim_trace(sim, 0, &kind_widget, w, "a\tb\\c\nd");
+    sim_sleep_us(sim, SIM_MS(600));
+    sim_trace4(sim, 0, &kind_role, 2, 1, 0, 0);
+    demo_call(sim, 0, 1, 6, "Raft.RequestVote", false);
+}
+
+/* Runs the demo (seed 7) and writes its trace to `path`. */
+static void demo_write(const char *path)
+{
+    struct sim *sim = sim_new(7);
+    ck_assert_ptr_nonnull(sim);
+    sim_trace_record(sim, SIM_TOPICS_ALL, 1000);
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "demo", demo_script, NULL));
+    sim_run_until(sim, NULL, NULL, SIM_S(5));
+    ck_assert_uint_eq(sim_trace_count(sim), DEMO_EVENTS);
+    ck_assert_int_eq(sim_trace_write(sim, path, "TestDemo3A"), SIM_OK);
+    sim_free(sim);
+}
+
+/* ---------------------------------------------------------------- files */
+
+struct tt_dir {
+    char path[64];
+};
+
+static void tt_dir_make(struct tt_dir *dir)
+{
+    snprintf(dir->path, sizeof(dir->path), "/tmp/labsim-tools-trace-XXXXXX");
+    ck_assert_msg(mkdtemp(dir->path) != NULL, "mkdtemp: %s", strerror(errno));
+}
+
+static int tt_remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes the directory and what the test left in it (a failing test exits before this, so
+ * its files stay for a look). */
+static void tt_dir_remove(const struct tt_dir *dir)
+{
+    ck_assert_msg(nftw(dir->path, tt_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0,
+                  "cannot remove %s: %s", dir->path, strerror(errno));
+}
+
+static const char *tt_path(const struct tt_dir *dir, const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", dir->path, name);
+    return buf;
+}
+
+static void tt_write_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Reads a whole file (NUL-terminated; caller frees). */
+static char *tt_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot read %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16;
+    size_t n = 0;
+    char *buf = malloc(cap + 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t got = 0;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            ck_assert_ptr_nonnull(buf);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len != NULL) *len = n;
+    return buf;
+}
+
+/* ---------------------------------------------------------------- running programs */
+
+struct tt_run {
+    int status; /* exit code, or 128 + signal */
+    char *out;
+    size_t out_len;
+    char *err;
+    size_t err_len;
+};
+
+static void tt_run_free(struct tt_run *r)
+{
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof(*r));
+}
+
+static double tt_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Appends what is readable on fd to *buf; returns false at end of file. */
+static bool tt_drain(int fd, char **buf, size_t *len)
+{
+    char chunk[65536];
+    ssize_t got = read(fd, chunk, sizeof(chunk));
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    if (got <= 0) return false;
+    ck_assert_msg(*len + (size_t)got <= TT_OUT_MAX, "child printed more than %u bytes", TT_OUT_MAX);
+    *buf = realloc(*buf, *len + (size_t)got + 1);
+    ck_assert_ptr_nonnull(*buf);
+    memcpy(*buf + *len, chunk, (size_t)got);
+    *len += (size_t)got;
+    (*buf)[*len] = '\0';
+    return true;
+}
+
+/* In the child: the environment changes ("NAME=value" sets, "NAME" unsets), then exec. */
+static _Noreturn void tt_child(char *const argv[], const char *const env[], int out_fd, int err_fd)
+{
+    setpgid(0, 0);
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+        char name[64];
+        const char *eq = strchr(env[i], '=');
+        size_t len = eq != NULL ? (size_t)(eq - env[i]) : strlen(env[i]);
+        snprintf(name, sizeof(name), "%.*s", (int)len, env[i]);
+        if (eq != NULL)
+            setenv(name, eq + 1, 1);
+        else
+            unsetenv(name);
+    }
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    execv(argv[0], argv);
+    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Reads the child's two pipes until both close or the deadline passes (then kills it). */
+static void tt_collect(struct tt_run *r, pid_t pid, int out_fd, int err_fd, int timeout_s)
+{
+    struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    double deadline = tt_now_s() + timeout_s;
+    bool open[2] = {true, true};
+    while (open[0] || open[1]) {
+        double left = deadline - tt_now_s();
+        if (left <= 0) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            ck_abort_msg("child %d did not finish within %d s", (int)pid, timeout_s);
+        }
+        fds[0].fd = open[0] ? out_fd : -1;
+        fds[1].fd = open[1] ? err_fd : -1;
+        if (poll(fds, 2, (int)(left * 1000) + 1) <= 0) continue;
+        if (open[0] && (fds[0].revents & (POLLIN | POLLHUP)) != 0)
+            open[0] = tt_drain(out_fd, &r->out, &r->out_len);
+        if (open[1] && (fds[1].revents & (POLLIN | POLLHUP)) != 0)
+            open[1] = tt_drain(err_fd, &r->err, &r->err_len);
+    }
+}
+
+/* Runs argv (argv[0] a path) with env changes; fills r (strings never NULL). */
+static void tt_run_argv(struct tt_run *r, char *const argv[], const char *const env[],
+                        int timeout_s)
+{
+    int out_pipe[2];
+    int err_pipe[2];
+    memset(r, 0, sizeof(*r));
+    ck_assert_int_eq(pipe(out_pipe), 0);
+    ck_assert_int_eq(pipe(err_pipe), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) tt_child(argv, env, out_pipe[1], err_pipe[1]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    r->out = calloc(1, 1);
+    r->err = calloc(1, 1);
+    tt_collect(r, pid, out_pipe[0], err_pipe[0], timeout_s);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    /* Helpers the program left behind (Chromium's) go with it; usually there are none. */
+    kill(-pid, SIGKILL);
+}
+
+static const char *tt_labsim(void)
+{
+    const char *bin = getenv("LABSIM_BIN");
+    ck_assert_msg(bin != NULL && bin[0] != '\0',
+                  "LABSIM_BIN is not set: run this suite through `make test`, or set "
+                  "LABSIM_BIN=$PWD/build/labsim");
+    ck_assert_msg(access(bin, X_OK) == 0, "LABSIM_BIN=%s is not an executable: %s", bin,
+                  strerror(errno));
+    return bin;
+}
+
+/* Runs `labsim ARGS...` (NULL-terminated) with env changes. */
+static void tt_labsim_env(struct tt_run *r, const char *const env[], ...)
+{
+    char *argv[TT_ARGS_MAX + 2];
+    int argc = 0;
+    va_list ap;
+    argv[argc++] = (char *)tt_labsim();
+    va_start(ap, env);
+    for (char *arg = va_arg(ap, char *); arg != NULL; arg = va_arg(ap, char *)) {
+        ck_assert_int_lt(argc, TT_ARGS_MAX);
+        argv[argc++] = arg;
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+    tt_run_argv(r, argv, env, TT_TIMEOUT_S);
+}
+
+/* The environment of the plain runs: no colour hints, no width from the caller's terminal. */
+static const char *const tt_env_plain[] = {"COLUMNS", "NO_COLOR", NULL};
+
+#define tt_labsim_run(r, ...) tt_labsim_env((r), tt_env_plain, __VA_ARGS__, (char *)NULL)
+
+/* ---------------------------------------------------------------- output helpers */
+
+static size_t tt_count(const char *haystack, const char *needle)
+{
+    size_t n = 0;
+    size_t len = strlen(needle);
+    for (const char *p = strstr(haystack, needle); p != NULL; p = strstr(p + len, needle))
+        n++;
+    return n;
+}
+
+static size_t tt_lines(const char *s)
+{
+    return tt_count(s, "\n");
+}
+
+/* Copies line `index` (0-based) of s into buf; false when there are fewer lines. */
+static bool tt_line(const char *s, size_t index, char *buf, size_t size)
+{
+    for (size_t i = 0; i < index; i++) {
+        s = strchr(s, '\n');
+        if (s == NULL) return false;
+        s++;
+    }
+    const char *end = strchr(s, '\n');
+    size_t len = end != NULL ? (size_t)(end - s) : strlen(s);
+    if (len == 0 && end == NULL) return false;
+    snprintf(buf, size, "%.*s", (int)len, s);
+    return true;
+}
+
+/* Copies the line at *p into buf and moves *p to the next one; false at the end. */
+static bool tt_next_line(const char **p, char *buf, size_t size)
+{
+    if (**p == '\0') return false;
+    const char *end = strchr(*p, '\n');
+    size_t len = end != NULL ? (size_t)(end - *p) : strlen(*p);
+    snprintf(buf, size, "%.*s", (int)len, *p);
+    *p += len + (end != NULL);
+    return true;
+}
+
+/* The line of s that contains `needle`, copied into buf; false when none. */
+static bool tt_line_with(const char *s, const char *needle, char *buf, size_t size)
+{
+    const char *hit = strstr(s, needle);
+    if (hit == NULL) return false;
+    const char *start = hit;
+    while (start > s && start[-1] != '\n')
+        start--;
+    const char *end = strchr(hit, '\n');
+    size_t len = end != NULL ? (size_t)(end - start) : strlen(start);
+    snprintf(buf, size, "%.*s", (int)len, start);
+    return true;
+}
+
+/* A failed run: the given exit code, nothing on stdout, exactly one line on stderr that starts
+ * with `prefix`. */
+static void tt_assert_one_line_error(const struct tt_run *r, int code, const char *prefix)
+{
+    ck_assert_msg(r->status == code, "exit %d, want %d; stderr: %s", r->status, code, r->err);
+    ck_assert_msg(r->out_len == 0, "stdout should be empty, got: %.200s", r->out);
+    ck_assert_msg(tt_lines(r->err) == 1 && r->err[r->err_len - 1] == '\n',
+                  "want one line on stderr, got: %s", r->err);
+    ck_assert_msg(strncmp(r->err, prefix, strlen(prefix)) == 0, "stderr '%s' should start '%s'",
+                  r->err, prefix);
+}
+
+/* ---------------------------------------------------------------- a JSON syntax check */
+
+/* Skips a JSON string starting at *p (at its quote); false when malformed. */
+static bool json_string(const char **p, const char *end)
+{
+    const char *s = *p + 1;
+    while (s < end && *s != '"') {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20) return false;
+        if (ch == '\\') {
+            s++;
+            if (s >= end) return false;
+            if (*s == 'u') {
+                for (int i = 1; i <= 4; i++) {
+                    if (s + i >= end || strchr("0123456789abcdefABCDEF", s[i]) == NULL)
+                        return false;
+                }
+                s += 4;
+            } else if (strchr("\"\\/bfnrt", *s) == NULL) {
+                return false;
+            }
+        }
+        s++;
+    }
+    if (s >= end) return false;
+    *p = s + 1;
+    return true;
+}
+
+static bool json_digits(const char **p, const char *end)
+{
+    const char *start = *p;
+    while (*p < end && **p >= '0' && **p <= '9')
+        (*p)++;
+    return *p > start;
+}
+
+/* Skips a JSON number, true, false or null. */
+static bool json_scalar(const char **p, const char *end)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = strlen(words[i]);
+        if ((size_t)(end - *p) >= len && memcmp(*p, words[i], len) == 0) {
+            *p += len;
+            return true;
+        }
+    }
+    if (*p < end && **p == '-') (*p)++;
+    if (*p < end && **p == '0')
+        (*p)++;
+    else if (!json_digits(p, end))
+        return false;
+    if (*p < end && **p == '.' && (++*p, !json_digits(p, end))) return false;
+    if (*p < end && (**p == 'e' || **p == 'E')) {
+        (*p)++;
+        if (*p < end && (**p == '+' || **p == '-')) (*p)++;
+        return json_digits(p, end);
+    }
+    return true;
+}
+
+enum json_state { J_VALUE, J_VALUE_OR_CLOSE, J_KEY, J_KEY_OR_CLOSE, J_COLON, J_AFTER };
+
+/* Checks that [s, s+len) is one JSON value. Iterative, with an explicit stack. Returns NULL
+ * when valid, else where it went wrong. */
+static const char *json_check(const char *s, size_t len)
+{
+    char stack[64];
+    size_t depth = 0;
+    enum json_state state = J_VALUE;
+    const char *p = s;
+    const char *end = s + len;
+    for (;;) {
+        while (p < end && strchr(" \t\r\n", *p) != NULL && *p != '\0')
+            p++;
+        if (state == J_AFTER && depth == 0) return p == end ? NULL : p;
+        if (p >= end) return p;
+        char ch = *p;
+        bool ok = true;
+        if (state == J_VALUE || state == J_VALUE_OR_CLOSE) {
+            if (ch == ']' && state == J_VALUE_OR_CLOSE) {
+                depth--, p++, state = J_AFTER;
+            } else if ((ch == '{' || ch == '[') && depth < sizeof(stack)) {
+                stack[depth++] = ch, p++;
+                state = ch == '{' ? J_KEY_OR_CLOSE : J_VALUE_OR_CLOSE;
+            } else {
+                ok = ch == '"' ? json_string(&p, end) : json_scalar(&p, end);
+                state = J_AFTER;
+            }
+        } else if (state == J_KEY || state == J_KEY_OR_CLOSE) {
+            if (ch == '}' && state == J_KEY_OR_CLOSE)
+                depth--, p++, state = J_AFTER;
+            else
+                ok = ch == '"' && json_string(&p, end), state = J_COLON;
+        } else if (state == J_COLON) {
+            ok = ch == ':', p++, state = J_VALUE;
+        } else if (ch == ',') {
+            p++, state = stack[depth - 1] == '{' ? J_KEY : J_VALUE;
+        } else {
+            ok = ch == (stack[depth - 1] == '{' ? '}' : ']');
+            depth--, p++;
+        }
+        if (!ok) return p;
+    }
+}
+
+static void tt_assert_json(const char *s, size_t len)
+{
+    const char *bad = json_check(s, len);
+    ck_assert_msg(bad == NULL, "invalid JSON at byte %td: '%.40s'", bad - s, bad);
+}
+
+/* ---------------------------------------------------------------- log: layout */
+
+/* The line holding `needle` has it at column `column` (0 = test) and, when `time` is not
+ * NULL, starts with that time. */
+static void tt_assert_cell(const char *out, const char *needle, int column, int column_width,
+                           const char *time)
+{
+    char line[1024];
+    ck_assert_msg(tt_line_with(out, needle, line, sizeof(line)), "no line with '%s' in:\n%s",
+                  needle, out);
+    size_t at = (size_t)(strstr(line, needle) - line);
+    ck_assert_msg(at == (size_t)(TT_TIME_WIDTH + column * column_width),
+                  "'%s' at offset %zu, want column %d at %d: '%s'", needle, at, column,
+                  TT_TIME_WIDTH + column * column_width, line);
+    if (time != NULL)
+        ck_assert_msg(strncmp(line, time, strlen(time)) == 0, "line '%s' should start '%s'", line,
+                      time);
+}
+
+START_TEST(test_tools_trace_log_columns)
+{
+    /* Goal: by default each event sits in its node's column (test first, then 0, 1, 2), at a
+     * fixed width derived from --width or COLUMNS, word-wrapped inside it, time at the left. */
+    struct tt_dir dir;
+    char trace[128];
+    char line[1024];
+    struct tt_run r;
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    tt_labsim_run(&r, "log", trace, "--width", "100");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_uint_eq(r.err_len, 0);
+    ck_assert(strchr(r.out, '\x1b') == NULL); /* piped: no colour */
+    /* The header: title, then the column names at their offsets. */
+    int width = (TT_WIDTH - TT_TIME_WIDTH) / DEMO_LANES;
+    ck_assert(tt_line(r.out, 0, line, sizeof(line)));
+    ck_assert_str_eq(line, "TestDemo3A  seed 7  30 events");
+    ck_assert(tt_line(r.out, 1, line, sizeof(line)));
+    ck_assert_str_eq(line, "  time (s) test                  node 0                node 1"
+                           "                node 2");
+    /* Events in their columns, with their times. */
+    tt_assert_cell(r.out, "test.begin TestDemo3A", 0, width, "     0.000 ");
+    tt_assert_cell(r.out, "rpc.deliver call=1", 1, width, "     0.154 ");
+    tt_assert_cell(r.out, "rpc.deliver call=2", 3, width, "     0.161 ");
+    tt_assert_cell(r.out, "rpc.fail call=5", 2, width, "     0.458 ");
+    tt_assert_cell(r.out, "zz.widget a=1", 1, width, "     0.558 ");
+    /* A cell wider than its column goes on under it, without a time. */
+    tt_assert_cell(r.out, "role=leader", 2, width, "           ");
+    for (const char *p = r.out; tt_next_line(&p, line, sizeof(line));)
+        ck_assert_msg(strlen(line) <= TT_WIDTH, "a line is wider than 100: '%s'", line);
+    tt_run_free(&r);
+    /* COLUMNS sets the width when --width is not given. */
+    const char *const env_wide[] = {"COLUMNS=160", "NO_COLOR", NULL};
+    tt_labsim_env(&r, env_wide, "log", trace, (char *)NULL);
+    ck_assert_int_eq(r.status, 0);
+    tt_assert_cell(r.out, "rpc.deliver call=2", 3, (160 - TT_TIME_WIDTH) / DEMO_LANES, NULL);
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+START_TEST(test_tools_trace_log_flat)
+{
+    /* Goal: --flat prints exactly one line per event: time, node, kind, field=value..., text,
+     * with role values named and text escaped the way the file escapes it. */
+    struct tt_dir dir;
+    char trace[128];
+    char line[1024];
+    struct tt_run r;
+    struct tt_run columns;
+    struct tt_run plain;
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    tt_labsim_run(&r, "log", "--flat", trace);
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_uint_eq(tt_lines(r.out), DEMO_EVENTS);
+    ck_assert(tt_line(r.out, 0, line, sizeof(line)));
+    ck_assert_str_eq(line, "     0.000 test test.begin TestDemo3A");
+    ck_assert(tt_line(r.out, 1, line, sizeof(line)));
+    ck_assert_str_eq(line, "     0.000 0    raft.role term=0 role=follower");
+    ck_assert(tt_line_with(r.out, "role=leader", line, sizeof(line)));
+    ck_assert_str_eq(line, "     0.164 1    raft.role term=1 role=leader");
+    ck_assert(tt_line_with(r.out, "rpc.fail", line, sizeof(line)));
+    ck_assert_str_eq(line, "     0.458 1    rpc.fail call=5 server=2 reason=0 server dead");
+    ck_assert(tt_line_with(r.out, "zz.widget", line, sizeof(line)));
+    ck_assert_str_eq(line, "     0.558 0    zz.widget a=1 b=-2 c=3 d=4 e=5 "
+                           "f=9223372036854775807 a\\tb\\\\c\\nd");
+    /* --columns is the default layout: the same bytes with and without it. */
+    tt_labsim_run(&columns, "log", trace, "--columns");
+    tt_labsim_run(&plain, "log", trace);
+    ck_assert_int_eq(columns.status, 0);
+    ck_assert_str_eq(columns.out, plain.out);
+    tt_run_free(&columns);
+    tt_run_free(&plain);
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* Each line of a --flat output has a time within [from, to] ms and a node in `nodes`. */
+static size_t tt_flat_check(const char *out, long from_ms, long to_ms, const char *nodes)
+{
+    char line[1024];
+    size_t n = 0;
+    for (const char *p = out; tt_next_line(&p, line, sizeof(line)); n++) {
+        long s = 0;
+        long ms = 0;
+        char node[16];
+        ck_assert_msg(sscanf(line, "%ld.%ld %15s", &s, &ms, node) == 3, "bad line '%s'", line);
+        ck_assert_msg(s * 1000 + ms >= from_ms && s * 1000 + ms <= to_ms, "out of window: %s",
+                      line);
+        char want[20];
+        snprintf(want, sizeof(want), ",%s,", node);
+        ck_assert_msg(strstr(nodes, want) != NULL, "node %s not asked for: %s", node, line);
+    }
+    return n;
+}
+
+START_TEST(test_tools_trace_log_filters)
+{
+    /* Goal: --topics, --nodes and --from/--to keep exactly the matching events, alone and
+     * combined, in both layouts; --nodes also chooses the columns. */
+    struct tt_dir dir;
+    char trace[128];
+    char line[1024];
+    struct tt_run r;
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    tt_labsim_run(&r, "log", trace, "--flat", "--topics", "role");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_uint_eq(tt_lines(r.out), DEMO_ROLES);
+    ck_assert_uint_eq(tt_count(r.out, " raft.role term="), DEMO_ROLES);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "log", trace, "--flat", "--topics=net,fault");
+    ck_assert_uint_eq(tt_lines(r.out), DEMO_RPC_EVENTS + 1);
+    tt_run_free(&r);
+    /* test: begin, crash; node 0: 2 roles, 2 deliveries, append, widget, send, reply. */
+    tt_labsim_run(&r, "log", trace, "--flat", "--nodes", "0,test");
+    ck_assert_uint_eq(tt_flat_check(r.out, 0, 100000, ",test,0,"), 10);
+    tt_run_free(&r);
+    /* 150..200 ms: the first election and the first append. */
+    tt_labsim_run(&r, "log", trace, "--flat", "--from", "0.15", "--to", "0.2");
+    ck_assert_uint_eq(tt_flat_check(r.out, 150, 200, ",test,0,1,2,"), 11);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "log", trace, "--flat", "--from", "0.15", "--to", "0.2", "--nodes", "1",
+                  "--topics", "net");
+    ck_assert_uint_eq(tt_flat_check(r.out, 150, 200, ",1,"), 5); /* 3 sends, reply, lost */
+    tt_run_free(&r);
+    /* Columns follow --nodes. */
+    tt_labsim_run(&r, "log", trace, "--nodes", "2,1", "--width", "60");
+    ck_assert(tt_line(r.out, 1, line, sizeof(line)));
+    ck_assert_str_eq(line, "  time (s) node 1                  node 2");
+    tt_assert_cell(r.out, "rpc.deliver call=2", 1, (60 - TT_TIME_WIDTH) / 2, "     0.161 ");
+    ck_assert(strstr(r.out, "test.begin") == NULL);
+    tt_run_free(&r);
+    /* An empty window is not an error. */
+    tt_labsim_run(&r, "log", trace, "--from", "0.3", "--to", "0.4");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strstr(r.out, "(no events match)\n") != NULL);
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- log: arguments, colour */
+
+struct tt_bad_args {
+    const char *args[6]; /* after "log"; "@" stands for the demo trace's path */
+    const char *why;
+};
+
+static const struct tt_bad_args tt_log_bad[] = {
+    {{NULL}, "no file"},
+    {{"@", "@"}, "two files"},
+    {{"@", "--bogus"}, "unknown flag"},
+    {{"@", "-x"}, "unknown short flag"},
+    {{"@", "--topics", "nosuch"}, "unknown topic"},
+    {{"@", "--topics", "net,,role"}, "empty topic"},
+    {{"@", "--topics"}, "missing value"},
+    {{"@", "--nodes", "x"}, "bad node"},
+    {{"@", "--nodes", "7"}, "node not in the trace"},
+    {{"@", "--nodes", "-2"}, "node out of range"},
+    {{"@", "--from", "2", "--to", "1"}, "empty window"},
+    {{"@", "--from", "-1"}, "negative time"},
+    {{"@", "--from", "1.2345678"}, "more than microseconds"},
+    {{"@", "--to", "1e3"}, "exponent"},
+    {{"@", "--from", "99999999999999999999"}, "huge time"},
+    {{"@", "--width", "5"}, "too narrow"},
+    {{"@", "--width", "wide"}, "not a number"},
+    {{"@", "--flat", "--columns"}, "two layouts"},
+    {{"@", "--plain", "--color"}, "colour and no colour"},
+    {{"@", "--flat=yes"}, "value for a switch"},
+};
+
+START_TEST(test_tools_trace_log_bad_args)
+{
+    /* Goal: every bad argument gets one line on stderr naming the problem, nothing on stdout
+     * and exit status 2, before any output. Loop index: the case. */
+    const struct tt_bad_args *c = &tt_log_bad[_i];
+    struct tt_dir dir;
+    char trace[128];
+    char *argv[TT_ARGS_MAX];
+    struct tt_run r;
+    int argc = 0;
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    argv[argc++] = (char *)tt_labsim();
+    argv[argc++] = "log";
+    for (size_t i = 0; i < 6 && c->args[i] != NULL; i++)
+        argv[argc++] = strcmp(c->args[i], "@") == 0 ? trace : (char *)c->args[i];
+    argv[argc] = NULL;
+    tt_run_argv(&r, argv, tt_env_plain, TT_TIMEOUT_S);
+    ck_assert_msg(r.status == 2, "case '%s': exit %d, stderr: %s", c->why, r.status, r.err);
+    tt_assert_one_line_error(&r, 2, "labsim log: ");
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+START_TEST(test_tools_trace_unknown_command)
+{
+    /* Goal: an unknown subcommand and --help behave: exit 2 with one line, or the usage. */
+    struct tt_run r;
+    tt_labsim_run(&r, "nosuch");
+    tt_assert_one_line_error(&r, 2, "labsim: unknown command 'nosuch'");
+    tt_run_free(&r);
+    tt_labsim_run(&r, "log", "--help");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strstr(r.out, "usage: labsim log FILE") != NULL);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "export", "-h");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strstr(r.out, "usage: labsim export FILE") != NULL);
+    tt_run_free(&r);
+}
+END_TEST
+
+/* Runs argv with its stdout on a new pseudo-terminal `columns` wide (stderr on a pipe). */
+static void tt_run_pty(struct tt_run *r, char *const argv[], const char *const env[],
+                       unsigned short columns)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    int err_pipe[2];
+    struct winsize size = {24, columns, 0, 0};
+    memset(r, 0, sizeof(*r));
+    ck_assert_msg(master >= 0, "posix_openpt: %s", strerror(errno));
+    ck_assert_int_eq(grantpt(master), 0);
+    ck_assert_int_eq(unlockpt(master), 0);
+    ck_assert_int_eq(ioctl(master, TIOCSWINSZ, &size), 0);
+    char slave_path[128];
+    snprintf(slave_path, sizeof(slave_path), "%s", ptsname(master));
+    ck_assert_int_eq(pipe(err_pipe), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setsid();
+        int slave = open(slave_path, O_RDWR);
+        close(master);
+        if (slave < 0) _exit(126);
+        tt_child(argv, env, slave, err_pipe[1]);
+    }
+    close(err_pipe[1]);
+    r->out = calloc(1, 1);
+    r->err = calloc(1, 1);
+    tt_collect(r, pid, master, err_pipe[0], TT_TIMEOUT_S);
+    close(master);
+    close(err_pipe[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+START_TEST(test_tools_trace_log_color)
+{
+    /* Goal: topic colours (ANSI escapes) appear on a terminal, unless NO_COLOR is set or
+     * --plain is given; never in a pipe unless --color forces them. On a terminal the columns
+     * take its width. */
+    struct tt_dir dir;
+    char trace[128];
+    struct tt_run r;
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    tt_labsim_run(&r, "log", trace, "--flat", "--topics", "role", "--color");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_uint_eq(tt_count(r.out, "\x1b[1;35mraft.role"), DEMO_ROLES);
+    ck_assert_uint_eq(tt_count(r.out, "\x1b[0m\n"), DEMO_ROLES);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "log", trace);
+    ck_assert(strchr(r.out, '\x1b') == NULL);
+    tt_run_free(&r);
+    char *argv[] = {(char *)tt_labsim(), "log", trace, NULL};
+    char *argv_plain[] = {(char *)tt_labsim(), "log", trace, "--plain", NULL};
+    const char *const env_no_color[] = {"COLUMNS", "NO_COLOR=1", NULL};
+    tt_run_pty(&r, argv, tt_env_plain, 100);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "\x1b[1;35mraft.role") != NULL, "no colour on a terminal: %s",
+                  r.out);
+    tt_run_free(&r);
+    tt_run_pty(&r, argv, env_no_color, 100);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strstr(r.out, "raft.role") != NULL);
+    ck_assert(strchr(r.out, '\x1b') == NULL);
+    tt_run_free(&r);
+    /* --plain on a terminal 120 wide: no colour, and the columns fill the terminal. */
+    tt_run_pty(&r, argv_plain, tt_env_plain, 120);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strstr(r.out, "raft.role") != NULL);
+    ck_assert(strchr(r.out, '\x1b') == NULL);
+    tt_assert_cell(r.out, "rpc.deliver call=2", 3, (120 - TT_TIME_WIDTH) / DEMO_LANES, NULL);
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- export: Perfetto */
+
+/* Counts the lines of a trace-event JSON that contain all of the given fragments. */
+static size_t tt_count_lines_with(const char *json, const char *a, const char *b)
+{
+    char line[2048];
+    size_t n = 0;
+    for (const char *p = json; tt_next_line(&p, line, sizeof(line));)
+        n += strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL);
+    return n;
+}
+
+static int tt_long_cmp(const void *a, const void *b)
+{
+    long x = *(const long *)a;
+    long y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Every flow start ("s") has exactly one end ("f", binding to its enclosing slice) with the
+ * same id, and the other way round. Returns the number of flows. */
+static size_t tt_check_flows(const char *json)
+{
+    char line[2048];
+    size_t lines = tt_lines(json) + 1;
+    long *starts = calloc(lines, sizeof(*starts));
+    long *ends = calloc(lines, sizeof(*ends));
+    size_t starts_count = 0;
+    size_t ends_count = 0;
+    ck_assert(starts != NULL && ends != NULL);
+    for (const char *p = json; tt_next_line(&p, line, sizeof(line));) {
+        bool start = strstr(line, "\"ph\":\"s\"") != NULL;
+        bool end = strstr(line, "\"ph\":\"f\"") != NULL;
+        const char *id = strstr(line, "\"id\":");
+        if (!start && !end) continue;
+        ck_assert_msg(id != NULL, "flow without an id: %s", line);
+        if (end)
+            ck_assert_msg(strstr(line, "\"bp\":\"e\"") != NULL, "flow end not bound: %s", line);
+        if (start)
+            starts[starts_count++] = strtol(id + 5, NULL, 10);
+        else
+            ends[ends_count++] = strtol(id + 5, NULL, 10);
+    }
+    ck_assert_uint_eq(starts_count, ends_count);
+    qsort(starts, starts_count, sizeof(*starts), tt_long_cmp);
+    qsort(ends, ends_count, sizeof(*ends), tt_long_cmp);
+    for (size_t i = 0; i < starts_count; i++) {
+        ck_assert_msg(starts[i] == ends[i], "flow %ld has no single end", starts[i]);
+        if (i > 0) ck_assert_msg(starts[i] != starts[i - 1], "flow id %ld used twice", starts[i]);
+    }
+    free(starts);
+    free(ends);
+    return starts_count;
+}
+
+START_TEST(test_tools_trace_export_perfetto)
+{
+    /* Goal: --format perfetto writes valid trace-event JSON: a named track (process) per node,
+     * role changes as "X" slices on a role thread, RPC events as "X" slices joined by "s"/"f"
+     * flows (request and reply), other events as "i" instants (faults global), big values as
+     * strings, text JSON-escaped. -o writes the same to a file; filters drop flows. */
+    struct tt_dir dir;
+    char trace[128];
+    char out_path[128];
+    struct tt_run r;
+    struct tt_run to_file;
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    tt_labsim_run(&r, "export", trace, "--format", "perfetto");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_uint_eq(r.err_len, 0);
+    tt_assert_json(r.out, r.out_len);
+    ck_assert(strncmp(r.out, "{\"displayTimeUnit\":\"ms\"", 23) == 0);
+    ck_assert(strstr(r.out, "\"traceEvents\":[") != NULL);
+    /* Tracks: one process per node, named, each with an events and a role thread. */
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"process_name\"", NULL), DEMO_LANES);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"pid\":1,", "\"test (harness)\""), 1);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"pid\":4,", "{\"name\":\"node 2\"}"), 1);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"thread_name\"", "\"role\""), DEMO_LANES);
+    /* Slices, instants and flows. */
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"ph\":\"X\"", "\"cat\":\"role\""), DEMO_ROLES);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"ph\":\"X\"", "\"name\":\"leader\""), 1);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"ph\":\"X\"", "\"cat\":\"net\""),
+                      DEMO_RPC_EVENTS);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"ph\":\"i\"", NULL),
+                      DEMO_EVENTS - DEMO_RPC_EVENTS);
+    ck_assert_uint_eq(tt_check_flows(r.out), DEMO_LINKS);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"ph\":\"s\"", "\"name\":\"lost reply\""), 1);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"test.crash\"", "\"s\":\"g\""), 1);
+    ck_assert(strstr(r.out, "\"f\":\"9223372036854775807\",\"text\":\"a\\u0009b\\\\c\\u000ad\"") !=
+              NULL);
+    /* -o: the same JSON in a file, and a line saying so. */
+    tt_labsim_run(&to_file, "export", trace, "--format=perfetto", "-o",
+                  tt_path(&dir, "demo.json", out_path, sizeof(out_path)));
+    ck_assert_int_eq(to_file.status, 0);
+    ck_assert(strstr(to_file.out, "wrote ") != NULL);
+    char *file = tt_read_file(out_path, NULL);
+    ck_assert_str_eq(file, r.out);
+    free(file);
+    tt_run_free(&to_file);
+    tt_run_free(&r);
+    /* Only nodes 0 and 1: the calls between them (1, 3, 6) keep their two flows each. */
+    tt_labsim_run(&r, "export", trace, "--format", "perfetto", "--nodes", "0,1");
+    tt_assert_json(r.out, r.out_len);
+    ck_assert_uint_eq(tt_check_flows(r.out), 6);
+    ck_assert_uint_eq(tt_count_lines_with(r.out, "\"process_name\"", NULL), 2);
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- export: HTML */
+
+/* The JSON embedded in an exported page. */
+static void tt_assert_html_data(const char *html, const char *title)
+{
+    const char *open = "<script type=\"application/json\" id=\"trace-data\">\n";
+    const char *data = strstr(html, open);
+    ck_assert_ptr_nonnull(data);
+    data += strlen(open);
+    const char *end = strstr(data, "</script>");
+    ck_assert_ptr_nonnull(end);
+    tt_assert_json(data, (size_t)(end - data));
+    ck_assert(strstr(data, title) != NULL);
+}
+
+/* A page that fetches nothing: no external scripts, styles, images, imports or requests. */
+static void tt_assert_self_contained(const char *html)
+{
+    static const char *const banned[] = {
+        "<link",  " src=",   "@import", "fetch(",   "XMLHttpRequest",
+        "https:", "<iframe", "<img",    "WebSocket"};
+    for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
+        ck_assert_msg(strstr(html, banned[i]) == NULL, "the page has '%s'", banned[i]);
+    /* CSS/SVG url() only points inside the page (the arrowhead markers). */
+    ck_assert_uint_eq(tt_count(html, "url("), tt_count(html, "url(#"));
+    /* The only URL is the SVG namespace name, which is never fetched. */
+    ck_assert_uint_eq(tt_count(html, "http:"), tt_count(html, "http://www.w3.org/2000/svg"));
+}
+
+START_TEST(test_tools_trace_export_html)
+{
+    /* Goal: --format html writes one self-contained page next to the trace (FILE.html) or to
+     * -o, with inline CSS and script and the trace embedded as valid JSON. */
+    struct tt_dir dir;
+    char trace[128];
+    char html_path[160];
+    char other[128];
+    struct tt_run r;
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    tt_labsim_run(&r, "export", trace, "--format", "html");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    snprintf(html_path, sizeof(html_path), "%s.html", trace);
+    char want[256];
+    snprintf(want, sizeof(want), "labsim export: wrote %s (30 events, 10 messages)\n", html_path);
+    ck_assert_str_eq(r.out, want);
+    tt_run_free(&r);
+    char *html = tt_read_file(html_path, NULL);
+    ck_assert(strncmp(html, "<!DOCTYPE html>\n", 16) == 0);
+    ck_assert(strstr(html, "<title>labsim: TestDemo3A</title>") != NULL);
+    ck_assert(strstr(html, "<style>") != NULL);
+    ck_assert(strstr(html, "</script>\n</body>\n</html>\n") != NULL);
+    tt_assert_self_contained(html);
+    tt_assert_html_data(html, "\"TestDemo3A\"");
+    /* -o - writes the same page to stdout. */
+    tt_labsim_run(&r, "export", trace, "--format", "html", "-o", "-");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, html);
+    tt_run_free(&r);
+    free(html);
+    tt_labsim_run(&r, "export", trace, "--format", "html", "--output",
+                  tt_path(&dir, "other.html", other, sizeof(other)));
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(access(other, R_OK), 0);
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- export: HTML in Chromium */
+
+static const char *tt_chromium(void)
+{
+    const char *bin = getenv("LABSIM_CHROMIUM");
+    if (bin == NULL || bin[0] == '\0') bin = "/usr/bin/chromium";
+    ck_assert_msg(access(bin, X_OK) == 0,
+                  "chromium is needed to test the HTML timeline and was not found at %s: install "
+                  "it (apt-get install chromium) or set LABSIM_CHROMIUM to its path",
+                  bin);
+    return bin;
+}
+
+/* Renders file://page in headless Chromium: a screenshot to `png` when it is not NULL, else
+ * the DOM after the page's script ran, into r->out. */
+static void tt_chromium_run(struct tt_run *r, const struct tt_dir *dir, const char *page,
+                            const char *png)
+{
+    char profile[128];
+    char shot[200];
+    char url[200];
+    snprintf(profile, sizeof(profile), "--user-data-dir=%s/chromium-profile", dir->path);
+    snprintf(shot, sizeof(shot), "--screenshot=%s", png != NULL ? png : "");
+    snprintf(url, sizeof(url), "file://%s", page);
+    char *argv[] = {(char *)tt_chromium(),
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--hide-scrollbars",
+                    profile,
+                    "--window-size=1200,800",
+                    png != NULL ? shot : "--dump-dom",
+                    url,
+                    NULL};
+    tt_run_argv(r, argv, NULL, TT_CHROMIUM_TIMEOUT_S);
+    ck_assert_msg(r->status == 0, "chromium exit %d: %.2000s", r->status, r->err);
+}
+
+/* Size of a PNG file; checks its signature and that it is 1200x800. */
+static size_t tt_png_size(const char *path)
+{
+    size_t len = 0;
+    char *png = tt_read_file(path, &len);
+    ck_assert_msg(len > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", path);
+    const unsigned char *ihdr = (const unsigned char *)png + 16;
+    uint32_t w = (uint32_t)ihdr[0] << 24 | (uint32_t)ihdr[1] << 16 | ihdr[2] << 8 | ihdr[3];
+    uint32_t h = (uint32_t)ihdr[4] << 24 | (uint32_t)ihdr[5] << 16 | ihdr[6] << 8 | ihdr[7];
+    ck_assert_msg(w == 1200 && h == 800, "%s is %ux%u, want 1200x800", path, w, h);
+    free(png);
+    return len;
+}
+
+/* What the page's script drew into the timeline <svg>, from a DOM dump. */
+static void tt_assert_drawn(const char *dom, int lanes, int arrows, int spans)
+{
+    char want[160];
+    snprintf(want, sizeof(want), "data-lanes=\"%d\" data-arrows=\"%d\" data-spans=\"%d\"", lanes,
+             arrows, spans);
+    ck_assert_msg(strstr(dom, want) != NULL, "the script did not draw %s:\n%.3000s", want, dom);
+    const char *svg = strstr(dom, "<svg id=\"timeline\"");
+    ck_assert_ptr_nonnull(svg);
+    const char *end = strstr(svg, "</svg>");
+    ck_assert_ptr_nonnull(end);
+    size_t len = (size_t)(end - svg);
+    char *timeline = malloc(len + 1);
+    ck_assert_ptr_nonnull(timeline);
+    memcpy(timeline, svg, len);
+    timeline[len] = '\0';
+    ck_assert_uint_eq(tt_count(timeline, "<g class=\"lane\""), (size_t)lanes);
+    ck_assert_uint_eq(tt_count(timeline, "class=\"arrow a-"), (size_t)arrows);
+    ck_assert_uint_eq(tt_count(timeline, "class=\"span role-"), (size_t)spans);
+    free(timeline);
+}
+
+START_TEST(test_tools_trace_export_html_chromium)
+{
+    /* Goal: the exported page renders offline in headless Chromium: its screenshot is far
+     * from blank (compared with an empty page's at the same size), and its script drew one
+     * lane per node, one arrow per message and one bar per role span. */
+    struct tt_dir dir;
+    char trace[128];
+    char page[160];
+    char blank[128];
+    char shot[128];
+    char blank_shot[128];
+    struct tt_run r;
+    tt_chromium();
+    tt_dir_make(&dir);
+    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    tt_labsim_run(&r, "export", trace, "--format", "html");
+    ck_assert_int_eq(r.status, 0);
+    tt_run_free(&r);
+    snprintf(page, sizeof(page), "%s.html", trace);
+    const char *empty = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
+                        "<body></body></html>\n";
+    tt_write_file(tt_path(&dir, "blank.html", blank, sizeof(blank)), empty, strlen(empty));
+    tt_chromium_run(&r, &dir, page, tt_path(&dir, "page.png", shot, sizeof(shot)));
+    tt_run_free(&r);
+    tt_chromium_run(&r, &dir, blank, tt_path(&dir, "blank.png", blank_shot, sizeof(blank_shot)));
+    tt_run_free(&r);
+    size_t page_size = tt_png_size(shot);
+    size_t blank_size = tt_png_size(blank_shot);
+    ck_assert_msg(page_size > 4 * blank_size && page_size > blank_size + 10000,
+                  "the page's screenshot (%zu bytes) is hardly bigger than a blank one (%zu)",
+                  page_size, blank_size);
+    tt_chromium_run(&r, &dir, page, NULL);
+    tt_assert_drawn(r.out, DEMO_LANES, DEMO_LINKS, DEMO_ROLES);
+    ck_assert(strstr(r.out, "data-faults=\"1\"") != NULL);
+    tt_run_free(&r);
+    /* Filtered: nodes 0 and 1 in the first 0.3 s: two lanes, calls 1 and 3 (4 arrows), and
+     * the four role spans of those nodes that begin before 0.3 s. */
+    tt_labsim_run(&r, "export", trace, "--format", "html", "--nodes", "0,1", "--to", "0.3", "-o",
+                  page);
+    ck_assert_int_eq(r.status, 0);
+    tt_run_free(&r);
+    tt_chromium_run(&r, &dir, page, NULL);
+    tt_assert_drawn(r.out, 2, 4, 4);
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- malformed trace files */
+
+/* A small valid trace; the corrupt variants change one thing in it. Lines:
+ *  1-5 header, 6-7 kinds, 8-10 events. */
+#define TT_BASE_HEAD "# labsim-trace 1\n# title TestBase\n# seed 1\n# digest 0123456789abcdef\n"
+#define TT_BASE_KINDS "K 100 net rpc.send call server bytes\nK 200 role raft.role term role\n"
+#define TT_BASE_E8 "E 10 0 100 1 1 8\tRaft.RequestVote\n"
+#define TT_BASE_E9 "E 20 1 200 1 2\t\n"
+#define TT_BASE_E10 "E 30 -1 200 1 0\tok\n"
+#define TT_BASE_COUNT "# events 3 recorded 3\n"
+#define TT_BASE TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 TT_BASE_E10
+
+struct tt_corrupt {
+    const char *why;
+    const char *text; /* NULL: built by tt_corrupt_text */
+    size_t len;       /* 0: strlen(text) */
+    int line;         /* the line the message must name */
+    const char *says; /* part of the message */
+};
+
+static const struct tt_corrupt tt_corrupts[] = {
+    {"empty file", "", 0, 1, "empty file"},
+    {"not a trace", "hello\n", 0, 1, "not a labsim trace"},
+    {"later version", "# labsim-trace 2\n", 0, 1, "unsupported trace format version '2'"},
+    {"unknown kind id",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS "E 10 0 101 1 1 8\tx\n" TT_BASE_E9 TT_BASE_E10, 0, 8,
+     "unknown kind id '101'"},
+    {"bad escape",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 "E 30 -1 200 1 0\tok\\q\n", 0,
+     10, "bad escape"},
+    {"escape at the end",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 "E 30 -1 200 1 0\tok\\\n", 0,
+     10, "bad escape"},
+    {"overlong line", NULL, 0, 10, "line longer than 1024 bytes"},
+    {"huge time",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS
+     "E 99999999999999999999999 0 100 1 1 8\tx\n" TT_BASE_E9 TT_BASE_E10,
+     0, 8, "time '99999999999999999999999' is not"},
+    {"time past 2^53",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS
+     "E 9007199254740992 0 100 1 1 8\tx\n" TT_BASE_E9 TT_BASE_E10,
+     0, 8, "below 2^53"},
+    {"negative time",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS "E -10 0 100 1 1 8\tx\n" TT_BASE_E9 TT_BASE_E10, 0, 8,
+     "time '-10'"},
+    {"node out of range",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 "E 20 99999 200 1 2\t\n" TT_BASE_E10, 0, 9,
+     "node '99999' is not a node id"},
+    {"node below -1",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 "E 20 -2 200 1 2\t\n" TT_BASE_E10, 0, 9,
+     "node '-2'"},
+    {"missing value",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 "E 20 1 200 1\t\n" TT_BASE_E10, 0, 9,
+     "'raft.role' takes 2 integer values"},
+    {"extra value",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 "E 20 1 200 1 2 3\t\n" TT_BASE_E10, 0, 9,
+     "takes 2 integer values"},
+    {"value overflow",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS
+     "E 10 0 100 1 1 9223372036854775808\tx\n" TT_BASE_E9 TT_BASE_E10,
+     0, 8, "takes 3 integer values"},
+    {"value not a number",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS "E 10 0 100 1 one 8\tx\n" TT_BASE_E9 TT_BASE_E10, 0,
+     8, "takes 3 integer values"},
+    {"time backwards",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 "E 5 -1 200 1 0\tok\n", 0, 10,
+     "time goes backwards"},
+    {"no TAB", TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 "E 20 1 200 1 2\n" TT_BASE_E10,
+     0, 9, "no TAB"},
+    {"cut mid-line",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 "E 30 -1 200 1 0\to", 0, 10,
+     "no newline"},
+    {"NUL byte",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 "E 20 1 200 1 2\tx\0y\n" TT_BASE_E10,
+     sizeof(TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8
+            "E 20 1 200 1 2\tx\0y\n" TT_BASE_E10) -
+         1,
+     9, "NUL byte"},
+    {"fewer events than the header says",
+     TT_BASE_HEAD "# events 4 recorded 4\n" TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 TT_BASE_E10, 0, 10,
+     "the header says 4 events were recorded, the file has 3"},
+    {"kind declared twice",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS
+     "K 100 net rpc.other call\n" TT_BASE_E8 TT_BASE_E9 TT_BASE_E10,
+     0, 8, "kind id 100 declared twice"},
+    {"kind id too big", TT_BASE_HEAD TT_BASE_COUNT "K 65536 net rpc.send call server bytes\n", 0, 6,
+     "kind id '65536'"},
+    {"unknown topic", TT_BASE_HEAD TT_BASE_COUNT "K 100 netz rpc.send call server bytes\n", 0, 6,
+     "unknown topic 'netz'"},
+    {"seven fields", TT_BASE_HEAD TT_BASE_COUNT "K 300 log x.y a b c d e f g\n", 0, 6,
+     "more than 6 fields"},
+    {"text too long", NULL, 0, 10, "text longer than 63 bytes"},
+    {"garbage line",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS
+     "\x7f\x45LF\x01\x02\n" TT_BASE_E8 TT_BASE_E9 TT_BASE_E10,
+     0, 8, "unknown line"},
+    {"empty line", TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS "\n" TT_BASE_E8 TT_BASE_E9 TT_BASE_E10,
+     0, 8, "unknown line"},
+    {"header after records", TT_BASE "# seed 2\n", 0, 11, "header line after the K/E records"},
+    {"bad digest", "# labsim-trace 1\n# digest 0123xyz\n", 0, 2, "digest is not 16 hex digits"},
+    {"bad seed", "# labsim-trace 1\n# seed -1\n", 0, 2, "seed is not a number"},
+    {"bad events line", "# labsim-trace 1\n# events 3 stored 3\n", 0, 2, "malformed events line"},
+    {"two spaces",
+     TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS "E 10  0 100 1 1 8\tx\n" TT_BASE_E9 TT_BASE_E10, 0, 8,
+     "node '' is not"},
+    {"CRLF line ends", "# labsim-trace 1\r\n", 0, 1, "CRLF"},
+};
+
+/* The variants too long to spell out. Returns a malloc'd text. */
+static char *tt_corrupt_text(const struct tt_corrupt *c, size_t *len)
+{
+    char *text = malloc(8192);
+    ck_assert_ptr_nonnull(text);
+    const char *base = TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9;
+    size_t text_len = (size_t)(strcmp(c->why, "overlong line") == 0 ? 2000 : 64);
+    int n = snprintf(text, 8192, "%sE 30 -1 200 1 0\t%0*d\n", base, (int)text_len, 0);
+    ck_assert(n > 0 && n < 8192);
+    *len = (size_t)n;
+    return text;
+}
+
+START_TEST(test_tools_trace_corrupt_files)
+{
+    /* Goal: each malformed trace gets exit 2 and one line "labsim: FILE:LINE: problem" from
+     * both tools, naming the right line, and no output. Loop index: the variant. */
+    const struct tt_corrupt *c = &tt_corrupts[_i];
+    struct tt_dir dir;
+    char path[128];
+    char prefix[200];
+    struct tt_run r;
+    size_t len = c->len != 0 ? c->len : c->text != NULL ? strlen(c->text) : 0;
+    char *built = c->text == NULL ? tt_corrupt_text(c, &len) : NULL;
+    tt_dir_make(&dir);
+    tt_write_file(tt_path(&dir, "bad.trace", path, sizeof(path)), built != NULL ? built : c->text,
+                  len);
+    free(built);
+    snprintf(prefix, sizeof(prefix), "labsim: %s:%d: ", path, c->line);
+    for (int tool = 0; tool < 2; tool++) {
+        if (tool == 0)
+            tt_labsim_run(&r, "log", path);
+        else
+            tt_labsim_run(&r, "export", path, "--format", "html");
+        ck_assert_msg(r.status == 2, "%s: exit %d, stderr: %s", c->why, r.status, r.err);
+        tt_assert_one_line_error(&r, 2, prefix);
+        ck_assert_msg(strstr(r.err, c->says) != NULL, "%s: '%s' does not say '%s'", c->why, r.err,
+                      c->says);
+        tt_run_free(&r);
+    }
+    char html[160];
+    snprintf(html, sizeof(html), "%s.html", path);
+    ck_assert_msg(access(html, F_OK) != 0, "a failed export must not leave %s", html);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+START_TEST(test_tools_trace_base_valid)
+{
+    /* Goal: the base text the corrupt variants start from is itself valid (so each variant
+     * fails for its own reason); a missing file and a directory are one-line errors too. */
+    struct tt_dir dir;
+    char path[128];
+    char prefix[200];
+    struct tt_run r;
+    tt_dir_make(&dir);
+    tt_write_file(tt_path(&dir, "base.trace", path, sizeof(path)), TT_BASE, strlen(TT_BASE));
+    tt_labsim_run(&r, "log", path, "--flat");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_str_eq(r.out, "     0.000 0    rpc.send call=1 server=1 bytes=8 Raft.RequestVote\n"
+                            "     0.000 1    raft.role term=1 role=leader\n"
+                            "     0.000 test raft.role term=1 role=follower ok\n");
+    tt_run_free(&r);
+    tt_labsim_run(&r, "log", tt_path(&dir, "nosuch.trace", path, sizeof(path)));
+    snprintf(prefix, sizeof(prefix), "labsim: %s: No such file or directory", path);
+    tt_assert_one_line_error(&r, 2, prefix);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "export", dir.path, "--format", "perfetto");
+    snprintf(prefix, sizeof(prefix), "labsim: %s: ", dir.path);
+    tt_assert_one_line_error(&r, 2, prefix);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "export", path, "--format", "svg");
+    tt_assert_one_line_error(&r, 2, "labsim export: --format is perfetto or html");
+    tt_run_free(&r);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- volume and limits */
+
+#define BIG_EVENTS 20000
+#define BIG_NODES 5
+
+static const struct sim_trace_kind *const big_kinds[] = {
+    &kind_send,   &kind_deliver, &kind_reply, &kind_drop_reply, &kind_fail,  &kind_role,
+    &kind_append, &kind_commit,  &kind_crash, &kind_widget,     &kind_begin,
+};
+
+/* Random events of every kind on 5 nodes and the harness, from the "tt.big" stream. */
+static void big_script(struct sim *sim, void *arg)
+{
+    struct sim_rand *rand = arg;
+    size_t kinds = sizeof(big_kinds) / sizeof(big_kinds[0]);
+    for (int i = 0; i < BIG_EVENTS; i++) {
+        sim_sleep_us(sim, sim_rand_below(rand, 2000));
+        int node = (int)sim_rand_range(rand, -1, BIG_NODES - 1);
+        const struct sim_trace_kind *kind = big_kinds[sim_rand_below(rand, kinds)];
+        int64_t v[SIM_TRACE_FIELDS_MAX] = {0};
+        for (int k = 0; k < (int)SIM_TRACE_FIELDS_MAX && kind->fields[k] != NULL; k++)
+            v[k] = sim_rand_range(rand, -3, 40);
+        sim_trace(sim, node, kind, v, sim_rand_chance(rand, 1, 2) ? "Raft.AppendEntries" : "");
+    }
+}
+
+START_TEST(test_tools_trace_big)
+{
+    /* Goal (seed 11): a long random trace of every kind, with calls that match, half match or
+     * do not match at all, goes through both tools whole: one flat line per event, valid JSON,
+     * every flow paired, a page whose embedded data is valid JSON. */
+    struct tt_dir dir;
+    char trace[128];
+    char html[160];
+    struct tt_run r;
+    struct sim_rand rand;
+    tt_dir_make(&dir);
+    struct sim *sim = sim_new(11);
+    sim_rand_init(&rand, sim, "tt.big");
+    sim_trace_record(sim, SIM_TOPICS_ALL, BIG_EVENTS);
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "big", big_script, &rand));
+    sim_run_until(sim, NULL, NULL, SIM_S(100));
+    ck_assert_uint_eq(sim_trace_count(sim), BIG_EVENTS);
+    ck_assert_int_eq(
+        sim_trace_write(sim, tt_path(&dir, "big.trace", trace, sizeof(trace)), "TestBig"), SIM_OK);
+    sim_free(sim);
+    tt_labsim_run(&r, "log", trace, "--flat");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_uint_eq(tt_lines(r.out), BIG_EVENTS);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "log", trace, "--width", "200");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_uint_ge(tt_lines(r.out), BIG_EVENTS + 3);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "export", trace, "--format", "perfetto");
+    ck_assert_int_eq(r.status, 0);
+    tt_assert_json(r.out, r.out_len);
+    ck_assert_uint_gt(tt_check_flows(r.out), 0);
+    tt_run_free(&r);
+    tt_labsim_run(&r, "export", trace, "--format", "html", "-o",
+                  tt_path(&dir, "big.html", html, sizeof(html)));
+    ck_assert_int_eq(r.status, 0);
+    tt_run_free(&r);
+    char *page = tt_read_file(html, NULL);
+    tt_assert_html_data(page, "\"TestBig\"");
+    free(page);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+START_TEST(test_tools_trace_limits)
+{
+    /* Goal: a trace with more distinct nodes than the tools take is refused with one line
+     * naming the line of the first node too many; the largest node id and 64 nodes load. */
+    struct tt_dir dir;
+    char path[128];
+    char prefix[200];
+    struct tt_run r;
+    char *text = malloc(1 << 16);
+    ck_assert_ptr_nonnull(text);
+    size_t len = (size_t)snprintf(text, 1 << 16, "# labsim-trace 1\nK 1 kernel k.x\n");
+    for (int node = 0; node < 65; node++)
+        len += (size_t)snprintf(text + len, (1 << 16) - len, "E %d %d 1\t\n", node,
+                                node == 63 ? 4095 : node);
+    tt_dir_make(&dir);
+    tt_write_file(tt_path(&dir, "many.trace", path, sizeof(path)), text, len);
+    tt_labsim_run(&r, "log", path, "--flat");
+    snprintf(prefix, sizeof(prefix), "labsim: %s:67: more than 64 distinct nodes", path);
+    tt_assert_one_line_error(&r, 2, prefix);
+    tt_run_free(&r);
+    /* Without the last line: 64 nodes, fine, and node 4095 is among them. */
+    char *last = strrchr(text, 'E');
+    tt_write_file(path, text, (size_t)(last - text));
+    tt_labsim_run(&r, "log", path, "--flat", "--nodes", "4095");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+    ck_assert_str_eq(r.out, "     0.000 4095 k.x\n");
+    tt_run_free(&r);
+    free(text);
+    tt_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the suite */
+
+Suite *tools_trace_suite(void)
+{
+    Suite *s = suite_create("tools_trace");
+    TCase *tc = tcase_create("log");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tools_trace_log_columns);
+    tcase_add_test(tc, test_tools_trace_log_flat);
+    tcase_add_test(tc, test_tools_trace_log_filters);
+    tcase_add_loop_test(tc, test_tools_trace_log_bad_args, 0,
+                        (int)(sizeof(tt_log_bad) / sizeof(tt_log_bad[0])));
+    tcase_add_test(tc, test_tools_trace_unknown_command);
+    tcase_add_test(tc, test_tools_trace_log_color);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("export");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tools_trace_export_perfetto);
+    tcase_add_test(tc, test_tools_trace_export_html);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("chromium");
+    tcase_set_timeout(tc, 4 * TT_CHROMIUM_TIMEOUT_S);
+    tcase_add_test(tc, test_tools_trace_export_html_chromium);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bad_files");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tools_trace_base_valid);
+    tcase_add_loop_test(tc, test_tools_trace_corrupt_files, 0,
+                        (int)(sizeof(tt_corrupts) / sizeof(tt_corrupts[0])));
+    tcase_add_test(tc, test_tools_trace_limits);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("volume");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_tools_trace_big);
+    suite_add_tcase(s, tc);
+    return s;
+}

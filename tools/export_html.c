@@ -1,0 +1,491 @@
+/* export_html: `labsim export --format html`, a run as one self-contained HTML page: nodes as
+ * lanes, time left to right, messages as arrows (request blue, reply green, lost reply red and
+ * dashed), role bars coloured by term (tall = leader, half = candidate, thin = follower), faults
+ * as red lines, every other event as a tick with its details on hover or click; zoom buttons
+ * and topic check boxes.
+ *
+ * Self-contained: the CSS and the script are inline, the trace is embedded as JSON in a
+ * <script type="application/json"> element, and nothing is fetched, so the file works offline
+ * and can be mailed around. The script draws SVG (so a DOM dump shows what was drawn) and
+ * records what it drew in #summary's data-lanes / data-arrows / data-spans / data-events /
+ * data-faults attributes, which the tests check. JSON strings escape <, > and &, so no trace
+ * text can close the script element.
+ *
+ * Embedded data: {"title", "seed", "digest", "truncated", "begin_us", "end_us",
+ *   "nodes": [node id per lane], "kinds": [[name, topic, [field...], class]...],
+ *   "events": [[t_us, lane, kind, [value...], text]...],
+ *   "links": [[from event, to event, 0 request | 1 reply | 2 lost reply]...],
+ *   "spans": [[lane, begin_us, end_us, term, role]...]}
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+/* The page, one source line per string (C compilers need not take literals past 4095 bytes). */
+static const char *const html_head[] = {
+    "<!DOCTYPE html>\n",
+    "<html lang=\"en\">\n",
+    "<head>\n",
+    "<meta charset=\"utf-8\">\n",
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+    "<style>\n",
+    "body {\n",
+    "  margin: 0; font: 13px/1.4 system-ui, -apple-system, \"Segoe UI\", sans-serif;\n",
+    "  color: #1d2330; background: #f6f7f9;\n",
+    "}\n",
+    "header { padding: 10px 16px 6px; background: #fff; border-bottom: 1px solid #d8dce3; }\n",
+    "h1 { margin: 0 0 2px; font-size: 17px; font-weight: 600; }\n",
+    ".meta { color: #5b6475; }\n",
+    ".bar {\n",
+    "  display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: center;\n",
+    "  margin-top: 6px;\n",
+    "}\n",
+    ".bar button {\n",
+    "  font: inherit; padding: 1px 9px; border: 1px solid #b9c0cc; border-radius: 4px;\n",
+    "  background: #f3f5f8; cursor: pointer;\n",
+    "}\n",
+    ".bar label { white-space: nowrap; cursor: pointer; }\n",
+    ".legend { display: inline-flex; gap: 12px; align-items: center; color: #5b6475; }\n",
+    ".legend svg { vertical-align: middle; }\n",
+    "#view {\n",
+    "  overflow: auto; background: #fff; margin: 8px 16px; border: 1px solid #d8dce3;\n",
+    "  border-radius: 4px;\n",
+    "}\n",
+    "#timeline { display: block; }\n",
+    "#info {\n",
+    "  margin: 0 16px 12px; padding: 6px 10px; min-height: 18px; background: #fff;\n",
+    "  border: 1px solid #d8dce3; border-radius: 4px;\n",
+    "  font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap;\n",
+    "}\n",
+    "#summary { margin: 0 16px 16px; color: #5b6475; }\n",
+    ".lane-bg { fill: #fff; }\n",
+    ".lane-bg.odd { fill: #f4f6f9; }\n",
+    ".lane-label { font-weight: 600; font-size: 12px; fill: #1d2330; }\n",
+    ".lane-axis { stroke: #d0d5dd; stroke-width: 1; }\n",
+    ".tick { stroke: #e3e6eb; stroke-width: 1; }\n",
+    ".tick-label { font-size: 10px; fill: #6b7385; }\n",
+    ".span { stroke: none; }\n",
+    ".span-label {\n",
+    "  font-size: 10px; fill: #fff; stroke: none; font-weight: 600; pointer-events: none;\n",
+    "}\n",
+    ".ev { stroke: #555c6b; stroke-width: 1.5; }\n",
+    ".ev:hover, .arrow:hover { stroke-width: 3; }\n",
+    ".arrow { stroke-width: 1.2; fill: none; }\n",
+    ".a-req { stroke: #3b6fd6; }\n",
+    ".a-rep { stroke: #2f9d55; }\n",
+    ".a-lost { stroke: #d83b3b; stroke-dasharray: 4 3; }\n",
+    ".fault { stroke: #d83b3b; stroke-width: 2; stroke-dasharray: 6 3; }\n",
+    ".fault-label { font-size: 10px; fill: #d83b3b; font-weight: 600; }\n",
+    ".t-kernel { stroke: #9aa1ad; }\n",
+    ".t-net { stroke: #3b6fd6; }\n",
+    ".t-timer { stroke: #c98a00; }\n",
+    ".t-role { stroke: #a03cc4; } .t-vote { stroke: #0f9aa8; } .t-log { stroke: #2f9d55; }\n",
+    ".t-commit { stroke: #16713a; }\n",
+    ".t-apply { stroke: #117c8a; }\n",
+    ".t-persist { stroke: #7d8592; }\n",
+    ".t-snap { stroke: #b0479b; }\n",
+    ".t-client { stroke: #2747a8; }\n",
+    ".t-test { stroke: #1d2330; }\n",
+    ".hide-kernel .t-kernel, .hide-net .t-net, .hide-timer .t-timer, .hide-role .t-role,\n",
+    ".hide-vote .t-vote, .hide-log .t-log, .hide-commit .t-commit, .hide-apply .t-apply,\n",
+    ".hide-persist .t-persist, .hide-snap .t-snap,\n",
+    ".hide-fault .t-fault, .hide-client .t-client,\n",
+    ".hide-test .t-test { display: none; }\n",
+    "</style>\n",
+    NULL,
+};
+
+static const char *const html_body[] = {
+    "</head>\n",
+    "<body>\n",
+    "<header>\n",
+    "<h1 id=\"title\"></h1>\n",
+    "<div class=\"meta\" id=\"meta\"></div>\n",
+    "<div class=\"bar\">\n",
+    "<span>\n",
+    "<button id=\"zoom-in\" title=\"zoom in (+)\">+</button>\n",
+    "<button id=\"zoom-out\" title=\"zoom out (-)\">&minus;</button>\n",
+    "<button id=\"zoom-fit\" title=\"fit the window (0)\">fit</button>\n",
+    "</span>\n",
+    "<span id=\"topics\"></span>\n",
+    "<span class=\"legend\">\n",
+    "<span><svg width=\"26\" height=\"10\"><line x1=\"1\" y1=\"5\" x2=\"25\" y2=\"5\"\n",
+    "  class=\"arrow a-req\"/></svg> request</span>\n",
+    "<span><svg width=\"26\" height=\"10\"><line x1=\"1\" y1=\"5\" x2=\"25\" y2=\"5\"\n",
+    "  class=\"arrow a-rep\"/></svg> reply</span>\n",
+    "<span><svg width=\"26\" height=\"10\"><line x1=\"1\" y1=\"5\" x2=\"25\" y2=\"5\"\n",
+    "  class=\"arrow a-lost\"/></svg> lost reply</span>\n",
+    "<span><svg width=\"12\" height=\"12\"><line x1=\"6\" y1=\"0\" x2=\"6\" y2=\"12\"\n",
+    "  class=\"fault\"/></svg> fault</span>\n",
+    "<span>role bars: tall = leader, half = candidate, thin = follower;\n",
+    "  colour = term</span>\n",
+    "</span>\n",
+    "</div>\n",
+    "</header>\n",
+    "<div id=\"view\"><svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\"></svg></div>\n",
+    "<div id=\"info\">Click an event, message or role bar for its details.</div>\n",
+    "<div id=\"summary\"></div>\n",
+    NULL,
+};
+
+static const char *const html_script[] = {
+    "(function () {\n",
+    "  'use strict';\n",
+    "  var D = JSON.parse(document.getElementById('trace-data').textContent);\n",
+    "  var NS = 'http://www.w3.org/2000/svg';\n",
+    "  var LANE = 54, LEFT = 92, TOP = 30, RIGHT = 40, WIDTH_MAX = 16000000;\n",
+    "  var ROLES = ['follower', 'candidate', 'leader'];\n",
+    "  var TYPES = ['req', 'rep', 'lost'];\n",
+    "  var TYPE_NAMES = ['request', 'reply', 'lost reply'];\n",
+    "  var svg = document.getElementById('timeline');\n",
+    "  var view = document.getElementById('view');\n",
+    "  var info = document.getElementById('info');\n",
+    "  var span = Math.max(1, D.end_us - D.begin_us);\n",
+    "  var scale = 1;\n",
+    "\n",
+    "  function el(tag, attrs, parent, text) {\n",
+    "    var e = document.createElementNS(NS, tag);\n",
+    "    for (var k in attrs) e.setAttribute(k, attrs[k]);\n",
+    "    if (text !== undefined) e.textContent = text;\n",
+    "    if (parent) parent.appendChild(e);\n",
+    "    return e;\n",
+    "  }\n",
+    "  function tip(e, text) { el('title', {}, e, text); return e; }\n",
+    "  function x(t) { return LEFT + (t - D.begin_us) * scale; }\n",
+    "  function mid(lane) { return TOP + lane * LANE + LANE / 2; }\n",
+    "  function secs(t) { return (t / 1e6).toFixed(6) + ' s'; }\n",
+    "  function nodeName(lane) {\n",
+    "    var n = D.nodes[lane];\n",
+    "    return n < 0 ? 'test' : 'node ' + n;\n",
+    "  }\n",
+    "  function termColor(term) {\n",
+    "    return 'hsl(' + Math.round((term * 137.508) % 360) + ',60%,52%)';\n",
+    "  }\n",
+    "  function roleName(r) { return ROLES[r] || ('role ' + r); }\n",
+    "  function describe(e) {\n",
+    "    var k = D.kinds[e[2]];\n",
+    "    var s = secs(e[0]) + '  ' + nodeName(e[1]) + '  ' + k[0];\n",
+    "    for (var i = 0; i < k[2].length; i++) {\n",
+    "      var v = e[3][i];\n",
+    "      if (k[3] === 'role' && k[2][i] === 'role') v = roleName(v);\n",
+    "      s += ' ' + k[2][i] + '=' + v;\n",
+    "    }\n",
+    "    if (e[4]) s += '  ' + e[4];\n",
+    "    return s;\n",
+    "  }\n",
+    "  function fitScale() {\n",
+    "    return Math.max(200, view.clientWidth - LEFT - RIGHT - 4) / span;\n",
+    "  }\n",
+    "  function tickStep() {\n",
+    "    var base = 1;\n",
+    "    for (var n = 0; n < 20; n++, base *= 10) {\n",
+    "      var m = [1, 2, 5];\n",
+    "      for (var i = 0; i < 3; i++) if (m[i] * base * scale >= 90) return m[i] * base;\n",
+    "    }\n",
+    "    return base;\n",
+    "  }\n",
+    "  function tickLabel(t, step) {\n",
+    "    var d = step >= 1e6 ? 0 : step >= 1e5 ? 1 : step >= 1e4 ? 2 : step >= 1e3 ? 3 : 6;\n",
+    "    return (t / 1e6).toFixed(d) + 's';\n",
+    "  }\n",
+    "  function markers(root) {\n",
+    "    var defs = el('defs', {}, root);\n",
+    "    var colours = ['#3b6fd6', '#2f9d55', '#d83b3b'];\n",
+    "    for (var i = 0; i < 3; i++) {\n",
+    "      var m = el('marker', { id: 'head-' + TYPES[i], viewBox: '0 0 10 10',\n",
+    "        refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' }, defs);\n",
+    "      el('path', { d: 'M0,0 L10,5 L0,10 z', fill: colours[i] }, m);\n",
+    "    }\n",
+    "  }\n",
+    "  function drawLanes(root, width) {\n",
+    "    for (var l = 0; l < D.nodes.length; l++) {\n",
+    "      var g = el('g', { 'class': 'lane', 'data-node': D.nodes[l] }, root);\n",
+    "      el('rect', { x: 0, y: TOP + l * LANE, width: width, height: LANE,\n",
+    "        'class': l % 2 ? 'lane-bg odd' : 'lane-bg' }, g);\n",
+    "      el('line', { x1: LEFT, x2: width - 8, y1: mid(l), y2: mid(l),\n",
+    "        'class': 'lane-axis' }, g);\n",
+    "      el('text', { x: 10, y: mid(l) + 4, 'class': 'lane-label' }, g, nodeName(l));\n",
+    "    }\n",
+    "  }\n",
+    "  function drawAxis(root, height) {\n",
+    "    var g = el('g', { 'class': 'axis' }, root);\n",
+    "    var step = tickStep();\n",
+    "    for (var t = Math.ceil(D.begin_us / step) * step; t <= D.end_us; t += step) {\n",
+    "      el('line', { x1: x(t), x2: x(t), y1: TOP - 6, y2: height, 'class': 'tick' }, g);\n",
+    "      el('text', { x: x(t) + 3, y: TOP - 10, 'class': 'tick-label' }, g,\n",
+    "        tickLabel(t, step));\n",
+    "    }\n",
+    "  }\n",
+    "  function drawSpans(root) {\n",
+    "    var g = el('g', { 'class': 't-role' }, root);\n",
+    "    var full = LANE - 14;\n",
+    "    for (var i = 0; i < D.spans.length; i++) {\n",
+    "      var s = D.spans[i], h = s[4] === 2 ? full : s[4] === 1 ? full * 0.55 : 7;\n",
+    "      var w = Math.max(1, x(s[2]) - x(s[1])), y = TOP + s[0] * LANE + LANE - 7 - h;\n",
+    "      var r = el('rect', { x: x(s[1]), y: y, width: w, height: h,\n",
+    "        fill: termColor(s[3]), 'class': 'span role-' + roleName(s[4]),\n",
+    "        'fill-opacity': s[4] === 2 ? 0.9 : 0.6 }, g);\n",
+    "      tip(r, nodeName(s[0]) + ': ' + roleName(s[4]) + ' in term ' + s[3] + ', ' +\n",
+    "        secs(s[1]) + ' to ' + secs(s[2]));\n",
+    "      if (s[4] === 2 && w > 36) {\n",
+    "        el('text', { x: x(s[1]) + 4, y: y + 12, 'class': 'span-label' }, g,\n",
+    "          'T' + s[3]);\n",
+    "      }\n",
+    "    }\n",
+    "  }\n",
+    "  function drawFault(g, e, i, height, labels) {\n",
+    "    var all = D.nodes[e[1]] < 0, px = x(e[0]);\n",
+    "    var y1 = all ? TOP : TOP + e[1] * LANE, y2 = all ? height : y1 + LANE;\n",
+    "    var f = el('g', { 'class': 't-fault' }, g);\n",
+    "    tip(el('line', { x1: px, x2: px, y1: y1, y2: y2, 'class': 'fault',\n",
+    "      'data-ev': i }, f), describe(e));\n",
+    "    var rows = labels[e[1]] || (labels[e[1]] = [-1e9, -1e9, -1e9]);\n",
+    "    for (var row = 0; row < 3 && px - rows[row] < 90; row++);\n",
+    "    if (row === 3) return;\n",
+    "    rows[row] = px;\n",
+    "    el('text', { x: px + 3, y: y1 + 10 + row * 11, 'class': 'fault-label' }, f,\n",
+    "      D.kinds[e[2]][0]);\n",
+    "  }\n",
+    "  function drawEvents(root, height) {\n",
+    "    var g = el('g', { 'class': 'events' }, root), faults = 0, labels = {};\n",
+    "    for (var i = 0; i < D.events.length; i++) {\n",
+    "      var e = D.events[i], k = D.kinds[e[2]], px = x(e[0]);\n",
+    "      if (k[1] === 'fault') {\n",
+    "        drawFault(g, e, i, height, labels);\n",
+    "        faults++;\n",
+    "        continue;\n",
+    "      }\n",
+    "      tip(el('line', { x1: px, x2: px, y1: mid(e[1]) - 6, y2: mid(e[1]) + 6,\n",
+    "        'class': 'ev t-' + k[1], 'data-ev': i }, g), describe(e));\n",
+    "    }\n",
+    "    return faults;\n",
+    "  }\n",
+    "  function drawLinks(root) {\n",
+    "    var g = el('g', { 'class': 't-net' }, root);\n",
+    "    for (var i = 0; i < D.links.length; i++) {\n",
+    "      var l = D.links[i], a = D.events[l[0]], b = D.events[l[1]], type = TYPES[l[2]];\n",
+    "      var ln = el('line', { x1: x(a[0]), y1: mid(a[1]), x2: x(b[0]), y2: mid(b[1]),\n",
+    "        'class': 'arrow a-' + type, 'marker-end': 'url(#head-' + type + ')' }, g);\n",
+    "      tip(ln, TYPE_NAMES[l[2]] + ': ' + nodeName(a[1]) + ' -> ' + nodeName(b[1]) +\n",
+    "        ', ' + secs(a[0]) + ' to ' + secs(b[0]) + ' (' +\n",
+    "        ((b[0] - a[0]) / 1000).toFixed(3) + ' ms)\\n' + describe(a) + '\\n' +\n",
+    "        describe(b));\n",
+    "    }\n",
+    "  }\n",
+    "  function summarise(faults) {\n",
+    "    var sum = document.getElementById('summary');\n",
+    "    sum.setAttribute('data-lanes', svg.querySelectorAll('g.lane').length);\n",
+    "    sum.setAttribute('data-arrows', svg.querySelectorAll('line.arrow').length);\n",
+    "    sum.setAttribute('data-spans', svg.querySelectorAll('rect.span').length);\n",
+    "    sum.setAttribute('data-events', D.events.length);\n",
+    "    sum.setAttribute('data-faults', faults);\n",
+    "    sum.textContent = D.nodes.length + ' lanes, ' + D.links.length + ' messages, ' +\n",
+    "      D.spans.length + ' role spans, ' + D.events.length + ' events, ' + faults +\n",
+    "      ' faults';\n",
+    "  }\n",
+    "  function draw() {\n",
+    "    while (svg.firstChild) svg.removeChild(svg.firstChild);\n",
+    "    var width = Math.ceil(x(D.end_us) + RIGHT);\n",
+    "    var height = TOP + D.nodes.length * LANE + 8;\n",
+    "    svg.setAttribute('width', width);\n",
+    "    svg.setAttribute('height', height);\n",
+    "    markers(svg);\n",
+    "    drawLanes(el('g', { 'class': 'lanes' }, svg), width);\n",
+    "    drawAxis(svg, height);\n",
+    "    drawSpans(svg);\n",
+    "    var faults = drawEvents(svg, height);\n",
+    "    drawLinks(svg);\n",
+    "    summarise(faults);\n",
+    "  }\n",
+    "  function zoom(f) {\n",
+    "    var centre = (view.scrollLeft + view.clientWidth / 2 - LEFT) / scale;\n",
+    "    var fit = fitScale(), most = Math.max(fit, WIDTH_MAX / span);\n",
+    "    scale = f === 0 ? fit : Math.min(Math.max(scale * f, fit), most);\n",
+    "    draw();\n",
+    "    view.scrollLeft = Math.max(0, centre * scale + LEFT - view.clientWidth / 2);\n",
+    "  }\n",
+    "  function topicBox(box, t) {\n",
+    "    var label = document.createElement('label');\n",
+    "    var c = document.createElement('input');\n",
+    "    c.type = 'checkbox';\n",
+    "    c.checked = true;\n",
+    "    c.addEventListener('change', function () {\n",
+    "      svg.classList.toggle('hide-' + t, !c.checked);\n",
+    "    });\n",
+    "    label.appendChild(c);\n",
+    "    label.appendChild(document.createTextNode(' ' + t));\n",
+    "    box.appendChild(label);\n",
+    "    box.appendChild(document.createTextNode(' '));\n",
+    "  }\n",
+    "  function topicBoxes() {\n",
+    "    var box = document.getElementById('topics'), seen = {};\n",
+    "    for (var i = 0; i < D.kinds.length; i++) seen[D.kinds[i][1]] = true;\n",
+    "    if (D.links.length) seen.net = true;\n",
+    "    Object.keys(seen).sort().forEach(function (t) { topicBox(box, t); });\n",
+    "  }\n",
+    "  document.getElementById('title').textContent = D.title;\n",
+    "  document.title = 'labsim: ' + D.title;\n",
+    "  document.getElementById('meta').textContent = 'seed ' + D.seed + ' \\u00b7 digest ' +\n",
+    "    D.digest + ' \\u00b7 ' + secs(D.begin_us) + ' to ' + secs(D.end_us) + ' virtual' +\n",
+    "    (D.truncated ? ' \\u00b7 recording was truncated' : '');\n",
+    "  document.getElementById('zoom-in').onclick = function () { zoom(2); };\n",
+    "  document.getElementById('zoom-out').onclick = function () { zoom(0.5); };\n",
+    "  document.getElementById('zoom-fit').onclick = function () { zoom(0); };\n",
+    "  document.addEventListener('keydown', function (ev) {\n",
+    "    if (ev.key === '+' || ev.key === '=') zoom(2);\n",
+    "    else if (ev.key === '-') zoom(0.5);\n",
+    "    else if (ev.key === '0') zoom(0);\n",
+    "  });\n",
+    "  svg.addEventListener('click', function (ev) {\n",
+    "    var t = ev.target.querySelector && ev.target.querySelector('title');\n",
+    "    if (t) info.textContent = t.textContent;\n",
+    "  });\n",
+    "  topicBoxes();\n",
+    "  scale = fitScale();\n",
+    "  draw();\n",
+    "})();\n",
+    NULL,
+};
+
+static void html_lines(FILE *out, const char *const *lines)
+{
+    for (size_t i = 0; lines[i] != NULL; i++)
+        fputs(lines[i], out);
+}
+
+/* Text for an HTML element body: the five specials escaped, unprintable bytes as '?'. */
+static void html_text(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p == '<')
+            fputs("&lt;", out);
+        else if (*p == '>')
+            fputs("&gt;", out);
+        else if (*p == '&')
+            fputs("&amp;", out);
+        else if (*p == '"')
+            fputs("&quot;", out);
+        else if (*p == '\'')
+            fputs("&#39;", out);
+        else
+            fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', out);
+    }
+}
+
+static const char *html_class_name(enum trace_file_class cls)
+{
+    static const char *const names[] = {
+        [TRACE_FILE_GENERIC] = "generic",
+        [TRACE_FILE_RPC_SEND] = "send",
+        [TRACE_FILE_RPC_DELIVER] = "deliver",
+        [TRACE_FILE_RPC_REPLY] = "reply",
+        [TRACE_FILE_RPC_DROP_REPLY] = "drop_reply",
+        [TRACE_FILE_RPC_FAIL] = "fail",
+        [TRACE_FILE_ROLE] = "role",
+    };
+    if ((size_t)cls >= sizeof(names) / sizeof(names[0])) return "generic";
+    return names[cls];
+}
+
+static void html_kinds(FILE *out, const struct trace_file *tf)
+{
+    fputs(",\"kinds\":[", out);
+    for (size_t i = 0; i < tf->kinds_count; i++) {
+        const struct trace_file_kind *kind = &tf->kinds[i];
+        fputs(i == 0 ? "\n[" : ",\n[", out);
+        export_json_string(out, kind->name);
+        fprintf(out, ",\"%s\",[", sim_topic_name(kind->topic));
+        for (int k = 0; k < kind->fields_count; k++) {
+            fputs(k == 0 ? "" : ",", out);
+            export_json_string(out, kind->fields[k]);
+        }
+        fprintf(out, "],\"%s\"]", html_class_name(kind->cls));
+    }
+    fputs("]", out);
+}
+
+static void html_events(FILE *out, const struct export_model *model, const int *lane_of)
+{
+    const struct trace_file *tf = model->tf;
+    bool first = true;
+    fputs(",\"events\":[", out);
+    for (size_t i = 0; i < tf->events_count; i++) {
+        const struct trace_file_event *ev = &tf->events[i];
+        const struct trace_file_kind *kind = trace_file_event_kind(tf, ev);
+        if (!model->keep[i]) continue;
+        SIM_ASSERT(NULL, ev->node, lane_of[ev->node_index] >= 0);
+        fprintf(out, "%s[%llu,%d,%u,[", first ? "\n" : ",\n", (unsigned long long)ev->at_us,
+                lane_of[ev->node_index], (unsigned)ev->kind);
+        for (int k = 0; k < kind->fields_count; k++) {
+            fputs(k == 0 ? "" : ",", out);
+            export_json_int(out, ev->v[k]);
+        }
+        fputs("],", out);
+        export_json_string(out, ev->text);
+        fputs("]", out);
+        first = false;
+    }
+    fputs("]", out);
+}
+
+static void html_links_spans(FILE *out, const struct export_model *model, const int *lane_of)
+{
+    fputs(",\"links\":[", out);
+    for (size_t i = 0; i < model->links_count; i++) {
+        const struct trace_file_link *link = &model->links[i];
+        fprintf(out, "%s[%zu,%zu,%d]", i == 0 ? "\n" : ",\n", model->kept_index[link->from],
+                model->kept_index[link->to], (int)link->type);
+    }
+    fputs("],\"spans\":[", out);
+    for (size_t i = 0; i < model->spans_count; i++) {
+        const struct trace_file_span *span = &model->spans[i];
+        fprintf(out, "%s[%d,%llu,%llu,", i == 0 ? "\n" : ",\n", lane_of[span->node_index],
+                (unsigned long long)span->begin_us, (unsigned long long)span->end_us);
+        export_json_int(out, span->term);
+        fputc(',', out);
+        export_json_int(out, span->role);
+        fputc(']', out);
+    }
+    fputs("]", out);
+}
+
+/* The embedded trace: see the file comment for its shape. */
+static void html_data(FILE *out, const struct export_model *model)
+{
+    const struct trace_file *tf = model->tf;
+    int lane_of[TRACE_FILE_NODES_MAX];
+    int lanes = 0;
+    fputs("{\"title\":", out);
+    export_json_string(out, tf->title);
+    fprintf(out, ",\"seed\":\"%llu\",\"digest\":\"%016llx\",\"truncated\":%s",
+            (unsigned long long)tf->seed, (unsigned long long)tf->digest,
+            tf->truncated ? "true" : "false");
+    fprintf(out, ",\"begin_us\":%llu,\"end_us\":%llu,\"nodes\":[",
+            (unsigned long long)model->begin_us, (unsigned long long)model->end_us);
+    for (size_t i = 0; i < tf->nodes_count; i++) {
+        lane_of[i] = -1;
+        if (!export_model_node_shown(model, i)) continue;
+        fprintf(out, "%s%d", lanes == 0 ? "" : ",", (int)tf->nodes[i]);
+        lane_of[i] = lanes++;
+    }
+    fputs("]", out);
+    html_kinds(out, tf);
+    html_events(out, model, lane_of);
+    html_links_spans(out, model, lane_of);
+    fputs("}\n", out);
+}
+
+void export_html(FILE *out, const struct export_model *model)
+{
+    html_lines(out, html_head);
+    fputs("<title>labsim: ", out);
+    html_text(out, model->tf->title);
+    fputs("</title>\n", out);
+    html_lines(out, html_body);
+    fputs("<script type=\"application/json\" id=\"trace-data\">\n", out);
+    html_data(out, model);
+    fputs("</script>\n<script>\n", out);
+    html_lines(out, html_script);
+    fputs("</script>\n</body>\n</html>\n", out);
+}

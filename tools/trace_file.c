@@ -1,0 +1,892 @@
+/* trace_file: the parser of labsim text traces, the rpc/role analysis the renderers share, and
+ * the event filters of the study tools. See trace_file.h for the invariants of a loaded trace.
+ *
+ * Reading is line by line through a fixed buffer: a line longer than TRACE_FILE_LINE_MAX, a NUL
+ * byte, a missing final newline, a number that does not fit, an id out of range, a kind used
+ * before its K line or a bad escape stops the load with "LINE: problem". Nothing a file says
+ * is used as a size or an index before it is checked against a bound.
+ */
+#include "trace_file.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER_MAGIC "# labsim-trace 1"
+#define NONE SIZE_MAX
+
+const char *trace_file_strerror(int err)
+{
+    switch (err) {
+#define TRACE_FILE_ERR_TEXT(name, value, text)                                                     \
+    case name:                                                                                     \
+        return text;
+        TRACE_FILE_ERRNO_MAP(TRACE_FILE_ERR_TEXT)
+#undef TRACE_FILE_ERR_TEXT
+    }
+    return "unknown trace_file error";
+}
+
+static int fail(struct trace_file_error *err, uint64_t line, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(struct trace_file_error *err, uint64_t line, int code, const char *fmt, ...)
+{
+    va_list ap;
+    err->line = line;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* ---------------------------------------------------------------- tokens and numbers */
+
+/* A view of part of a line; tokens are separated by exactly one space. */
+struct cursor {
+    const char *p;
+    const char *end;
+};
+
+struct token {
+    const char *s;
+    size_t len;
+};
+
+/* Takes the next token. Returns false at the end of the view; an empty token (two spaces, a
+ * leading or trailing space) is returned as a token of length 0 for the caller to reject. */
+static bool token_next(struct cursor *c, struct token *tok)
+{
+    if (c->p == NULL) return false;
+    const char *space = memchr(c->p, ' ', (size_t)(c->end - c->p));
+    tok->s = c->p;
+    tok->len = (size_t)((space != NULL ? space : c->end) - c->p);
+    c->p = space != NULL ? space + 1 : NULL;
+    return true;
+}
+
+static bool token_is(const struct token *tok, const char *word)
+{
+    return tok->len == strlen(word) && memcmp(tok->s, word, tok->len) == 0;
+}
+
+/* Decimal digits only, no sign, no leading '+', at most `max`. */
+static bool parse_u64(const struct token *tok, uint64_t max, uint64_t *out)
+{
+    uint64_t value = 0;
+    if (tok->len == 0 || tok->len > 20) return false;
+    for (size_t i = 0; i < tok->len; i++) {
+        char ch = tok->s[i];
+        if (ch < '0' || ch > '9') return false;
+        uint64_t digit = (uint64_t)(ch - '0');
+        if (value > (max - digit) / 10) return false;
+        value = value * 10 + digit;
+    }
+    *out = value;
+    return true;
+}
+
+/* An optional '-' then digits, within int64_t. */
+static bool parse_i64(const struct token *tok, int64_t *out)
+{
+    struct token digits = *tok;
+    bool negative = tok->len > 0 && tok->s[0] == '-';
+    if (negative) {
+        digits.s++;
+        digits.len--;
+    }
+    uint64_t magnitude = 0;
+    uint64_t max = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (!parse_u64(&digits, max, &magnitude)) return false;
+    if (negative)
+        *out = magnitude == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)magnitude;
+    else
+        *out = (int64_t)magnitude;
+    return true;
+}
+
+/* Copies a token for messages: at most 24 bytes, unprintable bytes as '?'. */
+static const char *token_show(const struct token *tok, char *buf, size_t buf_size)
+{
+    size_t n = tok->len < buf_size - 4 ? tok->len : buf_size - 4;
+    if (n > 24) n = 24;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)tok->s[i];
+        buf[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+    }
+    if (n < tok->len) memcpy(buf + n, "...", 3), n += 3;
+    buf[n] = '\0';
+    return buf;
+}
+
+/* A name: 1 .. TRACE_FILE_NAME_MAX-1 bytes of printable ASCII without spaces. */
+static bool token_is_name(const struct token *tok)
+{
+    if (tok->len == 0 || tok->len >= TRACE_FILE_NAME_MAX) return false;
+    for (size_t i = 0; i < tok->len; i++) {
+        unsigned char ch = (unsigned char)tok->s[i];
+        if (ch <= 0x20 || ch >= 0x7f) return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- reading lines */
+
+struct reader {
+    FILE *f;
+    uint64_t line;
+    size_t len;
+    bool records_seen;  /* a K or E line has been read: no more header lines */
+    bool header_events; /* the header had an "events" line */
+    uint64_t header_recorded;
+    char buf[TRACE_FILE_LINE_MAX + 1];
+};
+
+/* Reads the next line into r->buf. Returns 1 for a line, 0 at a clean end of file, or an
+ * error code with err set. */
+static int reader_next(struct reader *r, struct trace_file_error *err)
+{
+    size_t len = 0;
+    int ch = EOF;
+    r->line++;
+    while ((ch = getc_unlocked(r->f)) != EOF && ch != '\n') {
+        if (len == TRACE_FILE_LINE_MAX)
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "line longer than %u bytes",
+                        TRACE_FILE_LINE_MAX);
+        if (ch == '\0') return fail(err, r->line, TRACE_FILE_EFORMAT, "NUL byte in line");
+        r->buf[len++] = (char)ch;
+    }
+    if (ch == EOF && ferror(r->f))
+        return fail(err, 0, TRACE_FILE_EIO, "read error: %s", strerror(errno));
+    if (ch == EOF && len == 0) {
+        r->line--;
+        return 0;
+    }
+    if (ch == EOF)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "last line has no newline (truncated file?)");
+    r->buf[len] = '\0';
+    r->len = len;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- header lines */
+
+static int header_first(struct reader *r, struct trace_file_error *err)
+{
+    if (strcmp(r->buf, HEADER_MAGIC) == 0) return TRACE_FILE_OK;
+    if (strcmp(r->buf, HEADER_MAGIC "\r") == 0)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "CRLF line ends: convert the file back to LF line ends");
+    if (strncmp(r->buf, "# labsim-trace ", 15) == 0) {
+        struct token tok = {r->buf + 15, r->len - 15};
+        char shown[32];
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "unsupported trace format version '%s' (this labsim reads 1)",
+                    token_show(&tok, shown, sizeof(shown)));
+    }
+    return fail(err, r->line, TRACE_FILE_EFORMAT,
+                "not a labsim trace: the first line must be '" HEADER_MAGIC "'");
+}
+
+static int header_digest(struct trace_file *tf, const struct token *tok, uint64_t line,
+                         struct trace_file_error *err)
+{
+    uint64_t value = 0;
+    if (tok->len != 16) return fail(err, line, TRACE_FILE_EFORMAT, "digest is not 16 hex digits");
+    for (size_t i = 0; i < 16; i++) {
+        char ch = tok->s[i];
+        uint64_t nibble = 0;
+        if (ch >= '0' && ch <= '9')
+            nibble = (uint64_t)(ch - '0');
+        else if (ch >= 'a' && ch <= 'f')
+            nibble = (uint64_t)(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F')
+            nibble = (uint64_t)(ch - 'A' + 10);
+        else
+            return fail(err, line, TRACE_FILE_EFORMAT, "digest is not 16 hex digits");
+        value = value << 4 | nibble;
+    }
+    tf->digest = value;
+    tf->has_digest = true;
+    return TRACE_FILE_OK;
+}
+
+/* "# events N recorded M [truncated]" */
+static int header_events(struct trace_file *tf, struct reader *r, struct cursor *c,
+                         struct trace_file_error *err)
+{
+    struct token events;
+    struct token word;
+    struct token recorded;
+    struct token extra;
+    bool ok = token_next(c, &events) && parse_u64(&events, UINT64_MAX, &tf->events_traced);
+    ok = ok && token_next(c, &word) && token_is(&word, "recorded");
+    ok = ok && token_next(c, &recorded) && parse_u64(&recorded, UINT64_MAX, &r->header_recorded);
+    if (ok && token_next(c, &extra)) {
+        ok = token_is(&extra, "truncated") && !token_next(c, &extra);
+        tf->truncated = ok;
+    }
+    if (!ok)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "malformed events line (expected '# events N recorded M [truncated]')");
+    if (r->header_events)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "duplicate '# events' line");
+    r->header_events = true;
+    return TRACE_FILE_OK;
+}
+
+/* A '#' line after the first: a known key, or a comment (ignored, for later versions). */
+static int header_line(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+{
+    if (r->records_seen)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "header line after the K/E records");
+    if (strncmp(r->buf, "# title ", 8) == 0) {
+        if (r->len - 8 >= TRACE_FILE_TITLE_MAX)
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "title longer than %u bytes",
+                        TRACE_FILE_TITLE_MAX - 1);
+        memcpy(tf->title, r->buf + 8, r->len - 8 + 1);
+        return TRACE_FILE_OK;
+    }
+    struct cursor c = {r->buf + 2, r->buf + r->len};
+    struct token key;
+    struct token value;
+    struct token extra;
+    if (r->len < 2 || r->buf[1] != ' ' || !token_next(&c, &key)) return TRACE_FILE_OK;
+    if (token_is(&key, "events")) return header_events(tf, r, &c, err);
+    if (!token_is(&key, "seed") && !token_is(&key, "digest")) return TRACE_FILE_OK;
+    if (!token_next(&c, &value) || token_next(&c, &extra))
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "malformed '%s' line",
+                    token_is(&key, "seed") ? "seed" : "digest");
+    if (token_is(&key, "digest")) return header_digest(tf, &value, r->line, err);
+    if (!parse_u64(&value, UINT64_MAX, &tf->seed))
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "seed is not a number below 2^64");
+    tf->has_seed = true;
+    return TRACE_FILE_OK;
+}
+
+/* ---------------------------------------------------------------- K lines */
+
+static int kind_field_index(const struct trace_file_kind *kind, const char *name)
+{
+    for (int i = 0; i < kind->fields_count; i++) {
+        if (strcmp(kind->fields[i], name) == 0) return i;
+    }
+    return -1;
+}
+
+static bool name_ends_with(const char *name, const char *suffix)
+{
+    size_t len = strlen(name);
+    size_t suffix_len = strlen(suffix);
+    return len >= suffix_len && strcmp(name + len - suffix_len, suffix) == 0;
+}
+
+/* Decides the special rendering of a kind by its name and its field names (never its id). */
+static void kind_classify(struct trace_file_kind *kind)
+{
+    static const struct {
+        const char *name;
+        enum trace_file_class cls;
+    } rpc_kinds[] = {
+        {"rpc.send", TRACE_FILE_RPC_SEND},   {"rpc.deliver", TRACE_FILE_RPC_DELIVER},
+        {"rpc.reply", TRACE_FILE_RPC_REPLY}, {"rpc.drop_reply", TRACE_FILE_RPC_DROP_REPLY},
+        {"rpc.fail", TRACE_FILE_RPC_FAIL},   {"rpc.drop_req", TRACE_FILE_RPC_FAIL},
+    };
+    kind->call_field = kind_field_index(kind, "call");
+    kind->term_field = kind_field_index(kind, "term");
+    kind->role_field = kind_field_index(kind, "role");
+    kind->cls = TRACE_FILE_GENERIC;
+    for (size_t i = 0; i < sizeof(rpc_kinds) / sizeof(rpc_kinds[0]); i++) {
+        if (kind->call_field >= 0 && strcmp(kind->name, rpc_kinds[i].name) == 0)
+            kind->cls = rpc_kinds[i].cls;
+    }
+    if (kind->term_field >= 0 && kind->role_field >= 0 && name_ends_with(kind->name, ".role"))
+        kind->cls = TRACE_FILE_ROLE;
+}
+
+/* Reads the id, topic and name tokens of a K line into `kind`. */
+static int kind_head(struct cursor *c, struct trace_file_kind *kind, uint64_t line,
+                     struct trace_file_error *err)
+{
+    struct token id;
+    struct token topic;
+    struct token name;
+    char shown[32];
+    uint64_t id_value = 0;
+    if (!token_next(c, &id) || !token_next(c, &topic) || !token_next(c, &name))
+        return fail(err, line, TRACE_FILE_EFORMAT,
+                    "malformed kind line (expected 'K id topic name field...')");
+    if (!parse_u64(&id, UINT16_MAX, &id_value))
+        return fail(err, line, TRACE_FILE_EFORMAT, "kind id '%s' is not a number in 0..65535",
+                    token_show(&id, shown, sizeof(shown)));
+    char topic_name[TRACE_FILE_NAME_MAX];
+    int topic_value = -1;
+    if (token_is_name(&topic)) {
+        memcpy(topic_name, topic.s, topic.len);
+        topic_name[topic.len] = '\0';
+        topic_value = sim_topic_parse(topic_name);
+    }
+    if (topic_value < 0)
+        return fail(err, line, TRACE_FILE_EFORMAT, "unknown topic '%s'",
+                    token_show(&topic, shown, sizeof(shown)));
+    if (!token_is_name(&name))
+        return fail(err, line, TRACE_FILE_EFORMAT, "bad kind name '%s'",
+                    token_show(&name, shown, sizeof(shown)));
+    kind->id = (uint16_t)id_value;
+    kind->topic = (enum sim_topic)topic_value;
+    memcpy(kind->name, name.s, name.len);
+    kind->name[name.len] = '\0';
+    return TRACE_FILE_OK;
+}
+
+static int line_kind(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+{
+    struct cursor c = {r->buf + 2, r->buf + r->len};
+    struct trace_file_kind kind;
+    struct token field;
+    char shown[32];
+    memset(&kind, 0, sizeof(kind));
+    int rc = kind_head(&c, &kind, r->line, err);
+    if (rc != TRACE_FILE_OK) return rc;
+    while (token_next(&c, &field)) {
+        if (kind.fields_count == (int)SIM_TRACE_FIELDS_MAX)
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "kind '%s' has more than %u fields",
+                        kind.name, SIM_TRACE_FIELDS_MAX);
+        if (!token_is_name(&field))
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "bad field name '%s'",
+                        token_show(&field, shown, sizeof(shown)));
+        memcpy(kind.fields[kind.fields_count], field.s, field.len);
+        kind.fields[kind.fields_count][field.len] = '\0';
+        kind.fields_count++;
+    }
+    if (tf->kind_by_id[kind.id] != 0)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "kind id %u declared twice",
+                    (unsigned)kind.id);
+    if (tf->kinds_count == TRACE_FILE_KINDS_MAX)
+        return fail(err, r->line, TRACE_FILE_ELIMIT, "more than %u kinds", TRACE_FILE_KINDS_MAX);
+    kind_classify(&kind);
+    tf->kinds[tf->kinds_count] = kind;
+    tf->kinds_count++;
+    tf->kind_by_id[kind.id] = (uint16_t)tf->kinds_count;
+    return TRACE_FILE_OK;
+}
+
+/* ---------------------------------------------------------------- E lines */
+
+/* Undoes sim_trace_write's escaping (\\, \t, \n) into ev->text. */
+static int event_text(struct trace_file_event *ev, const char *s, size_t len, uint64_t line,
+                      struct trace_file_error *err)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '\\') {
+            char next = i + 1 < len ? s[i + 1] : '\0';
+            if (next != '\\' && next != 't' && next != 'n')
+                return fail(err, line, TRACE_FILE_EFORMAT,
+                            "bad escape in text (only \\\\, \\t and \\n are allowed)");
+            ch = next == 't' ? '\t' : next == 'n' ? '\n' : '\\';
+            i++;
+        }
+        if (out == SIM_TRACE_TEXT_MAX - 1)
+            return fail(err, line, TRACE_FILE_EFORMAT, "text longer than %u bytes",
+                        SIM_TRACE_TEXT_MAX - 1);
+        ev->text[out++] = ch;
+    }
+    ev->text[out] = '\0';
+    return TRACE_FILE_OK;
+}
+
+/* Reads "t_us node kind_id" into ev; returns the kind or NULL with err set. */
+static const struct trace_file_kind *event_head(struct trace_file *tf, struct cursor *c,
+                                                struct trace_file_event *ev, uint64_t line,
+                                                struct trace_file_error *err)
+{
+    struct token t;
+    struct token node;
+    struct token id;
+    char shown[32];
+    uint64_t id_value = 0;
+    int64_t node_value = 0;
+    if (!token_next(c, &t) || !token_next(c, &node) || !token_next(c, &id)) {
+        fail(err, line, TRACE_FILE_EFORMAT, "malformed event line (expected 'E t node kind')");
+        return NULL;
+    }
+    if (!parse_u64(&t, TRACE_FILE_TIME_MAX_US, &ev->at_us)) {
+        fail(err, line, TRACE_FILE_EFORMAT, "time '%s' is not a number of microseconds below 2^53",
+             token_show(&t, shown, sizeof(shown)));
+        return NULL;
+    }
+    if (!parse_i64(&node, &node_value) || node_value < -1 || node_value > TRACE_FILE_NODE_ID_MAX) {
+        fail(err, line, TRACE_FILE_EFORMAT, "node '%s' is not a node id in -1..%d",
+             token_show(&node, shown, sizeof(shown)), TRACE_FILE_NODE_ID_MAX);
+        return NULL;
+    }
+    if (!parse_u64(&id, UINT16_MAX, &id_value) || tf->kind_by_id[id_value] == 0) {
+        fail(err, line, TRACE_FILE_EFORMAT, "unknown kind id '%s' (no K line declares it)",
+             token_show(&id, shown, sizeof(shown)));
+        return NULL;
+    }
+    ev->node = (int32_t)node_value;
+    ev->kind = (uint16_t)(tf->kind_by_id[id_value] - 1);
+    return &tf->kinds[ev->kind];
+}
+
+static int events_grow(struct trace_file *tf, uint64_t line, struct trace_file_error *err)
+{
+    if (tf->events_count < tf->events_cap) return TRACE_FILE_OK;
+    if (tf->events_cap == TRACE_FILE_EVENTS_MAX)
+        return fail(err, line, TRACE_FILE_ELIMIT, "more than %u events", TRACE_FILE_EVENTS_MAX);
+    size_t cap = tf->events_cap == 0 ? 1024 : tf->events_cap * 2;
+    if (cap > TRACE_FILE_EVENTS_MAX) cap = TRACE_FILE_EVENTS_MAX;
+    struct trace_file_event *events = realloc(tf->events, cap * sizeof(*events));
+    if (events == NULL)
+        return fail(err, line, TRACE_FILE_ENOMEM, "out of memory at %zu events", tf->events_count);
+    tf->events = events;
+    tf->events_cap = cap;
+    return TRACE_FILE_OK;
+}
+
+/* Adds a node id to the sorted set of nodes. */
+static int nodes_add(struct trace_file *tf, int32_t node, uint64_t line,
+                     struct trace_file_error *err)
+{
+    size_t at = 0;
+    while (at < tf->nodes_count && tf->nodes[at] < node)
+        at++;
+    if (at < tf->nodes_count && tf->nodes[at] == node) return TRACE_FILE_OK;
+    if (tf->nodes_count == TRACE_FILE_NODES_MAX)
+        return fail(err, line, TRACE_FILE_ELIMIT, "more than %u distinct nodes",
+                    TRACE_FILE_NODES_MAX);
+    memmove(&tf->nodes[at + 1], &tf->nodes[at], (tf->nodes_count - at) * sizeof(tf->nodes[0]));
+    tf->nodes[at] = node;
+    tf->nodes_count++;
+    return TRACE_FILE_OK;
+}
+
+static int line_event(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+{
+    const char *tab = memchr(r->buf, '\t', r->len);
+    if (tab == NULL)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "event line has no TAB before its text");
+    struct cursor c = {r->buf + 2, tab};
+    struct trace_file_event ev;
+    struct token value;
+    memset(&ev, 0, sizeof(ev));
+    const struct trace_file_kind *kind = event_head(tf, &c, &ev, r->line, err);
+    if (kind == NULL) return TRACE_FILE_EFORMAT;
+    int values = 0;
+    bool bad = false;
+    while (!bad && token_next(&c, &value)) {
+        bad = values == kind->fields_count || !parse_i64(&value, &ev.v[values]);
+        values += !bad;
+    }
+    if (bad || values != kind->fields_count)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "kind '%s' takes %d integer values, the line has something else", kind->name,
+                    kind->fields_count);
+    if (tf->events_count > 0 && ev.at_us < tf->events[tf->events_count - 1].at_us)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "time goes backwards (%llu us after %llu us)",
+                    (unsigned long long)ev.at_us,
+                    (unsigned long long)tf->events[tf->events_count - 1].at_us);
+    int rc = event_text(&ev, tab + 1, (size_t)(r->buf + r->len - (tab + 1)), r->line, err);
+    if (rc == TRACE_FILE_OK) rc = nodes_add(tf, ev.node, r->line, err);
+    if (rc == TRACE_FILE_OK) rc = events_grow(tf, r->line, err);
+    if (rc != TRACE_FILE_OK) return rc;
+    tf->events[tf->events_count++] = ev;
+    return TRACE_FILE_OK;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static int line_any(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+{
+    if (r->line == 1) return header_first(r, err);
+    if (r->buf[0] == '#') return header_line(tf, r, err);
+    if (r->len >= 2 && r->buf[1] == ' ' && (r->buf[0] == 'K' || r->buf[0] == 'E')) {
+        r->records_seen = true;
+        return r->buf[0] == 'K' ? line_kind(tf, r, err) : line_event(tf, r, err);
+    }
+    return fail(err, r->line, TRACE_FILE_EFORMAT,
+                "unknown line (expected '#', 'K ' or 'E ' at its start)");
+}
+
+/* Whole-file checks once every line has been read, then each event's node index. */
+static int trace_finish(struct trace_file *tf, const struct reader *r, struct trace_file_error *err)
+{
+    if (r->line == 0) return fail(err, 1, TRACE_FILE_EFORMAT, "empty file: not a labsim trace");
+    if (r->header_events && r->header_recorded != tf->events_count)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "the header says %llu events were recorded, the file has %zu (cut short?)",
+                    (unsigned long long)r->header_recorded, tf->events_count);
+    for (size_t i = 0; i < tf->events_count; i++) {
+        struct trace_file_event *ev = &tf->events[i];
+        size_t lo = 0;
+        size_t hi = tf->nodes_count;
+        while (lo + 1 < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (tf->nodes[mid] <= ev->node)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        SIM_ASSERT(NULL, ev->node, tf->nodes[lo] == ev->node);
+        ev->node_index = (uint16_t)lo;
+    }
+    return TRACE_FILE_OK;
+}
+
+int trace_file_read(FILE *f, struct trace_file **out, struct trace_file_error *err)
+{
+    struct trace_file *tf = calloc(1, sizeof(*tf));
+    struct reader *r = calloc(1, sizeof(*r));
+    int rc = TRACE_FILE_OK;
+    *out = NULL;
+    if (tf == NULL || r == NULL) {
+        rc = fail(err, 0, TRACE_FILE_ENOMEM, "out of memory");
+        goto err_free;
+    }
+    strcpy(tf->title, "-");
+    r->f = f;
+    for (;;) {
+        rc = reader_next(r, err);
+        if (rc <= 0) break;
+        rc = line_any(tf, r, err);
+        if (rc != TRACE_FILE_OK) goto err_free;
+    }
+    if (rc == 0) rc = trace_finish(tf, r, err);
+    if (rc != TRACE_FILE_OK) goto err_free;
+    free(r);
+    *out = tf;
+    return TRACE_FILE_OK;
+err_free:
+    free(r);
+    trace_file_free(tf);
+    return rc;
+}
+
+int trace_file_load(const char *path, struct trace_file **out, struct trace_file_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return fail(err, 0, TRACE_FILE_EIO, "%s", strerror(errno));
+    int rc = trace_file_read(f, out, err);
+    fclose(f);
+    return rc;
+}
+
+void trace_file_free(struct trace_file *tf)
+{
+    if (tf == NULL) return;
+    free(tf->events);
+    free(tf);
+}
+
+const struct trace_file_kind *trace_file_event_kind(const struct trace_file *tf,
+                                                    const struct trace_file_event *ev)
+{
+    SIM_ASSERT(NULL, ev->node, ev->kind < tf->kinds_count);
+    return &tf->kinds[ev->kind];
+}
+
+const char *trace_file_role_name(int64_t role)
+{
+    switch (role) {
+    case 0:
+        return "follower";
+    case 1:
+        return "candidate";
+    case 2:
+        return "leader";
+    default:
+        return NULL;
+    }
+}
+
+void trace_file_error_print(const char *path, const struct trace_file_error *err)
+{
+    if (err->line == 0)
+        fprintf(stderr, "labsim: %s: %s\n", path, err->msg);
+    else
+        fprintf(stderr, "labsim: %s:%llu: %s\n", path, (unsigned long long)err->line, err->msg);
+}
+
+/* ---------------------------------------------------------------- analysis: rpc links */
+
+struct call_ref {
+    int64_t call;
+    size_t event;
+};
+
+static int call_ref_cmp(const void *a, const void *b)
+{
+    const struct call_ref *x = a;
+    const struct call_ref *y = b;
+    if (x->call != y->call) return x->call < y->call ? -1 : 1;
+    return x->event < y->event ? -1 : x->event > y->event;
+}
+
+static int link_cmp(const void *a, const void *b)
+{
+    const struct trace_file_link *x = a;
+    const struct trace_file_link *y = b;
+    if (x->from != y->from) return x->from < y->from ? -1 : 1;
+    return x->to < y->to ? -1 : x->to > y->to;
+}
+
+/* Walks the events of one call (refs[begin..end), in file order) and appends its links. */
+static void links_of_call(const struct trace_file *tf, const struct call_ref *refs, size_t begin,
+                          size_t end, struct trace_file_link *links, size_t *count)
+{
+    size_t send = NONE;
+    size_t deliver = NONE;
+    for (size_t i = begin; i < end; i++) {
+        size_t e = refs[i].event;
+        enum trace_file_class cls = tf->kinds[tf->events[e].kind].cls;
+        if (cls == TRACE_FILE_RPC_SEND) {
+            send = e;
+            deliver = NONE;
+        } else if (cls == TRACE_FILE_RPC_DELIVER && send != NONE) {
+            links[(*count)++] = (struct trace_file_link){send, e, TRACE_FILE_LINK_REQUEST};
+            if (deliver == NONE) deliver = e;
+        } else if (cls == TRACE_FILE_RPC_REPLY && deliver != NONE) {
+            links[(*count)++] = (struct trace_file_link){deliver, e, TRACE_FILE_LINK_REPLY};
+        } else if (cls == TRACE_FILE_RPC_DROP_REPLY && deliver != NONE) {
+            links[(*count)++] = (struct trace_file_link){deliver, e, TRACE_FILE_LINK_LOST};
+        }
+    }
+}
+
+int trace_file_links(const struct trace_file *tf, struct trace_file_link **links, size_t *count)
+{
+    size_t refs_count = 0;
+    *links = NULL;
+    *count = 0;
+    for (size_t i = 0; i < tf->events_count; i++) {
+        enum trace_file_class cls = tf->kinds[tf->events[i].kind].cls;
+        refs_count += cls >= TRACE_FILE_RPC_SEND && cls <= TRACE_FILE_RPC_FAIL;
+    }
+    if (refs_count == 0) return TRACE_FILE_OK;
+    struct call_ref *refs = calloc(refs_count, sizeof(*refs));
+    struct trace_file_link *out = calloc(refs_count, sizeof(*out));
+    if (refs == NULL || out == NULL) {
+        free(refs);
+        free(out);
+        return TRACE_FILE_ENOMEM;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < tf->events_count; i++) {
+        const struct trace_file_kind *kind = &tf->kinds[tf->events[i].kind];
+        if (kind->cls >= TRACE_FILE_RPC_SEND && kind->cls <= TRACE_FILE_RPC_FAIL)
+            refs[n++] = (struct call_ref){tf->events[i].v[kind->call_field], i};
+    }
+    qsort(refs, n, sizeof(*refs), call_ref_cmp);
+    size_t links_count = 0;
+    for (size_t begin = 0, end = 0; begin < n; begin = end) {
+        end = begin + 1;
+        while (end < n && refs[end].call == refs[begin].call)
+            end++;
+        links_of_call(tf, refs, begin, end, out, &links_count);
+    }
+    SIM_ASSERT(NULL, SIM_NODE_NONE, links_count <= refs_count);
+    free(refs);
+    qsort(out, links_count, sizeof(*out), link_cmp);
+    for (size_t i = 0; i < links_count; i++) {
+        SIM_ASSERT(NULL, SIM_NODE_NONE, out[i].from < out[i].to);
+        SIM_ASSERT(NULL, SIM_NODE_NONE, out[i].to < tf->events_count);
+    }
+    *links = out;
+    *count = links_count;
+    return TRACE_FILE_OK;
+}
+
+/* ---------------------------------------------------------------- analysis: role spans */
+
+int trace_file_spans(const struct trace_file *tf, uint64_t end_us, struct trace_file_span **spans,
+                     size_t *count)
+{
+    size_t open[TRACE_FILE_NODES_MAX];
+    size_t roles = 0;
+    *spans = NULL;
+    *count = 0;
+    for (size_t i = 0; i < tf->events_count; i++)
+        roles += tf->kinds[tf->events[i].kind].cls == TRACE_FILE_ROLE;
+    if (roles == 0) return TRACE_FILE_OK;
+    struct trace_file_span *out = calloc(roles, sizeof(*out));
+    if (out == NULL) return TRACE_FILE_ENOMEM;
+    for (size_t n = 0; n < TRACE_FILE_NODES_MAX; n++)
+        open[n] = NONE;
+    size_t n = 0;
+    for (size_t i = 0; i < tf->events_count; i++) {
+        const struct trace_file_event *ev = &tf->events[i];
+        const struct trace_file_kind *kind = &tf->kinds[ev->kind];
+        if (kind->cls != TRACE_FILE_ROLE) continue;
+        if (open[ev->node_index] != NONE) out[open[ev->node_index]].end_us = ev->at_us;
+        out[n] = (struct trace_file_span){ev->node,
+                                          ev->node_index,
+                                          ev->at_us,
+                                          end_us > ev->at_us ? end_us : ev->at_us,
+                                          ev->v[kind->term_field],
+                                          ev->v[kind->role_field],
+                                          i};
+        open[ev->node_index] = n++;
+    }
+    SIM_ASSERT(NULL, SIM_NODE_NONE, n == roles);
+    for (size_t i = 0; i < n; i++)
+        SIM_ASSERT(NULL, out[i].node, out[i].begin_us <= out[i].end_us);
+    *spans = out;
+    *count = n;
+    return TRACE_FILE_OK;
+}
+
+/* ---------------------------------------------------------------- filters */
+
+void trace_file_filter_init(struct trace_file_filter *filter)
+{
+    memset(filter, 0, sizeof(*filter));
+    filter->topic_mask = SIM_TOPICS_ALL;
+    filter->nodes_all = true;
+    filter->from_us = 0;
+    filter->to_us = UINT64_MAX;
+}
+
+/* Splits `list` at commas; calls item() on each piece (never empty). */
+static int list_each(const char *list, const char *what, struct trace_file_error *err,
+                     int (*item)(void *ctx, const struct token *tok, struct trace_file_error *err),
+                     void *ctx)
+{
+    struct cursor c = {list, list + strlen(list)};
+    int rc = TRACE_FILE_OK;
+    if (*list == '\0') return fail(err, 0, TRACE_FILE_EINVAL, "empty list of %s", what);
+    while (c.p != NULL && rc == TRACE_FILE_OK) {
+        const char *comma = memchr(c.p, ',', (size_t)(c.end - c.p));
+        struct token tok = {c.p, (size_t)((comma != NULL ? comma : c.end) - c.p)};
+        c.p = comma != NULL ? comma + 1 : NULL;
+        if (tok.len == 0)
+            return fail(err, 0, TRACE_FILE_EINVAL, "empty item in the list of %s '%s'", what, list);
+        rc = item(ctx, &tok, err);
+    }
+    return rc;
+}
+
+static int topic_item(void *ctx, const struct token *tok, struct trace_file_error *err)
+{
+    struct trace_file_filter *filter = ctx;
+    char name[TRACE_FILE_NAME_MAX];
+    char shown[32];
+    int topic = -1;
+    if (tok->len < sizeof(name)) {
+        memcpy(name, tok->s, tok->len);
+        name[tok->len] = '\0';
+        topic = sim_topic_parse(name);
+    }
+    if (topic < 0) {
+        char known[256] = "";
+        for (int t = 0; t < (int)SIM_TOPIC_COUNT; t++) {
+            strncat(known, t == 0 ? "" : ",", sizeof(known) - strlen(known) - 1);
+            strncat(known, sim_topic_name((enum sim_topic)t), sizeof(known) - strlen(known) - 1);
+        }
+        return fail(err, 0, TRACE_FILE_EINVAL, "unknown topic '%s' (topics: %s)",
+                    token_show(tok, shown, sizeof(shown)), known);
+    }
+    filter->topic_mask |= SIM_TOPIC_BIT(topic);
+    return TRACE_FILE_OK;
+}
+
+int trace_file_filter_topics(struct trace_file_filter *filter, const char *list,
+                             struct trace_file_error *err)
+{
+    filter->topic_mask = 0;
+    return list_each(list, "topics", err, topic_item, filter);
+}
+
+static int node_item(void *ctx, const struct token *tok, struct trace_file_error *err)
+{
+    struct trace_file_filter *filter = ctx;
+    char shown[32];
+    int64_t node = 0;
+    if (token_is(tok, "test"))
+        node = SIM_NODE_NONE;
+    else if (!parse_i64(tok, &node) || node < -1 || node > TRACE_FILE_NODE_ID_MAX)
+        return fail(err, 0, TRACE_FILE_EINVAL, "bad node '%s' (a node id in -1..%d, or test)",
+                    token_show(tok, shown, sizeof(shown)), TRACE_FILE_NODE_ID_MAX);
+    filter->node_on[node + 1] = true;
+    return TRACE_FILE_OK;
+}
+
+int trace_file_filter_nodes(struct trace_file_filter *filter, const char *list,
+                            struct trace_file_error *err)
+{
+    filter->nodes_all = false;
+    memset(filter->node_on, 0, sizeof(filter->node_on));
+    return list_each(list, "nodes", err, node_item, filter);
+}
+
+int trace_file_parse_seconds(const char *text, uint64_t *us, struct trace_file_error *err)
+{
+    const char *dot = strchr(text, '.');
+    size_t int_len = dot != NULL ? (size_t)(dot - text) : strlen(text);
+    struct token whole = {text, int_len};
+    struct token frac = {dot != NULL ? dot + 1 : "", dot != NULL ? strlen(dot + 1) : 0};
+    uint64_t seconds = 0;
+    uint64_t micros = 0;
+    bool ok = (int_len > 0 || frac.len > 0) && frac.len <= 6;
+    ok = ok && (int_len == 0 || parse_u64(&whole, TRACE_FILE_TIME_MAX_US / SIM_US_PER_S, &seconds));
+    ok = ok && (frac.len == 0 || parse_u64(&frac, 999999, &micros));
+    if (dot != NULL && frac.len == 0 && int_len == 0) ok = false;
+    if (!ok)
+        return fail(err, 0, TRACE_FILE_EINVAL,
+                    "bad time '%.24s' (virtual seconds, e.g. 1.5, at most 6 decimals)", text);
+    for (size_t i = frac.len; i < 6; i++)
+        micros *= 10;
+    *us = seconds * SIM_US_PER_S + micros;
+    return TRACE_FILE_OK;
+}
+
+static const char *node_label(int32_t node, char *buf, size_t size)
+{
+    if (node == SIM_NODE_NONE)
+        snprintf(buf, size, "test");
+    else
+        snprintf(buf, size, "%d", (int)node);
+    return buf;
+}
+
+int trace_file_filter_check(const struct trace_file_filter *filter, const struct trace_file *tf,
+                            struct trace_file_error *err)
+{
+    char have[256] = "";
+    char label[16];
+    if (filter->from_us > filter->to_us)
+        return fail(err, 0, TRACE_FILE_EINVAL, "--from is later than --to");
+    for (size_t i = 0; i < tf->nodes_count; i++) {
+        strncat(have, i == 0 ? "" : ",", sizeof(have) - strlen(have) - 1);
+        strncat(have, node_label(tf->nodes[i], label, sizeof(label)),
+                sizeof(have) - strlen(have) - 1);
+    }
+    for (int node = -1; node <= TRACE_FILE_NODE_ID_MAX && !filter->nodes_all; node++) {
+        bool present = false;
+        for (size_t i = 0; i < tf->nodes_count && !present; i++)
+            present = tf->nodes[i] == node;
+        if (filter->node_on[node + 1] && !present)
+            return fail(err, 0, TRACE_FILE_EINVAL, "no node %s in this trace (nodes: %s)",
+                        node_label(node, label, sizeof(label)), have[0] != '\0' ? have : "none");
+    }
+    return TRACE_FILE_OK;
+}
+
+bool trace_file_filter_node(const struct trace_file_filter *filter, int32_t node)
+{
+    if (node < -1 || node > TRACE_FILE_NODE_ID_MAX) return false;
+    return filter->nodes_all || filter->node_on[node + 1];
+}
+
+bool trace_file_filter_match(const struct trace_file_filter *filter, const struct trace_file *tf,
+                             const struct trace_file_event *ev)
+{
+    const struct trace_file_kind *kind = trace_file_event_kind(tf, ev);
+    if ((filter->topic_mask & SIM_TOPIC_BIT(kind->topic)) == 0) return false;
+    if (ev->at_us < filter->from_us || ev->at_us > filter->to_us) return false;
+    return trace_file_filter_node(filter, ev->node);
+}
