@@ -1,0 +1,368 @@
+/* lin_search.c: the backtracking search of one partition (Wing & Gong, with Lowe's cache).
+ *
+ * The partition's call and return entries sit in a doubly linked list in time order. The
+ * search walks it from the front. At a call entry it tries to linearize that operation now:
+ * the model must accept its output in the current state, and the resulting (set of linearized
+ * operations, state) must be new to the cache. If so the operation is pushed on an explicit
+ * stack, its call and return entries are lifted out of the list, and the walk restarts from
+ * the front. At a return entry no operation can be linearized any more before that one
+ * returns, so the search pops the last choice (unlifts it, restores the state) and tries the
+ * entry after it. An empty list means every operation is linearized (OK); a return entry with
+ * an empty stack means no order works (ILLEGAL).
+ *
+ * Pruning (sound, beyond Wing & Gong and Lowe): take an operation X that is callable now (its
+ * call entry comes before the first remaining return entry), legal in the current state S,
+ * and read-only for the model (it leaves the state unchanged wherever it is legal: a get, a
+ * cas that definitely failed). Any valid completion from here can be rearranged to put X
+ * first: X is legal in S and changes nothing, it changes nothing where it stood before either,
+ * and every operation that must precede X in real time is already linearized. So on reaching
+ * a configuration the search first looks for such an operation and, if there is one, commits
+ * to it as a "forced" frame: its siblings are never tried, and when the configuration after it
+ * fails, the one before it fails too. (Being unchanged in S alone is not enough: a write of
+ * the value already held, or a cas of unknown outcome, may act differently later.)
+ *
+ * The search is resumable: lin_search_run does a bounded number of steps and keeps its place,
+ * so lin_check can interleave partitions. No recursion; the stack holds at most n frames.
+ *
+ * Invariants:
+ *  1. depth <= n, and bit i of `bits` is set iff operation i is on the stack.
+ *  2. The list holds exactly the entries of the operations not on the stack, in time order.
+ *  3. best[0 .. best_len) is the deepest stack seen at a backtrack (or the full order on OK).
+ *  4. fresh is true iff the current configuration has not yet been scanned for a forced op.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lin_int.h"
+
+#define SEARCH_POLL_STEPS 4096u /* steps between should_stop polls */
+#define NO_OP UINT32_MAX
+
+struct search_frame {
+    uint32_t entry;
+    uint32_t forced; /* pushed by the pruning rule: no sibling needs trying */
+    uint64_t state;  /* the state before this entry's operation */
+};
+
+struct lin_search {
+    const struct lin_model *model;
+    void *ctx;
+    uint32_t n;
+    uint32_t head; /* sentinel entries: 2n and 2n + 1 */
+    uint32_t tail;
+    uint32_t *next;
+    uint32_t *prev;
+    uint32_t *entry_op;
+    uint32_t *entry_match;
+    bool *read_only; /* per op, from the model */
+    uint64_t *bits;
+    uint32_t words;
+    struct search_frame *stack;
+    uint32_t depth;
+    uint32_t cur;
+    uint64_t state;
+    struct lin_cache cache;
+    uint32_t *best;
+    uint32_t best_len;
+    uint32_t fail_op;
+    bool fresh;
+    enum lin_search_status status;
+};
+
+static int search_alloc(struct lin_search *s, uint32_t n)
+{
+    size_t entries = 2 * (size_t)n + 2;
+    s->words = n / 64 + 1;
+    s->next = malloc(entries * sizeof(*s->next));
+    s->prev = malloc(entries * sizeof(*s->prev));
+    s->entry_op = malloc(entries * sizeof(*s->entry_op));
+    s->entry_match = malloc(entries * sizeof(*s->entry_match));
+    s->bits = calloc(s->words, sizeof(*s->bits));
+    s->stack = malloc(((size_t)n + 1) * sizeof(*s->stack));
+    s->best = malloc(((size_t)n + 1) * sizeof(*s->best));
+    s->read_only = calloc((size_t)n + 1, sizeof(*s->read_only));
+    if (s->next == NULL || s->prev == NULL || s->entry_op == NULL || s->entry_match == NULL ||
+        s->bits == NULL || s->stack == NULL || s->best == NULL || s->read_only == NULL)
+        return LIN_ENOMEM;
+    return 0;
+}
+
+/* Links entries 0 .. 2n-1 between the head and tail sentinels. */
+static void search_link(struct lin_search *s)
+{
+    uint32_t count = 2 * s->n;
+    s->head = count;
+    s->tail = count + 1;
+    s->next[s->head] = count > 0 ? 0 : s->tail;
+    s->prev[s->tail] = count > 0 ? count - 1 : s->head;
+    s->prev[s->head] = s->head;
+    s->next[s->tail] = s->tail;
+    /* The sentinels read as returns, so no scan can walk past the tail. */
+    s->entry_match[s->head] = LIN_ENTRY_RETURN;
+    s->entry_match[s->tail] = LIN_ENTRY_RETURN;
+    s->entry_op[s->head] = 0;
+    s->entry_op[s->tail] = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        s->prev[i] = i > 0 ? i - 1 : s->head;
+        s->next[i] = i + 1 < count ? i + 1 : s->tail;
+    }
+}
+
+int lin_search_new(const struct lin_model *model, const struct lin_op *ops, uint32_t ops_count,
+                   bool prune, struct lin_search **search_out)
+{
+    LIN_ASSERT(model != NULL && model->step != NULL && model->init != NULL);
+    LIN_ASSERT(ops_count <= LIN_OPS_MAX);
+    struct lin_search *s = calloc(1, sizeof(*s));
+    if (s == NULL) return LIN_ENOMEM;
+    s->model = model;
+    s->n = ops_count;
+    s->fail_op = NO_OP;
+    int rc = search_alloc(s, ops_count);
+    if (rc == 0) rc = lin_entries_build(ops, ops_count, s->entry_op, s->entry_match);
+    if (rc == 0 && model->ctx_new != NULL) rc = model->ctx_new(ops, ops_count, &s->ctx);
+    if (rc == 0) rc = lin_cache_init(&s->cache, s->words, ops_count, model, s->ctx);
+    if (rc != 0) {
+        lin_search_free(s);
+        return rc;
+    }
+    search_link(s);
+    for (uint32_t i = 0; prune && model->read_only != NULL && i < ops_count; i++)
+        s->read_only[i] = model->read_only(s->ctx, i);
+    s->cur = s->next[s->head];
+    s->state = model->init(s->ctx);
+    s->fresh = true;
+    s->status = LIN_SEARCH_RUNNING;
+    *search_out = s;
+    return 0;
+}
+
+void lin_search_free(struct lin_search *s)
+{
+    if (s == NULL) return;
+    if (s->ctx != NULL && s->model->ctx_free != NULL) s->model->ctx_free(s->ctx);
+    lin_cache_close(&s->cache);
+    free(s->next);
+    free(s->prev);
+    free(s->entry_op);
+    free(s->entry_match);
+    free(s->bits);
+    free(s->stack);
+    free(s->best);
+    free(s->read_only);
+    free(s);
+}
+
+/* Removes call entry e and its return from the list (they stay linked to their neighbours
+ * so that unlift can put them back: dancing links). */
+static void search_lift(struct lin_search *s, uint32_t e)
+{
+    uint32_t m = s->entry_match[e];
+    s->next[s->prev[e]] = s->next[e];
+    s->prev[s->next[e]] = s->prev[e];
+    s->next[s->prev[m]] = s->next[m];
+    s->prev[s->next[m]] = s->prev[m];
+}
+
+/* Undoes search_lift(e); lifts must be undone in reverse order. */
+static void search_unlift(struct lin_search *s, uint32_t e)
+{
+    uint32_t m = s->entry_match[e];
+    s->prev[s->next[m]] = m;
+    s->next[s->prev[m]] = m;
+    s->prev[s->next[e]] = e;
+    s->next[s->prev[e]] = e;
+}
+
+/* Tries to linearize call entry e in `state`. Returns 1 (new configuration: the bit is set
+ * and *next_out holds the new state), 0 (illegal, or explored before) or an error. *legal is
+ * set when the model accepted the step (whether or not it was explored before). */
+static int search_try(struct lin_search *s, uint32_t e, uint64_t state, uint64_t *next_out,
+                      bool *legal)
+{
+    uint32_t op = s->entry_op[e];
+    int rc = s->model->step(s->ctx, state, op, next_out);
+    if (rc <= 0) return rc;
+    *legal = true;
+    uint64_t bit = 1ull << (op & 63u);
+    LIN_ASSERT((s->bits[op >> 6] & bit) == 0);
+    s->bits[op >> 6] |= bit;
+    rc = lin_cache_add(&s->cache, s->bits, *next_out);
+    if (rc <= 0) s->bits[op >> 6] &= ~bit;
+    return rc;
+}
+
+/* Called at a return entry: remembers the deepest prefix and the operation that ended it. */
+static void search_note_best(struct lin_search *s, uint32_t e)
+{
+    if (s->depth <= s->best_len && s->fail_op != NO_OP) return;
+    for (uint32_t i = 0; i < s->depth; i++)
+        s->best[i] = s->entry_op[s->stack[i].entry];
+    s->best_len = s->depth;
+    s->fail_op = s->entry_op[e];
+}
+
+/* Backtracks from a failed configuration: pops frames until one that was a free choice (its
+ * parent then continues after it), or marks the search ILLEGAL when the root fails. Returns
+ * the entry to continue from. */
+static uint32_t search_backtrack(struct lin_search *s, uint64_t *state)
+{
+    for (;;) {
+        if (s->depth == 0) {
+            s->status = LIN_SEARCH_ILLEGAL;
+            return s->head;
+        }
+        struct search_frame f = s->stack[--s->depth];
+        uint32_t op = s->entry_op[f.entry];
+        s->bits[op >> 6] &= ~(1ull << (op & 63u));
+        search_unlift(s, f.entry);
+        *state = f.state;
+        if (!f.forced) {
+            s->fresh = false;
+            return s->next[f.entry];
+        }
+    }
+}
+
+static void search_push(struct lin_search *s, uint32_t e, uint64_t state, bool forced)
+{
+    LIN_ASSERT(s->depth < s->n);
+    s->stack[s->depth++] = (struct search_frame){e, forced ? 1u : 0u, state};
+    search_lift(s, e);
+    s->fresh = true;
+}
+
+/* The pruning scan of a fresh configuration: walks the callable entries (up to the first
+ * return entry) looking for a read-only operation that is legal in the current state.
+ * Returns 1 if one was pushed (forced), 0 if there is none (the normal scan follows), 2 if
+ * there is one but the configuration after it was explored before and failed (so this one
+ * fails too), or an error. */
+static int search_scan_forced(struct lin_search *s, uint64_t *state, uint64_t *steps)
+{
+    for (uint32_t e = s->next[s->head]; s->entry_match[e] != LIN_ENTRY_RETURN; e = s->next[e]) {
+        if (!s->read_only[s->entry_op[e]]) continue;
+        (*steps)++;
+        uint64_t next_state = 0;
+        bool legal = false;
+        int rc = search_try(s, e, *state, &next_state, &legal);
+        if (rc < 0) return rc;
+        if (rc == 1) {
+            search_push(s, e, *state, true);
+            *state = next_state;
+            return 1;
+        }
+        if (legal) {
+            search_note_best(s, e);
+            return 2;
+        }
+    }
+    s->fresh = false;
+    return 0;
+}
+
+static void search_finish_ok(struct lin_search *s)
+{
+    LIN_ASSERT(s->depth == s->n);
+    for (uint32_t i = 0; i < s->depth; i++)
+        s->best[i] = s->entry_op[s->stack[i].entry];
+    s->best_len = s->depth;
+    s->fail_op = NO_OP;
+    s->status = LIN_SEARCH_OK;
+}
+
+/* The search loop proper: at most steps_max steps (a pruning scan may overrun by one list). */
+static int search_steps(struct lin_search *s, uint64_t steps_max, uint64_t *done)
+{
+    uint32_t e = s->cur;
+    uint64_t state = s->state;
+    uint64_t steps = 0;
+    int rc = 0;
+    while (steps < steps_max && s->status == LIN_SEARCH_RUNNING) {
+        if (s->next[s->head] == s->tail) {
+            search_finish_ok(s);
+            break;
+        }
+        if (s->fresh) {
+            rc = search_scan_forced(s, &state, &steps);
+            if (rc < 0) break;
+            e = rc == 2 ? search_backtrack(s, &state) : s->next[s->head];
+            rc = 0;
+            continue;
+        }
+        steps++;
+        LIN_ASSERT(e < s->head);
+        if (s->entry_match[e] == LIN_ENTRY_RETURN) {
+            search_note_best(s, e);
+            e = search_backtrack(s, &state);
+            continue;
+        }
+        if (s->read_only[s->entry_op[e]]) {
+            /* The pruning scan tried it in this very configuration: illegal here. */
+            e = s->next[e];
+            continue;
+        }
+        uint64_t next_state = 0;
+        bool legal = false;
+        rc = search_try(s, e, state, &next_state, &legal);
+        if (rc < 0) break;
+        if (rc == 0) {
+            e = s->next[e];
+            continue;
+        }
+        search_push(s, e, state, false);
+        state = next_state;
+        e = s->next[s->head];
+        rc = 0;
+    }
+    /* The last push may have emptied the list exactly as the step budget ran out. */
+    if (rc == 0 && s->status == LIN_SEARCH_RUNNING && s->next[s->head] == s->tail)
+        search_finish_ok(s);
+    s->cur = e;
+    s->state = state;
+    *done = steps;
+    return rc;
+}
+
+int lin_search_run(struct lin_search *s, uint64_t steps_max, const struct lin_budget *budget,
+                   uint64_t *steps_used, bool *stopped)
+{
+    LIN_ASSERT(s != NULL && steps_used != NULL && stopped != NULL);
+    uint64_t steps = 0;
+    int rc = 0;
+    while (s->status == LIN_SEARCH_RUNNING && steps < steps_max) {
+        uint64_t chunk = steps_max - steps;
+        chunk = chunk < SEARCH_POLL_STEPS ? chunk : SEARCH_POLL_STEPS;
+        uint64_t done = 0;
+        rc = search_steps(s, chunk, &done);
+        steps += done;
+        if (rc != 0) break;
+        if (budget != NULL && budget->should_stop != NULL &&
+            budget->should_stop(budget->stop_arg)) {
+            *stopped = true;
+            break;
+        }
+    }
+    *steps_used += steps;
+    return rc;
+}
+
+enum lin_search_status lin_search_status(const struct lin_search *s)
+{
+    return s->status;
+}
+
+uint32_t lin_search_order(const struct lin_search *s, const uint32_t **order_out)
+{
+    *order_out = s->best;
+    return s->best_len;
+}
+
+uint32_t lin_search_failing_op(const struct lin_search *s)
+{
+    return s->status == LIN_SEARCH_ILLEGAL ? s->fail_op : NO_OP;
+}
+
+void *lin_search_ctx(const struct lin_search *s)
+{
+    return s->ctx;
+}
