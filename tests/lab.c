@@ -71,7 +71,8 @@ const struct lab_test *lab_test_at(size_t i)
 {
     /* The catalogue is two const tables from two files, indexed as if concatenated. */
     if (i < lab_raft_tests_count) return &lab_raft_tests[i];
-    if (i - lab_raft_tests_count < lab_kv_tests_count) return &lab_kv_tests[i - lab_raft_tests_count];
+    if (i - lab_raft_tests_count < lab_kv_tests_count)
+        return &lab_kv_tests[i - lab_raft_tests_count];
     return NULL;
 }
 
@@ -277,8 +278,7 @@ static bool lab_stop_pred(struct sim *sim, void *arg)
 /* After the sim returned control: decides whether the run is over, and turns a run that neither
  * finished nor failed into a failure that says why. `stop_held` is sim_run_until's answer;
  * `deadline_us` the deadline it was given (a deadline before the cap is no failure). */
-static bool lab_session_settle(struct lab_session *session, bool stop_held,
-                               sim_time_us deadline_us)
+static bool lab_session_settle(struct lab_session *session, bool stop_held, sim_time_us deadline_us)
 {
     struct lab_ctx *ctx = &session->ctx;
     sim_time_us now_us = sim_now_us(ctx->sim);
@@ -417,8 +417,7 @@ int lab_session_finish(struct lab_session *session, struct lab_result *result)
     }
     if (ctx->failed && ctx->opts->out != NULL) lab_report_failure(ctx, ctx->opts->out);
     if (ctx->opts->trace_path != NULL &&
-        sim_trace_write(ctx->sim, ctx->opts->trace_path, ctx->test->name) != SIM_OK &&
-        rc == SIM_OK)
+        sim_trace_write(ctx->sim, ctx->opts->trace_path, ctx->test->name) != SIM_OK && rc == SIM_OK)
         rc = SIM_EIO;
     if (ctx->user_free != NULL) ctx->user_free(ctx->user);
     sim_free(ctx->sim);

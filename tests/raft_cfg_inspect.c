@@ -33,8 +33,7 @@ static const char *inspect_role_name(enum raft_role role)
 /* Prints the entries after the snapshot as runs "first-last@tTERM". */
 static void inspect_print_log(const struct raft *rf, const struct raft_inspect *st, FILE *out)
 {
-    fprintf(out, "  log: snapshot through %" PRIu64 " (term %" PRIu64 "), last index %" PRIu64
-                 ":",
+    fprintf(out, "  log: snapshot through %" PRIu64 " (term %" PRIu64 "), last index %" PRIu64 ":",
             st->snapshot_index, st->snapshot_term, st->last_index);
     if (st->last_index <= st->snapshot_index) {
         fprintf(out, " (no entries)\n");

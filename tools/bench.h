@@ -13,5 +13,8 @@ void bench_sim(FILE *out);
 void bench_rpc(FILE *out);
 void bench_gob(FILE *out);
 void bench_lin(FILE *out, const char *data_dir);
+/* 1000 seeds of TestFigure8Unreliable3C with 2 worker processes, through the `labsim run`
+ * sweep engine (tools/bench_sweep.c). */
+void bench_sweep(FILE *out);
 
 #endif /* TOOLS_BENCH_H */

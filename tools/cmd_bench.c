@@ -1,0 +1,62 @@
+/* cmd_bench: `labsim bench` (make bench). Prints this machine's figures as machine-readable
+ * "bench ..." lines: kernel events/s, simulated RPCs/s, labgob sizes, checker times on the
+ * porcupine data, and the wall time of one seed of each graded suite with its
+ * virtual-to-wall ratio. Nothing here is a test: no figure is compared with a limit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "lab.h"
+
+/* Runs every graded test whose part starts with `prefix` on one seed, silently. */
+static void bench_suite(FILE *out, const char *prefix, uint64_t seed)
+{
+    double wall_ms = 0;
+    double virtual_s = 0;
+    unsigned passed = 0;
+    unsigned ran = 0;
+    for (size_t i = 0; i < lab_tests_count(); i++) {
+        const struct lab_test *test = lab_test_at(i);
+        if (strncmp(test->part, prefix, strlen(prefix)) != 0) continue;
+        struct lab_opts opts = {0};
+        struct lab_result res;
+        double t0 = bench_wall_ms();
+        lab_run(test, seed, &opts, &res);
+        wall_ms += bench_wall_ms() - t0;
+        virtual_s += (double)res.virtual_us / 1e6;
+        ran++;
+        passed += res.outcome == LAB_PASS;
+    }
+    fprintf(out,
+            "bench suite lab=%s tests=%u passed=%u seed=%llu wall_ms=%.1f virtual_s=%.1f "
+            "virtual_per_wall=%.0f\n",
+            prefix, ran, passed, (unsigned long long)seed, wall_ms, virtual_s,
+            wall_ms > 0 ? virtual_s / (wall_ms / 1e3) : 0.0);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    const char *data_dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data_dir = argv[++i];
+        } else {
+            fprintf(stderr,
+                    "labsim: bench: unknown argument '%s' (usage: labsim bench "
+                    "[--data PORCUPINE_DIR])\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (data_dir == NULL) data_dir = "../shared/porcupine-data";
+    FILE *out = stdout;
+    bench_sim(out);
+    bench_rpc(out);
+    bench_gob(out);
+    bench_lin(out, data_dir);
+    bench_suite(out, "3", LAB_DEFAULT_SEED);
+    bench_suite(out, "4", LAB_DEFAULT_SEED);
+    bench_sweep(out);
+    return 0;
+}

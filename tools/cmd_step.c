@@ -1,0 +1,377 @@
+/* cmd_step: `labsim step TEST --seed S [--topics T,...]`, the interactive study mode.
+ *
+ * One run is held as a lab session (lab.h) and driven by commands read from standard input,
+ * one per line, so it works typed at a terminal (with a prompt) and piped from a script (how
+ * the tests drive it):
+ *
+ *   s [N]      run N kernel events (default 1)
+ *   e          run to the next election won (a role change to leader)
+ *   c          run to the next commit
+ *   f          run to the next fault (partition, crash, restart, network change)
+ *   t SECONDS  run to that virtual time (e.g. t 2.5)
+ *   b TOPIC    run to the next event of a trace topic (net, role, vote, log, ...)
+ *   p [NODE]   print a node's state (all nodes without NODE)
+ *   h          help;  q  quit (also at the end of the input)
+ *
+ * Every traced event is printed as it happens ("  1.234567 n2  raft.role term=3
+ * role=leader"), limited to --topics when given; the break conditions see every topic. When
+ * the run ends, the failure report (if any) and the run's digest are printed: a run stepped to
+ * its end is the run `labsim replay` makes, digest for digest.
+ *
+ * Exit status: 0 when the run passed or was left before its end, 1 when it failed, 2 on bad
+ * arguments.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tests/lab.h"
+#include "args.h"
+#include "cmds.h"
+#include "trace_file.h"
+
+#define STEP_LINE_MAX 256u
+#define STEP_RECORDS_MAX (1u << 20) /* trace records kept (the listener sees only kept ones) */
+#define STEP_EVENTS_MAX 1000000000u /* s N */
+#define STEP_NODES_MAX 64           /* p without a node */
+
+enum step_until {
+    STEP_UNTIL_NONE = 0,
+    STEP_UNTIL_ELECTION,
+    STEP_UNTIL_COMMIT,
+    STEP_UNTIL_FAULT,
+    STEP_UNTIL_TOPIC,
+};
+
+struct step {
+    struct lab_session *session;
+    struct sim *sim;
+    uint32_t print_mask; /* topics printed */
+    enum step_until until;
+    enum sim_topic until_topic;
+    bool hit; /* the current break condition matched */
+    char hit_what[128];
+    bool truncated_told;
+};
+
+/* Index of a kind's field called `name`, or -1. */
+static int step_field(const struct sim_trace_kind *kind, const char *name)
+{
+    for (int i = 0; i < (int)SIM_TRACE_FIELDS_MAX && kind->fields[i] != NULL; i++) {
+        if (strcmp(kind->fields[i], name) == 0) return i;
+    }
+    return -1;
+}
+
+/* A role change is any kind named "*.role" with a "role" field (raft.role today). */
+static bool step_is_role(const struct sim_trace_kind *kind)
+{
+    size_t len = strlen(kind->name);
+    return len >= 5 && strcmp(kind->name + len - 5, ".role") == 0 && step_field(kind, "role") >= 0;
+}
+
+static void step_print_rec(const struct sim_trace_rec *rec)
+{
+    const struct sim_trace_kind *kind = rec->kind;
+    char node[16];
+    if (rec->node == SIM_NODE_NONE)
+        snprintf(node, sizeof(node), "test");
+    else
+        snprintf(node, sizeof(node), "n%d", (int)rec->node);
+    printf("%11.6f %-4s %s", (double)rec->at_us / (double)SIM_US_PER_S, node, kind->name);
+    for (int i = 0; i < (int)SIM_TRACE_FIELDS_MAX && kind->fields[i] != NULL; i++) {
+        const char *role = NULL;
+        if (step_is_role(kind) && strcmp(kind->fields[i], "role") == 0)
+            role = trace_file_role_name(rec->v[i]);
+        if (role != NULL)
+            printf(" %s=%s", kind->fields[i], role);
+        else
+            printf(" %s=%" PRId64, kind->fields[i], rec->v[i]);
+    }
+    if (rec->text[0] != '\0') printf(" \"%s\"", rec->text);
+    printf("\n");
+}
+
+/* Decides whether `rec` ends the current command, and says why. */
+static void step_check_break(struct step *st, const struct sim_trace_rec *rec)
+{
+    const struct sim_trace_kind *kind = rec->kind;
+    bool hit = false;
+    switch (st->until) {
+    case STEP_UNTIL_NONE:
+        return;
+    case STEP_UNTIL_ELECTION: {
+        int role = step_field(kind, "role");
+        hit = step_is_role(kind) && rec->v[role] == 2; /* RAFT_LEADER */
+        break;
+    }
+    case STEP_UNTIL_COMMIT:
+        hit = kind->topic == SIM_TOPIC_COMMIT;
+        break;
+    case STEP_UNTIL_FAULT:
+        hit = kind->topic == SIM_TOPIC_FAULT;
+        break;
+    case STEP_UNTIL_TOPIC:
+        hit = kind->topic == st->until_topic;
+        break;
+    }
+    if (!hit || st->hit) return;
+    st->hit = true;
+    int term = step_field(kind, "term");
+    if (st->until == STEP_UNTIL_ELECTION && term >= 0)
+        snprintf(st->hit_what, sizeof(st->hit_what), "node %d became leader of term %" PRId64,
+                 (int)rec->node, rec->v[term]);
+    else if (rec->node == SIM_NODE_NONE)
+        snprintf(st->hit_what, sizeof(st->hit_what), "%s on the harness", kind->name);
+    else
+        snprintf(st->hit_what, sizeof(st->hit_what), "%s on node %d", kind->name, (int)rec->node);
+}
+
+static void step_listener(struct sim *sim, const struct sim_trace_rec *rec, void *arg)
+{
+    (void)sim;
+    struct step *st = arg;
+    if ((st->print_mask & SIM_TOPIC_BIT(rec->kind->topic)) != 0) step_print_rec(rec);
+    step_check_break(st, rec);
+}
+
+static bool step_hit_pred(struct sim *sim, void *arg)
+{
+    (void)sim;
+    const struct step *st = arg;
+    return st->hit;
+}
+
+static void step_help(void)
+{
+    printf("commands:\n"
+           "  s [N]      run N events (default 1)\n"
+           "  e          run to the next election won (a node becomes leader)\n"
+           "  c          run to the next commit\n"
+           "  f          run to the next fault (partition, crash, restart, network change)\n"
+           "  t SECONDS  run to that virtual time\n"
+           "  b TOPIC    run to the next event of TOPIC:");
+    for (int t = 0; t < SIM_TOPIC_COUNT; t++)
+        printf(" %s", sim_topic_name((enum sim_topic)t));
+    printf("\n"
+           "  p [NODE]   print a node's state (every node without NODE)\n"
+           "  h          this help\n"
+           "  q          quit\n");
+}
+
+/* Prints where the run stands after a command. */
+static void step_status(struct step *st, const char *why)
+{
+    printf("-- at %.6f s virtual, %" PRIu64 " events", (double)sim_now_us(st->sim) / 1e6,
+           sim_events_run(st->sim));
+    if (why != NULL) printf(": %s", why);
+    printf("\n");
+    if (!st->truncated_told && sim_trace_truncated(st->sim)) {
+        printf("-- note: the trace buffer is full (%u records): later events are not shown and "
+               "e/c/f/b no longer stop\n",
+               STEP_RECORDS_MAX);
+        st->truncated_told = true;
+    }
+}
+
+static void step_until(struct step *st, enum step_until until, enum sim_topic topic)
+{
+    st->until = until;
+    st->until_topic = topic;
+    st->hit = false;
+    lab_session_run(st->session, step_hit_pred, st);
+    st->until = STEP_UNTIL_NONE;
+    step_status(st, st->hit ? st->hit_what : NULL);
+}
+
+static void step_events(struct step *st, const char *arg)
+{
+    uint64_t n = 1;
+    if (arg != NULL && (!args_parse_u64(arg, &n) || n < 1 || n > STEP_EVENTS_MAX)) {
+        fprintf(stderr, "step: s needs a count between 1 and %u, got '%s'\n", STEP_EVENTS_MAX, arg);
+        return;
+    }
+    for (uint64_t i = 0; i < n && lab_session_step(st->session); i++)
+        ;
+    step_status(st, NULL);
+}
+
+static void step_time(struct step *st, const char *arg)
+{
+    uint64_t at_us = 0;
+    struct trace_file_error err;
+    if (arg == NULL || trace_file_parse_seconds(arg, &at_us, &err) != TRACE_FILE_OK) {
+        fprintf(stderr, "step: t needs a virtual time in seconds, e.g. t 2.5\n");
+        return;
+    }
+    lab_session_run_to(st->session, at_us);
+    step_status(st, NULL);
+}
+
+static void step_topic(struct step *st, const char *arg)
+{
+    int topic = arg != NULL ? sim_topic_parse(arg) : -1;
+    if (topic < 0) {
+        fprintf(stderr, "step: b needs a topic (h lists them), got '%s'\n", arg != NULL ? arg : "");
+        return;
+    }
+    step_until(st, STEP_UNTIL_TOPIC, (enum sim_topic)topic);
+}
+
+static void step_print_node(struct step *st, const char *arg)
+{
+    uint64_t node = 0;
+    if (arg != NULL) {
+        if (!args_parse_u64(arg, &node) || node >= STEP_NODES_MAX ||
+            lab_session_inspect(st->session, (int)node, stdout) != SIM_OK)
+            fprintf(stderr, "step: no node '%s' to inspect (yet)\n", arg);
+        return;
+    }
+    int shown = 0;
+    while (shown < STEP_NODES_MAX && lab_session_inspect(st->session, shown, stdout) == SIM_OK)
+        shown++;
+    if (shown == 0) fprintf(stderr, "step: nothing to inspect yet (no servers built)\n");
+}
+
+/* Runs one command line; returns true on quit. */
+static bool step_command(struct step *st, char *line)
+{
+    char *save = NULL;
+    char *cmd = strtok_r(line, " \t\r\n", &save);
+    if (cmd == NULL) return false;
+    char *arg = strtok_r(NULL, " \t\r\n", &save);
+    if (strtok_r(NULL, " \t\r\n", &save) != NULL) {
+        fprintf(stderr, "step: too many arguments to '%s' (h for help)\n", cmd);
+        return false;
+    }
+    if (strcmp(cmd, "q") == 0) return true;
+    if (strcmp(cmd, "s") == 0)
+        step_events(st, arg);
+    else if (strcmp(cmd, "e") == 0)
+        step_until(st, STEP_UNTIL_ELECTION, SIM_TOPIC_ROLE);
+    else if (strcmp(cmd, "c") == 0)
+        step_until(st, STEP_UNTIL_COMMIT, SIM_TOPIC_COMMIT);
+    else if (strcmp(cmd, "f") == 0)
+        step_until(st, STEP_UNTIL_FAULT, SIM_TOPIC_FAULT);
+    else if (strcmp(cmd, "t") == 0)
+        step_time(st, arg);
+    else if (strcmp(cmd, "b") == 0)
+        step_topic(st, arg);
+    else if (strcmp(cmd, "p") == 0)
+        step_print_node(st, arg);
+    else if (strcmp(cmd, "h") == 0 || strcmp(cmd, "help") == 0)
+        step_help();
+    else
+        fprintf(stderr, "step: unknown command '%s' (h for help)\n", cmd);
+    return false;
+}
+
+/* Reads and runs commands until q, the end of the input or the end of the run. */
+static void step_loop(struct step *st)
+{
+    bool tty = isatty(STDIN_FILENO);
+    char line[STEP_LINE_MAX];
+    while (!lab_session_over(st->session)) {
+        if (tty) {
+            printf("(step) ");
+            fflush(stdout);
+        }
+        if (fgets(line, sizeof(line), stdin) == NULL) break;
+        size_t len = strlen(line);
+        if (len > 0 && line[len - 1] != '\n' && !feof(stdin)) {
+            int ch;
+            while ((ch = getchar()) != EOF && ch != '\n')
+                ;
+            fprintf(stderr, "step: command line longer than %u bytes ignored\n", STEP_LINE_MAX - 2);
+            continue;
+        }
+        bool quit = step_command(st, line);
+        fflush(stdout);
+        if (quit) break;
+    }
+}
+
+/* Ends the session and says how the run ended; returns the exit status. */
+static int step_finish(struct step *st)
+{
+    bool over = lab_session_over(st->session);
+    sim_trace_set_listener(st->sim, NULL, NULL);
+    struct lab_result result;
+    lab_session_finish(st->session, &result);
+    if (!over) {
+        printf("-- left at %.6f s virtual after %" PRIu64 " events (the run did not finish)\n",
+               (double)result.virtual_us / 1e6, result.events);
+        return 0;
+    }
+    printf("-- run over: %s at %.6f s virtual, %" PRIu64 " events, digest %016" PRIx64 "\n",
+           result.outcome == LAB_FAIL ? "FAIL" : "PASS", (double)result.virtual_us / 1e6,
+           result.events, result.digest);
+    return result.outcome == LAB_FAIL ? 1 : 0;
+}
+
+static int step_parse(int argc, char **argv, const struct lab_test **test, uint64_t *seed,
+                      uint32_t *print_mask, bool *help)
+{
+    const char *topics = NULL;
+    const struct args_flag flags[] = {
+        {"seed", ARGS_U64, seed, NULL},
+        {"topics", ARGS_STR, &topics, NULL},
+        {"help", ARGS_BOOL, help, NULL},
+    };
+    const char *positional[1];
+    size_t positional_count = 0;
+    char err[ARGS_ERR_MAX];
+    if (args_parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]), positional, 1,
+                   &positional_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "labsim step: %s\n", err);
+        return -1;
+    }
+    if (*help) return 0;
+    if (positional_count != 1) {
+        fprintf(stderr, "labsim step: missing TEST (a test name, e.g. TestInitialElection3A)\n");
+        return -1;
+    }
+    *test = lab_test_find(positional[0]);
+    if (*test == NULL) {
+        fprintf(stderr, "labsim step: unknown test '%s' (see labsim list)\n", positional[0]);
+        return -1;
+    }
+    struct trace_file_filter filter;
+    struct trace_file_error ferr;
+    trace_file_filter_init(&filter);
+    if (topics != NULL && trace_file_filter_topics(&filter, topics, &ferr) != TRACE_FILE_OK) {
+        fprintf(stderr, "labsim step: %s\n", ferr.msg);
+        return -1;
+    }
+    *print_mask = filter.topic_mask;
+    return 0;
+}
+
+int cmd_step(int argc, char **argv)
+{
+    const struct lab_test *test = NULL;
+    uint64_t seed = LAB_DEFAULT_SEED;
+    struct step st = {0};
+    bool help = false;
+    if (step_parse(argc, argv, &test, &seed, &st.print_mask, &help) != 0) return 2;
+    if (help) {
+        printf("usage: labsim step TEST [--seed S] [--topics T,...]\n"
+               "  reads commands from standard input; --topics limits the events printed\n\n");
+        step_help();
+        return 0;
+    }
+    struct lab_opts opts = {.out = stdout};
+    int rc = lab_session_start(test, seed, &opts, &st.session);
+    if (rc != SIM_OK) {
+        fprintf(stderr, "labsim step: %s\n", sim_strerror(rc));
+        return 1;
+    }
+    st.sim = lab_session_sim(st.session);
+    sim_trace_record(st.sim, SIM_TOPICS_ALL, STEP_RECORDS_MAX);
+    sim_trace_set_listener(st.sim, step_listener, &st);
+    printf("step: %s seed %" PRIu64 " (h for help)\n", test->name, seed);
+    step_loop(&st);
+    return step_finish(&st);
+}
