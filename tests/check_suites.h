@@ -8,7 +8,14 @@
 #define CHECK_SUITES(X)                                                                       \
     X(sim)                                                                                    \
     X(gob)                                                                                    \
-    X(rpc)
+    X(rpc)                                                                                    \
+    X(raft_unit)                                                                              \
+    X(raft)                                                                                   \
+    X(kv)                                                                                     \
+    X(tools_trace)                                                                            \
+    X(lin)                                                                                    \
+    X(runner)                                                                                 \
+    X(determinism)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
