@@ -143,8 +143,6 @@ int kv_snapshot_decode(const uint8_t *buf, size_t len, uint64_t *applied_index, 
 /* ---------------------------------------------------------------- server internals */
 
 #define KV_PENDING_MAX 256u               /* handlers waiting for their op at once */
-#define KV_INBOX_MAX 256u                 /* requests queued for service at once */
-#define KV_SERVICE_US SIM_MS(5)           /* virtual CPU time to serve one request */
 #define KV_TICK_US SIM_MS(20)             /* how often waiting handlers re-check leadership */
 #define KV_WAIT_TIMEOUT_US SIM_MS(500)    /* a waiting handler gives up after this */
 #define KV_CLERK_PASS_SLEEP_US SIM_MS(50) /* clerk pause after a full pass of failures */

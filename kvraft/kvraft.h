@@ -15,10 +15,14 @@
  * The server is event-driven (it runs inside sim events); the clerk is straight-line blocking
  * code and may be called only from inside a sim task.
  *
- * Timing model: a server serves its incoming requests one at a time, each taking a fixed
- * virtual service time (KV_SERVICE_US in kv_int.h, 5 ms). labrpc's reliable network and Raft
- * take no virtual time, so this cost is what makes virtual time pass in a client loop; it caps
- * one server near 200 requests per virtual second, the order of Go's CPU-bound servers.
+ * Timing model: the server spends no virtual time of its own; it answers as soon as its op is
+ * applied. The CPU time of serving requests is modelled by the environment: the kv harness
+ * gives each server's rpc_server a service time (rpc_server_set_service_us, 5 ms per request,
+ * KVServer.* and Raft.* alike), so labrpc hands that server its requests one at a time. The
+ * model lives in the harness and network, not here, because a server under test (a student's,
+ * built against this header) must not be trusted to make time pass: labrpc's reliable network
+ * and Raft take none, and a client loop against a server answering in zero time would never
+ * let virtual time advance.
  *
  * Ownership: the caller (the harness) owns the persister, the ends and the rpc_server; a
  * server borrows them for its life. A clerk copies the array of ends and borrows the ends.

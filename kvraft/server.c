@@ -1,16 +1,11 @@
 /* server: the kvraft server (Go's KVServer), event-driven on top of Raft.
  *
  * Life of a request ("KVServer.Get/Put/Append"):
- *   0. The handler queues the request in the inbox (a copy of its arguments). The server
- *      serves the inbox in arrival order, one request per KV_SERVICE_US of virtual time: the
- *      CPU time a real server spends decoding, starting and bookkeeping an op. Why it exists:
- *      labrpc's reliable network delivers in zero virtual time and Raft replicates at once, so
- *      without a cost per request a client loop would run forever at one virtual instant. A
- *      fixed service time also caps a server near Go's CPU-bound rates (a few hundred ops/s)
- *      instead of letting throughput grow with every added client.
- *   1. inbox_serve decodes the arguments, re-encodes them as a log op and calls raft_start.
+ *   1. The handler decodes the arguments, re-encodes them as a log op and calls raft_start.
  *      A non-leader answers ErrWrongLeader. A leader keeps the struct rpc_req in the pending
- *      table with the index and term raft_start returned (Go's waiting channel).
+ *      table with the index and term raft_start returned (Go's waiting channel). The server
+ *      itself spends no virtual time: the CPU time per request is modelled by the harness
+ *      (rpc_server_set_service_us, see kvraft.h), so it answers as soon as its op is applied.
  *   2. kv_apply applies committed ops in index order. Put/Append go through the duplicate
  *      table, so a retried op (same client id and seq) changes the store once. When the op at a
  *      pending request's index is that request's op and the server is still leader of the term
@@ -28,7 +23,6 @@
  *  2. Every pending request is answered exactly once: at its index, by the tick, on a snapshot
  *     that covers its index, or at kill.
  *  3. A pending request's index is > applied_index.
- *  4. The service timer is armed exactly when the inbox is not empty (and not killed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,14 +38,6 @@ struct kv_pending {
     sim_time_us deadline_us;
 };
 
-/* A request waiting for the server's attention (step 0). */
-struct kv_inbox_item {
-    struct rpc_req *req;
-    enum kv_op_kind kind;
-    uint8_t *args; /* owned copy: labrpc lends the arguments only during the handler */
-    size_t args_len;
-};
-
 struct kv_server {
     struct sim *sim;
     int me;
@@ -64,13 +50,9 @@ struct kv_server {
     uint64_t applied_index;
     struct kv_pending pending[KV_PENDING_MAX]; /* in arrival order */
     uint32_t pending_count;
-    struct kv_inbox_item inbox[KV_INBOX_MAX]; /* ring, served in arrival order */
-    uint32_t inbox_head;
-    uint32_t inbox_count;
-    sim_timer_id service_timer; /* serves the inbox head; 0 when not armed */
-    sim_timer_id tick_timer;    /* 0 when not armed */
-    struct gob_enc enc_op;      /* handler scratch: the op given to raft_start */
-    struct gob_enc enc_out;     /* apply scratch: replies and snapshots */
+    sim_timer_id tick_timer; /* 0 when not armed */
+    struct gob_enc enc_op;   /* handler scratch: the op given to raft_start */
+    struct gob_enc enc_out;  /* apply scratch: replies and snapshots */
     struct kv_server_stats stats;
 };
 
@@ -165,14 +147,13 @@ static void pending_drop_superseded(struct kv_server *kv, uint64_t client_id, ui
     }
 }
 
-/* Step 1: start the op in Raft and park the request. */
-static void handle_op(struct kv_server *kv, enum kv_op_kind kind, struct rpc_req *req,
+/* Step 1, the RPC handler proper: start the op in Raft and park the request. */
+static void kv_handle(struct kv_server *kv, enum kv_op_kind kind, struct rpc_req *req,
                       const uint8_t *args, size_t args_len)
 {
     struct kv_op op;
-    SIM_ASSERT(kv->sim, kv->me, !kv->dead);
-    if (rpc_req_dead(req)) {
-        reply_err(kv, req, KV_REPLY_WRONG_LEADER); /* its caller gave up while it queued */
+    if (kv->dead) {
+        reply_err(kv, req, KV_REPLY_WRONG_LEADER); /* Go's killed server */
         return;
     }
     if (kv_op_decode(args, args_len, &op) != KV_OK || op.kind != kind) {
@@ -208,53 +189,6 @@ static void handle_op(struct kv_server *kv, enum kv_op_kind kind, struct rpc_req
     sim_trace4(kv->sim, kv->me, &trace_start, (int64_t)op.client_id, (int64_t)op.seq, (int64_t)kind,
                (int64_t)index);
     tick_arm(kv);
-}
-
-static void inbox_serve(struct sim *sim, void *arg);
-
-static void service_arm(struct kv_server *kv)
-{
-    if (kv->dead || kv->inbox_count == 0 || kv->service_timer != 0) return;
-    kv->service_timer = sim_after(kv->sim, KV_SERVICE_US, inbox_serve, kv);
-}
-
-/* Step 0 -> 1: serves the inbox head, then arms the timer for the next one. */
-static void inbox_serve(struct sim *sim, void *arg)
-{
-    struct kv_server *kv = arg;
-    SIM_ASSERT(sim, kv->me, kv->sim == sim);
-    SIM_ASSERT(sim, kv->me, kv->inbox_count > 0);
-    kv->service_timer = 0;
-    struct kv_inbox_item item = kv->inbox[kv->inbox_head];
-    kv->inbox_head = (kv->inbox_head + 1) % KV_INBOX_MAX;
-    kv->inbox_count--;
-    handle_op(kv, item.kind, item.req, item.args, item.args_len);
-    free(item.args);
-    service_arm(kv);
-}
-
-/* Step 0: the RPC handler proper. */
-static void kv_handle(struct kv_server *kv, enum kv_op_kind kind, struct rpc_req *req,
-                      const uint8_t *args, size_t args_len)
-{
-    if (kv->dead || kv->inbox_count >= KV_INBOX_MAX) {
-        reply_err(kv, req, KV_REPLY_WRONG_LEADER);
-        return;
-    }
-    uint8_t *copy = NULL;
-    if (args_len > 0) {
-        copy = malloc(args_len);
-        if (copy == NULL) {
-            reply_err(kv, req, KV_REPLY_WRONG_LEADER); /* as if lost: the clerk retries */
-            return;
-        }
-        memcpy(copy, args, args_len);
-    }
-    uint32_t tail = (kv->inbox_head + kv->inbox_count) % KV_INBOX_MAX;
-    kv->inbox[tail] =
-        (struct kv_inbox_item){.req = req, .kind = kind, .args = copy, .args_len = args_len};
-    kv->inbox_count++;
-    service_arm(kv);
 }
 
 static void kv_handle_get(void *receiver, struct rpc_req *req, const uint8_t *args, size_t args_len)
@@ -491,18 +425,9 @@ void kv_server_kill(struct kv_server *kv)
     raft_kill(kv->rf);
     if (kv->tick_timer != 0) sim_timer_cancel(kv->sim, kv->tick_timer);
     kv->tick_timer = 0;
-    if (kv->service_timer != 0) sim_timer_cancel(kv->sim, kv->service_timer);
-    kv->service_timer = 0;
     /* Invariant 2: answer everything; labrpc drops replies of a deleted server. */
     while (kv->pending_count > 0)
         pending_fail(kv, 0, KV_REPLY_WRONG_LEADER);
-    while (kv->inbox_count > 0) {
-        struct kv_inbox_item *item = &kv->inbox[kv->inbox_head];
-        reply_err(kv, item->req, KV_REPLY_WRONG_LEADER);
-        free(item->args);
-        kv->inbox_head = (kv->inbox_head + 1) % KV_INBOX_MAX;
-        kv->inbox_count--;
-    }
 }
 
 bool kv_server_killed(const struct kv_server *kv)

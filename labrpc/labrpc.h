@@ -12,6 +12,9 @@
  * network checks every 100 ms whether the server died (end disabled, server deleted or
  * replaced), and if so fails the call. A reply from a dead server is never delivered.
  *
+ * A harness may give a server a service time (rpc_server_set_service_us): its requests then
+ * wait their turn and each takes that much virtual time before its handler runs.
+ *
  * Ownership: the network owns ends, servers and in-flight requests; all are freed by
  * rpc_net_free. Servers and services are attached with rpc_net_add_server and stay alive until
  * the network is freed even after rpc_net_delete_server, so late replies from a killed
@@ -31,12 +34,13 @@
 #define RPC_NAME_MAX 48u
 #define RPC_INFLIGHT_MAX (1u << 20)
 
-#define RPC_ERRNO_MAP(X)                                                                      \
-    X(RPC_OK, 0, "success")                                                                   \
-    X(RPC_ENOMEM, -1, "out of memory")                                                        \
-    X(RPC_ELIMIT, -2, "too many services, methods or calls in flight")                        \
-    X(RPC_ENAME, -3, "name too long or malformed")                                            \
-    X(RPC_EEXIST, -4, "name already registered")
+#define RPC_ERRNO_MAP(X)                                                                           \
+    X(RPC_OK, 0, "success")                                                                        \
+    X(RPC_ENOMEM, -1, "out of memory")                                                             \
+    X(RPC_ELIMIT, -2, "too many services, methods or calls in flight")                             \
+    X(RPC_ENAME, -3, "name too long or malformed")                                                 \
+    X(RPC_EEXIST, -4, "name already registered")                                                   \
+    X(RPC_ERANGE, -5, "setting out of range")
 
 enum rpc_err {
 #define RPC_ERR_ENUM(name, value, text) name = value,
@@ -120,6 +124,21 @@ int rpc_server_add_method(struct rpc_server *server, const char *service, const 
 /* Requests that reached this server's handlers. */
 uint64_t rpc_server_count(const struct rpc_server *server);
 
+/* Service time, an extension chosen by the harness (not by the code under test): a model of
+ * the CPU time a server spends on each request. labrpc's reliable network delivers in zero
+ * virtual time, so a client loop against handlers that answer at once would never let virtual
+ * time pass (the kernel would abort it as a livelock); a service time makes the environment,
+ * not the implementation, pay for every request. A server with service_us > 0 handles the
+ * requests delivered to it one at a time, in arrival order, each handler run happening at
+ * max(arrival, the previous request's handler run) + service_us; replies still leave when the
+ * handler answers. Everything else is unchanged: the count goes up when the handler runs, a
+ * queued request is watched by the 100 ms dead-server poll and fails when its server dies (its
+ * handler then never runs), and no random number is drawn. Applies to requests that arrive
+ * from now on. Default 0: handlers run at delivery. RPC_OK, or RPC_ERANGE when service_us >
+ * RPC_SERVICE_US_MAX. */
+#define RPC_SERVICE_US_MAX SIM_S(10)
+int rpc_server_set_service_us(struct rpc_server *server, sim_time_us service_us);
+
 /* Answers a request; the reply bytes are copied. Answering twice is a programmer error
  * (asserted). After the call the req pointer must not be used. */
 void rpc_req_reply(struct rpc_req *req, const uint8_t *reply, size_t reply_len);
@@ -135,8 +154,8 @@ typedef void (*rpc_reply_cb)(void *ctx, bool ok, const uint8_t *reply, size_t re
 
 /* Sends "service.method" with the encoded args (copied) and returns at once; `cb(ctx, ...)`
  * runs exactly once, later, as an event. Never fails: resource exhaustion is asserted. */
-void rpc_end_call(struct rpc_end *end, const char *svc_meth, const uint8_t *args,
-                  size_t args_len, rpc_reply_cb cb, void *ctx);
+void rpc_end_call(struct rpc_end *end, const char *svc_meth, const uint8_t *args, size_t args_len,
+                  rpc_reply_cb cb, void *ctx);
 
 /* The blocking form for tasks: sends and parks the current task until the outcome. On true,
  * *reply (malloc'd, caller frees; may be NULL when empty) and *reply_len hold the reply. */

@@ -13,9 +13,18 @@
  *
  * Life of a call (each arrow is an event; the callback runs only in ev_complete):
  *   rpc_end_call -> ev_deliver -> handler -> rpc_req_reply -> ev_complete
+ *   rpc_end_call -> ev_deliver -> ev_serve -> handler -> ...   (server with a service time)
  *   rpc_end_call -> ev_complete                       (undeliverable, or after cleanup)
  *   ev_deliver   -> ev_complete                       (request dropped, server dead)
- *   ev_poll (every 100 ms while the handler is pending) -> ev_complete (server died)
+ *   ev_poll (every 100 ms while queued or the handler is pending) -> ev_complete (server died)
+ *
+ * Service time (rpc_server_set_service_us): a request that arrives at a server with a service
+ * time is queued instead of handed over; its handler runs at max(arrival, the previous queued
+ * request's handler run) + service_us, so the server works through its requests one at a
+ * time, in arrival order. No random draw is involved, and with service_us = 0 (the default)
+ * ev_deliver runs the handler itself, exactly as before. A queued request's slot is kept even
+ * if its call fails meanwhile: the time is spent either way, as a real server that already
+ * took the request off the wire would.
  * Every call ends in exactly one terminal trace: rpc.reply, rpc.fail, rpc.drop_req or
  * rpc.drop_reply, stamped when the caller learns the outcome.
  */
@@ -49,6 +58,8 @@ static const struct sim_trace_kind rpc_kind_reply = {
     105, SIM_TOPIC_NET, "rpc.reply", {"call", "server", "bytes", "held_us", NULL}};
 static const struct sim_trace_kind rpc_kind_dup = {
     106, SIM_TOPIC_NET, "rpc.dup", {"call", "server", "delay_us", NULL}};
+static const struct sim_trace_kind rpc_kind_queue = {
+    107, SIM_TOPIC_NET, "rpc.queue", {"call", "server", "wait_us", "dup", NULL}};
 
 static const char *fail_text(enum rpc_fail fail)
 {
@@ -74,6 +85,7 @@ static const char *fail_text(enum rpc_fail fail)
 static void ev_deliver(struct sim *sim, void *arg);
 static void ev_complete(struct sim *sim, void *arg);
 static void ev_poll(struct sim *sim, void *arg);
+static void ev_serve(struct sim *sim, void *arg);
 
 /* Dead in Go's sense (isServerDead): the end was disabled or deleted, or the server id now
  * maps to another server or none. */
@@ -177,12 +189,43 @@ static void req_run_handler(struct rpc_req *req)
     req->in_handler = true;
     method->fn(method->receiver, req, req->args, req->args_len);
     req->in_handler = false;
-    /* A handler that has not answered is watched like Go's 100 ms dispatcher loop; a
-     * duplicate has no caller to fail, so it is left alone. */
-    if (req->handler_pending && !req->done)
+    /* A handler that has not answered is watched like Go's 100 ms dispatcher loop (already
+     * running when the request was queued); a duplicate has no caller to fail, so it is left
+     * alone. */
+    if (req->handler_pending && !req->done && req->poll_id == 0)
         req->poll_id = sim_after(sim, RPC_POLL_US, ev_poll, req);
     req_maybe_duplicate(req);
     rpc_req_release_maybe(req);
+}
+
+/* The request has reached its server: with a service time it waits for its turn (and, like a
+ * running handler, is watched by the dead-server poll); otherwise the handler runs now. */
+static void req_arrive(struct rpc_req *req)
+{
+    struct rpc_server *server = req->server;
+    if (server->service_us == 0) {
+        req_run_handler(req);
+        return;
+    }
+    struct sim *sim = req->net->sim;
+    sim_time_us now_us = sim_now_us(sim);
+    sim_time_us start_us = server->busy_until_us > now_us ? server->busy_until_us : now_us;
+    server->busy_until_us = start_us + server->service_us;
+    sim_time_us wait_us = server->busy_until_us - now_us;
+    req->queued = true;
+    req->serve_id = sim_after(sim, wait_us, ev_serve, req);
+    if (!req->done) req->poll_id = sim_after(sim, RPC_POLL_US, ev_poll, req);
+    sim_trace4(sim, req->server_id, &rpc_kind_queue, (int64_t)req->call_id, req->server_id,
+               (int64_t)wait_us, req->dup);
+}
+
+/* A duplicate of a dead server or a cleaned-up net just vanishes. */
+static void dup_arrive(struct rpc_req *req)
+{
+    if (req->net->cleaned_up || req_server_dead(req))
+        rpc_req_release_maybe(req);
+    else
+        req_arrive(req);
 }
 
 static void ev_deliver(struct sim *sim, void *arg)
@@ -192,11 +235,7 @@ static void ev_deliver(struct sim *sim, void *arg)
     SIM_ASSERT(sim, req->server_id, req->server != NULL);
     req->event_id = 0;
     if (req->dup) {
-        /* A duplicate of a dead server or a cleaned-up net just vanishes. */
-        if (net->cleaned_up || req_server_dead(req))
-            rpc_req_release_maybe(req);
-        else
-            req_run_handler(req);
+        dup_arrive(req);
         return;
     }
     if (net->cleaned_up) {
@@ -214,21 +253,62 @@ static void ev_deliver(struct sim *sim, void *arg)
         req_complete_after(req, RPC_FAIL_DEAD, 0);
         return;
     }
-    req_run_handler(req);
+    req_arrive(req);
+}
+
+/* A queued request's turn has come: its handler runs unless its call can no longer succeed,
+ * which is then decided at once, as when a server is found dead at delivery. */
+static void ev_serve(struct sim *sim, void *arg)
+{
+    struct rpc_req *req = arg;
+    struct rpc_net *net = req->net;
+    SIM_ASSERT(sim, req->server_id, req->queued);
+    req->serve_id = 0;
+    req->queued = false;
+    bool gone = net->cleaned_up || req_server_dead(req);
+    if (req->dup) {
+        if (gone)
+            rpc_req_release_maybe(req);
+        else
+            req_run_handler(req);
+        return;
+    }
+    SIM_ASSERT(sim, req->server_id, !req->done); /* a failing poll cancels this event */
+    if (!gone) {
+        req_run_handler(req);
+        return;
+    }
+    if (req->poll_id != 0) {
+        sim_timer_cancel(sim, req->poll_id);
+        req->poll_id = 0;
+    }
+    req_complete_after(req, net->cleaned_up ? RPC_FAIL_CLEANUP : RPC_FAIL_DEAD, 0);
+}
+
+/* The poll fails the call; a queued request then never reaches its handler. */
+static void poll_fail(struct rpc_req *req, enum rpc_fail fail)
+{
+    if (req->queued) {
+        SIM_ASSERT(req->net->sim, req->server_id, req->serve_id != 0);
+        sim_timer_cancel(req->net->sim, req->serve_id);
+        req->serve_id = 0;
+        req->queued = false;
+    }
+    req_complete_after(req, fail, 0);
 }
 
 static void ev_poll(struct sim *sim, void *arg)
 {
     struct rpc_req *req = arg;
-    SIM_ASSERT(sim, req->server_id, req->handler_pending);
+    SIM_ASSERT(sim, req->server_id, req->handler_pending || req->queued);
     SIM_ASSERT(sim, req->server_id, !req->done);
     req->poll_id = 0;
     if (req->net->cleaned_up) {
-        req_complete_after(req, RPC_FAIL_CLEANUP, 0);
+        poll_fail(req, RPC_FAIL_CLEANUP);
         return;
     }
     if (req_server_dead(req)) {
-        req_complete_after(req, RPC_FAIL_DEAD, 0);
+        poll_fail(req, RPC_FAIL_DEAD);
         return;
     }
     req->poll_id = sim_after(sim, RPC_POLL_US, ev_poll, req);

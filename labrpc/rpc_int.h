@@ -7,11 +7,12 @@
  *
  * A request record (`struct rpc_req`) carries one call from send to outcome. Invariants:
  *  1. At most one of its deliver/complete events is pending at a time (event_id), plus at
- *     most one dead-server poll timer (poll_id).
+ *     most one dead-server poll timer (poll_id) and at most one service event (serve_id, only
+ *     while `queued`: delivered to a server with a service time, handler not yet run).
  *  2. `done` is set exactly once, when the caller's outcome is decided; the callback then runs
  *     in the next complete event and never again.
- *  3. A record goes back to the free list only when done, its handler is not pending nor
- *     running, and no event of it is pending (rpc_req_release_maybe).
+ *  3. A record goes back to the free list only when done, its handler is not queued, pending
+ *     nor running, and no event of it is pending (rpc_req_release_maybe).
  */
 #ifndef LABRPC_RPC_INT_H
 #define LABRPC_RPC_INT_H
@@ -45,6 +46,9 @@ struct rpc_server {
     struct rpc_service services[RPC_SERVICES_MAX];
     uint32_t services_count;
     uint64_t count; /* requests that reached this server's handlers */
+    /* Service time model (rpc_server_set_service_us); 0 = handlers run at delivery. */
+    sim_time_us service_us;
+    sim_time_us busy_until_us; /* when the last request queued so far gets its handler */
 };
 
 struct rpc_end {
@@ -80,6 +84,7 @@ struct rpc_req {
     uint64_t call_id;
     sim_timer_id event_id; /* pending deliver or complete event, 0 when none */
     sim_timer_id poll_id;  /* pending dead-server poll, 0 when none */
+    sim_timer_id serve_id; /* pending service-time handler run, 0 when none */
     sim_time_us held_us;   /* long-reordering hold of the reply */
     uint8_t *args;
     size_t args_len;
@@ -91,7 +96,8 @@ struct rpc_req {
     enum rpc_fail fail;   /* the decided outcome, read by the complete event */
     bool reliable;        /* network setting when sent; Go snapshots it too */
     bool long_reordering; /* same */
-    bool handler_pending; /* delivered, handler has not answered */
+    bool queued;          /* delivered, waiting for its server's service time */
+    bool handler_pending; /* handler ran and has not answered */
     bool in_handler;      /* the handler function is on the stack */
     bool answered;
     bool done; /* the caller's outcome is decided */

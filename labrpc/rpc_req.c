@@ -59,8 +59,8 @@ void rpc_req_buf_set(struct rpc_net *net, uint8_t **buf, size_t *cap, const uint
 
 void rpc_req_release_maybe(struct rpc_req *req)
 {
-    if (!req->done || req->handler_pending || req->in_handler) return;
-    if (req->event_id != 0 || req->poll_id != 0) return;
+    if (!req->done || req->queued || req->handler_pending || req->in_handler) return;
+    if (req->event_id != 0 || req->poll_id != 0 || req->serve_id != 0) return;
     struct rpc_net *net = req->net;
     SIM_ASSERT(net->sim, SIM_NODE_NONE, req->live);
     SIM_ASSERT(net->sim, SIM_NODE_NONE, net->reqs_live_count > 0);
@@ -93,6 +93,7 @@ void rpc_req_free_all(struct rpc_net *net)
     for (struct rpc_req *req = net->reqs_live; req != NULL; req = req->next) {
         if (req->event_id != 0) sim_timer_cancel(net->sim, req->event_id);
         if (req->poll_id != 0) sim_timer_cancel(net->sim, req->poll_id);
+        if (req->serve_id != 0) sim_timer_cancel(net->sim, req->serve_id);
     }
     req_free_list(net->reqs_live);
     req_free_list(net->reqs_free);

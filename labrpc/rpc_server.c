@@ -83,6 +83,14 @@ uint64_t rpc_server_count(const struct rpc_server *server)
     return server->count;
 }
 
+int rpc_server_set_service_us(struct rpc_server *server, sim_time_us service_us)
+{
+    /* Bounded so busy_until_us cannot overflow within RPC_INFLIGHT_MAX queued requests. */
+    if (service_us > RPC_SERVICE_US_MAX) return RPC_ERANGE;
+    server->service_us = service_us;
+    return RPC_OK;
+}
+
 const struct rpc_method *rpc_server_find(const struct rpc_server *server, const char *svc_meth)
 {
     const char *dot = strchr(svc_meth, '.');

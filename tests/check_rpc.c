@@ -830,12 +830,16 @@ START_TEST(test_rpc_long_reordering)
 }
 END_TEST
 
-/* One scenario with every fault on; returns a fingerprint of the outcomes. */
-static uint64_t chaos_run(uint64_t seed, uint32_t dup_permille, uint64_t *digest)
+/* One scenario with every fault on; returns a fingerprint of the outcomes. With set_service
+ * the server gets service time service_us first; *inflight (when not NULL) is what the
+ * network still holds at the end. */
+static uint64_t chaos_run_with(uint64_t seed, uint32_t dup_permille, bool set_service,
+                               sim_time_us service_us, uint64_t *digest, size_t *inflight)
 {
     enum { N = 200 };
     struct fix f;
     fix_init(&f, seed, true);
+    if (set_service) ck_assert_int_eq(rpc_server_set_service_us(f.server, service_us), RPC_OK);
     rpc_net_set_reliable(f.net, false);
     rpc_net_set_long_reordering(f.net, true);
     rpc_net_set_duplicate_permille(f.net, dup_permille);
@@ -854,8 +858,14 @@ static uint64_t chaos_run(uint64_t seed, uint32_t dup_permille, uint64_t *digest
         h = (h ^ (o[i].at_us * 2u + o[i].ok)) * 1099511628211ull;
     }
     *digest = sim_digest(f.sim);
+    if (inflight != NULL) *inflight = rpc_net_inflight(f.net);
     fix_close(&f);
     return h;
+}
+
+static uint64_t chaos_run(uint64_t seed, uint32_t dup_permille, uint64_t *digest)
+{
+    return chaos_run_with(seed, dup_permille, false, 0, digest, NULL);
 }
 
 START_TEST(test_rpc_deterministic)
@@ -1280,6 +1290,205 @@ START_TEST(test_rpc_unknown_method_asserts)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- service time */
+
+#define STAMPS_MAX 16
+
+/* "Timed.Stamp" records when and with which argument each handler run happened. */
+struct stamps {
+    struct sim *sim;
+    int count;
+    int64_t args[STAMPS_MAX];
+    sim_time_us at_us[STAMPS_MAX];
+};
+
+static void stamp_handler(void *receiver, struct rpc_req *req, const uint8_t *args, size_t len)
+{
+    struct stamps *st = receiver;
+    ck_assert_int_lt(st->count, STAMPS_MAX);
+    st->args[st->count] = dec_int(args, len);
+    st->at_us[st->count] = sim_now_us(st->sim);
+    st->count++;
+    rpc_req_reply(req, args, len);
+}
+
+static void stamp_call(struct rpc_end *end, int64_t arg, struct outcome *o)
+{
+    uint8_t args[8];
+    enc_int(args, arg);
+    rpc_end_call(end, "Timed.Stamp", args, sizeof(args), outcome_cb, o);
+}
+
+/* The junk fixture plus the Stamp method, with the given service time. */
+static void fix_init_service(struct fix *f, struct stamps *st, uint64_t seed,
+                             sim_time_us service_us)
+{
+    fix_init(f, seed, true);
+    memset(st, 0, sizeof(*st));
+    st->sim = f->sim;
+    ck_assert_int_eq(rpc_server_add_method(f->server, "Timed", "Stamp", stamp_handler, st), RPC_OK);
+    ck_assert_int_eq(rpc_server_set_service_us(f->server, service_us), RPC_OK);
+}
+
+/* Requests that arrive together are handled one at a time, in arrival order, each after one
+ * more service time; each reply leaves when its handler runs; the count goes up then. */
+START_TEST(test_rpc_service_serial)
+{
+    struct fix f;
+    struct stamps st;
+    fix_init_service(&f, &st, 40, SIM_MS(10));
+    struct rpc_end *other = fix_end(&f, "other");
+    struct outcome o[4];
+    for (int i = 0; i < 4; i++) {
+        o[i] = (struct outcome){.sim = f.sim};
+        stamp_call(i % 2 == 0 ? f.end : other, 100 + i, &o[i]);
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(15));
+    ck_assert_int_eq(st.count, 1);
+    ck_assert_uint_eq(rpc_server_count(f.server), 1); /* counted when the handler runs */
+    ck_assert_int_eq(o[1].calls, 0);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(st.count, 4);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(st.args[i], 100 + i);
+        ck_assert_uint_eq(st.at_us[i], SIM_MS(10) * (sim_time_us)(i + 1));
+        ck_assert_int_eq(o[i].calls, 1);
+        ck_assert(o[i].ok);
+        ck_assert_uint_eq(o[i].at_us, st.at_us[i]);
+    }
+    ck_assert_uint_eq(rpc_net_count(f.net, JUNK_SERVER_ID), 4);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    fix_close(&f);
+}
+END_TEST
+
+/* A request waits for the one before it, an idle server takes exactly one service time, and
+ * a handler that answers later does not hold the server: the next request runs one service
+ * time after the slow handler started. */
+START_TEST(test_rpc_service_queueing)
+{
+    struct fix f;
+    struct stamps st;
+    fix_init_service(&f, &st, 41, SIM_MS(10));
+    f.js.stuck_answer_us = SIM_MS(50);
+    struct outcome a = {.sim = f.sim};
+    struct outcome b = {.sim = f.sim};
+    struct outcome c = {.sim = f.sim};
+    struct outcome slow = {.sim = f.sim};
+    struct outcome d = {.sim = f.sim};
+    stamp_call(f.end, 1, &a); /* t=0: runs at 10 */
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(5));
+    stamp_call(f.end, 2, &b); /* t=5: waits for a, runs at 20 */
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(50));
+    stamp_call(f.end, 3, &c); /* t=50: idle server, runs at 60 */
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(100));
+    uint8_t args[8];
+    enc_int(args, 7);
+    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &slow);
+    stamp_call(f.end, 4, &d); /* t=100: slow runs at 110 and answers at 160; d runs at 120 */
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(st.count, 4);
+    ck_assert_uint_eq(st.at_us[0], SIM_MS(10));
+    ck_assert_uint_eq(st.at_us[1], SIM_MS(20));
+    ck_assert_uint_eq(st.at_us[2], SIM_MS(60));
+    ck_assert_uint_eq(st.at_us[3], SIM_MS(120));
+    ck_assert(a.ok && b.ok && c.ok && d.ok && slow.ok);
+    ck_assert_uint_eq(b.at_us, SIM_MS(20));
+    ck_assert_uint_eq(d.at_us, SIM_MS(120));
+    ck_assert_uint_eq(slow.at_us, SIM_MS(160));
+    ck_assert_uint_eq(rpc_server_count(f.server), 5);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    fix_close(&f);
+}
+END_TEST
+
+/* Service time 0 is the default and changes nothing: handlers run at delivery, and a run
+ * with every fault on has the same outcomes and trace digest whether 0 is set or not. Any
+ * other value does show in both. Out-of-range values are refused. */
+START_TEST(test_rpc_service_default_zero)
+{
+    struct fix f;
+    struct stamps st;
+    fix_init_service(&f, &st, 42, 0);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(5));
+    struct outcome o = {.sim = f.sim};
+    stamp_call(f.end, 9, &o);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(st.count, 1);
+    ck_assert_uint_eq(st.at_us[0], SIM_MS(5));
+    ck_assert_uint_eq(o.at_us, SIM_MS(5));
+    ck_assert_int_eq(rpc_server_set_service_us(f.server, RPC_SERVICE_US_MAX + 1u), RPC_ERANGE);
+    ck_assert_str_eq(rpc_strerror(RPC_ERANGE), "setting out of range");
+    struct outcome still = {.sim = f.sim};
+    stamp_call(f.end, 10, &still); /* the refused value did not take */
+    sim_run_until(f.sim, NULL, NULL, SIM_S(2));
+    ck_assert_uint_eq(st.at_us[1], SIM_S(1));
+    fix_close(&f);
+
+    uint64_t d_default;
+    uint64_t d_zero;
+    uint64_t d_svc;
+    size_t inflight = 99;
+    uint64_t h_default = chaos_run_with(43, 500, false, 0, &d_default, NULL);
+    uint64_t h_zero = chaos_run_with(43, 500, true, 0, &d_zero, NULL);
+    uint64_t h_svc = chaos_run_with(43, 500, true, SIM_MS(1), &d_svc, &inflight);
+    ck_assert_uint_eq(h_default, h_zero);
+    ck_assert_uint_eq(d_default, d_zero);
+    ck_assert_uint_ne(h_default, h_svc);
+    ck_assert_uint_ne(d_default, d_svc);
+    ck_assert_uint_eq(inflight, 0); /* duplicates and failed calls left nothing queued */
+}
+END_TEST
+
+/* A queued request whose server dies never reaches its handler: found dead when its turn
+ * comes (before the next poll), or failed by the 100 ms poll while it waits. Its slot stays
+ * spent. Nothing is left in flight. */
+START_TEST(test_rpc_service_death_while_queued)
+{
+    struct fix f;
+    struct stamps st;
+    fix_init_service(&f, &st, 44, SIM_MS(30));
+    struct outcome a = {.sim = f.sim};
+    struct outcome b = {.sim = f.sim};
+    stamp_call(f.end, 1, &a);
+    stamp_call(f.end, 2, &b);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(40));
+    rpc_net_delete_server(f.net, JUNK_SERVER_ID);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert(a.ok);
+    ck_assert_int_eq(b.calls, 1);
+    ck_assert(!b.ok);
+    ck_assert_uint_eq(b.at_us, SIM_MS(60)); /* at its turn, before the poll at 100 */
+    ck_assert_int_eq(st.count, 1);
+    ck_assert_uint_eq(rpc_server_count(f.server), 1);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    fix_close(&f);
+
+    fix_init_service(&f, &st, 45, SIM_MS(300));
+    struct rpc_end *other = fix_end(&f, "other");
+    struct outcome first = {.sim = f.sim};
+    struct outcome cut = {.sim = f.sim};
+    struct outcome late = {.sim = f.sim};
+    stamp_call(f.end, 1, &first);
+    stamp_call(other, 2, &cut);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(50));
+    rpc_net_enable(f.net, other, false);
+    sim_run_until(f.sim, NULL, NULL, SIM_MS(110));
+    ck_assert_int_eq(cut.calls, 1);
+    ck_assert(!cut.ok);
+    ck_assert_uint_eq(cut.at_us, SIM_MS(100)); /* the first poll saw it */
+    stamp_call(f.end, 3, &late);
+    sim_run_until(f.sim, NULL, NULL, SIM_S(2));
+    ck_assert(first.ok && late.ok);
+    ck_assert_uint_eq(first.at_us, SIM_MS(300));
+    ck_assert_uint_eq(late.at_us, SIM_MS(900)); /* after the slot the failed call took */
+    ck_assert_int_eq(st.count, 2);
+    ck_assert_int_eq(st.args[1], 3);
+    ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+    fix_close(&f);
+}
+END_TEST
+
 Suite *rpc_suite(void)
 {
     Suite *s = suite_create("rpc");
@@ -1318,5 +1527,13 @@ Suite *rpc_suite(void)
     tcase_add_test_raise_signal(more, test_rpc_wait_outside_task_asserts, SIGABRT);
     tcase_add_test_raise_signal(more, test_rpc_unknown_method_asserts, SIGABRT);
     suite_add_tcase(s, more);
+
+    TCase *service = tcase_create("labrpc_service_time");
+    tcase_set_timeout(service, 20);
+    tcase_add_test(service, test_rpc_service_serial);
+    tcase_add_test(service, test_rpc_service_queueing);
+    tcase_add_test(service, test_rpc_service_default_zero);
+    tcase_add_test(service, test_rpc_service_death_while_queued);
+    suite_add_tcase(s, service);
     return s;
 }

@@ -22,6 +22,7 @@ static const struct sim_trace_kind kind_clerk = {
     452, SIM_TOPIC_CLIENT, "kvcfg.clerk", {"number", "client_id", NULL}};
 
 #define CFG_TIMEOUT_US SIM_S(120) /* checkTimeout's two-minute limit, in virtual time */
+#define CFG_SERVICE_US SIM_MS(5)  /* see kv_cfg_start_server */
 
 static void cfg_assert_server(const struct kv_cfg *cfg, int i)
 {
@@ -330,6 +331,17 @@ void kv_cfg_start_server(struct kv_cfg *cfg, int i)
     }
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (server == NULL) lab_fatalf(cfg->ctx, i, "out of memory for server %d", i);
+    /* The environment, not the server under test, makes virtual time pass: labrpc's reliable
+     * network takes none, so a student server that answers in zero time would let a client
+     * loop livelock the whole run. Every request to this endpoint, KVServer.* and Raft.*
+     * alike (one server as in Go), costs CFG_SERVICE_US of server CPU. 5 ms keeps the
+     * many-client tests at today's ~200 ops/s (the leader's KV requests are the bottleneck,
+     * and Raft batches its AppendEntries) and so the histories the linearizability checker
+     * sees the same size; one client needs a KV request then an AppendEntries round, 10 ms per
+     * op (100 ops/s), well inside TestSpeed4A's 33.3 ms/op. 2.5 ms would give one client the
+     * old 5 ms/op but double the many-client histories. */
+    int rc_svc = rpc_server_set_service_us(server, CFG_SERVICE_US);
+    SIM_ASSERTF(cfg->sim, i, rc_svc == RPC_OK, "service time: %s", rpc_strerror(rc_svc));
     struct kv_server *kv = NULL;
     int rc = kv_server_start(cfg->sim, cfg->ends[i], cfg->n, i, cfg->saved[i], cfg->maxraftstate,
                              server, &kv);
