@@ -30,20 +30,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GOB_DEPTH_MAX 16u            /* nesting of records and arrays */
-#define GOB_MESSAGE_MAX (64u << 20)  /* bytes one encoder may produce */
+#define GOB_DEPTH_MAX 16u           /* nesting of records and arrays */
+#define GOB_MESSAGE_MAX (64u << 20) /* bytes one encoder may produce */
 
-#define GOB_ERRNO_MAP(X)                                                                      \
-    X(GOB_OK, 0, "success")                                                                   \
-    X(GOB_ENOMEM, -1, "out of memory")                                                        \
-    X(GOB_ETRUNCATED, -2, "input ends in the middle of a value")                              \
-    X(GOB_EOVERFLOW, -3, "integer does not fit in 64 bits")                                   \
-    X(GOB_EWRONGTYPE, -4, "field has a different wire type than requested")                   \
-    X(GOB_EBADKEY, -5, "malformed field key")                                                 \
-    X(GOB_EDEPTH, -6, "records or arrays nested too deeply")                                  \
-    X(GOB_ETOOBIG, -7, "length or count larger than the input")                               \
-    X(GOB_EORDER, -8, "field requested out of order")                                         \
-    X(GOB_EMISUSE, -9, "begin/end calls do not match")                                        \
+#define GOB_ERRNO_MAP(X)                                                                           \
+    X(GOB_OK, 0, "success")                                                                        \
+    X(GOB_ENOMEM, -1, "out of memory")                                                             \
+    X(GOB_ETRUNCATED, -2, "input ends in the middle of a value")                                   \
+    X(GOB_EOVERFLOW, -3, "integer does not fit in 64 bits")                                        \
+    X(GOB_EWRONGTYPE, -4, "field has a different wire type than requested")                        \
+    X(GOB_EBADKEY, -5, "malformed field key")                                                      \
+    X(GOB_EDEPTH, -6, "records or arrays nested too deeply")                                       \
+    X(GOB_ETOOBIG, -7, "length or count larger than the input")                                    \
+    X(GOB_EORDER, -8, "field requested out of order")                                              \
+    X(GOB_EMISUSE, -9, "begin/end calls do not match")                                             \
     X(GOB_EBADVALUE, -10, "value out of range for its type")
 
 enum gob_err {
@@ -140,7 +140,7 @@ struct gob_dec {
     uint32_t peek_field;
     uint8_t peek_type;
     bool peek_valid;
-    bool peek_end;            /* a record end (key 0) or end of input was seen */
+    bool peek_end; /* a record end (key 0) or end of input was seen */
     struct gob_dec_frame frames[GOB_DEPTH_MAX + 1];
     /* labgob's warning: decoding into a non-zero destination. Counted, first one described. */
     uint32_t nondefault_count;

@@ -14,8 +14,8 @@
 const char *sim_strerror(int err)
 {
     switch (err) {
-#define SIM_ERR_CASE(name, value, text)                                                       \
-    case name:                                                                                \
+#define SIM_ERR_CASE(name, value, text)                                                            \
+    case name:                                                                                     \
         return text;
         SIM_ERRNO_MAP(SIM_ERR_CASE)
 #undef SIM_ERR_CASE
@@ -27,8 +27,7 @@ const char *sim_strerror(int err)
 struct sim *sim_new(uint64_t seed)
 {
     struct sim *sim = calloc(1, sizeof(*sim));
-    if (sim == NULL)
-        return NULL;
+    if (sim == NULL) return NULL;
     sim->seed = seed;
     sim->seq_next = 1;
     /* The digest starts from the seed so that two runs that trace nothing still differ. */
@@ -38,15 +37,13 @@ struct sim *sim_new(uint64_t seed)
         free(sim);
         return NULL;
     }
-    snprintf(sim->replay_hint, sizeof(sim->replay_hint), "(seed %llu)",
-             (unsigned long long)seed);
+    snprintf(sim->replay_hint, sizeof(sim->replay_hint), "(seed %llu)", (unsigned long long)seed);
     return sim;
 }
 
 void sim_free(struct sim *sim)
 {
-    if (sim == NULL)
-        return;
+    if (sim == NULL) return;
     SIM_ASSERTF(sim, SIM_NODE_NONE, sim->task_current == NULL,
                 "sim_free called from inside task '%s'", sim->task_current->name);
     sim_tasks_free(sim);
@@ -100,18 +97,15 @@ bool sim_step(struct sim *sim)
 {
     SIM_ASSERTF(sim, SIM_NODE_NONE, sim->task_current == NULL,
                 "the event loop was entered from inside task '%s'", sim->task_current->name);
-    if (sim->stopped)
-        return false;
+    if (sim->stopped) return false;
     sim_time_us due_us = 0;
     sim_event_cb cb = NULL;
     void *arg = NULL;
-    if (!sim_queue_pop(sim, &due_us, &cb, &arg))
-        return false;
+    if (!sim_queue_pop(sim, &due_us, &cb, &arg)) return false;
     SIM_ASSERT(sim, SIM_NODE_NONE, due_us >= sim->now_us);
     if (due_us == sim->now_us) {
         sim->same_instant_events++;
-        SIM_ASSERTF(sim, SIM_NODE_NONE,
-                    sim->same_instant_events < SIM_SAME_INSTANT_EVENTS_MAX,
+        SIM_ASSERTF(sim, SIM_NODE_NONE, sim->same_instant_events < SIM_SAME_INSTANT_EVENTS_MAX,
                     "livelock: %llu events without virtual time advancing",
                     (unsigned long long)sim->same_instant_events);
     } else {
@@ -120,18 +114,15 @@ bool sim_step(struct sim *sim)
     sim->now_us = due_us;
     cb(sim, arg);
     sim->events_run++;
-    if (sim->hook != NULL)
-        sim->hook(sim, sim->hook_arg);
+    if (sim->hook != NULL) sim->hook(sim, sim->hook_arg);
     return true;
 }
 
 bool sim_run_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us deadline_us)
 {
     for (;;) {
-        if (pred != NULL && pred(sim, arg))
-            return true;
-        if (sim->stopped)
-            return false;
+        if (pred != NULL && pred(sim, arg)) return true;
+        if (sim->stopped) return false;
         sim_time_us due_us = 0;
         if (!sim_queue_peek_due(sim, &due_us)) {
             if (deadline_us != SIM_TIMEOUT_NEVER && deadline_us > sim->now_us)
@@ -139,8 +130,7 @@ bool sim_run_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us dea
             return false;
         }
         if (due_us > deadline_us) {
-            if (deadline_us > sim->now_us)
-                sim->now_us = deadline_us;
+            if (deadline_us > sim->now_us) sim->now_us = deadline_us;
             return false;
         }
         sim_step(sim);

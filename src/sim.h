@@ -23,31 +23,31 @@ typedef uint64_t sim_time_us;
 
 #define SIM_US_PER_MS 1000ull
 #define SIM_US_PER_S 1000000ull
-#define SIM_MS(ms) ((sim_time_us)(ms) * SIM_US_PER_MS)
-#define SIM_S(s) ((sim_time_us)(s) * SIM_US_PER_S)
+#define SIM_MS(ms) ((sim_time_us)(ms)*SIM_US_PER_MS)
+#define SIM_S(s) ((sim_time_us)(s)*SIM_US_PER_S)
 
 /* Node id used for events that belong to no node (the harness, the network itself). */
 #define SIM_NODE_NONE (-1)
 
 /* Hard bounds (TigerStyle: put a limit on everything). */
-#define SIM_EVENTS_MAX (1u << 22)   /* pending events at once */
-#define SIM_TASKS_MAX 256u          /* live tasks at once */
+#define SIM_EVENTS_MAX (1u << 22) /* pending events at once */
+#define SIM_TASKS_MAX 256u        /* live tasks at once */
 #define SIM_TASK_STACK_SIZE (256u * 1024u)
 #define SIM_TRACE_FIELDS_MAX 6u
-#define SIM_TRACE_TEXT_MAX 64u      /* bytes of free text kept per traced event */
+#define SIM_TRACE_TEXT_MAX 64u /* bytes of free text kept per traced event */
 
 struct sim;
 struct sim_task;
 
 /* ---------------------------------------------------------------- errors */
 
-#define SIM_ERRNO_MAP(X)                                                                      \
-    X(SIM_OK, 0, "success")                                                                   \
-    X(SIM_ENOMEM, -1, "out of memory")                                                        \
-    X(SIM_ELIMIT, -2, "a bounded queue or table is full")                                     \
-    X(SIM_ETIMEDOUT, -3, "virtual-time limit reached")                                        \
-    X(SIM_ESTOPPED, -4, "the simulation was stopped")                                         \
-    X(SIM_EIO, -5, "input/output error")                                                      \
+#define SIM_ERRNO_MAP(X)                                                                           \
+    X(SIM_OK, 0, "success")                                                                        \
+    X(SIM_ENOMEM, -1, "out of memory")                                                             \
+    X(SIM_ELIMIT, -2, "a bounded queue or table is full")                                          \
+    X(SIM_ETIMEDOUT, -3, "virtual-time limit reached")                                             \
+    X(SIM_ESTOPPED, -4, "the simulation was stopped")                                              \
+    X(SIM_EIO, -5, "input/output error")                                                           \
     X(SIM_EINVAL, -6, "invalid argument")
 
 enum sim_err {
@@ -202,26 +202,26 @@ bool sim_wait_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us po
 /* ---------------------------------------------------------------- trace */
 
 /* Topics: bits of a filter mask. The kernel knows them only as names. */
-#define SIM_TOPIC_MAP(X)                                                                      \
-    X(SIM_TOPIC_KERNEL, 0, "kernel")                                                          \
-    X(SIM_TOPIC_NET, 1, "net")                                                                \
-    X(SIM_TOPIC_TIMER, 2, "timer")                                                            \
-    X(SIM_TOPIC_ROLE, 3, "role")                                                              \
-    X(SIM_TOPIC_VOTE, 4, "vote")                                                              \
-    X(SIM_TOPIC_LOG, 5, "log")                                                                \
-    X(SIM_TOPIC_COMMIT, 6, "commit")                                                          \
-    X(SIM_TOPIC_APPLY, 7, "apply")                                                            \
-    X(SIM_TOPIC_PERSIST, 8, "persist")                                                        \
-    X(SIM_TOPIC_SNAP, 9, "snap")                                                              \
-    X(SIM_TOPIC_FAULT, 10, "fault")                                                           \
-    X(SIM_TOPIC_CLIENT, 11, "client")                                                         \
+#define SIM_TOPIC_MAP(X)                                                                           \
+    X(SIM_TOPIC_KERNEL, 0, "kernel")                                                               \
+    X(SIM_TOPIC_NET, 1, "net")                                                                     \
+    X(SIM_TOPIC_TIMER, 2, "timer")                                                                 \
+    X(SIM_TOPIC_ROLE, 3, "role")                                                                   \
+    X(SIM_TOPIC_VOTE, 4, "vote")                                                                   \
+    X(SIM_TOPIC_LOG, 5, "log")                                                                     \
+    X(SIM_TOPIC_COMMIT, 6, "commit")                                                               \
+    X(SIM_TOPIC_APPLY, 7, "apply")                                                                 \
+    X(SIM_TOPIC_PERSIST, 8, "persist")                                                             \
+    X(SIM_TOPIC_SNAP, 9, "snap")                                                                   \
+    X(SIM_TOPIC_FAULT, 10, "fault")                                                                \
+    X(SIM_TOPIC_CLIENT, 11, "client")                                                              \
     X(SIM_TOPIC_TEST, 12, "test")
 
 enum sim_topic {
 #define SIM_TOPIC_ENUM(name, bit, text) name = bit,
     SIM_TOPIC_MAP(SIM_TOPIC_ENUM)
 #undef SIM_TOPIC_ENUM
-    SIM_TOPIC_COUNT
+        SIM_TOPIC_COUNT
 };
 #define SIM_TOPIC_BIT(t) (1u << (t))
 #define SIM_TOPICS_ALL ((1u << SIM_TOPIC_COUNT) - 1u)
@@ -257,10 +257,10 @@ void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, con
                const char *text);
 
 /* Convenience forms with up to 4 values. */
-void sim_trace4(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a,
-                int64_t b, int64_t c, int64_t d);
-void sim_tracef(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a,
-                int64_t b, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void sim_trace4(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a, int64_t b,
+                int64_t c, int64_t d);
+void sim_tracef(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a, int64_t b,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Starts keeping records whose topic bit is in `topic_mask` (0 stops). Records are bounded by
  * `records_max`; past it recording stops and sim_trace_truncated says so. */
@@ -288,23 +288,21 @@ int sim_trace_write(const struct sim *sim, const char *path, const char *title);
 
 /* Prints "assertion failed: <expr>" with file:line, seed, virtual time, node, the current
  * task, the replay hint, and aborts. Never compiled out. */
-#define SIM_ASSERT(sim, node, cond)                                                           \
-    do {                                                                                      \
-        if (!(cond))                                                                          \
-            sim_assert_fail((sim), (node), #cond, __FILE__, __LINE__, NULL);                  \
+#define SIM_ASSERT(sim, node, cond)                                                                \
+    do {                                                                                           \
+        if (!(cond)) sim_assert_fail((sim), (node), #cond, __FILE__, __LINE__, NULL);              \
     } while (0)
 
 /* Same with a printf-style explanation. */
-#define SIM_ASSERTF(sim, node, cond, ...)                                                     \
-    do {                                                                                      \
-        if (!(cond))                                                                          \
-            sim_assert_failf((sim), (node), #cond, __FILE__, __LINE__, __VA_ARGS__);          \
+#define SIM_ASSERTF(sim, node, cond, ...)                                                          \
+    do {                                                                                           \
+        if (!(cond)) sim_assert_failf((sim), (node), #cond, __FILE__, __LINE__, __VA_ARGS__);      \
     } while (0)
 
-_Noreturn void sim_assert_fail(const struct sim *sim, int node, const char *expr,
-                               const char *file, int line, const char *msg);
-_Noreturn void sim_assert_failf(const struct sim *sim, int node, const char *expr,
-                                const char *file, int line, const char *fmt, ...)
+_Noreturn void sim_assert_fail(const struct sim *sim, int node, const char *expr, const char *file,
+                               int line, const char *msg);
+_Noreturn void sim_assert_failf(const struct sim *sim, int node, const char *expr, const char *file,
+                                int line, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 #endif /* SIM_H */

@@ -17,32 +17,28 @@ static void assert_report(const struct sim *sim, int node, const char *expr, con
     }
     fprintf(stderr, "    seed %llu, at %.6fs virtual", (unsigned long long)sim->seed,
             (double)sim->now_us / 1e6);
-    if (node != SIM_NODE_NONE)
-        fprintf(stderr, ", node %d", node);
-    if (sim->task_current != NULL)
-        fprintf(stderr, ", task %s", sim->task_current->name);
+    if (node != SIM_NODE_NONE) fprintf(stderr, ", node %d", node);
+    if (sim->task_current != NULL) fprintf(stderr, ", task %s", sim->task_current->name);
     fprintf(stderr, "\n");
 }
 
 static _Noreturn void assert_finish(const struct sim *sim)
 {
-    if (sim != NULL)
-        fprintf(stderr, "    replay: %s\n", sim->replay_hint);
+    if (sim != NULL) fprintf(stderr, "    replay: %s\n", sim->replay_hint);
     fflush(stderr);
     abort();
 }
 
-_Noreturn void sim_assert_fail(const struct sim *sim, int node, const char *expr,
-                               const char *file, int line, const char *msg)
+_Noreturn void sim_assert_fail(const struct sim *sim, int node, const char *expr, const char *file,
+                               int line, const char *msg)
 {
     assert_report(sim, node, expr, file, line);
-    if (msg != NULL)
-        fprintf(stderr, "    %s\n", msg);
+    if (msg != NULL) fprintf(stderr, "    %s\n", msg);
     assert_finish(sim);
 }
 
-_Noreturn void sim_assert_failf(const struct sim *sim, int node, const char *expr,
-                                const char *file, int line, const char *fmt, ...)
+_Noreturn void sim_assert_failf(const struct sim *sim, int node, const char *expr, const char *file,
+                                int line, const char *fmt, ...)
 {
     assert_report(sim, node, expr, file, line);
     va_list ap;

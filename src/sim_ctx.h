@@ -40,8 +40,8 @@ typedef void (*sim_ctx_entry_fn)(void *arg);
 
 struct sim_ctx {
     void *sp;
-    void *fake_stack;          /* ASan bookkeeping */
-    const void *stack_bottom;  /* for ASan: the stack this context runs on */
+    void *fake_stack;         /* ASan bookkeeping */
+    const void *stack_bottom; /* for ASan: the stack this context runs on */
     size_t stack_size;
 };
 
@@ -50,6 +50,7 @@ struct sim_ctx {
 void sim_ctx_swap(void **from_sp, void *to_sp);
 
 /* The assembly itself; expanded once, at file scope, in src/sim_task.c. */
+// clang-format off
 #define SIM_CTX_ASM_DEFINITIONS                                                               \
 __asm__(".text\n" \
         ".globl sim_ctx_swap\n" \
@@ -68,6 +69,7 @@ __asm__(".text\n" \
         "  callq *%r12\n" \
         "  ud2\n" \
         ".size sim_ctx_trampoline, .-sim_ctx_trampoline\n")
+// clang-format on
 void sim_ctx_trampoline(void);
 
 /* Prepares ctx to start entry(arg) on [stack, stack + size). The first switch to it pops six
@@ -85,13 +87,13 @@ static inline void sim_ctx_make(struct sim_ctx *ctx, void *stack, size_t size,
     void (*tramp)(void) = sim_ctx_trampoline;
     sp -= 1;
     memcpy(sp, &tramp, sizeof(tramp)); /* function pointers may not be cast to void * */
-    *--sp = NULL; /* rbp */
-    *--sp = arg;  /* rbx */
+    *--sp = NULL;                      /* rbp */
+    *--sp = arg;                       /* rbx */
     sp -= 1;
     memcpy(sp, &entry, sizeof(entry)); /* r12 */
-    *--sp = NULL;          /* r13 */
-    *--sp = NULL;          /* r14 */
-    *--sp = NULL;          /* r15 */
+    *--sp = NULL;                      /* r13 */
+    *--sp = NULL;                      /* r14 */
+    *--sp = NULL;                      /* r15 */
     ctx->sp = sp;
     ctx->fake_stack = NULL;
     ctx->stack_bottom = stack;
@@ -138,8 +140,8 @@ static inline void sim_ctx_make(struct sim_ctx *ctx, void *stack, size_t size,
     ctx->uc.uc_link = NULL;
     ctx->entry = entry;
     ctx->entry_arg = arg;
-    makecontext(&ctx->uc, (void (*)(void))sim_ctx_uc_trampoline, 2,
-                (unsigned int)(self >> 32), (unsigned int)(self & 0xffffffffu));
+    makecontext(&ctx->uc, (void (*)(void))sim_ctx_uc_trampoline, 2, (unsigned int)(self >> 32),
+                (unsigned int)(self & 0xffffffffu));
     ctx->fake_stack = NULL;
     ctx->stack_bottom = stack;
     ctx->stack_size = size;

@@ -14,8 +14,7 @@
 
 static bool heap_less(const struct sim_heap_ent *a, const struct sim_heap_ent *b)
 {
-    if (a->due_us != b->due_us)
-        return a->due_us < b->due_us;
+    if (a->due_us != b->due_us) return a->due_us < b->due_us;
     return a->seq < b->seq;
 }
 
@@ -30,8 +29,7 @@ static void heap_sift_up(struct sim *sim, uint32_t pos)
     struct sim_heap_ent ent = sim->heap[pos];
     while (pos > 0) {
         uint32_t parent = (pos - 1) / 2;
-        if (!heap_less(&ent, &sim->heap[parent]))
-            break;
+        if (!heap_less(&ent, &sim->heap[parent])) break;
         heap_place(sim, pos, sim->heap[parent]);
         pos = parent;
     }
@@ -43,12 +41,10 @@ static void heap_sift_down(struct sim *sim, uint32_t pos)
     struct sim_heap_ent ent = sim->heap[pos];
     for (;;) {
         uint32_t child = 2 * pos + 1;
-        if (child >= sim->heap_len)
-            break;
+        if (child >= sim->heap_len) break;
         if (child + 1 < sim->heap_len && heap_less(&sim->heap[child + 1], &sim->heap[child]))
             child++;
-        if (!heap_less(&sim->heap[child], &ent))
-            break;
+        if (!heap_less(&sim->heap[child], &ent)) break;
         heap_place(sim, pos, sim->heap[child]);
         pos = child;
     }
@@ -60,8 +56,7 @@ static void heap_remove_at(struct sim *sim, uint32_t pos)
 {
     SIM_ASSERT(sim, SIM_NODE_NONE, pos < sim->heap_len);
     sim->heap_len--;
-    if (pos == sim->heap_len)
-        return;
+    if (pos == sim->heap_len) return;
     struct sim_heap_ent moved = sim->heap[sim->heap_len];
     heap_place(sim, pos, moved);
     heap_sift_down(sim, pos);
@@ -75,8 +70,7 @@ int sim_queue_init(struct sim *sim)
     sim->heap = calloc(sim->heap_cap, sizeof(*sim->heap));
     sim->slots = calloc(sim->slots_cap, sizeof(*sim->slots));
     sim->slots_free = calloc(sim->slots_cap, sizeof(*sim->slots_free));
-    if (sim->heap == NULL || sim->slots == NULL || sim->slots_free == NULL)
-        return SIM_ENOMEM;
+    if (sim->heap == NULL || sim->slots == NULL || sim->slots_free == NULL) return SIM_ENOMEM;
     /* Free slots are handed out lowest first (the free list is a stack). */
     for (uint32_t i = 0; i < sim->slots_cap; i++) {
         sim->slots[i].heap_pos = SIM_SLOT_FREE;
@@ -129,8 +123,7 @@ sim_timer_id sim_after(struct sim *sim, sim_time_us delay_us, sim_event_cb cb, v
     SIM_ASSERT(sim, SIM_NODE_NONE, cb != NULL);
     SIM_ASSERTF(sim, SIM_NODE_NONE, delay_us <= UINT64_MAX - sim->now_us,
                 "timer delay %llu us overflows the clock", (unsigned long long)delay_us);
-    if (sim->slots_free_len == 0)
-        queue_grow(sim);
+    if (sim->slots_free_len == 0) queue_grow(sim);
     uint32_t slot = sim->slots_free[--sim->slots_free_len];
     struct sim_slot *s = &sim->slots[slot];
     SIM_ASSERT(sim, SIM_NODE_NONE, s->heap_pos == SIM_SLOT_FREE);
@@ -156,16 +149,13 @@ static void slot_release(struct sim *sim, uint32_t slot)
 
 bool sim_timer_cancel(struct sim *sim, sim_timer_id id)
 {
-    if (id == 0)
-        return false;
+    if (id == 0) return false;
     uint64_t slot_plus_one = id & 0xffffffffu;
     uint32_t gen = (uint32_t)(id >> 32);
-    if (slot_plus_one == 0 || slot_plus_one > sim->slots_cap)
-        return false;
+    if (slot_plus_one == 0 || slot_plus_one > sim->slots_cap) return false;
     uint32_t slot = (uint32_t)(slot_plus_one - 1);
     struct sim_slot *s = &sim->slots[slot];
-    if (s->gen != gen || s->heap_pos == SIM_SLOT_FREE)
-        return false;
+    if (s->gen != gen || s->heap_pos == SIM_SLOT_FREE) return false;
     heap_remove_at(sim, s->heap_pos);
     slot_release(sim, slot);
     return true;
@@ -173,8 +163,7 @@ bool sim_timer_cancel(struct sim *sim, sim_timer_id id)
 
 bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void **arg)
 {
-    if (sim->heap_len == 0)
-        return false;
+    if (sim->heap_len == 0) return false;
     struct sim_heap_ent top = sim->heap[0];
     *due_us = top.due_us;
     *cb = sim->slots[top.slot].cb;
@@ -186,8 +175,7 @@ bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void 
 
 bool sim_queue_peek_due(const struct sim *sim, sim_time_us *due_us)
 {
-    if (sim->heap_len == 0)
-        return false;
+    if (sim->heap_len == 0) return false;
     *due_us = sim->heap[0].due_us;
     return true;
 }

@@ -26,8 +26,7 @@ void sim_rand_seed(struct sim_rand *r, uint64_t seed)
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&x);
     /* xoshiro must not start from all zeros; splitmix64 never yields four zeros, but say so. */
-    if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0)
-        r->s[0] = 1;
+    if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0) r->s[0] = 1;
 }
 
 void sim_rand_init(struct sim_rand *r, const struct sim *sim, const char *name)
@@ -71,8 +70,7 @@ uint64_t sim_rand_below(struct sim_rand *r, uint64_t n)
     uint64_t threshold = (0 - n) % n;
     for (int round = 0; round < 64; round++) {
         uint64_t x = sim_rand_u64(r);
-        if (x >= threshold)
-            return x % n;
+        if (x >= threshold) return x % n;
     }
     return sim_rand_u64(r) % n;
 }

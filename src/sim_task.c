@@ -23,12 +23,10 @@ SIM_CTX_ASM_DEFINITIONS;
 
 static void *stack_alloc(struct sim *sim)
 {
-    if (sim->stacks_cached_len > 0)
-        return sim->stacks_cached[--sim->stacks_cached_len];
-    void *p = mmap(NULL, SIM_TASK_STACK_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
+    if (sim->stacks_cached_len > 0) return sim->stacks_cached[--sim->stacks_cached_len];
+    void *p =
+        mmap(NULL, SIM_TASK_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
     /* A guard page at the low end turns a stack overflow into a clean SIGSEGV. */
     if (mprotect(p, 4096, PROT_NONE) != 0) {
         munmap(p, SIM_TASK_STACK_SIZE);
@@ -54,8 +52,7 @@ static void task_destroy(struct sim *sim, struct sim_task *task)
     sim->tasks[i] = sim->tasks[sim->tasks_len - 1];
     sim->tasks[i]->table_index = i;
     sim->tasks_len--;
-    if (task->timeout_timer != 0)
-        sim_timer_cancel(sim, task->timeout_timer);
+    if (task->timeout_timer != 0) sim_timer_cancel(sim, task->timeout_timer);
     stack_release(sim, task->stack);
     free(task);
 }
@@ -99,18 +96,15 @@ static void task_resume(struct sim *sim, void *arg)
     sim->task_current = task;
     sim_ctx_switch(&sim->sched_ctx, &task->ctx, 0, &task->ctx);
     SIM_ASSERT(sim, SIM_NODE_NONE, sim->task_current == NULL);
-    if (task->state == SIM_TASK_DONE)
-        task_destroy(sim, task);
+    if (task->state == SIM_TASK_DONE) task_destroy(sim, task);
 }
 
 struct sim_task *sim_task_spawn(struct sim *sim, const char *name, sim_task_fn fn, void *arg)
 {
     SIM_ASSERT(sim, SIM_NODE_NONE, fn != NULL);
-    if (sim->tasks_len >= SIM_TASKS_MAX)
-        return NULL;
+    if (sim->tasks_len >= SIM_TASKS_MAX) return NULL;
     struct sim_task *task = calloc(1, sizeof(*task));
-    if (task == NULL)
-        return NULL;
+    if (task == NULL) return NULL;
     task->stack = stack_alloc(sim);
     if (task->stack == NULL) {
         free(task);
@@ -155,8 +149,7 @@ static void task_timeout(struct sim *sim, void *arg)
 {
     struct sim_task *task = arg;
     task->timeout_timer = 0;
-    if (task->state != SIM_TASK_PARKED)
-        return;
+    if (task->state != SIM_TASK_PARKED) return;
     task->woken = false;
     task->state = SIM_TASK_READY;
     task_resume(sim, task);
@@ -179,8 +172,7 @@ bool sim_task_park(struct sim *sim, sim_time_us timeout_us)
 
 bool sim_task_wake(struct sim *sim, struct sim_task *task)
 {
-    if (task == NULL || task->state != SIM_TASK_PARKED)
-        return false;
+    if (task == NULL || task->state != SIM_TASK_PARKED) return false;
     task->woken = true;
     task->state = SIM_TASK_READY;
     if (task->timeout_timer != 0) {
@@ -250,10 +242,8 @@ bool sim_wait_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us po
     SIM_ASSERT(sim, SIM_NODE_NONE, poll_us > 0);
     sim_time_us deadline_us = sim->now_us + limit_us;
     for (;;) {
-        if (pred(sim, arg))
-            return true;
-        if (sim->now_us >= deadline_us)
-            return false;
+        if (pred(sim, arg)) return true;
+        if (sim->now_us >= deadline_us) return false;
         sim_time_us left_us = deadline_us - sim->now_us;
         sim_sleep_us(sim, poll_us < left_us ? poll_us : left_us);
     }

@@ -29,16 +29,14 @@ static const char *const topic_names[SIM_TOPIC_COUNT] = {
 
 const char *sim_topic_name(enum sim_topic topic)
 {
-    if ((unsigned)topic >= SIM_TOPIC_COUNT)
-        return "?";
+    if ((unsigned)topic >= SIM_TOPIC_COUNT) return "?";
     return topic_names[topic];
 }
 
 int sim_topic_parse(const char *name)
 {
     for (int t = 0; t < (int)SIM_TOPIC_COUNT; t++) {
-        if (strcmp(topic_names[t], name) == 0)
-            return t;
+        if (strcmp(topic_names[t], name) == 0) return t;
     }
     return -1;
 }
@@ -70,8 +68,7 @@ static void trace_keep(struct sim *sim, const struct sim_trace_rec *rec)
         sim->trace_cap = cap;
     }
     sim->trace_recs[sim->trace_len++] = *rec;
-    if (sim->trace_listener != NULL)
-        sim->trace_listener(sim, rec, sim->trace_listener_arg);
+    if (sim->trace_listener != NULL) sim->trace_listener(sim, rec, sim->trace_listener_arg);
 }
 
 void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, const int64_t *v,
@@ -83,16 +80,14 @@ void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, con
     canon.at_us = sim->now_us;
     canon.node = node;
     canon.kind_id = kind->id;
-    if (v != NULL)
-        memcpy(canon.v, v, sizeof(canon.v));
+    if (v != NULL) memcpy(canon.v, v, sizeof(canon.v));
     size_t text_len = text != NULL ? strnlen(text, SIM_TRACE_TEXT_MAX - 1) : 0;
     memcpy(canon.text, text != NULL ? text : "", text_len);
     canon.text_len = (uint16_t)text_len;
     size_t canon_len = offsetof(struct trace_canon, text) + text_len;
     sim->digest = XXH3_64bits_withSeed(&canon, canon_len, sim->digest);
     sim->trace_events++;
-    if ((sim->trace_mask & SIM_TOPIC_BIT(kind->topic)) == 0)
-        return;
+    if ((sim->trace_mask & SIM_TOPIC_BIT(kind->topic)) == 0) return;
     struct sim_trace_rec rec;
     rec.at_us = sim->now_us;
     rec.node = node;
@@ -103,15 +98,15 @@ void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, con
     trace_keep(sim, &rec);
 }
 
-void sim_trace4(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a,
-                int64_t b, int64_t c, int64_t d)
+void sim_trace4(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a, int64_t b,
+                int64_t c, int64_t d)
 {
     int64_t v[SIM_TRACE_FIELDS_MAX] = {a, b, c, d, 0, 0};
     sim_trace(sim, node, kind, v, NULL);
 }
 
-void sim_tracef(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a,
-                int64_t b, const char *fmt, ...)
+void sim_tracef(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a, int64_t b,
+                const char *fmt, ...)
 {
     char text[SIM_TRACE_TEXT_MAX];
     va_list ap;
@@ -140,8 +135,7 @@ size_t sim_trace_count(const struct sim *sim)
 
 const struct sim_trace_rec *sim_trace_at(const struct sim *sim, size_t i)
 {
-    if (i >= sim->trace_len)
-        return NULL;
+    if (i >= sim->trace_len) return NULL;
     return &sim->trace_recs[i];
 }
 
@@ -198,8 +192,7 @@ static void write_kinds(const struct sim *sim, FILE *f)
         bool known = false;
         for (size_t j = 0; j < seen_len && !known; j++)
             known = seen[j] == kind;
-        if (known || seen_len == sizeof(seen) / sizeof(seen[0]))
-            continue;
+        if (known || seen_len == sizeof(seen) / sizeof(seen[0])) continue;
         seen[seen_len++] = kind;
         fprintf(f, "K %u %s %s", (unsigned)kind->id, sim_topic_name(kind->topic), kind->name);
         for (int k = 0; k < kind_fields_count(kind); k++)
@@ -211,8 +204,7 @@ static void write_kinds(const struct sim *sim, FILE *f)
 int sim_trace_write(const struct sim *sim, const char *path, const char *title)
 {
     FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return SIM_EIO;
+    if (f == NULL) return SIM_EIO;
     fprintf(f, "# labsim-trace 1\n# title %s\n# seed %llu\n# digest %016llx\n",
             title != NULL ? title : "-", (unsigned long long)sim->seed,
             (unsigned long long)sim->digest);
@@ -230,7 +222,6 @@ int sim_trace_write(const struct sim *sim, const char *path, const char *title)
         fputc('\n', f);
     }
     int rc = ferror(f) ? SIM_EIO : SIM_OK;
-    if (fclose(f) != 0)
-        rc = SIM_EIO;
+    if (fclose(f) != 0) rc = SIM_EIO;
     return rc;
 }

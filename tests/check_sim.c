@@ -378,8 +378,7 @@ struct pinger {
 static void ping_cb(struct sim *sim, void *arg)
 {
     struct pinger *p = arg;
-    if (p->n >= 50)
-        return;
+    if (p->n >= 50) return;
     p->n++;
     sim_trace4(sim, p->n % 3, &kind_ping, p->n, (int64_t)sim_rand_below(&p->r, 5), 0, 0);
     sim_tracef(sim, SIM_NODE_NONE, &kind_tick, p->n, 0, "tick %d", p->n);
@@ -395,8 +394,7 @@ static uint64_t ping_run(uint64_t seed, uint32_t mask, size_t *recorded)
     sim_after(sim, 0, ping_cb, &p);
     sim_run_until(sim, NULL, NULL, SIM_S(100));
     uint64_t digest = sim_digest(sim);
-    if (recorded != NULL)
-        *recorded = sim_trace_count(sim);
+    if (recorded != NULL) *recorded = sim_trace_count(sim);
     sim_free(sim);
     return digest;
 }

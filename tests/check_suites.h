@@ -5,16 +5,16 @@
 
 #include <check.h>
 
-#define CHECK_SUITES(X)                                                                       \
-    X(sim)                                                                                    \
-    X(gob)                                                                                    \
-    X(rpc)                                                                                    \
-    X(raft_unit)                                                                              \
-    X(raft)                                                                                   \
-    X(kv)                                                                                     \
-    X(tools_trace)                                                                            \
-    X(lin)                                                                                    \
-    X(runner)                                                                                 \
+#define CHECK_SUITES(X)                                                                            \
+    X(sim)                                                                                         \
+    X(gob)                                                                                         \
+    X(rpc)                                                                                         \
+    X(raft_unit)                                                                                   \
+    X(raft)                                                                                        \
+    X(kv)                                                                                          \
+    X(tools_trace)                                                                                 \
+    X(lin)                                                                                         \
+    X(runner)                                                                                      \
     X(determinism)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);

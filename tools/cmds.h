@@ -4,15 +4,15 @@
 #ifndef TOOLS_CMDS_H
 #define TOOLS_CMDS_H
 
-#define LABSIM_CMDS(X)                                                                        \
-    X("bench", cmd_bench, "benchmarks with this machine's numbers (make bench)")             \
-    X("check", cmd_check, "check a history file for linearizability")                         \
-    X("list", cmd_list, "list the graded tests with their part and description")             \
-    X("run", cmd_run, "run graded tests over seeds, in parallel, sharded: labsim run PATTERN") \
-    X("replay", cmd_replay, "replay one test on one seed, optionally writing its trace")       \
+#define LABSIM_CMDS(X)                                                                             \
+    X("bench", cmd_bench, "benchmarks with this machine's numbers (make bench)")                   \
+    X("check", cmd_check, "check a history file for linearizability")                              \
+    X("list", cmd_list, "list the graded tests with their part and description")                   \
+    X("run", cmd_run, "run graded tests over seeds, in parallel, sharded: labsim run PATTERN")     \
+    X("replay", cmd_replay, "replay one test on one seed, optionally writing its trace")           \
     X("check-determinism", cmd_check_determinism, "run each test twice per seed, compare digests") \
-    X("step", cmd_step, "study one run event by event: labsim step TEST --seed S")             \
-    X("log", cmd_log, "print a trace file as one column per node: labsim log FILE")           \
+    X("step", cmd_step, "study one run event by event: labsim step TEST --seed S")                 \
+    X("log", cmd_log, "print a trace file as one column per node: labsim log FILE")                \
     X("export", cmd_export, "trace file to Perfetto JSON or an HTML timeline")
 
 #define LABSIM_CMD_DECL(name, fn, help) int fn(int argc, char **argv);

@@ -35,8 +35,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof(labsim_cmds) / sizeof(labsim_cmds[0]); i++) {
-        if (strcmp(argv[1], labsim_cmds[i].name) == 0)
-            return labsim_cmds[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], labsim_cmds[i].name) == 0) return labsim_cmds[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "labsim: unknown command '%s' (try 'labsim help')\n", argv[1]);
     return 2;
