@@ -114,6 +114,12 @@ int lin_events_to_ops(const struct lin_event *events, size_t events_count, struc
  *   unchanged in *every* state where it is legal (a get; a cas that definitely failed). The
  *   search commits to such an operation as soon as it is legal, without trying alternatives;
  *   a wrong "true" makes the checker unsound, so say false when unsure.
+ * - viable: optional (NULL = always). False when operation op_index, linearized next so that
+ *   it leaves `state` (the state after it, as step gave it), can be part of no linearization
+ *   of the whole history: a lookahead the model derives from the operations after it (the KV
+ *   model: a later get must read an extension of that state). The search uses it unless
+ *   LIN_CHECK_NO_PRUNING is given, treating a step it rejects like an illegal one; it must be
+ *   a function of (state, operation), and a wrong "false" makes the checker unsound.
  * - describe_op / describe_state: human-readable text, truncated to buf_size (always
  *   NUL-terminated).
  */
@@ -129,6 +135,7 @@ struct lin_model {
     uint64_t (*fingerprint)(void *ctx, uint64_t state);
     bool (*equal)(void *ctx, uint64_t a, uint64_t b);
     bool (*read_only)(void *ctx, size_t op_index);
+    bool (*viable)(void *ctx, uint64_t state, size_t op_index);
     void (*describe_op)(const struct lin_op *op, char *buf, size_t buf_size);
     void (*describe_state)(void *ctx, uint64_t state, char *buf, size_t buf_size);
 };
@@ -247,7 +254,8 @@ size_t lin_result_part_ops_count(const struct lin_result *res, size_t part);
 /* The linearization (OK) or the longest linearizable prefix found (otherwise), as indices
  * into the checked operations; the array belongs to the result. Returns its length. */
 size_t lin_result_part_order(const struct lin_result *res, size_t part, const uint32_t **order_out);
-/* On ILLEGAL: the index of the operation that cannot be linearized after that prefix;
+/* On ILLEGAL: the index of the operation that cannot be linearized after that prefix (the
+ * model rejects its output there, or its viable lookahead rejects the state it would leave);
  * otherwise -1. */
 int64_t lin_result_part_failing_op(const struct lin_result *res, size_t part);
 /* The partition of operation `op` (an index into the checked operations). */

@@ -18,6 +18,7 @@
 
 #define SLICE_STEPS_MIN 1024u
 #define SLICE_STEPS_MAX (1ull << 30)
+#define EXPLAIN_STEPS_MAX (1u << 16) /* for re-explaining an ILLEGAL partition (see below) */
 
 struct check_part {
     uint32_t *ops_idx; /* into the checked ops */
@@ -89,7 +90,35 @@ static int check_part_start(struct check *c, struct check_part *cp)
 {
     if (cp->search != NULL) return 0;
     bool prune = (c->flags & LIN_CHECK_NO_PRUNING) == 0;
-    return lin_search_new(c->model, cp->ops, cp->count, prune, &cp->search);
+    return lin_search_new(c->model, cp->ops, cp->count, prune, true, &cp->search);
+}
+
+/* An ILLEGAL verdict reached with the model's lookahead (viable) may name as failing
+ * operation one the lookahead rejected: typically a write that a later get contradicts rather
+ * than that get, which is true but a poorer explanation. So for the result the partition is
+ * searched again without the lookahead, for at most EXPLAIN_STEPS_MAX steps, and that
+ * search's longest prefix and failing operation are used when it finishes (it must find the
+ * partition ILLEGAL too: the lookahead is sound). These steps are not part of the budget or
+ * of the result's step count: the verdict is already known. */
+static int check_part_explain(struct check *c, struct check_part *cp)
+{
+    if (cp->status != LIN_SEARCH_ILLEGAL || (c->flags & LIN_CHECK_NO_PRUNING) != 0 ||
+        c->model->viable == NULL)
+        return 0;
+    struct lin_search *plain = NULL;
+    uint64_t steps = 0;
+    bool stopped = false;
+    int rc = lin_search_new(c->model, cp->ops, cp->count, true, false, &plain);
+    if (rc == 0) rc = lin_search_run(plain, EXPLAIN_STEPS_MAX, NULL, &steps, &stopped);
+    enum lin_search_status st = rc == 0 ? lin_search_status(plain) : LIN_SEARCH_RUNNING;
+    LIN_ASSERT(st != LIN_SEARCH_OK && !stopped);
+    if (st == LIN_SEARCH_ILLEGAL) {
+        lin_search_free(cp->search);
+        cp->search = plain;
+        plain = NULL;
+    }
+    lin_search_free(plain);
+    return rc;
 }
 
 /* Records partition p in the result (if one is wanted) and frees its search. */
@@ -99,6 +128,7 @@ static int check_part_settle(struct check *c, size_t p)
     int rc = 0;
     if (c->res != NULL) {
         rc = check_part_start(c, cp); /* a partition never reached still gets described */
+        if (rc == 0) rc = check_part_explain(c, cp);
         struct lin_part_outcome po = {cp->ops_idx, cp->ops, cp->count, cp->search, cp->steps};
         if (rc == 0) rc = lin_result_set_part(c->res, c->model, p, &po);
     }

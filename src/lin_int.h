@@ -113,9 +113,10 @@ enum lin_search_status { LIN_SEARCH_RUNNING = 0, LIN_SEARCH_OK = 1, LIN_SEARCH_I
 
 struct lin_search;
 /* A search over one partition's ops (borrowed until lin_search_free). Creates the model
- * context. prune enables the read-only rule (see lin_search.c). Returns 0 or a LIN_E* error. */
+ * context. prune enables the read-only rule, lookahead (with prune) the model's viable hook
+ * (see lin_search.c). Returns 0 or a LIN_E* error. */
 int lin_search_new(const struct lin_model *model, const struct lin_op *ops, uint32_t ops_count,
-                   bool prune, struct lin_search **search_out);
+                   bool prune, bool lookahead, struct lin_search **search_out);
 void lin_search_free(struct lin_search *s);
 /* Runs at most steps_max steps (polling should_stop, if any); returns 0 or a LIN_E* error
  * and adds the steps taken to *steps_used. Sets *stopped when should_stop said so. */
@@ -145,6 +146,7 @@ struct lin_result_part {
     uint32_t order_len;
     const char **states; /* order_len + 1 texts: the initial state, then after each op */
     int64_t fail_op;     /* checked-op index, or -1 */
+    bool fail_lookahead; /* fail_op is legal after the prefix: the model's lookahead ruled it out */
     uint64_t steps;
 };
 /* Everything lives in the arena, so a result is independent of the checked history. */

@@ -16,6 +16,12 @@
  * lengths agree. A get compares the state with the interned result the same way, memoized.
  * A map state (nopartition) is an interned vector of per-key node ids.
  *
+ * The partitioned model also gives the search a lookahead (viable): a get that must come after
+ * an operation, with no put able to come between, reads an extension of the state that
+ * operation leaves; a state that is no prefix of its output is a dead end (the soundness
+ * argument opens the lookahead section). On TestUnreliableOneKey4A's histories (concurrent
+ * appends to one key, one final get) it turns an exponential search into a nearly linear one.
+ *
  * Invariants: the string table is complete after ctx_new (the search only adds nodes); a
  * node's parent is older than the node; len and hash of a node match its content.
  */
@@ -32,12 +38,18 @@
 #define KV_QUOTE_MAP_MAX 40u               /* bytes of each value shown in a map state */
 #define KV_GET_EQUAL 1u                    /* get memo values */
 #define KV_GET_DIFFERENT 2u
+#define KV_LATER_MAX 2u                 /* lookahead gets kept per operation */
+#define KV_PREFIX_HASHES_MAX (1u << 22) /* prefix hashes per context (8 bytes each) */
+#define KV_NO_PREFIX UINT64_MAX
 
 struct kv_code {
     enum lin_kv_kind kind;
     uint32_t key;   /* slot in the map (nopartition only) */
     uint32_t value; /* string id of the put/append argument */
     uint32_t out;   /* string id of the get result */
+    /* Lookahead (partitioned model only): string ids of the outputs of gets that must read an
+     * extension of the state this operation leaves; KV_NONE for none. See kv_viable. */
+    uint32_t later[KV_LATER_MAX];
 };
 
 struct kv_str {
@@ -66,7 +78,9 @@ struct kv_ctx {
     struct lin_map map_memo; /* nopartition: (map << 32 | op) -> next map */
     struct kv_code *code;
     size_t ops_count;
-    uint32_t *vec; /* nopartition scratch: one map vector */
+    uint32_t *vec;         /* nopartition scratch: one map vector */
+    uint64_t *prefix_at;   /* per string id: offset into prefix_hash, or KV_NO_PREFIX */
+    uint64_t *prefix_hash; /* per looked-ahead string s of length L: hash(s[0..i)), i = 0..L */
 };
 
 /* ---------------------------------------------------------------- strings and nodes */
@@ -248,6 +262,8 @@ static void kv_ctx_free(void *ctx)
     free(c->nodes);
     free(c->code);
     free(c->vec);
+    free(c->prefix_at);
+    free(c->prefix_hash);
     free(c);
 }
 
@@ -256,7 +272,7 @@ static int kv_ctx_code_op(struct kv_ctx *c, const struct lin_op *op, struct kv_c
 {
     const struct lin_kv_input *in = op->input;
     const struct lin_kv_output *out = op->output;
-    *code = (struct kv_code){in->kind, 0, 0, 0};
+    *code = (struct kv_code){in->kind, 0, 0, 0, {KV_NONE, KV_NONE}};
     int rc = kv_intern_str(&c->keys, in->key, &code->key);
     if (rc == 0 && in->kind != LIN_KV_GET) rc = kv_intern_str(&c->strs, in->value, &code->value);
     if (rc == 0 && in->kind == LIN_KV_GET) rc = kv_intern_str(&c->strs, out->value, &code->out);
@@ -346,6 +362,247 @@ static void kv_describe_op(const struct lin_op *op, char *buf, size_t buf_size)
     lin_text_add(&t, ")", 1);
 }
 
+/* ---------------------------------------------------------------- lookahead (one key) */
+
+/* Why it is sound. Take an operation o (of any kind) and a get G on the same key that must
+ * follow it in every linearization: G.call_us > o.return_us. (The checker counts an operation
+ * called at the instant another returns as concurrent with it, so only a strict gap orders
+ * two operations; the same strict comparisons are used here, so touching operations never
+ * constrain each other.) Suppose further that no put P other than o can be linearized between
+ * o and G: every such P either must precede o (P.return_us < o.call_us) or must follow G
+ * (P.call_us > G.return_us). Then in any linearization the operations between o and G are
+ * appends and gets, which leave the value o produced as a prefix of what G reads. So if the
+ * state o would leave is not a prefix of G's output, no linearization of the whole history
+ * places o there, whatever precedes it: kv_viable says false and the search drops the step.
+ *
+ * Any such G gives a valid constraint; kv_ctx_lookahead keeps up to two per operation: among
+ * the gets called strictly after o returned and returned strictly before the earliest call of
+ * a put that might follow o, the one that returns first and the one called first (they read
+ * the fewest appends after o, so they cut deepest). The test compares the state's length and
+ * content hash (kv_node) with the precomputed hash of the output's prefix of that length. A
+ * different hash proves "not a prefix"; equal hashes, even by collision, only keep a step, so
+ * a collision can cost pruning but never soundness. Only a context with a single key (one
+ * partition) gets constraints: puts and gets of other keys must not be mixed in. */
+
+struct kv_span {
+    int64_t call_us;
+    int64_t return_us;
+    uint32_t op;
+};
+
+/* Suffix minima over the puts sorted by return time: the two smallest call times (min2 to
+ * leave out the operation being constrained when it is the minimum itself). */
+struct kv_put_suffix {
+    int64_t min1_call_us;
+    int64_t min2_call_us;
+    uint32_t min1_op;
+};
+
+/* Suffix minima over the gets sorted by call time: the earliest return and its get. */
+struct kv_get_suffix {
+    int64_t min_return_us;
+    uint32_t op;
+};
+
+struct kv_ahead {
+    struct kv_span *puts; /* by return time */
+    struct kv_put_suffix *put_suf;
+    size_t puts_count;
+    struct kv_span *gets; /* by call time */
+    struct kv_get_suffix *get_suf;
+    size_t gets_count;
+};
+
+static int kv_cmp_i64(int64_t a, int64_t b)
+{
+    return (a > b) - (a < b);
+}
+
+static int kv_span_by_return(const void *a, const void *b)
+{
+    const struct kv_span *x = a;
+    const struct kv_span *y = b;
+    int r = kv_cmp_i64(x->return_us, y->return_us);
+    return r != 0 ? r : kv_cmp_i64(x->op, y->op);
+}
+
+static int kv_span_by_call(const void *a, const void *b)
+{
+    const struct kv_span *x = a;
+    const struct kv_span *y = b;
+    int r = kv_cmp_i64(x->call_us, y->call_us);
+    return r != 0 ? r : kv_cmp_i64(x->op, y->op);
+}
+
+/* The first index of v (sorted by return time if by_return, else by call time) whose time is
+ * > t (strict) or >= t (not strict); count if none. Binary search. */
+static size_t kv_span_first(const struct kv_span *v, size_t count, bool by_return, int64_t t,
+                            bool strict)
+{
+    size_t lo = 0;
+    size_t hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t at = by_return ? v[mid].return_us : v[mid].call_us;
+        if (strict ? at > t : at >= t)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    LIN_ASSERT(lo <= count);
+    return lo;
+}
+
+static void kv_ahead_free(struct kv_ahead *a)
+{
+    free(a->puts);
+    free(a->put_suf);
+    free(a->gets);
+    free(a->get_suf);
+}
+
+/* Sorts the puts and gets and computes their suffix minima (ties: the earlier in the sort). */
+static int kv_ahead_build(const struct kv_ctx *c, const struct lin_op *ops, size_t n,
+                          struct kv_ahead *a)
+{
+    a->puts = malloc((n + 1) * sizeof(*a->puts));
+    a->put_suf = malloc((n + 1) * sizeof(*a->put_suf));
+    a->gets = malloc((n + 1) * sizeof(*a->gets));
+    a->get_suf = malloc((n + 1) * sizeof(*a->get_suf));
+    if (a->puts == NULL || a->put_suf == NULL || a->gets == NULL || a->get_suf == NULL)
+        return LIN_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct kv_span sp = {ops[i].call_us, ops[i].return_us, (uint32_t)i};
+        if (c->code[i].kind == LIN_KV_PUT) a->puts[a->puts_count++] = sp;
+        if (c->code[i].kind == LIN_KV_GET) a->gets[a->gets_count++] = sp;
+    }
+    LIN_ASSERT(a->puts_count + a->gets_count <= n);
+    qsort(a->puts, a->puts_count, sizeof(*a->puts), kv_span_by_return);
+    qsort(a->gets, a->gets_count, sizeof(*a->gets), kv_span_by_call);
+    struct kv_put_suffix ps = {INT64_MAX, INT64_MAX, KV_NONE};
+    for (size_t i = a->puts_count; i-- > 0;) {
+        const struct kv_span *p = &a->puts[i];
+        if (p->call_us <= ps.min1_call_us) {
+            ps = (struct kv_put_suffix){p->call_us, ps.min1_call_us, p->op};
+        } else if (p->call_us < ps.min2_call_us) {
+            ps.min2_call_us = p->call_us;
+        }
+        a->put_suf[i] = ps;
+    }
+    struct kv_get_suffix gs = {INT64_MAX, KV_NONE};
+    for (size_t i = a->gets_count; i-- > 0;) {
+        if (a->gets[i].return_us <= gs.min_return_us)
+            gs = (struct kv_get_suffix){a->gets[i].return_us, a->gets[i].op};
+        a->get_suf[i] = gs;
+    }
+    LIN_ASSERT(a->gets_count == 0 || a->get_suf[0].op != KV_NONE);
+    return 0;
+}
+
+/* Fills code[o].later: the output ids of up to two gets that constrain op o (see above). */
+static void kv_ahead_pick(struct kv_ctx *c, const struct kv_ahead *a, const struct lin_op *ops,
+                          uint32_t o)
+{
+    /* The puts that might follow o: those not returned before o was called. A get may
+     * constrain o only if it returned before the earliest call among them (o itself aside). */
+    int64_t limit_us = INT64_MAX;
+    size_t i = kv_span_first(a->puts, a->puts_count, true, ops[o].call_us, false);
+    if (i < a->puts_count) {
+        const struct kv_put_suffix *ps = &a->put_suf[i];
+        limit_us = ps->min1_op == o ? ps->min2_call_us : ps->min1_call_us;
+    }
+    size_t j = kv_span_first(a->gets, a->gets_count, false, ops[o].return_us, true);
+    if (j == a->gets_count) return;
+    LIN_ASSERT(a->gets[j].call_us > ops[o].return_us && a->get_suf[j].op != o);
+    struct kv_code *code = &c->code[o];
+    uint32_t k = 0;
+    if (a->get_suf[j].min_return_us < limit_us) code->later[k++] = c->code[a->get_suf[j].op].out;
+    uint32_t first = c->code[a->gets[j].op].out;
+    if (a->gets[j].return_us < limit_us && (k == 0 || code->later[0] != first))
+        code->later[k++] = first;
+    LIN_ASSERT(k <= KV_LATER_MAX);
+}
+
+/* Hashes every prefix of the strings some operation looks ahead to, in string id order, up
+ * to KV_PREFIX_HASHES_MAX hashes (strings beyond that stay KV_NO_PREFIX: no constraint). */
+static int kv_ahead_prefixes(struct kv_ctx *c)
+{
+    uint32_t strs = c->strs.items_count;
+    c->prefix_at = malloc(((size_t)strs + 1) * sizeof(*c->prefix_at));
+    if (c->prefix_at == NULL) return LIN_ENOMEM;
+    for (uint32_t s = 0; s < strs; s++)
+        c->prefix_at[s] = KV_NO_PREFIX;
+    for (size_t i = 0; i < c->ops_count; i++) {
+        for (uint32_t k = 0; k < KV_LATER_MAX && c->code[i].later[k] != KV_NONE; k++)
+            c->prefix_at[c->code[i].later[k]] = 0; /* wanted */
+    }
+    size_t total = 0;
+    for (uint32_t s = 0; s < strs; s++) {
+        bool fits = c->str[s].len + 1 <= KV_PREFIX_HASHES_MAX - total;
+        if (c->prefix_at[s] == KV_NO_PREFIX || !fits) {
+            c->prefix_at[s] = KV_NO_PREFIX;
+            continue;
+        }
+        c->prefix_at[s] = total;
+        total += (size_t)c->str[s].len + 1;
+    }
+    c->prefix_hash = malloc((total + 1) * sizeof(*c->prefix_hash));
+    if (c->prefix_hash == NULL) return LIN_ENOMEM;
+    for (uint32_t s = 0; s < strs; s++) {
+        if (c->prefix_at[s] == KV_NO_PREFIX) continue;
+        size_t len = 0;
+        const unsigned char *p = (const unsigned char *)lin_intern_get(&c->strs, s, &len);
+        uint64_t *h = &c->prefix_hash[c->prefix_at[s]];
+        h[0] = 0;
+        for (size_t b = 0; b < len; b++) /* the same hash as kv_str_measure */
+            h[b + 1] = h[b] * KV_HASH_BASE + p[b];
+        LIN_ASSERT(h[len] == c->str[s].hash);
+    }
+    return 0;
+}
+
+/* Computes every operation's lookahead gets and the prefix hashes they need. */
+static int kv_ctx_lookahead(struct kv_ctx *c, const struct lin_op *ops, size_t n)
+{
+    LIN_ASSERT(n == c->ops_count && c->keys.items_count <= 1);
+    struct kv_ahead a = {0};
+    int rc = kv_ahead_build(c, ops, n, &a);
+    for (size_t o = 0; rc == 0 && a.gets_count > 0 && o < n; o++)
+        kv_ahead_pick(c, &a, ops, (uint32_t)o);
+    kv_ahead_free(&a);
+    return rc == 0 ? kv_ahead_prefixes(c) : rc;
+}
+
+/* The per-partition context: the plain one plus, for a one-key history, the lookahead. */
+static int kv_part_ctx_new(const struct lin_op *ops, size_t ops_count, void **ctx_out)
+{
+    int rc = kv_ctx_new(ops, ops_count, ctx_out);
+    if (rc != 0) return rc;
+    struct kv_ctx *c = *ctx_out;
+    if (c->keys.items_count == 1) rc = kv_ctx_lookahead(c, ops, ops_count);
+    if (rc != 0) {
+        kv_ctx_free(c);
+        *ctx_out = NULL;
+    }
+    return rc;
+}
+
+/* Whether op_index may leave `state` (see the soundness argument above). */
+static bool kv_viable(void *ctx, uint64_t state, size_t op_index)
+{
+    const struct kv_ctx *c = ctx;
+    LIN_ASSERT(op_index < c->ops_count);
+    LIN_ASSERT(state < c->nodes_count);
+    const struct kv_node *node = &c->nodes[state];
+    for (uint32_t k = 0; k < KV_LATER_MAX; k++) {
+        uint32_t s = c->code[op_index].later[k];
+        if (s == KV_NONE || c->prefix_at[s] == KV_NO_PREFIX) continue;
+        if (node->len > c->str[s].len) return false;
+        if (c->prefix_hash[c->prefix_at[s] + node->len] != node->hash) return false;
+    }
+    return true;
+}
+
 /* ---------------------------------------------------------------- partitioned model */
 
 static int kv_partition(const struct lin_op *ops, size_t ops_count, uint32_t *part_of_op,
@@ -428,13 +685,14 @@ const struct lin_model lin_model_kv = {
     .name = "kv",
     .partition = kv_partition,
     .describe_partition = kv_describe_partition,
-    .ctx_new = kv_ctx_new,
+    .ctx_new = kv_part_ctx_new,
     .ctx_free = kv_ctx_free,
     .init = kv_init,
     .step = kv_step,
     .fingerprint = kv_fingerprint,
     .equal = kv_equal,
     .read_only = kv_read_only,
+    .viable = kv_viable,
     .describe_op = kv_describe_op,
     .describe_state = kv_describe_state,
 };

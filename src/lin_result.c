@@ -162,7 +162,13 @@ static int result_part_order(struct lin_result *res, const struct lin_model *mod
     for (uint32_t i = 0; i <= len; i++) {
         if (rp->states[i] == NULL) return LIN_ENOMEM;
     }
-    return 0;
+    uint32_t fail = lin_search_failing_op(po->search);
+    if (fail == UINT32_MAX) return 0;
+    uint64_t next = state;
+    int rc = model->step(ctx, state, fail, &next);
+    rp->fail_lookahead = rc == 1; /* legal, so only a viable lookahead can have refused it */
+    LIN_ASSERT(!rp->fail_lookahead || model->viable != NULL);
+    return rc < 0 ? rc : 0;
 }
 
 /* Describes the partition's ops and names the partition. */
@@ -337,6 +343,9 @@ static void print_illegal_part(const struct lin_result *res, FILE *out, size_t p
     if (rp->fail_op >= 0) {
         fprintf(out, "  state before the failure: %s\n", rp->states[rp->order_len]);
         print_op(res, out, "  cannot be linearized next: ", (size_t)rp->fail_op);
+        if (rp->fail_lookahead)
+            fprintf(out, "  (legal there, but the state it would leave is contradicted by an "
+                         "operation that must follow it, e.g. a later get)\n");
     }
 }
 

@@ -21,6 +21,13 @@
  * fails, the one before it fails too. (Being unchanged in S alone is not enough: a write of
  * the value already held, or a cas of unknown outcome, may act differently later.)
  *
+ * Lookahead (also only when pruning): a step the model accepts but its `viable` hook rejects
+ * (no linearization of the whole history places that operation next with that resulting
+ * state: see lin_model_kv.c) is treated exactly like an illegal step. It is a function of
+ * (state, operation), so everything said above about illegal steps holds for it too: the
+ * forced rule only commits to a step that is legal and viable, and the cache only records
+ * configurations that might still complete.
+ *
  * The search is resumable: lin_search_run does a bounded number of steps and keeps its place,
  * so lin_check can interleave partitions. No recursion; the stack holds at most n frames.
  *
@@ -55,6 +62,7 @@ struct lin_search {
     uint32_t *entry_op;
     uint32_t *entry_match;
     bool *read_only; /* per op, from the model */
+    bool lookahead;  /* pruning on and the model has a viable hook */
     uint64_t *bits;
     uint32_t words;
     struct search_frame *stack;
@@ -109,7 +117,7 @@ static void search_link(struct lin_search *s)
 }
 
 int lin_search_new(const struct lin_model *model, const struct lin_op *ops, uint32_t ops_count,
-                   bool prune, struct lin_search **search_out)
+                   bool prune, bool lookahead, struct lin_search **search_out)
 {
     LIN_ASSERT(model != NULL && model->step != NULL && model->init != NULL);
     LIN_ASSERT(ops_count <= LIN_OPS_MAX);
@@ -129,6 +137,7 @@ int lin_search_new(const struct lin_model *model, const struct lin_op *ops, uint
     search_link(s);
     for (uint32_t i = 0; prune && model->read_only != NULL && i < ops_count; i++)
         s->read_only[i] = model->read_only(s->ctx, i);
+    s->lookahead = prune && lookahead && model->viable != NULL;
     s->cur = s->next[s->head];
     s->state = model->init(s->ctx);
     s->fresh = true;
@@ -175,14 +184,16 @@ static void search_unlift(struct lin_search *s, uint32_t e)
 }
 
 /* Tries to linearize call entry e in `state`. Returns 1 (new configuration: the bit is set
- * and *next_out holds the new state), 0 (illegal, or explored before) or an error. *legal is
- * set when the model accepted the step (whether or not it was explored before). */
+ * and *next_out holds the new state), 0 (illegal or not viable, or explored before) or an
+ * error. *legal is set when the step was legal and viable (whether or not it was explored
+ * before). */
 static int search_try(struct lin_search *s, uint32_t e, uint64_t state, uint64_t *next_out,
                       bool *legal)
 {
     uint32_t op = s->entry_op[e];
     int rc = s->model->step(s->ctx, state, op, next_out);
     if (rc <= 0) return rc;
+    if (s->lookahead && !s->model->viable(s->ctx, *next_out, op)) return 0;
     *legal = true;
     uint64_t bit = 1ull << (op & 63u);
     LIN_ASSERT((s->bits[op >> 6] & bit) == 0);
