@@ -526,7 +526,7 @@ END_TEST
 static void body_unknown(struct lab_ctx *ctx)
 {
     struct kv_cfg *cfg = kv_cfg_make(ctx, "UnitUnknown", 3, false, -1);
-    /* Concurrent appends with no read in between: the search needs many steps. */
+    /* Three concurrent appends and a read: more than the 2 steps the budget allows. */
     kv_cfg_history_add(cfg, 0, 0, 100, KV_CFG_APPEND, "x", "a", NULL);
     kv_cfg_history_add(cfg, 1, 0, 100, KV_CFG_APPEND, "x", "b", NULL);
     kv_cfg_history_add(cfg, 2, 0, 100, KV_CFG_APPEND, "x", "c", NULL);
