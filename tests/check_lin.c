@@ -766,7 +766,7 @@ END_TEST
 
 struct t_one_key {
     struct lin_kv_op ops[T_ONE_KEY_OPS];
-    char vals[T_ONE_KEY_OPS][16];
+    char vals[T_ONE_KEY_OPS][32]; /* room for two ints as gcc -O1 counts them */
     char final[(T_ONE_KEY_OPS + 1) * 16];
     int64_t point[T_ONE_KEY_OPS];  /* linearization instant * T_ONE_KEY_OPS + index */
     size_t seq[T_ONE_KEY_OPS + 1]; /* the appends in the order the final get reads them */
