@@ -9,45 +9,34 @@
  * different runs: every test's digest on seed 2 differs from its digest on seed 1.
  */
 #include <check.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check_suites.h"
+#include "check_util.h"
 #include "lab.h"
 
 #define DET_OUT_MAX (1u << 20)
-
-static const char *det_bin(const char *var)
-{
-    const char *bin = getenv(var);
-    ck_assert_msg(bin != NULL && bin[0] != '\0',
-                  "%s is not set: run this suite through `make test` (or set it to a labsim "
-                  "binary)",
-                  var);
-    ck_assert_msg(strchr(bin, '\'') == NULL, "%s must not contain a quote", var);
-    ck_assert_msg(access(bin, X_OK) == 0, "%s=%s is not executable: %s", var, bin, strerror(errno));
-    return bin;
-}
+#define DET_TIMEOUT_S 600 /* one check-determinism run over every graded test */
 
 /* Runs `BIN check-determinism all --seed S --seeds 1 --print`; returns its stdout (malloc'd)
  * after checking that it exited 0. */
 static char *det_print(const char *bin, unsigned seed)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "'%s' check-determinism all --seed %u --seeds 1 --print", bin, seed);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    char *out = malloc(DET_OUT_MAX);
-    ck_assert_ptr_nonnull(out);
-    size_t len = fread(out, 1, DET_OUT_MAX - 1, p);
-    out[len] = '\0';
-    int status = pclose(p);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed (%d):\n%s", cmd, status,
-                  out);
+    char seed_arg[16];
+    snprintf(seed_arg, sizeof(seed_arg), "%u", seed);
+    char *argv[] = {(char *)bin, "check-determinism", "all", "--seed", seed_arg, "--seeds",
+                    "1",         "--print",           NULL};
+    const struct cu_spawn how = {.timeout_s = DET_TIMEOUT_S};
+    struct cu_run r;
+    cu_run(&r, argv, &how);
+    ck_assert_msg(r.out_len < DET_OUT_MAX, "%s check-determinism printed %zu bytes", bin,
+                  r.out_len);
+    ck_assert_msg(r.status == 0, "%s check-determinism all --seed %u failed (%d):\n%s%s", bin, seed,
+                  r.status, r.out, r.err);
+    char *out = r.out;
+    free(r.err);
     return out;
 }
 
@@ -86,7 +75,7 @@ static size_t det_diff(const char *a, const char *b, char *first, size_t size)
 
 START_TEST(test_determinism_across_builds_and_seeds)
 {
-    char *o2 = det_print(det_bin("LABSIM_BIN"), 1);
+    char *o2 = det_print(cu_bin("LABSIM_BIN"), 1);
     /* One digest line per graded test, and the tool's own twice-per-seed check passed. */
     size_t lines = 0;
     for (const char *p = strstr(o2, "digest Test"); p != NULL; p = strstr(p + 1, "digest Test"))
@@ -98,7 +87,7 @@ START_TEST(test_determinism_across_builds_and_seeds)
     if (skip != NULL && strcmp(skip, "1") == 0) {
         printf("note: LABSIM_SKIP_O0=1: the -O2 / -O0 digest comparison is skipped\n");
     } else {
-        char *o0 = det_print(det_bin("LABSIM_O0_BIN"), 1);
+        char *o0 = det_print(cu_bin("LABSIM_O0_BIN"), 1);
         char first[256] = "";
         size_t differ = det_diff(o2, o0, first, sizeof(first));
         /* Check caps the message size: name the first difference and count the rest. */
@@ -109,7 +98,7 @@ START_TEST(test_determinism_across_builds_and_seeds)
         free(o0);
     }
 
-    char *seed2 = det_print(det_bin("LABSIM_BIN"), 2);
+    char *seed2 = det_print(cu_bin("LABSIM_BIN"), 2);
     for (size_t i = 0; i < lab_tests_count(); i++) {
         const char *name = lab_test_at(i)->name;
         char a[32];

@@ -41,6 +41,14 @@ static void assert_pass(const struct lab_result *r)
                   (double)r->fail_at_us / 1e6, r->message);
 }
 
+/* Runs fn as a graded-style test on one seed; it must pass. */
+static void run_pass(lab_test_fn fn, const char *name, uint64_t seed)
+{
+    struct lab_result r;
+    run_body(fn, name, seed, NULL, &r);
+    assert_pass(&r);
+}
+
 /* Waits (in the test task) for a leader, up to 5 s of virtual time. */
 static int await_leader(struct kv_cfg *cfg)
 {
@@ -346,9 +354,7 @@ static void body_duplicate_append(struct lab_ctx *ctx)
 
 START_TEST(test_kv_duplicate_append_applied_once)
 {
-    struct lab_result r;
-    run_body(body_duplicate_append, "UnitDuplicateAppend", 3, NULL, &r);
-    assert_pass(&r);
+    run_pass(body_duplicate_append, "UnitDuplicateAppend", 3);
 }
 END_TEST
 
@@ -373,9 +379,7 @@ static void body_network_duplicates(struct lab_ctx *ctx)
 
 START_TEST(test_kv_network_duplicates)
 {
-    struct lab_result r;
-    run_body(body_network_duplicates, "UnitNetworkDuplicates", (uint64_t)_i + 1, NULL, &r);
-    assert_pass(&r);
+    run_pass(body_network_duplicates, "UnitNetworkDuplicates", (uint64_t)_i + 1);
 }
 END_TEST
 
@@ -410,9 +414,7 @@ static void body_wrong_leader_retry(struct lab_ctx *ctx)
 
 START_TEST(test_kv_wrong_leader_retry)
 {
-    struct lab_result r;
-    run_body(body_wrong_leader_retry, "UnitWrongLeader", 5, NULL, &r);
-    assert_pass(&r);
+    run_pass(body_wrong_leader_retry, "UnitWrongLeader", 5);
 }
 END_TEST
 
@@ -447,9 +449,7 @@ static void body_snapshot_keeps_dups(struct lab_ctx *ctx)
 
 START_TEST(test_kv_snapshot_keeps_dups)
 {
-    struct lab_result r;
-    run_body(body_snapshot_keeps_dups, "UnitSnapshotDups", 11, NULL, &r);
-    assert_pass(&r);
+    run_pass(body_snapshot_keeps_dups, "UnitSnapshotDups", 11);
 }
 END_TEST
 
@@ -488,9 +488,7 @@ static void body_bad_args(struct lab_ctx *ctx)
 
 START_TEST(test_kv_bad_args)
 {
-    struct lab_result r;
-    run_body(body_bad_args, "UnitBadArgs", 2, NULL, &r);
-    assert_pass(&r);
+    run_pass(body_bad_args, "UnitBadArgs", 2);
 }
 END_TEST
 
@@ -560,9 +558,7 @@ static void body_history_ok(struct lab_ctx *ctx)
 
 START_TEST(test_kv_history_ok)
 {
-    struct lab_result r;
-    run_body(body_history_ok, "UnitHistoryOk", 1, NULL, &r);
-    assert_pass(&r);
+    run_pass(body_history_ok, "UnitHistoryOk", 1);
 }
 END_TEST
 

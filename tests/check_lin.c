@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
+#include "check_util.h"
 #include "lin.h"
 
 #define T_OPS_MAX 96
@@ -1175,116 +1176,19 @@ START_TEST(test_lin_parse_good)
 }
 END_TEST
 
-/* ---------------------------------------------------------------- running programs */
-
-struct t_dir {
-    char path[64];
-};
-
-static void t_dir_make(struct t_dir *d)
-{
-    snprintf(d->path, sizeof(d->path), "/tmp/labsim-lin-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d->path));
-}
-
-static char *t_slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
-    size_t cap = 4096;
-    size_t len = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t got; buf != NULL && (got = fread(buf + len, 1, cap - len, f)) > 0;) {
-        len += got;
-        if (len == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-        }
-    }
-    ck_assert_ptr_nonnull(buf);
-    fclose(f);
-    buf[len] = '\0';
-    if (len_out != NULL) *len_out = len;
-    return buf;
-}
-
-struct t_run {
-    int status;
-    char *out;
-    char *err;
-};
-
-/* Runs argv with stdout and stderr captured through files in dir. */
-static void t_run(const struct t_dir *d, char *const argv[], struct t_run *r)
-{
-    char out_path[128];
-    char err_path[128];
-    snprintf(out_path, sizeof(out_path), "%s/stdout", d->path);
-    snprintf(err_path, sizeof(err_path), "%s/stderr", d->path);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(126);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r->out = t_slurp(out_path, NULL);
-    r->err = t_slurp(err_path, NULL);
-}
-
-static void t_run_free(struct t_run *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static void t_dir_remove(const struct t_dir *d)
-{
-    char *argv[] = {"/bin/rm", "-rf", (char *)d->path, NULL};
-    pid_t pid = fork();
-    if (pid == 0) {
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid > 0) waitpid(pid, NULL, 0);
-}
-
-static const char *t_labsim(void)
-{
-    const char *bin = getenv("LABSIM_BIN");
-    ck_assert_msg(bin != NULL && bin[0] != '\0',
-                  "LABSIM_BIN is not set: run this suite through `make test`, or set "
-                  "LABSIM_BIN=$PWD/build/labsim");
-    ck_assert_msg(access(bin, X_OK) == 0, "LABSIM_BIN=%s is not executable", bin);
-    return bin;
-}
-
-static size_t t_count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 START_TEST(test_lin_cli)
 {
     /* Goal: `labsim check` exits 0 / 1 / 2 / 3 for OK / ILLEGAL / UNKNOWN / bad input, prints
      * the verdict with the time, and reports a malformed file in one line naming file, line
      * and problem. */
-    struct t_dir d;
-    struct t_run r;
+    struct cu_dir d;
+    struct cu_run r;
     char etcd_ok[1200];
     char etcd_bad[1200];
     char kv_ok[1200];
     char bad[128];
     char html[128];
-    t_dir_make(&d);
+    cu_dir_make(&d, "lin");
     snprintf(etcd_ok, sizeof(etcd_ok), "%s/jepsen/etcd_002.log", t_data_dir());
     snprintf(etcd_bad, sizeof(etcd_bad), "%s/jepsen/etcd_000.log", t_data_dir());
     snprintf(kv_ok, sizeof(kv_ok), "%s/kv/c50-ok.txt", t_data_dir());
@@ -1294,83 +1198,43 @@ START_TEST(test_lin_cli)
     ck_assert_ptr_nonnull(f);
     fputs("{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 0, :oops}\n", f);
     fclose(f);
-    char *const ok_argv[] = {(char *)t_labsim(), "check", "--model", "etcd", etcd_ok,
-                             "--html",           html,    NULL};
-    t_run(&d, ok_argv, &r);
+    char *const ok_argv[] = {
+        (char *)cu_labsim_bin(), "check", "--model", "etcd", etcd_ok, "--html", html, NULL};
+    cu_run(&r, ok_argv, NULL);
     ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, ": OK ("));
     ck_assert_ptr_nonnull(strstr(r.out, " ms"));
     ck_assert_int_eq(access(html, R_OK), 0);
-    t_run_free(&r);
-    char *const bad_argv[] = {(char *)t_labsim(), "check", "--model", "etcd", etcd_bad, NULL};
-    t_run(&d, bad_argv, &r);
+    cu_run_free(&r);
+    char *const bad_argv[] = {(char *)cu_labsim_bin(), "check", "--model", "etcd", etcd_bad, NULL};
+    cu_run(&r, bad_argv, NULL);
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.out, ": ILLEGAL ("));
     ck_assert_ptr_nonnull(strstr(r.out, "cannot be linearized next"));
-    t_run_free(&r);
-    char *const unk_argv[] = {(char *)t_labsim(), "check", "--model", "kv", kv_ok,
-                              "--steps",          "1000",  NULL};
-    t_run(&d, unk_argv, &r);
+    cu_run_free(&r);
+    char *const unk_argv[] = {
+        (char *)cu_labsim_bin(), "check", "--model", "kv", kv_ok, "--steps", "1000", NULL};
+    cu_run(&r, unk_argv, NULL);
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.out, ": UNKNOWN ("));
-    t_run_free(&r);
-    char *const malformed_argv[] = {(char *)t_labsim(), "check", "--model", "kv", bad, NULL};
-    t_run(&d, malformed_argv, &r);
+    cu_run_free(&r);
+    char *const malformed_argv[] = {(char *)cu_labsim_bin(), "check", "--model", "kv", bad, NULL};
+    cu_run(&r, malformed_argv, NULL);
     ck_assert_int_eq(r.status, 3);
-    ck_assert_uint_eq(t_count(r.err, "\n"), 1);
+    ck_assert_uint_eq(cu_count(r.err, "\n"), 1);
     char want[200];
     snprintf(want, sizeof(want), "%s:2: ", bad);
     ck_assert_msg(strstr(r.err, want) != NULL, "stderr: %s", r.err);
-    t_run_free(&r);
-    char *const usage_argv[] = {(char *)t_labsim(), "check", "--model", "nosuch", bad, NULL};
-    t_run(&d, usage_argv, &r);
+    cu_run_free(&r);
+    char *const usage_argv[] = {(char *)cu_labsim_bin(), "check", "--model", "nosuch", bad, NULL};
+    cu_run(&r, usage_argv, NULL);
     ck_assert_int_eq(r.status, 3);
-    t_run_free(&r);
-    t_dir_remove(&d);
+    cu_run_free(&r);
+    cu_dir_remove(&d);
 }
 END_TEST
 
 /* ---------------------------------------------------------------- HTML in Chromium */
-
-static const char *t_chromium(void)
-{
-    const char *bin = getenv("LABSIM_CHROMIUM");
-    if (bin == NULL || bin[0] == '\0') bin = "/usr/bin/chromium";
-    ck_assert_msg(access(bin, X_OK) == 0,
-                  "chromium is needed to test the HTML view and was not found at %s: run "
-                  "`make deps` (apt-get install chromium) or set LABSIM_CHROMIUM",
-                  bin);
-    return bin;
-}
-
-/* Renders page in headless Chromium: a 1200x800 screenshot to png, or (png NULL) the DOM
- * after the page's script ran, into r->out. */
-static void t_chromium_run(const struct t_dir *d, const char *page, const char *png,
-                           struct t_run *r)
-{
-    char profile[128];
-    char shot[160];
-    char url[160];
-    snprintf(profile, sizeof(profile), "--user-data-dir=%s/profile", d->path);
-    snprintf(shot, sizeof(shot), "--screenshot=%s", png != NULL ? png : "");
-    snprintf(url, sizeof(url), "file://%s", page);
-    char *const argv[] = {(char *)t_chromium(),
-                          "--headless",
-                          "--no-sandbox",
-                          "--disable-gpu",
-                          "--disable-quic",
-                          "--no-first-run",
-                          "--disable-background-networking",
-                          "--disable-component-update",
-                          "--disable-sync",
-                          profile,
-                          "--window-size=1200,800",
-                          png != NULL ? shot : "--dump-dom",
-                          url,
-                          NULL};
-    t_run(d, argv, r);
-    ck_assert_msg(r->status == 0, "chromium exit %d: %.2000s", r->status, r->err);
-}
 
 /* The <svg> element the page's script drew, cut out of a DOM dump (the caller frees it). */
 static char *t_svg(const char *dom)
@@ -1387,22 +1251,6 @@ static char *t_svg(const char *dom)
     return svg;
 }
 
-static size_t t_png_size(const char *path)
-{
-    size_t len = 0;
-    char *png = t_slurp(path, &len);
-    ck_assert_msg(len > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", path);
-    const unsigned char *ihdr = (const unsigned char *)png + 16;
-    uint32_t w =
-        (uint32_t)ihdr[0] << 24 | (uint32_t)ihdr[1] << 16 | (uint32_t)ihdr[2] << 8 | ihdr[3];
-    uint32_t h =
-        (uint32_t)ihdr[4] << 24 | (uint32_t)ihdr[5] << 16 | (uint32_t)ihdr[6] << 8 | ihdr[7];
-    ck_assert_msg(w == 1200 && h == 800, "%s is %ux%u, want 1200x800", path, w, h);
-    free(png);
-    return len;
-}
-
-/* A small KV history from 4 clients on 2 keys; with `stale` one get reads an old value. */
 static void t_html_history(struct lin_kv_op *ops, size_t *n, bool stale)
 {
     static const char *const vals[] = {"x0", "x1", "x2", "x3"};
@@ -1433,16 +1281,16 @@ START_TEST(test_lin_html_chromium)
     /* Goal: the HTML of one OK and one ILLEGAL history renders offline in headless Chromium:
      * the screenshot is far from blank (compared with an empty page's), the script drew one
      * bar per operation, and on ILLEGAL the failing bar, its note and the fault markers. */
-    struct t_dir d;
-    struct t_run r;
+    struct cu_dir d;
+    struct cu_run r;
     struct lin_kv_op ops[16];
     size_t n = 0;
     char page[2][128];
     char shot[2][128];
     char blank[128];
     char blank_shot[128];
-    t_chromium();
-    t_dir_make(&d);
+    cu_chromium();
+    cu_dir_make(&d, "lin");
     const struct lin_marker markers[] = {
         {120, 2, "partition"}, {250, -1, "crash </script>"}, {310, 1, "restart"}};
     for (int i = 0; i < 2; i++) {
@@ -1460,29 +1308,29 @@ START_TEST(test_lin_html_chromium)
     ck_assert_ptr_nonnull(f);
     fputs("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body></body></html>\n", f);
     fclose(f);
-    t_chromium_run(&d, blank, blank_shot, &r);
-    t_run_free(&r);
-    size_t blank_size = t_png_size(blank_shot);
+    cu_chromium_render(&r, &d, blank, blank_shot);
+    cu_run_free(&r);
+    size_t blank_size = cu_png_size(blank_shot);
     for (int i = 0; i < 2; i++) {
-        t_chromium_run(&d, page[i], shot[i], &r);
-        t_run_free(&r);
-        size_t size = t_png_size(shot[i]);
+        cu_chromium_render(&r, &d, page[i], shot[i]);
+        cu_run_free(&r);
+        size_t size = cu_png_size(shot[i]);
         ck_assert_msg(size > 4 * blank_size && size > blank_size + 10000,
                       "%s looks blank: %zu bytes, an empty page %zu", shot[i], size, blank_size);
-        t_chromium_run(&d, page[i], NULL, &r);
+        cu_chromium_render(&r, &d, page[i], NULL);
         ck_assert_msg(strstr(r.out, "data-bars=\"16\"") != NULL, "no 16 bars: %.3000s", r.out);
         char *svg = t_svg(r.out);
-        ck_assert_uint_eq(t_count(svg, "<rect class=\"op "), 16);
-        ck_assert_uint_eq(t_count(svg, "class=\"op ILLEGAL fail\""), (i == 1 ? 1 : 0));
-        ck_assert_uint_eq(t_count(svg, "cannot linearize; state before"), (i == 1 ? 1 : 0));
-        ck_assert_uint_eq(t_count(svg, " class=\"marker\""), (i == 1 ? 3 : 0));
-        ck_assert_uint_eq(t_count(svg, "crash &lt;/script&gt;"), (i == 1 ? 1 : 0));
+        ck_assert_uint_eq(cu_count(svg, "<rect class=\"op "), 16);
+        ck_assert_uint_eq(cu_count(svg, "class=\"op ILLEGAL fail\""), (i == 1 ? 1 : 0));
+        ck_assert_uint_eq(cu_count(svg, "cannot linearize; state before"), (i == 1 ? 1 : 0));
+        ck_assert_uint_eq(cu_count(svg, " class=\"marker\""), (i == 1 ? 3 : 0));
+        ck_assert_uint_eq(cu_count(svg, "crash &lt;/script&gt;"), (i == 1 ? 1 : 0));
         /* The linearization path: one point per operation of the selected partition. */
-        ck_assert_uint_ge(t_count(svg, "<circle"), 2);
+        ck_assert_uint_ge(cu_count(svg, "<circle"), 2);
         free(svg);
-        t_run_free(&r);
+        cu_run_free(&r);
     }
-    t_dir_remove(&d);
+    cu_dir_remove(&d);
 }
 END_TEST
 

@@ -251,6 +251,17 @@ static void expect_handler2(struct rpc_end *end, int64_t arg)
     ck_assert_str_eq(got, wanted);
 }
 
+/* Handler1 parses its string argument as a number: "9099" must come back as 9099. */
+static void expect_handler1_9099(struct rpc_end *end)
+{
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    ck_assert(rpc_end_call_wait(end, "JunkServer.Handler1", (const uint8_t *)"9099", 4, &reply,
+                                &reply_len));
+    ck_assert_int_eq(dec_int(reply, reply_len), 9099);
+    free(reply);
+}
+
 /* An outcome recorded by the callback form. */
 struct outcome {
     struct sim *sim;
@@ -280,17 +291,20 @@ static void call2_async(struct rpc_end *end, int64_t arg, struct outcome *o)
     rpc_end_call(end, "JunkServer.Handler2", args, sizeof(args), outcome_cb, o);
 }
 
+/* Handler3 answers after js.stuck_answer_us (or never): the call a test leaves pending. */
+static void call3_async(struct rpc_end *end, int64_t arg, struct outcome *o)
+{
+    uint8_t args[8];
+    enc_int(args, arg);
+    rpc_end_call(end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, o);
+}
+
 /* ---------------------------------------------------------------- ports of test_test.go */
 
 static void basic_body(struct fix *f)
 {
     expect_handler2(f->end, 111);
-    uint8_t *reply = NULL;
-    size_t reply_len = 0;
-    ck_assert(rpc_end_call_wait(f->end, "JunkServer.Handler1", (const uint8_t *)"9099", 4, &reply,
-                                &reply_len));
-    ck_assert_int_eq(dec_int(reply, reply_len), 9099);
-    free(reply);
+    expect_handler1_9099(f->end);
 }
 
 START_TEST(test_rpc_basic)
@@ -351,12 +365,7 @@ static void disconnect_body(struct fix *f)
     ck_assert(!call2(f->end, 111, got, sizeof(got)));
     ck_assert_str_eq(got, "");
     rpc_net_enable(f->net, f->end, true);
-    uint8_t *reply = NULL;
-    size_t reply_len = 0;
-    ck_assert(rpc_end_call_wait(f->end, "JunkServer.Handler1", (const uint8_t *)"9099", 4, &reply,
-                                &reply_len));
-    ck_assert_int_eq(dec_int(reply, reply_len), 9099);
-    free(reply);
+    expect_handler1_9099(f->end);
 }
 
 START_TEST(test_rpc_disconnect)
@@ -672,9 +681,7 @@ START_TEST(test_rpc_killed_never_answers)
     struct fix f;
     fix_init(&f, 11, true);
     struct outcome o = {.sim = f.sim};
-    uint8_t args[8];
-    enc_int(args, 1);
-    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &o);
+    call3_async(f.end, 1, &o);
     sim_run_until(f.sim, NULL, NULL, SIM_MS(450));
     ck_assert_int_eq(o.calls, 0);
     rpc_net_delete_server(f.net, JUNK_SERVER_ID);
@@ -950,9 +957,7 @@ START_TEST(test_rpc_replace_server)
     fix_init(&f, 19, true);
     f.js.stuck_answer_us = SIM_MS(250);
     struct outcome stuck = {.sim = f.sim};
-    uint8_t args[8];
-    enc_int(args, 5);
-    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &stuck);
+    call3_async(f.end, 5, &stuck);
     sim_run_until(f.sim, NULL, NULL, SIM_MS(50));
     struct rpc_server *fresh = rpc_server_new(f.net);
     struct junk js2 = {.sim = f.sim};
@@ -982,9 +987,7 @@ START_TEST(test_rpc_disable_kills_pending)
     fix_init(&f, 20, true);
     f.js.stuck_answer_us = SIM_MS(330);
     struct outcome stuck = {.sim = f.sim};
-    uint8_t args[8];
-    enc_int(args, 5);
-    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &stuck);
+    call3_async(f.end, 5, &stuck);
     sim_run_until(f.sim, NULL, NULL, SIM_MS(120));
     rpc_net_enable(f.net, f.end, false);
     sim_run_until(f.sim, NULL, NULL, SIM_MS(150));
@@ -996,7 +999,7 @@ START_TEST(test_rpc_disable_kills_pending)
     ck_assert_uint_eq(stuck.at_us, SIM_MS(330));
     /* Now disabled across a poll. */
     struct outcome second = {.sim = f.sim};
-    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &second);
+    call3_async(f.end, 5, &second);
     sim_run_until(f.sim, NULL, NULL, SIM_MS(1050));
     rpc_net_enable(f.net, f.end, false);
     sim_run_until(f.sim, NULL, NULL, SIM_S(3));
@@ -1015,9 +1018,7 @@ START_TEST(test_rpc_dead_at_answer)
     fix_init(&f, 29, true);
     f.js.stuck_answer_us = SIM_MS(80);
     struct outcome o = {.sim = f.sim};
-    uint8_t args[8];
-    enc_int(args, 5);
-    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &o);
+    call3_async(f.end, 5, &o);
     sim_run_until(f.sim, NULL, NULL, SIM_MS(30));
     rpc_net_delete_server(f.net, JUNK_SERVER_ID);
     sim_run_until(f.sim, NULL, NULL, SIM_S(1));
@@ -1244,10 +1245,8 @@ START_TEST(test_rpc_free_midflight)
         o[i] = (struct outcome){.sim = f.sim};
         call2_async(f.end, i, &o[i]);
     }
-    uint8_t args[8];
-    enc_int(args, 1);
     struct outcome stuck = {.sim = f.sim};
-    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &stuck);
+    call3_async(f.end, 1, &stuck);
     sim_run_until(f.sim, NULL, NULL, SIM_MS(150));
     rpc_net_free(f.net);
     int calls_before = 0;
@@ -1382,9 +1381,7 @@ START_TEST(test_rpc_service_queueing)
     sim_run_until(f.sim, NULL, NULL, SIM_MS(50));
     stamp_call(f.end, 3, &c); /* t=50: idle server, runs at 60 */
     sim_run_until(f.sim, NULL, NULL, SIM_MS(100));
-    uint8_t args[8];
-    enc_int(args, 7);
-    rpc_end_call(f.end, "JunkServer.Handler3", args, sizeof(args), outcome_cb, &slow);
+    call3_async(f.end, 7, &slow);
     stamp_call(f.end, 4, &d); /* t=100: slow runs at 110 and answers at 160; d runs at 120 */
     sim_run_until(f.sim, NULL, NULL, SIM_S(1));
     ck_assert_int_eq(st.count, 4);

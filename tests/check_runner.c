@@ -33,166 +33,17 @@
 #include "../tools/run_report.c"
 #include "../tools/runner.c"
 #include "check_suites.h"
+#include "check_util.h"
 #include "lab.h"
-
-#define TR_OUT_MAX (16u << 20)
-#define TR_ARGS_MAX 32
-#define TR_TIMEOUT_S 60
 
 /* ---------------------------------------------------------------- child processes */
 
-struct tr_run {
-    int status; /* exit status, or 128 + signal */
-    char *out;
-    size_t out_len;
-    char *err;
-    size_t err_len;
-};
-
-static void tr_run_free(struct tr_run *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* A scratch directory, the cwd of every labsim child (so build/failing-seeds.txt lands here). */
-struct tr_dir {
-    char path[64];
-};
-
-static void tr_dir_make(struct tr_dir *dir)
-{
-    snprintf(dir->path, sizeof(dir->path), "/tmp/labsim-runner-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir->path));
-}
-
-static void tr_dir_file(const struct tr_dir *dir, const char *name, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/%s", dir->path, name);
-}
-
-static void tr_dir_remove(const struct tr_dir *dir)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir->path);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *tr_labsim_bin(void)
-{
-    const char *bin = getenv("LABSIM_BIN");
-    ck_assert_msg(bin != NULL && bin[0] != '\0',
-                  "LABSIM_BIN is not set: run this suite through `make test`, or set "
-                  "LABSIM_BIN=$PWD/build/labsim");
-    ck_assert_msg(access(bin, X_OK) == 0, "LABSIM_BIN=%s is not executable", bin);
-    return bin;
-}
-
-/* Reads what is available on fd into *buf; false at EOF. */
-static bool tr_drain(int fd, char **buf, size_t *len)
-{
-    char chunk[8192];
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) return true;
-    if (n <= 0) return false;
-    ck_assert_uint_le(*len + (size_t)n, TR_OUT_MAX);
-    *buf = realloc(*buf, *len + (size_t)n + 1);
-    ck_assert_ptr_nonnull(*buf);
-    memcpy(*buf + *len, chunk, (size_t)n);
-    *len += (size_t)n;
-    (*buf)[*len] = '\0';
-    return true;
-}
-
-/* The child: stdin, stdout and stderr from the three pipes, every other pipe end closed (a
- * stray write end of the stdin pipe would keep the child from ever seeing the end of input). */
-_Noreturn static void tr_child(const char *dir, char *const argv[], const int in[2],
-                               const int out[2], const int err[2])
-{
-    if (chdir(dir) != 0) _exit(126);
-    dup2(in[0], STDIN_FILENO);
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    const int ends[6] = {in[0], in[1], out[0], out[1], err[0], err[1]};
-    for (int i = 0; i < 6; i++)
-        close(ends[i]);
-    execv(argv[0], argv);
-    _exit(127);
-}
-
-static void tr_collect(struct tr_run *r, pid_t pid, int out_fd, int err_fd)
-{
-    bool open[2] = {true, true};
-    time_t deadline = time(NULL) + TR_TIMEOUT_S;
-    while (open[0] || open[1]) {
-        ck_assert_msg(time(NULL) < deadline, "labsim did not finish in %d s", TR_TIMEOUT_S);
-        struct pollfd fds[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
-        if (!open[0]) fds[0].fd = -1;
-        if (!open[1]) fds[1].fd = -1;
-        if (poll(fds, 2, 1000) < 0) continue;
-        if (open[0] && (fds[0].revents & (POLLIN | POLLHUP)) != 0)
-            open[0] = tr_drain(out_fd, &r->out, &r->out_len);
-        if (open[1] && (fds[1].revents & (POLLIN | POLLHUP)) != 0)
-            open[1] = tr_drain(err_fd, &r->err, &r->err_len);
-    }
-    int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Runs `labsim ARGS...` (NULL-terminated) in `dir` with `input` on stdin. */
-static void tr_labsim_in(struct tr_run *r, const struct tr_dir *dir, const char *input, ...)
-{
-    char *argv[TR_ARGS_MAX + 2];
-    int argc = 0;
-    va_list ap;
-    argv[argc++] = (char *)tr_labsim_bin();
-    va_start(ap, input);
-    for (char *arg = va_arg(ap, char *); arg != NULL; arg = va_arg(ap, char *)) {
-        ck_assert_int_lt(argc, TR_ARGS_MAX);
-        argv[argc++] = arg;
-    }
-    va_end(ap);
-    argv[argc] = NULL;
-    int in[2], out[2], err[2];
-    ck_assert_int_eq(pipe(in), 0);
-    ck_assert_int_eq(pipe(out), 0);
-    ck_assert_int_eq(pipe(err), 0);
-    memset(r, 0, sizeof(*r));
-    r->out = calloc(1, 1);
-    r->err = calloc(1, 1);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) tr_child(dir->path, argv, in, out, err);
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    /* Scripts are small (far below a pipe's buffer), so writing them all first cannot block. */
-    signal(SIGPIPE, SIG_IGN);
-    size_t len = input != NULL ? strlen(input) : 0;
-    ck_assert_uint_lt(len, 4096);
-    if (len > 0) ck_assert_int_eq(write(in[1], input, len), (ssize_t)len);
-    close(in[1]);
-    tr_collect(r, pid, out[0], err[0]);
-    close(out[0]);
-    close(err[0]);
-}
-
-#define tr_labsim(r, dir, ...) tr_labsim_in((r), (dir), NULL, __VA_ARGS__, (char *)NULL)
-#define tr_labsim_stdin(r, dir, input, ...)                                                        \
-    tr_labsim_in((r), (dir), (input), __VA_ARGS__, (char *)NULL)
+/* Every labsim child runs in a scratch directory (so build/failing-seeds.txt lands there). */
+#define tr_labsim(r, dir, ...) cu_labsim((r), &(struct cu_spawn){.cwd = (dir)->path}, __VA_ARGS__)
+#define tr_labsim_stdin(r, dir, text, ...)                                                         \
+    cu_labsim((r), (&(struct cu_spawn){.cwd = (dir)->path, .input = (text)}), __VA_ARGS__)
 
 /* ---------------------------------------------------------------- output helpers */
-
-static size_t tr_count(const char *haystack, const char *needle)
-{
-    size_t n = 0;
-    size_t len = strlen(needle);
-    for (const char *p = strstr(haystack, needle); p != NULL; p = strstr(p + len, needle))
-        n++;
-    return n;
-}
 
 /* The last line of s (without its newline) copied into buf. */
 static void tr_last_line(const char *s, char *buf, size_t size)
@@ -222,64 +73,45 @@ static bool tr_line_starting(const char *s, const char *prefix, char *buf, size_
 }
 
 /* A rejected command line: the exit code, nothing on stdout, one line on stderr with prefix. */
-static void tr_assert_one_line_error(const struct tr_run *r, int code, const char *prefix)
+static void tr_assert_one_line_error(const struct cu_run *r, int code, const char *prefix)
 {
     ck_assert_msg(r->status == code, "exit %d, want %d; stderr: %s", r->status, code, r->err);
     ck_assert_msg(r->out_len == 0, "stdout should be empty, got: %.300s", r->out);
-    ck_assert_msg(tr_count(r->err, "\n") == 1 && r->err[r->err_len - 1] == '\n',
+    ck_assert_msg(cu_count(r->err, "\n") == 1 && r->err[r->err_len - 1] == '\n',
                   "want one line on stderr, got: %s", r->err);
     ck_assert_msg(strncmp(r->err, prefix, strlen(prefix)) == 0, "stderr '%s' should start '%s'",
                   r->err, prefix);
 }
 
-static char *tr_read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot read %s", path);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    ck_assert_ptr_nonnull(mem);
-    int ch;
-    while ((ch = fgetc(f)) != EOF)
-        fputc(ch, mem);
-    fclose(f);
-    fclose(mem);
-    return buf;
-}
-
 static void tr_write_file(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
+    cu_write_file(path, text, strlen(text));
 }
 
 /* The digest `labsim replay TEST --seed S` prints, as 16 hex digits. */
-static void tr_replay_digest(const struct tr_dir *dir, const char *test, const char *seed,
+static void tr_replay_digest(const struct cu_dir *dir, const char *test, const char *seed,
                              char *hex, size_t size)
 {
-    struct tr_run r;
+    struct cu_run r;
     tr_labsim(&r, dir, "replay", test, "--seed", seed);
     ck_assert_msg(r.status == 0, "replay failed: %s%s", r.out, r.err);
     const char *at = strstr(r.out, "digest ");
     ck_assert_ptr_nonnull(at);
     snprintf(hex, size, "%.16s", at + strlen("digest "));
     ck_assert_uint_eq(strspn(hex, "0123456789abcdef"), 16);
-    tr_run_free(&r);
+    cu_run_free(&r);
 }
 
 /* ---------------------------------------------------------------- list */
 
 START_TEST(test_list)
 {
-    struct tr_dir dir;
-    struct tr_run r;
-    tr_dir_make(&dir);
+    struct cu_dir dir;
+    struct cu_run r;
+    cu_dir_make(&dir, "runner");
     tr_labsim(&r, &dir, "list");
     ck_assert_int_eq(r.status, 0);
-    ck_assert_uint_eq(tr_count(r.out, "\n"), lab_tests_count());
+    ck_assert_uint_eq(cu_count(r.out, "\n"), lab_tests_count());
     for (size_t i = 0; i < lab_tests_count(); i++) {
         const struct lab_test *test = lab_test_at(i);
         char line[256];
@@ -290,22 +122,22 @@ START_TEST(test_list)
         ck_assert_ptr_nonnull(strstr(line, want));
         ck_assert_ptr_nonnull(strstr(line, test->title));
     }
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "list", "3a");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, "TestInitialElection3A              3A  initial election\n"
                             "TestReElection3A                   3A  election after network "
                             "failure\n"
                             "TestManyElections3A                3A  multiple elections\n");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "list", "TestFigure8*");
     ck_assert_int_eq(r.status, 0);
-    ck_assert_uint_eq(tr_count(r.out, "\n"), 2);
-    tr_run_free(&r);
+    ck_assert_uint_eq(cu_count(r.out, "\n"), 2);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "list", "TestNoSuch");
     tr_assert_one_line_error(&r, 2, "labsim list: no test or part matches 'TestNoSuch'");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -313,10 +145,10 @@ END_TEST
 
 START_TEST(test_run_one_seed_prints_go_lines_and_summary)
 {
-    struct tr_dir dir;
-    struct tr_run r;
+    struct cu_dir dir;
+    struct cu_run r;
     char line[512];
-    tr_dir_make(&dir);
+    cu_dir_make(&dir, "runner");
     tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--seed", "3");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     ck_assert(strncmp(r.out, "Test (3A): initial election ...\n  ... Passed --", 46) == 0);
@@ -333,18 +165,18 @@ START_TEST(test_run_one_seed_prints_go_lines_and_summary)
     ck_assert_uint_eq(r.err_len, 0); /* stderr is not a terminal: no progress line */
     /* The failing-seeds file is rewritten even when nothing failed (no stale failures). */
     char path[128];
-    tr_dir_file(&dir, "build/failing-seeds.txt", path, sizeof(path));
-    char *text = tr_read_file(path);
-    ck_assert_uint_eq(tr_count(text, "\n"), tr_count(text, "# "));
+    cu_dir_file(&dir, "build/failing-seeds.txt", path, sizeof(path));
+    char *text = cu_read_file(path, NULL);
+    ck_assert_uint_eq(cu_count(text, "\n"), cu_count(text, "# "));
     free(text);
-    tr_run_free(&r);
+    cu_run_free(&r);
     /* ...and `run --from-file` takes it back: nothing to re-run. */
     tr_labsim(&r, &dir, "run", "--from-file", "build/failing-seeds.txt");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_str_eq(line, "0 passed, 0 failed");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -358,10 +190,10 @@ static void tr_head(const char *out, char *buf, size_t size)
 
 START_TEST(test_run_jobs_output_is_in_job_order)
 {
-    struct tr_dir dir;
-    struct tr_run one;
-    struct tr_run two;
-    tr_dir_make(&dir);
+    struct cu_dir dir;
+    struct cu_run one;
+    struct cu_run two;
+    cu_dir_make(&dir, "runner");
     tr_labsim(&one, &dir, "run", "3A");
     tr_labsim(&two, &dir, "run", "3A", "--jobs", "2");
     ck_assert_int_eq(one.status, 0);
@@ -370,24 +202,24 @@ START_TEST(test_run_jobs_output_is_in_job_order)
     char head2[4096];
     tr_head(one.out, head1, sizeof(head1));
     tr_head(two.out, head2, sizeof(head2));
-    ck_assert_uint_eq(tr_count(head1, "  ... Passed --"), 3);
+    ck_assert_uint_eq(cu_count(head1, "  ... Passed --"), 3);
     ck_assert_str_eq(head1, head2);
     ck_assert_ptr_nonnull(strstr(two.out, "seeds/s, 2 jobs\n"));
     char line[256];
     tr_last_line(two.out, line, sizeof(line));
     ck_assert_str_eq(line, "3 passed, 0 failed");
-    tr_run_free(&one);
-    tr_run_free(&two);
-    tr_dir_remove(&dir);
+    cu_run_free(&one);
+    cu_run_free(&two);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
 START_TEST(test_run_sweeps_print_only_the_summary)
 {
-    struct tr_dir dir;
-    struct tr_run r;
+    struct cu_dir dir;
+    struct cu_run r;
     char line[512];
-    tr_dir_make(&dir);
+    cu_dir_make(&dir, "runner");
     tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--seed-range", "5..8", "--jobs", "2");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     ck_assert_ptr_null(strstr(r.out, "Passed --"));
@@ -396,15 +228,15 @@ START_TEST(test_run_sweeps_print_only_the_summary)
                      0);
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_str_eq(line, "4 passed, 0 failed");
-    tr_run_free(&r);
+    cu_run_free(&r);
     /* --seeds N from --seed S is the same sweep; --verbose prints every run's lines. */
     tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--seed", "5", "--seeds", "4", "--verbose");
     ck_assert_int_eq(r.status, 0);
-    ck_assert_uint_eq(tr_count(r.out, "  ... Passed --"), 4);
+    ck_assert_uint_eq(cu_count(r.out, "  ... Passed --"), 4);
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_str_eq(line, "4 passed, 0 failed");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -422,17 +254,17 @@ static void tr_junit_cases(const char *xml, char *buf, size_t size)
 
 START_TEST(test_run_shards_split_the_sweep)
 {
-    struct tr_dir dir;
-    struct tr_run r;
+    struct cu_dir dir;
+    struct cu_run r;
     char path[3][128];
     char cases[3][2048];
-    tr_dir_make(&dir);
-    tr_dir_file(&dir, "all.xml", path[0], sizeof(path[0]));
-    tr_dir_file(&dir, "s0.xml", path[1], sizeof(path[1]));
-    tr_dir_file(&dir, "s1.xml", path[2], sizeof(path[2]));
+    cu_dir_make(&dir, "runner");
+    cu_dir_file(&dir, "all.xml", path[0], sizeof(path[0]));
+    cu_dir_file(&dir, "s0.xml", path[1], sizeof(path[1]));
+    cu_dir_file(&dir, "s1.xml", path[2], sizeof(path[2]));
     tr_labsim(&r, &dir, "run", "3A", "--seeds", "2", "--junit", path[0]);
     ck_assert_int_eq(r.status, 0);
-    tr_run_free(&r);
+    cu_run_free(&r);
     for (int s = 0; s < 2; s++) {
         char shard[16];
         snprintf(shard, sizeof(shard), "%d/2", s);
@@ -441,10 +273,10 @@ START_TEST(test_run_shards_split_the_sweep)
         char want[64];
         snprintf(want, sizeof(want), "shard %d/2: 3 of 6 runs\n3 passed, 0 failed\n", s);
         ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
-        tr_run_free(&r);
+        cu_run_free(&r);
     }
     for (int k = 0; k < 3; k++) {
-        char *xml = tr_read_file(path[k]);
+        char *xml = cu_read_file(path[k], NULL);
         ck_assert_ptr_nonnull(strstr(xml, "<?xml version=\"1.0\""));
         ck_assert_ptr_nonnull(strstr(xml, "failures=\"0\""));
         tr_junit_cases(xml, cases[k], sizeof(cases[k]));
@@ -458,31 +290,31 @@ START_TEST(test_run_shards_split_the_sweep)
                                "TestManyElections3A seed 1\n");
     ck_assert_str_eq(cases[2], "TestInitialElection3A seed 2\nTestReElection3A seed 2\n"
                                "TestManyElections3A seed 2\n");
-    tr_dir_remove(&dir);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
 START_TEST(test_run_from_file)
 {
-    struct tr_dir dir;
-    struct tr_run r;
+    struct cu_dir dir;
+    struct cu_run r;
     char path[128];
     char digest[32];
     char line[512];
-    tr_dir_make(&dir);
+    cu_dir_make(&dir, "runner");
     tr_replay_digest(&dir, "TestReElection3A", "2", digest, sizeof(digest));
     char text[512];
     snprintf(text, sizeof(text),
              "# a failing-seeds file\n\nTestInitialElection3A 4\nTestReElection3A 2 %s\n", digest);
-    tr_dir_file(&dir, "seeds.txt", path, sizeof(path));
+    cu_dir_file(&dir, "seeds.txt", path, sizeof(path));
     tr_write_file(path, text);
     tr_labsim(&r, &dir, "run", "--from-file", path, "--jobs", "2");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
-    ck_assert_uint_eq(tr_count(r.out, "  ... Passed --"), 2);
+    ck_assert_uint_eq(cu_count(r.out, "  ... Passed --"), 2);
     ck_assert_ptr_null(strstr(r.out, "NOTE"));
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_str_eq(line, "2 passed, 0 failed");
-    tr_run_free(&r);
+    cu_run_free(&r);
     /* A recorded digest that the re-run does not reproduce is reported loudly. */
     tr_write_file(path, "TestReElection3A 2 00000000000000ff\n");
     tr_labsim(&r, &dir, "run", "--from-file", path);
@@ -492,26 +324,26 @@ START_TEST(test_run_from_file)
              "recorded 00000000000000ff",
              digest);
     ck_assert_msg(strstr(r.out, text) != NULL, "%s", r.out);
-    tr_run_free(&r);
+    cu_run_free(&r);
     /* Bad files: one line naming the file and the line. */
     tr_write_file(path, "TestInitialElection3A 1\nTestNoSuch 3\n");
     tr_labsim(&r, &dir, "run", "--from-file", path);
     snprintf(text, sizeof(text), "labsim run: %s:2: unknown test 'TestNoSuch'", path);
     tr_assert_one_line_error(&r, 2, text);
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_write_file(path, "TestInitialElection3A x\n");
     tr_labsim(&r, &dir, "run", "--from-file", path);
     snprintf(text, sizeof(text), "labsim run: %s:1: expected 'TEST SEED [DIGEST]'", path);
     tr_assert_one_line_error(&r, 2, text);
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_write_file(path, "TestInitialElection3A 1 xyz\n");
     tr_labsim(&r, &dir, "run", "--from-file", path);
     tr_assert_one_line_error(&r, 2, "labsim run: ");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "run", "--from-file", "/nonexistent/seeds.txt");
     tr_assert_one_line_error(&r, 2, "labsim run: cannot read '/nonexistent/seeds.txt'");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -519,8 +351,8 @@ END_TEST
  * clears it at the end; stdout is the same as without a terminal. */
 START_TEST(test_run_progress_line_on_a_terminal)
 {
-    struct tr_dir dir;
-    tr_dir_make(&dir);
+    struct cu_dir dir;
+    cu_dir_make(&dir, "runner");
     int master = posix_openpt(O_RDWR | O_NOCTTY);
     ck_assert_int_ge(master, 0);
     ck_assert_int_eq(grantpt(master), 0);
@@ -529,28 +361,25 @@ START_TEST(test_run_progress_line_on_a_terminal)
     ck_assert_int_ge(slave, 0);
     int out[2];
     ck_assert_int_eq(pipe(out), 0);
-    char *argv[] = {(char *)tr_labsim_bin(), "run", "3A", "--seeds", "3", "--jobs", "2", NULL};
+    char *argv[] = {(char *)cu_labsim_bin(), "run", "3A", "--seeds", "3", "--jobs", "2", NULL};
     fflush(NULL);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        if (chdir(dir.path) != 0) _exit(126);
         dup2(out[1], STDOUT_FILENO);
         dup2(slave, STDERR_FILENO);
         close(out[0]);
         close(out[1]);
         close(slave);
         close(master);
-        execv(argv[0], argv);
-        _exit(127);
+        const struct cu_spawn how = {.cwd = dir.path};
+        cu_exec(argv, &how);
     }
     close(slave);
     close(out[1]);
-    struct tr_run r = {0};
-    r.out = calloc(1, 1);
-    r.err = calloc(1, 1);
-    /* A pty master reads EIO once the child's side is closed: tr_drain's "end". */
-    tr_collect(&r, pid, out[0], master);
+    struct cu_run r;
+    /* A pty master reads EIO once the child's side is closed: the end of its output. */
+    cu_collect(&r, pid, out[0], master, CU_TIMEOUT_S);
     close(out[0]);
     close(master);
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
@@ -562,8 +391,8 @@ START_TEST(test_run_progress_line_on_a_terminal)
     char line[128];
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_str_eq(line, "9 passed, 0 failed");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -588,16 +417,16 @@ START_TEST(test_run_bad_arguments)
         {"--from-file", "x.txt", "3A", NULL},
         {"3A", "--junit", "/nonexistent/dir/x.xml", NULL},
     };
-    struct tr_dir dir;
-    tr_dir_make(&dir);
+    struct cu_dir dir;
+    cu_dir_make(&dir, "runner");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct tr_run r;
+        struct cu_run r;
         const char *const *c = cases[i];
-        tr_labsim_in(&r, &dir, NULL, "run", c[0], c[1], c[2], c[3], c[4], c[5]);
+        tr_labsim(&r, &dir, "run", c[0], c[1], c[2], c[3], c[4], c[5]);
         tr_assert_one_line_error(&r, 2, "labsim run: ");
-        tr_run_free(&r);
+        cu_run_free(&r);
     }
-    tr_dir_remove(&dir);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -605,43 +434,43 @@ END_TEST
 
 START_TEST(test_replay_expect_digest)
 {
-    struct tr_dir dir;
-    struct tr_run r;
+    struct cu_dir dir;
+    struct cu_run r;
     char digest[32];
     char want[256];
-    tr_dir_make(&dir);
+    cu_dir_make(&dir, "runner");
     tr_replay_digest(&dir, "TestInitialElection3A", "3", digest, sizeof(digest));
     tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", "3", "--expect-digest",
               digest);
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     snprintf(want, sizeof(want), "digest matches the expected %s\n", digest);
     ck_assert_ptr_nonnull(strstr(r.out, want));
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", "3", "--expect-digest", "123");
     ck_assert_int_eq(r.status, 1);
     snprintf(want, sizeof(want), "DIGEST MISMATCH: expected 0000000000000123, got %s\n", digest);
     ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.err, "DIGEST MISMATCH"));
-    tr_run_free(&r);
+    cu_run_free(&r);
     /* Another seed is another run. */
     tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", "4", "--expect-digest",
               digest);
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.out, "DIGEST MISMATCH"));
-    tr_run_free(&r);
+    cu_run_free(&r);
     /* A trace records test, seed and digest: --check-trace replays that run and checks it. */
     char trace[128];
-    tr_dir_file(&dir, "t.trace", trace, sizeof(trace));
+    cu_dir_file(&dir, "t.trace", trace, sizeof(trace));
     tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", "3", "--trace", trace,
               "--topics", "role,fault");
     ck_assert_int_eq(r.status, 0);
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "replay", "--check-trace", trace);
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     snprintf(want, sizeof(want), "digest matches the expected %s\n", digest);
     ck_assert_ptr_nonnull(strstr(r.out, want));
-    tr_run_free(&r);
-    char *text = tr_read_file(trace);
+    cu_run_free(&r);
+    char *text = cu_read_file(trace, NULL);
     char *line = strstr(text, "# digest ");
     ck_assert_ptr_nonnull(line);
     memcpy(line + strlen("# digest "), "00000000000000ab", 16);
@@ -651,34 +480,34 @@ START_TEST(test_replay_expect_digest)
     ck_assert_int_eq(r.status, 1);
     snprintf(want, sizeof(want), "DIGEST MISMATCH: expected 00000000000000ab, got %s\n", digest);
     ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_write_file(trace, "# labsim-trace 1\nE x\n");
     tr_labsim(&r, &dir, "replay", "--check-trace", trace);
     tr_assert_one_line_error(&r, 2, "labsim: ");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_write_file(trace,
                   "# labsim-trace 1\n# title TestNope\n# seed 1\n# digest 0000000000000001\n");
     tr_labsim(&r, &dir, "replay", "--check-trace", trace);
     snprintf(want, sizeof(want), "labsim replay: %s: the header does not name a graded test",
              trace);
     tr_assert_one_line_error(&r, 2, want);
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "replay", "--check-trace", "/nonexistent.trace");
     tr_assert_one_line_error(&r, 2, "labsim: /nonexistent.trace: ");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--check-trace", trace);
     tr_assert_one_line_error(&r, 2, "labsim replay: --check-trace takes");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--expect-digest", "xyz");
     tr_assert_one_line_error(&r, 2, "labsim replay: --expect-digest needs up to 16 hex digits");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "replay", "TestNoSuch", "--seed", "1");
     tr_assert_one_line_error(&r, 2, "labsim replay: unknown test 'TestNoSuch'");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", "-1");
     tr_assert_one_line_error(&r, 2, "labsim replay: ");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -686,24 +515,24 @@ END_TEST
 
 START_TEST(test_check_determinism)
 {
-    struct tr_dir dir;
-    struct tr_run r;
-    tr_dir_make(&dir);
+    struct cu_dir dir;
+    struct cu_run r;
+    cu_dir_make(&dir, "runner");
     tr_labsim(&r, &dir, "check-determinism", "3A", "--seeds", "2", "--print");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
-    ck_assert_uint_eq(tr_count(r.out, "digest Test"), 6);
+    ck_assert_uint_eq(cu_count(r.out, "digest Test"), 6);
     ck_assert_ptr_nonnull(strstr(r.out, "digest TestReElection3A 2 "));
     ck_assert_ptr_nonnull(strstr(r.out, "check-determinism: 3 tests x 2 seeds: 6 of 6 (test, "
                                         "seed) pairs ran twice with identical digests\n"));
     ck_assert_ptr_null(strstr(r.out, "NONDETERMINISM"));
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "check-determinism", "nosuch");
     tr_assert_one_line_error(&r, 2, "labsim check-determinism: no test or part matches");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "check-determinism", "--seeds", "0");
     tr_assert_one_line_error(&r, 2, "labsim check-determinism: --seeds must be");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -903,10 +732,10 @@ START_TEST(test_report_table_failing_file_and_junit)
     char path[128];
     snprintf(path, sizeof(path), "%s/failing.txt", dir);
     ck_assert_int_eq(run_report_write_failing(report, path), 0);
-    char *failing = tr_read_file(path);
-    ck_assert_uint_eq(tr_count(failing, "\nTestHarnessFailOdd 1 "), 1);
-    ck_assert_uint_eq(tr_count(failing, "\nTestHarnessFailOdd 3 "), 1);
-    ck_assert_uint_eq(tr_count(failing, "\n"), 4); /* two comments, two failures */
+    char *failing = cu_read_file(path, NULL);
+    ck_assert_uint_eq(cu_count(failing, "\nTestHarnessFailOdd 1 "), 1);
+    ck_assert_uint_eq(cu_count(failing, "\nTestHarnessFailOdd 3 "), 1);
+    ck_assert_uint_eq(cu_count(failing, "\n"), 4); /* two comments, two failures */
     free(failing);
     ck_assert_int_eq(run_report_write_failing(report, "/nonexistent/dir/f.txt"), -1);
 
@@ -915,10 +744,10 @@ START_TEST(test_report_table_failing_file_and_junit)
     ck_assert_ptr_nonnull(xml);
     ck_assert_int_eq(run_report_write_junit(report, xml), 0);
     fclose(xml);
-    char *junit = tr_read_file(path);
+    char *junit = cu_read_file(path, NULL);
     ck_assert_ptr_nonnull(strstr(junit, "<testsuite name=\"labsim\" tests=\"4\" failures=\"2\""));
-    ck_assert_uint_eq(tr_count(junit, "<testcase "), 4);
-    ck_assert_uint_eq(tr_count(junit, "<failure "), 2);
+    ck_assert_uint_eq(cu_count(junit, "<testcase "), 4);
+    ck_assert_uint_eq(cu_count(junit, "<failure "), 2);
     ck_assert_ptr_nonnull(strstr(junit, "<failure message=\"TestHarnessFailOdd seed 3 failed\">"));
     ck_assert_ptr_nonnull(strstr(junit, "value &lt;3&gt; &amp; &quot;quoted&quot;"));
     ck_assert_ptr_nonnull(strstr(junit, "name=\"TestHarnessPass seed 1\" time="));
@@ -997,9 +826,9 @@ END_TEST
 
 START_TEST(test_step_election_inspect_and_time)
 {
-    struct tr_dir dir;
-    struct tr_run r;
-    tr_dir_make(&dir);
+    struct cu_dir dir;
+    struct cu_run r;
+    cu_dir_make(&dir, "runner");
     tr_labsim_stdin(&r, &dir, "s 2\ns\ne\np 1\np\nb fault\nt 2.5\nq\nnever read\n", "step",
                     "TestReElection3A", "--seed", "1");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
@@ -1018,8 +847,8 @@ START_TEST(test_step_election_inspect_and_time)
                                         "entries)\n"
                                         "  commit 0, applied 0 (tester saw 0)\n"
                                         "  next: 1 1 1  match: 0 0 0\n"));
-    ck_assert_uint_eq(tr_count(r.out, "node 0: follower, term 1, voted for 1, connected\n"), 1);
-    ck_assert_uint_eq(tr_count(r.out, "node 2: follower"), 1);
+    ck_assert_uint_eq(cu_count(r.out, "node 0: follower, term 1, voted for 1, connected\n"), 1);
+    ck_assert_uint_eq(cu_count(r.out, "node 2: follower"), 1);
     ck_assert_ptr_nonnull(strstr(r.out, "   0.539000 n1   cfg.disconnect\n"
                                         "-- at 0.539000 s virtual, "));
     ck_assert_ptr_nonnull(strstr(r.out, " events: cfg.disconnect on node 1\n"));
@@ -1028,8 +857,8 @@ START_TEST(test_step_election_inspect_and_time)
     char line[256];
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_int_eq(strncmp(line, "-- left at 2.500000 s virtual after ", 36), 0);
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -1037,11 +866,11 @@ END_TEST
  * the run replay makes: same digest. */
 START_TEST(test_step_to_the_end_is_the_replayed_run)
 {
-    struct tr_dir dir;
-    struct tr_run r;
+    struct cu_dir dir;
+    struct cu_run r;
     char digest[32];
     char want[128];
-    tr_dir_make(&dir);
+    cu_dir_make(&dir, "runner");
     tr_replay_digest(&dir, "TestBasicAgree3B", "2", digest, sizeof(digest));
     tr_labsim_stdin(&r, &dir, "e\nc\np 1\nc\ns 7\nt 250\np 0\n", "step", "TestBasicAgree3B",
                     "--seed", "2", "--topics", "role,commit");
@@ -1059,16 +888,16 @@ START_TEST(test_step_to_the_end_is_the_replayed_run)
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_msg(strncmp(line, "-- run over: PASS at ", 21) == 0, "%s", line);
     ck_assert_msg(strstr(r.out, want) != NULL, "%s", line);
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
 START_TEST(test_step_bad_input)
 {
-    struct tr_dir dir;
-    struct tr_run r;
-    tr_dir_make(&dir);
+    struct cu_dir dir;
+    struct cu_run r;
+    cu_dir_make(&dir, "runner");
     tr_labsim_stdin(&r, &dir, "p\nzz\ns x\ns 0\nt abc\nb nosuch\ns 1 2\ns 20\np 7\np x\n", "step",
                     "TestInitialElection3A");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
@@ -1082,20 +911,20 @@ START_TEST(test_step_bad_input)
                             "step: no node '7' to inspect (yet)\n"
                             "step: no node 'x' to inspect (yet)\n");
     ck_assert_ptr_nonnull(strstr(r.out, "\n-- at "));
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "step");
     tr_assert_one_line_error(&r, 2, "labsim step: missing TEST");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "step", "TestNoSuch", "--seed", "1");
     tr_assert_one_line_error(&r, 2, "labsim step: unknown test 'TestNoSuch'");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "step", "TestInitialElection3A", "--topics", "role,bogus");
     tr_assert_one_line_error(&r, 2, "labsim step: ");
-    tr_run_free(&r);
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "step", "TestInitialElection3A", "--seed");
     tr_assert_one_line_error(&r, 2, "labsim step: flag --seed needs a value");
-    tr_run_free(&r);
-    tr_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 

@@ -14,29 +14,20 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check_suites.h"
+#include "check_util.h"
 #include "sim.h"
 
-#define TT_OUT_MAX (64u << 20) /* bytes kept of a child's stdout or stderr */
 #define TT_ARGS_MAX 32
-#define TT_ENV_MAX 8
-#define TT_TIMEOUT_S 60          /* a labsim run */
-#define TT_CHROMIUM_TIMEOUT_S 90 /* one headless Chromium run */
-#define TT_WIDTH 100             /* --width used by the column tests */
-#define TT_TIME_WIDTH 11         /* "    12.345 " before the columns */
+#define TT_WIDTH 100     /* --width used by the column tests */
+#define TT_TIME_WIDTH 11 /* "    12.345 " before the columns */
 
 /* ---------------------------------------------------------------- the scripted run */
 
@@ -132,230 +123,18 @@ static void demo_write(const char *path)
     sim_free(sim);
 }
 
-/* ---------------------------------------------------------------- files */
-
-struct tt_dir {
-    char path[64];
-};
-
-static void tt_dir_make(struct tt_dir *dir)
-{
-    snprintf(dir->path, sizeof(dir->path), "/tmp/labsim-tools-trace-XXXXXX");
-    ck_assert_msg(mkdtemp(dir->path) != NULL, "mkdtemp: %s", strerror(errno));
-}
-
-static int tt_remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
-/* Removes the directory and what the test left in it (a failing test exits before this, so
- * its files stay for a look). */
-static void tt_dir_remove(const struct tt_dir *dir)
-{
-    ck_assert_msg(nftw(dir->path, tt_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0,
-                  "cannot remove %s: %s", dir->path, strerror(errno));
-}
-
-static const char *tt_path(const struct tt_dir *dir, const char *name, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/%s", dir->path, name);
-    return buf;
-}
-
-static void tt_write_file(const char *path, const char *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-/* Reads a whole file (NUL-terminated; caller frees). */
-static char *tt_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot read %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16;
-    size_t n = 0;
-    char *buf = malloc(cap + 1);
-    ck_assert_ptr_nonnull(buf);
-    size_t got = 0;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-            ck_assert_ptr_nonnull(buf);
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len != NULL) *len = n;
-    return buf;
-}
-
-/* ---------------------------------------------------------------- running programs */
-
-struct tt_run {
-    int status; /* exit code, or 128 + signal */
-    char *out;
-    size_t out_len;
-    char *err;
-    size_t err_len;
-};
-
-static void tt_run_free(struct tt_run *r)
-{
-    free(r->out);
-    free(r->err);
-    memset(r, 0, sizeof(*r));
-}
-
-static double tt_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Appends what is readable on fd to *buf; returns false at end of file. */
-static bool tt_drain(int fd, char **buf, size_t *len)
-{
-    char chunk[65536];
-    ssize_t got = read(fd, chunk, sizeof(chunk));
-    if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-    if (got <= 0) return false;
-    ck_assert_msg(*len + (size_t)got <= TT_OUT_MAX, "child printed more than %u bytes", TT_OUT_MAX);
-    *buf = realloc(*buf, *len + (size_t)got + 1);
-    ck_assert_ptr_nonnull(*buf);
-    memcpy(*buf + *len, chunk, (size_t)got);
-    *len += (size_t)got;
-    (*buf)[*len] = '\0';
-    return true;
-}
-
-/* In the child: the environment changes ("NAME=value" sets, "NAME" unsets), then exec. */
-static _Noreturn void tt_child(char *const argv[], const char *const env[], int out_fd, int err_fd)
-{
-    setpgid(0, 0);
-    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-        char name[64];
-        const char *eq = strchr(env[i], '=');
-        size_t len = eq != NULL ? (size_t)(eq - env[i]) : strlen(env[i]);
-        snprintf(name, sizeof(name), "%.*s", (int)len, env[i]);
-        if (eq != NULL)
-            setenv(name, eq + 1, 1);
-        else
-            unsetenv(name);
-    }
-    dup2(out_fd, STDOUT_FILENO);
-    dup2(err_fd, STDERR_FILENO);
-    execv(argv[0], argv);
-    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-}
-
-/* Reads the child's two pipes until both close or the deadline passes (then kills it). */
-static void tt_collect(struct tt_run *r, pid_t pid, int out_fd, int err_fd, int timeout_s)
-{
-    struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
-    double deadline = tt_now_s() + timeout_s;
-    bool open[2] = {true, true};
-    while (open[0] || open[1]) {
-        double left = deadline - tt_now_s();
-        if (left <= 0) {
-            kill(-pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            ck_abort_msg("child %d did not finish within %d s", (int)pid, timeout_s);
-        }
-        fds[0].fd = open[0] ? out_fd : -1;
-        fds[1].fd = open[1] ? err_fd : -1;
-        if (poll(fds, 2, (int)(left * 1000) + 1) <= 0) continue;
-        if (open[0] && (fds[0].revents & (POLLIN | POLLHUP)) != 0)
-            open[0] = tt_drain(out_fd, &r->out, &r->out_len);
-        if (open[1] && (fds[1].revents & (POLLIN | POLLHUP)) != 0)
-            open[1] = tt_drain(err_fd, &r->err, &r->err_len);
-    }
-}
-
-/* Runs argv (argv[0] a path) with env changes; fills r (strings never NULL). */
-static void tt_run_argv(struct tt_run *r, char *const argv[], const char *const env[],
-                        int timeout_s)
-{
-    int out_pipe[2];
-    int err_pipe[2];
-    memset(r, 0, sizeof(*r));
-    ck_assert_int_eq(pipe(out_pipe), 0);
-    ck_assert_int_eq(pipe(err_pipe), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) tt_child(argv, env, out_pipe[1], err_pipe[1]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    r->out = calloc(1, 1);
-    r->err = calloc(1, 1);
-    tt_collect(r, pid, out_pipe[0], err_pipe[0], timeout_s);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    /* Helpers the program left behind (Chromium's) go with it; usually there are none. */
-    kill(-pid, SIGKILL);
-}
-
-static const char *tt_labsim(void)
-{
-    const char *bin = getenv("LABSIM_BIN");
-    ck_assert_msg(bin != NULL && bin[0] != '\0',
-                  "LABSIM_BIN is not set: run this suite through `make test`, or set "
-                  "LABSIM_BIN=$PWD/build/labsim");
-    ck_assert_msg(access(bin, X_OK) == 0, "LABSIM_BIN=%s is not an executable: %s", bin,
-                  strerror(errno));
-    return bin;
-}
-
-/* Runs `labsim ARGS...` (NULL-terminated) with env changes. */
-static void tt_labsim_env(struct tt_run *r, const char *const env[], ...)
-{
-    char *argv[TT_ARGS_MAX + 2];
-    int argc = 0;
-    va_list ap;
-    argv[argc++] = (char *)tt_labsim();
-    va_start(ap, env);
-    for (char *arg = va_arg(ap, char *); arg != NULL; arg = va_arg(ap, char *)) {
-        ck_assert_int_lt(argc, TT_ARGS_MAX);
-        argv[argc++] = arg;
-    }
-    va_end(ap);
-    argv[argc] = NULL;
-    tt_run_argv(r, argv, env, TT_TIMEOUT_S);
-}
-
 /* The environment of the plain runs: no colour hints, no width from the caller's terminal. */
 static const char *const tt_env_plain[] = {"COLUMNS", "NO_COLOR", NULL};
 
-#define tt_labsim_run(r, ...) tt_labsim_env((r), tt_env_plain, __VA_ARGS__, (char *)NULL)
+static const struct cu_spawn tt_plain = {.env = tt_env_plain};
+
+#define tt_labsim_run(r, ...) cu_labsim((r), &tt_plain, __VA_ARGS__)
 
 /* ---------------------------------------------------------------- output helpers */
 
-static size_t tt_count(const char *haystack, const char *needle)
-{
-    size_t n = 0;
-    size_t len = strlen(needle);
-    for (const char *p = strstr(haystack, needle); p != NULL; p = strstr(p + len, needle))
-        n++;
-    return n;
-}
-
 static size_t tt_lines(const char *s)
 {
-    return tt_count(s, "\n");
+    return cu_count(s, "\n");
 }
 
 /* Copies line `index` (0-based) of s into buf; false when there are fewer lines. */
@@ -400,7 +179,7 @@ static bool tt_line_with(const char *s, const char *needle, char *buf, size_t si
 
 /* A failed run: the given exit code, nothing on stdout, exactly one line on stderr that starts
  * with `prefix`. */
-static void tt_assert_one_line_error(const struct tt_run *r, int code, const char *prefix)
+static void tt_assert_one_line_error(const struct cu_run *r, int code, const char *prefix)
 {
     ck_assert_msg(r->status == code, "exit %d, want %d; stderr: %s", r->status, code, r->err);
     ck_assert_msg(r->out_len == 0, "stdout should be empty, got: %.200s", r->out);
@@ -546,12 +325,12 @@ START_TEST(test_tools_trace_log_columns)
 {
     /* Goal: by default each event sits in its node's column (test first, then 0, 1, 2), at a
      * fixed width derived from --width or COLUMNS, word-wrapped inside it, time at the left. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char line[1024];
-    struct tt_run r;
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    struct cu_run r;
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
     tt_labsim_run(&r, "log", trace, "--width", "100");
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_uint_eq(r.err_len, 0);
@@ -573,14 +352,15 @@ START_TEST(test_tools_trace_log_columns)
     tt_assert_cell(r.out, "role=leader", 2, width, "           ");
     for (const char *p = r.out; tt_next_line(&p, line, sizeof(line));)
         ck_assert_msg(strlen(line) <= TT_WIDTH, "a line is wider than 100: '%s'", line);
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* COLUMNS sets the width when --width is not given. */
     const char *const env_wide[] = {"COLUMNS=160", "NO_COLOR", NULL};
-    tt_labsim_env(&r, env_wide, "log", trace, (char *)NULL);
+    const struct cu_spawn wide = {.env = env_wide};
+    cu_labsim(&r, &wide, "log", trace);
     ck_assert_int_eq(r.status, 0);
     tt_assert_cell(r.out, "rpc.deliver call=2", 3, (160 - TT_TIME_WIDTH) / DEMO_LANES, NULL);
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -588,14 +368,14 @@ START_TEST(test_tools_trace_log_flat)
 {
     /* Goal: --flat prints exactly one line per event: time, node, kind, field=value..., text,
      * with role values named and text escaped the way the file escapes it. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char line[1024];
-    struct tt_run r;
-    struct tt_run columns;
-    struct tt_run plain;
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    struct cu_run r;
+    struct cu_run columns;
+    struct cu_run plain;
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
     tt_labsim_run(&r, "log", "--flat", trace);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_uint_eq(tt_lines(r.out), DEMO_EVENTS);
@@ -615,10 +395,10 @@ START_TEST(test_tools_trace_log_flat)
     tt_labsim_run(&plain, "log", trace);
     ck_assert_int_eq(columns.status, 0);
     ck_assert_str_eq(columns.out, plain.out);
-    tt_run_free(&columns);
-    tt_run_free(&plain);
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&columns);
+    cu_run_free(&plain);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -645,45 +425,45 @@ START_TEST(test_tools_trace_log_filters)
 {
     /* Goal: --topics, --nodes and --from/--to keep exactly the matching events, alone and
      * combined, in both layouts; --nodes also chooses the columns. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char line[1024];
-    struct tt_run r;
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    struct cu_run r;
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
     tt_labsim_run(&r, "log", trace, "--flat", "--topics", "role");
     ck_assert_int_eq(r.status, 0);
     ck_assert_uint_eq(tt_lines(r.out), DEMO_ROLES);
-    ck_assert_uint_eq(tt_count(r.out, " raft.role term="), DEMO_ROLES);
-    tt_run_free(&r);
+    ck_assert_uint_eq(cu_count(r.out, " raft.role term="), DEMO_ROLES);
+    cu_run_free(&r);
     tt_labsim_run(&r, "log", trace, "--flat", "--topics=net,fault");
     ck_assert_uint_eq(tt_lines(r.out), DEMO_RPC_EVENTS + 1);
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* test: begin, crash; node 0: 2 roles, 2 deliveries, append, widget, send, reply. */
     tt_labsim_run(&r, "log", trace, "--flat", "--nodes", "0,test");
     ck_assert_uint_eq(tt_flat_check(r.out, 0, 100000, ",test,0,"), 10);
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* 150..200 ms: the first election and the first append. */
     tt_labsim_run(&r, "log", trace, "--flat", "--from", "0.15", "--to", "0.2");
     ck_assert_uint_eq(tt_flat_check(r.out, 150, 200, ",test,0,1,2,"), 11);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "log", trace, "--flat", "--from", "0.15", "--to", "0.2", "--nodes", "1",
                   "--topics", "net");
     ck_assert_uint_eq(tt_flat_check(r.out, 150, 200, ",1,"), 5); /* 3 sends, reply, lost */
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* Columns follow --nodes. */
     tt_labsim_run(&r, "log", trace, "--nodes", "2,1", "--width", "60");
     ck_assert(tt_line(r.out, 1, line, sizeof(line)));
     ck_assert_str_eq(line, "  time (s) node 1                  node 2");
     tt_assert_cell(r.out, "rpc.deliver call=2", 1, (60 - TT_TIME_WIDTH) / 2, "     0.161 ");
     ck_assert(strstr(r.out, "test.begin") == NULL);
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* An empty window is not an error. */
     tt_labsim_run(&r, "log", trace, "--from", "0.3", "--to", "0.4");
     ck_assert_int_eq(r.status, 0);
     ck_assert(strstr(r.out, "(no events match)\n") != NULL);
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -722,52 +502,51 @@ START_TEST(test_tools_trace_log_bad_args)
     /* Goal: every bad argument gets one line on stderr naming the problem, nothing on stdout
      * and exit status 2, before any output. Loop index: the case. */
     const struct tt_bad_args *c = &tt_log_bad[_i];
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char *argv[TT_ARGS_MAX];
-    struct tt_run r;
+    struct cu_run r;
     int argc = 0;
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
-    argv[argc++] = (char *)tt_labsim();
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
+    argv[argc++] = (char *)cu_labsim_bin();
     argv[argc++] = "log";
     for (size_t i = 0; i < 6 && c->args[i] != NULL; i++)
         argv[argc++] = strcmp(c->args[i], "@") == 0 ? trace : (char *)c->args[i];
     argv[argc] = NULL;
-    tt_run_argv(&r, argv, tt_env_plain, TT_TIMEOUT_S);
+    cu_run(&r, argv, &tt_plain);
     ck_assert_msg(r.status == 2, "case '%s': exit %d, stderr: %s", c->why, r.status, r.err);
     tt_assert_one_line_error(&r, 2, "labsim log: ");
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
 START_TEST(test_tools_trace_unknown_command)
 {
     /* Goal: an unknown subcommand and --help behave: exit 2 with one line, or the usage. */
-    struct tt_run r;
+    struct cu_run r;
     tt_labsim_run(&r, "nosuch");
     tt_assert_one_line_error(&r, 2, "labsim: unknown command 'nosuch'");
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "log", "--help");
     ck_assert_int_eq(r.status, 0);
     ck_assert(strstr(r.out, "usage: labsim log FILE") != NULL);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "export", "-h");
     ck_assert_int_eq(r.status, 0);
     ck_assert(strstr(r.out, "usage: labsim export FILE") != NULL);
-    tt_run_free(&r);
+    cu_run_free(&r);
 }
 END_TEST
 
 /* Runs argv with its stdout on a new pseudo-terminal `columns` wide (stderr on a pipe). */
-static void tt_run_pty(struct tt_run *r, char *const argv[], const char *const env[],
+static void tt_run_pty(struct cu_run *r, char *const argv[], const char *const env[],
                        unsigned short columns)
 {
     int master = posix_openpt(O_RDWR | O_NOCTTY);
     int err_pipe[2];
     struct winsize size = {24, columns, 0, 0};
-    memset(r, 0, sizeof(*r));
     ck_assert_msg(master >= 0, "posix_openpt: %s", strerror(errno));
     ck_assert_int_eq(grantpt(master), 0);
     ck_assert_int_eq(unlockpt(master), 0);
@@ -783,17 +562,16 @@ static void tt_run_pty(struct tt_run *r, char *const argv[], const char *const e
         int slave = open(slave_path, O_RDWR);
         close(master);
         if (slave < 0) _exit(126);
-        tt_child(argv, env, slave, err_pipe[1]);
+        dup2(slave, STDOUT_FILENO);
+        dup2(err_pipe[1], STDERR_FILENO);
+        const struct cu_spawn how = {.env = env};
+        cu_exec(argv, &how);
     }
     close(err_pipe[1]);
-    r->out = calloc(1, 1);
-    r->err = calloc(1, 1);
-    tt_collect(r, pid, master, err_pipe[0], TT_TIMEOUT_S);
+    /* A pty master reads EIO once the child's side is closed: the end of its output. */
+    cu_collect(r, pid, master, err_pipe[0], CU_TIMEOUT_S);
     close(master);
     close(err_pipe[0]);
-    int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 START_TEST(test_tools_trace_log_color)
@@ -801,40 +579,40 @@ START_TEST(test_tools_trace_log_color)
     /* Goal: topic colours (ANSI escapes) appear on a terminal, unless NO_COLOR is set or
      * --plain is given; never in a pipe unless --color forces them. On a terminal the columns
      * take its width. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
-    struct tt_run r;
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    struct cu_run r;
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
     tt_labsim_run(&r, "log", trace, "--flat", "--topics", "role", "--color");
     ck_assert_int_eq(r.status, 0);
-    ck_assert_uint_eq(tt_count(r.out, "\x1b[1;35mraft.role"), DEMO_ROLES);
-    ck_assert_uint_eq(tt_count(r.out, "\x1b[0m\n"), DEMO_ROLES);
-    tt_run_free(&r);
+    ck_assert_uint_eq(cu_count(r.out, "\x1b[1;35mraft.role"), DEMO_ROLES);
+    ck_assert_uint_eq(cu_count(r.out, "\x1b[0m\n"), DEMO_ROLES);
+    cu_run_free(&r);
     tt_labsim_run(&r, "log", trace);
     ck_assert(strchr(r.out, '\x1b') == NULL);
-    tt_run_free(&r);
-    char *argv[] = {(char *)tt_labsim(), "log", trace, NULL};
-    char *argv_plain[] = {(char *)tt_labsim(), "log", trace, "--plain", NULL};
+    cu_run_free(&r);
+    char *argv[] = {(char *)cu_labsim_bin(), "log", trace, NULL};
+    char *argv_plain[] = {(char *)cu_labsim_bin(), "log", trace, "--plain", NULL};
     const char *const env_no_color[] = {"COLUMNS", "NO_COLOR=1", NULL};
     tt_run_pty(&r, argv, tt_env_plain, 100);
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(strstr(r.out, "\x1b[1;35mraft.role") != NULL, "no colour on a terminal: %s",
                   r.out);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_run_pty(&r, argv, env_no_color, 100);
     ck_assert_int_eq(r.status, 0);
     ck_assert(strstr(r.out, "raft.role") != NULL);
     ck_assert(strchr(r.out, '\x1b') == NULL);
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* --plain on a terminal 120 wide: no colour, and the columns fill the terminal. */
     tt_run_pty(&r, argv_plain, tt_env_plain, 120);
     ck_assert_int_eq(r.status, 0);
     ck_assert(strstr(r.out, "raft.role") != NULL);
     ck_assert(strchr(r.out, '\x1b') == NULL);
     tt_assert_cell(r.out, "rpc.deliver call=2", 3, (120 - TT_TIME_WIDTH) / DEMO_LANES, NULL);
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -899,13 +677,13 @@ START_TEST(test_tools_trace_export_perfetto)
      * role changes as "X" slices on a role thread, RPC events as "X" slices joined by "s"/"f"
      * flows (request and reply), other events as "i" instants (faults global), big values as
      * strings, text JSON-escaped. -o writes the same to a file; filters drop flows. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char out_path[128];
-    struct tt_run r;
-    struct tt_run to_file;
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    struct cu_run r;
+    struct cu_run to_file;
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
     tt_labsim_run(&r, "export", trace, "--format", "perfetto");
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_uint_eq(r.err_len, 0);
@@ -931,21 +709,21 @@ START_TEST(test_tools_trace_export_perfetto)
               NULL);
     /* -o: the same JSON in a file, and a line saying so. */
     tt_labsim_run(&to_file, "export", trace, "--format=perfetto", "-o",
-                  tt_path(&dir, "demo.json", out_path, sizeof(out_path)));
+                  cu_dir_file(&dir, "demo.json", out_path, sizeof(out_path)));
     ck_assert_int_eq(to_file.status, 0);
     ck_assert(strstr(to_file.out, "wrote ") != NULL);
-    char *file = tt_read_file(out_path, NULL);
+    char *file = cu_read_file(out_path, NULL);
     ck_assert_str_eq(file, r.out);
     free(file);
-    tt_run_free(&to_file);
-    tt_run_free(&r);
+    cu_run_free(&to_file);
+    cu_run_free(&r);
     /* Only nodes 0 and 1: the calls between them (1, 3, 6) keep their two flows each. */
     tt_labsim_run(&r, "export", trace, "--format", "perfetto", "--nodes", "0,1");
     tt_assert_json(r.out, r.out_len);
     ck_assert_uint_eq(tt_check_flows(r.out), 6);
     ck_assert_uint_eq(tt_count_lines_with(r.out, "\"process_name\"", NULL), 2);
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -973,30 +751,30 @@ static void tt_assert_self_contained(const char *html)
     for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
         ck_assert_msg(strstr(html, banned[i]) == NULL, "the page has '%s'", banned[i]);
     /* CSS/SVG url() only points inside the page (the arrowhead markers). */
-    ck_assert_uint_eq(tt_count(html, "url("), tt_count(html, "url(#"));
+    ck_assert_uint_eq(cu_count(html, "url("), cu_count(html, "url(#"));
     /* The only URL is the SVG namespace name, which is never fetched. */
-    ck_assert_uint_eq(tt_count(html, "http:"), tt_count(html, "http://www.w3.org/2000/svg"));
+    ck_assert_uint_eq(cu_count(html, "http:"), cu_count(html, "http://www.w3.org/2000/svg"));
 }
 
 START_TEST(test_tools_trace_export_html)
 {
     /* Goal: --format html writes one self-contained page next to the trace (FILE.html) or to
      * -o, with inline CSS and script and the trace embedded as valid JSON. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char html_path[160];
     char other[128];
-    struct tt_run r;
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    struct cu_run r;
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
     tt_labsim_run(&r, "export", trace, "--format", "html");
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     snprintf(html_path, sizeof(html_path), "%s.html", trace);
     char want[256];
     snprintf(want, sizeof(want), "labsim export: wrote %s (30 events, 10 messages)\n", html_path);
     ck_assert_str_eq(r.out, want);
-    tt_run_free(&r);
-    char *html = tt_read_file(html_path, NULL);
+    cu_run_free(&r);
+    char *html = cu_read_file(html_path, NULL);
     ck_assert(strncmp(html, "<!DOCTYPE html>\n", 16) == 0);
     ck_assert(strstr(html, "<title>labsim: TestDemo3A</title>") != NULL);
     ck_assert(strstr(html, "<style>") != NULL);
@@ -1007,73 +785,18 @@ START_TEST(test_tools_trace_export_html)
     tt_labsim_run(&r, "export", trace, "--format", "html", "-o", "-");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, html);
-    tt_run_free(&r);
+    cu_run_free(&r);
     free(html);
     tt_labsim_run(&r, "export", trace, "--format", "html", "--output",
-                  tt_path(&dir, "other.html", other, sizeof(other)));
+                  cu_dir_file(&dir, "other.html", other, sizeof(other)));
     ck_assert_int_eq(r.status, 0);
     ck_assert_int_eq(access(other, R_OK), 0);
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
 /* ---------------------------------------------------------------- export: HTML in Chromium */
-
-static const char *tt_chromium(void)
-{
-    const char *bin = getenv("LABSIM_CHROMIUM");
-    if (bin == NULL || bin[0] == '\0') bin = "/usr/bin/chromium";
-    ck_assert_msg(access(bin, X_OK) == 0,
-                  "chromium is needed to test the HTML timeline and was not found at %s: install "
-                  "it (apt-get install chromium) or set LABSIM_CHROMIUM to its path",
-                  bin);
-    return bin;
-}
-
-/* Renders file://page in headless Chromium: a screenshot to `png` when it is not NULL, else
- * the DOM after the page's script ran, into r->out. */
-static void tt_chromium_run(struct tt_run *r, const struct tt_dir *dir, const char *page,
-                            const char *png)
-{
-    char profile[128];
-    char shot[200];
-    char url[200];
-    snprintf(profile, sizeof(profile), "--user-data-dir=%s/chromium-profile", dir->path);
-    snprintf(shot, sizeof(shot), "--screenshot=%s", png != NULL ? png : "");
-    snprintf(url, sizeof(url), "file://%s", page);
-    char *argv[] = {(char *)tt_chromium(),
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--hide-scrollbars",
-                    profile,
-                    "--window-size=1200,800",
-                    png != NULL ? shot : "--dump-dom",
-                    url,
-                    NULL};
-    tt_run_argv(r, argv, NULL, TT_CHROMIUM_TIMEOUT_S);
-    ck_assert_msg(r->status == 0, "chromium exit %d: %.2000s", r->status, r->err);
-}
-
-/* Size of a PNG file; checks its signature and that it is 1200x800. */
-static size_t tt_png_size(const char *path)
-{
-    size_t len = 0;
-    char *png = tt_read_file(path, &len);
-    ck_assert_msg(len > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", path);
-    const unsigned char *ihdr = (const unsigned char *)png + 16;
-    uint32_t w = (uint32_t)ihdr[0] << 24 | (uint32_t)ihdr[1] << 16 | ihdr[2] << 8 | ihdr[3];
-    uint32_t h = (uint32_t)ihdr[4] << 24 | (uint32_t)ihdr[5] << 16 | ihdr[6] << 8 | ihdr[7];
-    ck_assert_msg(w == 1200 && h == 800, "%s is %ux%u, want 1200x800", path, w, h);
-    free(png);
-    return len;
-}
 
 /* What the page's script drew into the timeline <svg>, from a DOM dump. */
 static void tt_assert_drawn(const char *dom, int lanes, int arrows, int spans)
@@ -1091,9 +814,9 @@ static void tt_assert_drawn(const char *dom, int lanes, int arrows, int spans)
     ck_assert_ptr_nonnull(timeline);
     memcpy(timeline, svg, len);
     timeline[len] = '\0';
-    ck_assert_uint_eq(tt_count(timeline, "<g class=\"lane\""), (size_t)lanes);
-    ck_assert_uint_eq(tt_count(timeline, "class=\"arrow a-"), (size_t)arrows);
-    ck_assert_uint_eq(tt_count(timeline, "class=\"span role-"), (size_t)spans);
+    ck_assert_uint_eq(cu_count(timeline, "<g class=\"lane\""), (size_t)lanes);
+    ck_assert_uint_eq(cu_count(timeline, "class=\"arrow a-"), (size_t)arrows);
+    ck_assert_uint_eq(cu_count(timeline, "class=\"span role-"), (size_t)spans);
     free(timeline);
 }
 
@@ -1102,46 +825,47 @@ START_TEST(test_tools_trace_export_html_chromium)
     /* Goal: the exported page renders offline in headless Chromium: its screenshot is far
      * from blank (compared with an empty page's at the same size), and its script drew one
      * lane per node, one arrow per message and one bar per role span. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char page[160];
     char blank[128];
     char shot[128];
     char blank_shot[128];
-    struct tt_run r;
-    tt_chromium();
-    tt_dir_make(&dir);
-    demo_write(tt_path(&dir, "demo.trace", trace, sizeof(trace)));
+    struct cu_run r;
+    cu_chromium();
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
     tt_labsim_run(&r, "export", trace, "--format", "html");
     ck_assert_int_eq(r.status, 0);
-    tt_run_free(&r);
+    cu_run_free(&r);
     snprintf(page, sizeof(page), "%s.html", trace);
     const char *empty = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
                         "<body></body></html>\n";
-    tt_write_file(tt_path(&dir, "blank.html", blank, sizeof(blank)), empty, strlen(empty));
-    tt_chromium_run(&r, &dir, page, tt_path(&dir, "page.png", shot, sizeof(shot)));
-    tt_run_free(&r);
-    tt_chromium_run(&r, &dir, blank, tt_path(&dir, "blank.png", blank_shot, sizeof(blank_shot)));
-    tt_run_free(&r);
-    size_t page_size = tt_png_size(shot);
-    size_t blank_size = tt_png_size(blank_shot);
+    cu_write_file(cu_dir_file(&dir, "blank.html", blank, sizeof(blank)), empty, strlen(empty));
+    cu_chromium_render(&r, &dir, page, cu_dir_file(&dir, "page.png", shot, sizeof(shot)));
+    cu_run_free(&r);
+    cu_chromium_render(&r, &dir, blank,
+                       cu_dir_file(&dir, "blank.png", blank_shot, sizeof(blank_shot)));
+    cu_run_free(&r);
+    size_t page_size = cu_png_size(shot);
+    size_t blank_size = cu_png_size(blank_shot);
     ck_assert_msg(page_size > 4 * blank_size && page_size > blank_size + 10000,
                   "the page's screenshot (%zu bytes) is hardly bigger than a blank one (%zu)",
                   page_size, blank_size);
-    tt_chromium_run(&r, &dir, page, NULL);
+    cu_chromium_render(&r, &dir, page, NULL);
     tt_assert_drawn(r.out, DEMO_LANES, DEMO_LINKS, DEMO_ROLES);
     ck_assert(strstr(r.out, "data-faults=\"1\"") != NULL);
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* Filtered: nodes 0 and 1 in the first 0.3 s: two lanes, calls 1 and 3 (4 arrows), and
      * the four role spans of those nodes that begin before 0.3 s. */
     tt_labsim_run(&r, "export", trace, "--format", "html", "--nodes", "0,1", "--to", "0.3", "-o",
                   page);
     ck_assert_int_eq(r.status, 0);
-    tt_run_free(&r);
-    tt_chromium_run(&r, &dir, page, NULL);
+    cu_run_free(&r);
+    cu_chromium_render(&r, &dir, page, NULL);
     tt_assert_drawn(r.out, 2, 4, 4);
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -1271,15 +995,15 @@ START_TEST(test_tools_trace_corrupt_files)
     /* Goal: each malformed trace gets exit 2 and one line "labsim: FILE:LINE: problem" from
      * both tools, naming the right line, and no output. Loop index: the variant. */
     const struct tt_corrupt *c = &tt_corrupts[_i];
-    struct tt_dir dir;
+    struct cu_dir dir;
     char path[128];
     char prefix[200];
-    struct tt_run r;
+    struct cu_run r;
     size_t len = c->len != 0 ? c->len : c->text != NULL ? strlen(c->text) : 0;
     char *built = c->text == NULL ? tt_corrupt_text(c, &len) : NULL;
-    tt_dir_make(&dir);
-    tt_write_file(tt_path(&dir, "bad.trace", path, sizeof(path)), built != NULL ? built : c->text,
-                  len);
+    cu_dir_make(&dir, "tools-trace");
+    cu_write_file(cu_dir_file(&dir, "bad.trace", path, sizeof(path)),
+                  built != NULL ? built : c->text, len);
     free(built);
     snprintf(prefix, sizeof(prefix), "labsim: %s:%d: ", path, c->line);
     for (int tool = 0; tool < 2; tool++) {
@@ -1291,12 +1015,12 @@ START_TEST(test_tools_trace_corrupt_files)
         tt_assert_one_line_error(&r, 2, prefix);
         ck_assert_msg(strstr(r.err, c->says) != NULL, "%s: '%s' does not say '%s'", c->why, r.err,
                       c->says);
-        tt_run_free(&r);
+        cu_run_free(&r);
     }
     char html[160];
     snprintf(html, sizeof(html), "%s.html", path);
     ck_assert_msg(access(html, F_OK) != 0, "a failed export must not leave %s", html);
-    tt_dir_remove(&dir);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -1304,30 +1028,30 @@ START_TEST(test_tools_trace_base_valid)
 {
     /* Goal: the base text the corrupt variants start from is itself valid (so each variant
      * fails for its own reason); a missing file and a directory are one-line errors too. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char path[128];
     char prefix[200];
-    struct tt_run r;
-    tt_dir_make(&dir);
-    tt_write_file(tt_path(&dir, "base.trace", path, sizeof(path)), TT_BASE, strlen(TT_BASE));
+    struct cu_run r;
+    cu_dir_make(&dir, "tools-trace");
+    cu_write_file(cu_dir_file(&dir, "base.trace", path, sizeof(path)), TT_BASE, strlen(TT_BASE));
     tt_labsim_run(&r, "log", path, "--flat");
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_str_eq(r.out, "     0.000 0    rpc.send call=1 server=1 bytes=8 Raft.RequestVote\n"
                             "     0.000 1    raft.role term=1 role=leader\n"
                             "     0.000 test raft.role term=1 role=follower ok\n");
-    tt_run_free(&r);
-    tt_labsim_run(&r, "log", tt_path(&dir, "nosuch.trace", path, sizeof(path)));
+    cu_run_free(&r);
+    tt_labsim_run(&r, "log", cu_dir_file(&dir, "nosuch.trace", path, sizeof(path)));
     snprintf(prefix, sizeof(prefix), "labsim: %s: No such file or directory", path);
     tt_assert_one_line_error(&r, 2, prefix);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "export", dir.path, "--format", "perfetto");
     snprintf(prefix, sizeof(prefix), "labsim: %s: ", dir.path);
     tt_assert_one_line_error(&r, 2, prefix);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "export", path, "--format", "svg");
     tt_assert_one_line_error(&r, 2, "labsim export: --format is perfetto or html");
-    tt_run_free(&r);
-    tt_dir_remove(&dir);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -1362,12 +1086,12 @@ START_TEST(test_tools_trace_big)
     /* Goal (seed 11): a long random trace of every kind, with calls that match, half match or
      * do not match at all, goes through both tools whole: one flat line per event, valid JSON,
      * every flow paired, a page whose embedded data is valid JSON. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char trace[128];
     char html[160];
-    struct tt_run r;
+    struct cu_run r;
     struct sim_rand rand;
-    tt_dir_make(&dir);
+    cu_dir_make(&dir, "tools-trace");
     struct sim *sim = sim_new(11);
     sim_rand_init(&rand, sim, "tt.big");
     sim_trace_record(sim, SIM_TOPICS_ALL, BIG_EVENTS);
@@ -1375,29 +1099,30 @@ START_TEST(test_tools_trace_big)
     sim_run_until(sim, NULL, NULL, SIM_S(100));
     ck_assert_uint_eq(sim_trace_count(sim), BIG_EVENTS);
     ck_assert_int_eq(
-        sim_trace_write(sim, tt_path(&dir, "big.trace", trace, sizeof(trace)), "TestBig"), SIM_OK);
+        sim_trace_write(sim, cu_dir_file(&dir, "big.trace", trace, sizeof(trace)), "TestBig"),
+        SIM_OK);
     sim_free(sim);
     tt_labsim_run(&r, "log", trace, "--flat");
     ck_assert_int_eq(r.status, 0);
     ck_assert_uint_eq(tt_lines(r.out), BIG_EVENTS);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "log", trace, "--width", "200");
     ck_assert_int_eq(r.status, 0);
     ck_assert_uint_ge(tt_lines(r.out), BIG_EVENTS + 3);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "export", trace, "--format", "perfetto");
     ck_assert_int_eq(r.status, 0);
     tt_assert_json(r.out, r.out_len);
     ck_assert_uint_gt(tt_check_flows(r.out), 0);
-    tt_run_free(&r);
+    cu_run_free(&r);
     tt_labsim_run(&r, "export", trace, "--format", "html", "-o",
-                  tt_path(&dir, "big.html", html, sizeof(html)));
+                  cu_dir_file(&dir, "big.html", html, sizeof(html)));
     ck_assert_int_eq(r.status, 0);
-    tt_run_free(&r);
-    char *page = tt_read_file(html, NULL);
+    cu_run_free(&r);
+    char *page = cu_read_file(html, NULL);
     tt_assert_html_data(page, "\"TestBig\"");
     free(page);
-    tt_dir_remove(&dir);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -1405,31 +1130,31 @@ START_TEST(test_tools_trace_limits)
 {
     /* Goal: a trace with more distinct nodes than the tools take is refused with one line
      * naming the line of the first node too many; the largest node id and 64 nodes load. */
-    struct tt_dir dir;
+    struct cu_dir dir;
     char path[128];
     char prefix[200];
-    struct tt_run r;
+    struct cu_run r;
     char *text = malloc(1 << 16);
     ck_assert_ptr_nonnull(text);
     size_t len = (size_t)snprintf(text, 1 << 16, "# labsim-trace 1\nK 1 kernel k.x\n");
     for (int node = 0; node < 65; node++)
         len += (size_t)snprintf(text + len, (1 << 16) - len, "E %d %d 1\t\n", node,
                                 node == 63 ? 4095 : node);
-    tt_dir_make(&dir);
-    tt_write_file(tt_path(&dir, "many.trace", path, sizeof(path)), text, len);
+    cu_dir_make(&dir, "tools-trace");
+    cu_write_file(cu_dir_file(&dir, "many.trace", path, sizeof(path)), text, len);
     tt_labsim_run(&r, "log", path, "--flat");
     snprintf(prefix, sizeof(prefix), "labsim: %s:67: more than 64 distinct nodes", path);
     tt_assert_one_line_error(&r, 2, prefix);
-    tt_run_free(&r);
+    cu_run_free(&r);
     /* Without the last line: 64 nodes, fine, and node 4095 is among them. */
     char *last = strrchr(text, 'E');
-    tt_write_file(path, text, (size_t)(last - text));
+    cu_write_file(path, text, (size_t)(last - text));
     tt_labsim_run(&r, "log", path, "--flat", "--nodes", "4095");
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_str_eq(r.out, "     0.000 4095 k.x\n");
-    tt_run_free(&r);
+    cu_run_free(&r);
     free(text);
-    tt_dir_remove(&dir);
+    cu_dir_remove(&dir);
 }
 END_TEST
 
@@ -1454,7 +1179,7 @@ Suite *tools_trace_suite(void)
     tcase_add_test(tc, test_tools_trace_export_html);
     suite_add_tcase(s, tc);
     tc = tcase_create("chromium");
-    tcase_set_timeout(tc, 4 * TT_CHROMIUM_TIMEOUT_S);
+    tcase_set_timeout(tc, 4 * CU_CHROMIUM_TIMEOUT_S);
     tcase_add_test(tc, test_tools_trace_export_html_chromium);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad_files");

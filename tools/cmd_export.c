@@ -22,6 +22,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "export.h"
+#include "trace_opts.h"
 
 #define EXPORT_PATH_MAX 4096u
 #define EXPORT_JS_INT_MAX ((1ll << 53) - 1)
@@ -319,36 +320,19 @@ static int export_bad(const char *msg)
 struct export_args {
     const char *format;
     const char *output;
-    const char *topics;
-    const char *nodes;
-    const char *from;
-    const char *to;
+    struct trace_opts filter; /* --topics, --nodes, --from, --to */
     bool help;
 };
 
 /* Turns the parsed strings into opts. Returns 0, or 2 after reporting. */
 static int export_apply(const struct export_args *a, struct export_opts *opts)
 {
-    struct trace_file_error err = {0, ""};
-    const char *flag = NULL;
     if (a->format != NULL && strcmp(a->format, "perfetto") != 0 && strcmp(a->format, "html") != 0)
         return export_bad("--format is perfetto or html");
     opts->format =
         a->format != NULL && strcmp(a->format, "html") == 0 ? EXPORT_HTML : EXPORT_PERFETTO;
     opts->out_path = a->output;
-    if (a->topics != NULL && trace_file_filter_topics(&opts->filter, a->topics, &err) != 0)
-        flag = "--topics";
-    else if (a->nodes != NULL && trace_file_filter_nodes(&opts->filter, a->nodes, &err) != 0)
-        flag = "--nodes";
-    else if (a->from != NULL && trace_file_parse_seconds(a->from, &opts->filter.from_us, &err))
-        flag = "--from";
-    else if (a->to != NULL && trace_file_parse_seconds(a->to, &opts->filter.to_us, &err))
-        flag = "--to";
-    if (flag != NULL) {
-        fprintf(stderr, "labsim export: %s: %s\n", flag, err.msg);
-        return 2;
-    }
-    return 0;
+    return trace_opts_filter(&a->filter, "export", &opts->filter) == TRACE_FILE_OK ? 0 : 2;
 }
 
 #define EXPORT_ARGV_MAX 64
@@ -375,9 +359,9 @@ static int export_parse_args(int argc, char **argv, struct export_opts *opts)
             long_argv[i] = help_flag;
     }
     const struct args_flag flags[] = {
-        {"format", ARGS_STR, &a.format, NULL}, {"output", ARGS_STR, &a.output, NULL},
-        {"topics", ARGS_STR, &a.topics, NULL}, {"nodes", ARGS_STR, &a.nodes, NULL},
-        {"from", ARGS_STR, &a.from, NULL},     {"to", ARGS_STR, &a.to, NULL},
+        {"format", ARGS_STR, &a.format, NULL},        {"output", ARGS_STR, &a.output, NULL},
+        {"topics", ARGS_STR, &a.filter.topics, NULL}, {"nodes", ARGS_STR, &a.filter.nodes, NULL},
+        {"from", ARGS_STR, &a.filter.from, NULL},     {"to", ARGS_STR, &a.filter.to, NULL},
         {"help", ARGS_BOOL, &a.help, NULL},
     };
     const char *positional[1] = {NULL};
@@ -456,25 +440,16 @@ int cmd_export(int argc, char **argv)
     struct export_opts *opts = calloc(1, sizeof(*opts));
     struct export_model model;
     struct trace_file *tf = NULL;
-    struct trace_file_error err = {0, ""};
     int rc = 2;
     memset(&model, 0, sizeof(model));
     if (opts == NULL) {
         fprintf(stderr, "labsim export: out of memory\n");
         return 2;
     }
-    trace_file_filter_init(&opts->filter);
     rc = export_parse_args(argc, argv, opts);
     if (rc >= 0) goto out_free;
     rc = 2;
-    if (trace_file_load(opts->path, &tf, &err) != TRACE_FILE_OK) {
-        trace_file_error_print(opts->path, &err);
-        goto out_free;
-    }
-    if (trace_file_filter_check(&opts->filter, tf, &err) != TRACE_FILE_OK) {
-        fprintf(stderr, "labsim export: %s\n", err.msg);
-        goto out_free;
-    }
+    if (trace_opts_load(opts->path, &opts->filter, "export", &tf) != TRACE_FILE_OK) goto out_free;
     if (export_model_init(&model, tf, &opts->filter) != TRACE_FILE_OK) {
         fprintf(stderr, "labsim export: out of memory\n");
         goto out_free;

@@ -18,6 +18,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "trace_file.h"
+#include "trace_opts.h"
 
 #define LOG_WIDTH_DEFAULT 100
 #define LOG_WIDTH_MIN 20
@@ -77,10 +78,7 @@ static bool log_parse_width(const char *text, int *width)
 
 /* The options of `labsim log` as args_parse fills them. */
 struct log_args {
-    const char *topics;
-    const char *nodes;
-    const char *from;
-    const char *to;
+    struct trace_opts filter; /* --topics, --nodes, --from, --to */
     const char *width;
     bool flat;
     bool columns;
@@ -98,27 +96,13 @@ static int log_bad(const char *msg)
 /* Turns the parsed strings into opts. Returns 0, or 2 after reporting. */
 static int log_apply(const struct log_args *a, struct log_opts *opts)
 {
-    struct trace_file_error err = {0, ""};
-    const char *flag = NULL;
     if (a->flat && a->columns) return log_bad("--flat and --columns cannot be combined");
     if (a->plain && a->color) return log_bad("--plain and --color cannot be combined");
     opts->flat = a->flat;
     opts->color = a->plain ? LOG_COLOR_NEVER : a->color ? LOG_COLOR_ALWAYS : LOG_COLOR_AUTO;
     if (a->width != NULL && !log_parse_width(a->width, &opts->width))
         return log_bad("--width wants a number of characters in 20..1000");
-    if (a->topics != NULL && trace_file_filter_topics(&opts->filter, a->topics, &err) != 0)
-        flag = "--topics";
-    else if (a->nodes != NULL && trace_file_filter_nodes(&opts->filter, a->nodes, &err) != 0)
-        flag = "--nodes";
-    else if (a->from != NULL && trace_file_parse_seconds(a->from, &opts->filter.from_us, &err))
-        flag = "--from";
-    else if (a->to != NULL && trace_file_parse_seconds(a->to, &opts->filter.to_us, &err))
-        flag = "--to";
-    if (flag != NULL) {
-        fprintf(stderr, "labsim log: %s: %s\n", flag, err.msg);
-        return 2;
-    }
-    return 0;
+    return trace_opts_filter(&a->filter, "log", &opts->filter) == TRACE_FILE_OK ? 0 : 2;
 }
 
 /* Returns -1 to go on, else the exit code (0 after --help). */
@@ -127,11 +111,11 @@ static int log_parse_args(int argc, char **argv, struct log_opts *opts)
     struct log_args a;
     memset(&a, 0, sizeof(a));
     const struct args_flag flags[] = {
-        {"topics", ARGS_STR, &a.topics, NULL},    {"nodes", ARGS_STR, &a.nodes, NULL},
-        {"from", ARGS_STR, &a.from, NULL},        {"to", ARGS_STR, &a.to, NULL},
-        {"width", ARGS_STR, &a.width, NULL},      {"flat", ARGS_BOOL, &a.flat, NULL},
-        {"columns", ARGS_BOOL, &a.columns, NULL}, {"plain", ARGS_BOOL, &a.plain, NULL},
-        {"color", ARGS_BOOL, &a.color, NULL},     {"help", ARGS_BOOL, &a.help, NULL},
+        {"topics", ARGS_STR, &a.filter.topics, NULL}, {"nodes", ARGS_STR, &a.filter.nodes, NULL},
+        {"from", ARGS_STR, &a.filter.from, NULL},     {"to", ARGS_STR, &a.filter.to, NULL},
+        {"width", ARGS_STR, &a.width, NULL},          {"flat", ARGS_BOOL, &a.flat, NULL},
+        {"columns", ARGS_BOOL, &a.columns, NULL},     {"plain", ARGS_BOOL, &a.plain, NULL},
+        {"color", ARGS_BOOL, &a.color, NULL},         {"help", ARGS_BOOL, &a.help, NULL},
     };
     const char *positional[1] = {NULL};
     size_t positional_count = 0;
@@ -387,24 +371,15 @@ int cmd_log(int argc, char **argv)
     struct log_opts *opts = calloc(1, sizeof(*opts));
     struct log_view *view = calloc(1, sizeof(*view));
     struct trace_file *tf = NULL;
-    struct trace_file_error err = {0, ""};
     int rc = 2;
     if (opts == NULL || view == NULL) {
         fprintf(stderr, "labsim log: out of memory\n");
         goto out_free;
     }
-    trace_file_filter_init(&opts->filter);
     rc = log_parse_args(argc, argv, opts);
     if (rc >= 0) goto out_free;
     rc = 2;
-    if (trace_file_load(opts->path, &tf, &err) != TRACE_FILE_OK) {
-        trace_file_error_print(opts->path, &err);
-        goto out_free;
-    }
-    if (trace_file_filter_check(&opts->filter, tf, &err) != TRACE_FILE_OK) {
-        fprintf(stderr, "labsim log: %s\n", err.msg);
-        goto out_free;
-    }
+    if (trace_opts_load(opts->path, &opts->filter, "log", &tf) != TRACE_FILE_OK) goto out_free;
     log_view_init(view, tf, opts, stdout);
     log_print(view);
     rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;

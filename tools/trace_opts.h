@@ -1,0 +1,29 @@
+/* trace_opts: the options every trace-reading tool shares (`labsim log`, `labsim export`):
+ * --topics, --nodes, --from and --to turned into a trace_file_filter, and the load of the trace
+ * FILE checked against that filter, with errors reported the same way by each tool.
+ */
+#ifndef TOOLS_TRACE_OPTS_H
+#define TOOLS_TRACE_OPTS_H
+
+#include "trace_file.h"
+
+/* The filter options as args_parse fills them (ARGS_STR); NULL: not given. */
+struct trace_opts {
+    const char *topics;
+    const char *nodes;
+    const char *from;
+    const char *to;
+};
+
+/* Sets *filter to everything, then narrows it by the options. Returns TRACE_FILE_OK, or
+ * TRACE_FILE_EINVAL after printing "labsim TOOL: --FLAG: problem" on stderr. */
+int trace_opts_filter(const struct trace_opts *opts, const char *tool,
+                      struct trace_file_filter *filter);
+
+/* Loads the trace at path into *tf (caller frees with trace_file_free) and checks filter
+ * against it (the window is not empty, every node asked for is in the trace). Returns
+ * TRACE_FILE_OK, or an error code after reporting on stderr. */
+int trace_opts_load(const char *path, const struct trace_file_filter *filter, const char *tool,
+                    struct trace_file **tf);
+
+#endif /* TOOLS_TRACE_OPTS_H */
