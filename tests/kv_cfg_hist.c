@@ -280,7 +280,9 @@ void kv_cfg_check_history(struct kv_cfg *cfg)
     /* The result (descriptions of every operation and state) is costly to build and needed
      * only for the page of an ILLEGAL history; the check is deterministic, so the second run
      * reaches the same verdict. */
+    double t0_ms = lab_wall_ms(cfg->ctx);
     int verdict = lin_check_kv(ops, count, &budget, NULL);
+    lab_add_lin_check(cfg->ctx, lab_wall_ms(cfg->ctx) - t0_ms);
     if (verdict == LIN_ILLEGAL) verdict = lin_check_kv(ops, count, &budget, &res);
     free(ops);
     if (verdict < 0) {

@@ -46,6 +46,8 @@ struct lab_ctx {
     void *user;
     lab_user_free_fn user_free;
     lab_inspect_fn inspect;
+    uint32_t lin_checks;
+    double lin_wall_ms;
 };
 
 struct lab_session {
@@ -137,6 +139,17 @@ void lab_set_unknown(struct lab_ctx *ctx, const char *why)
 {
     ctx->unknown = true;
     if (ctx->opts->out != NULL && why != NULL) fprintf(ctx->opts->out, "info: %s\n", why);
+}
+
+double lab_wall_ms(const struct lab_ctx *ctx)
+{
+    return ctx->opts->wall_ms != NULL ? ctx->opts->wall_ms() : 0.0;
+}
+
+void lab_add_lin_check(struct lab_ctx *ctx, double wall_ms)
+{
+    ctx->lin_checks++;
+    ctx->lin_wall_ms += wall_ms;
 }
 
 void lab_set_artifact(struct lab_ctx *ctx, const char *path)
@@ -368,6 +381,8 @@ static void lab_result_fill(const struct lab_ctx *ctx, struct lab_result *result
     snprintf(result->message, sizeof(result->message), "%s", ctx->message);
     snprintf(result->artifact, sizeof(result->artifact), "%s", ctx->artifact);
     result->passed_lines = ctx->passed_lines;
+    result->lin_checks = ctx->lin_checks;
+    result->lin_wall_ms = ctx->lin_wall_ms;
 }
 
 static void lab_set_hint(struct lab_ctx *ctx)

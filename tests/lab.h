@@ -62,6 +62,9 @@ struct lab_opts {
     uint32_t trace_topics;    /* topic mask to record when trace_path is set */
     const char *replay_cmd;   /* program path used in "replay:" lines; NULL = build/labsim */
     const char *artifact_dir; /* where failure artifacts (HTML) go; NULL = build/artifacts */
+    /* A wall clock in milliseconds, supplied only by tools that report timings (make bench).
+     * Runs never read the clock themselves; with NULL, wall-time figures stay 0. */
+    double (*wall_ms)(void);
 };
 
 struct lab_result {
@@ -75,6 +78,8 @@ struct lab_result {
     char message[LAB_MSG_MAX]; /* failure message in the 6.824 wording, or "" */
     char artifact[256];        /* path of a failure artifact (HTML), or "" */
     uint32_t passed_lines;     /* "... Passed" lines printed */
+    uint32_t lin_checks;       /* linearizability checks run */
+    double lin_wall_ms;        /* their wall time, when opts->wall_ms was given, else 0 */
 };
 
 /* Runs one test on one seed. Returns 0, SIM_ENOMEM when the sim could not be built, or SIM_EIO
@@ -143,6 +148,11 @@ bool lab_failed(const struct lab_ctx *ctx);
 
 /* Records a linearizability verdict of UNKNOWN (budget ran out) for the summary. */
 void lab_set_unknown(struct lab_ctx *ctx, const char *why);
+/* For suites that run the linearizability checker: the wall clock from opts->wall_ms (0 when
+ * none was given), and the accounting of one check for the result. */
+double lab_wall_ms(const struct lab_ctx *ctx);
+void lab_add_lin_check(struct lab_ctx *ctx, double wall_ms);
+
 /* Records the path of a failure artifact (HTML visualisation). */
 void lab_set_artifact(struct lab_ctx *ctx, const char *path);
 

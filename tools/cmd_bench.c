@@ -14,25 +14,29 @@ static void bench_suite(FILE *out, const char *prefix, uint64_t seed)
 {
     double wall_ms = 0;
     double virtual_s = 0;
+    double lin_ms = 0;
+    unsigned lin_checks = 0;
     unsigned passed = 0;
     unsigned ran = 0;
     for (size_t i = 0; i < lab_tests_count(); i++) {
         const struct lab_test *test = lab_test_at(i);
         if (strncmp(test->part, prefix, strlen(prefix)) != 0) continue;
-        struct lab_opts opts = {0};
+        struct lab_opts opts = {.wall_ms = bench_wall_ms};
         struct lab_result res;
         double t0 = bench_wall_ms();
         lab_run(test, seed, &opts, &res);
         wall_ms += bench_wall_ms() - t0;
         virtual_s += (double)res.virtual_us / 1e6;
+        lin_ms += res.lin_wall_ms;
+        lin_checks += res.lin_checks;
         ran++;
         passed += res.outcome == LAB_PASS;
     }
     fprintf(out,
             "bench suite lab=%s tests=%u passed=%u seed=%llu wall_ms=%.1f virtual_s=%.1f "
-            "virtual_per_wall=%.0f\n",
+            "virtual_per_wall=%.0f lin_checks=%u lin_ms=%.1f\n",
             prefix, ran, passed, (unsigned long long)seed, wall_ms, virtual_s,
-            wall_ms > 0 ? virtual_s / (wall_ms / 1e3) : 0.0);
+            wall_ms > 0 ? virtual_s / (wall_ms / 1e3) : 0.0, lin_checks, lin_ms);
 }
 
 int cmd_bench(int argc, char **argv)
