@@ -220,7 +220,7 @@ int lin_check_events(const struct lin_model *model, const struct lin_event *even
 /* One operation of a KV history as the kvraft harness records it. */
 struct lin_kv_op {
     int client;        /* client id */
-    int64_t call_us;   /* call time (virtual microseconds in simulation runs) */
+    int64_t call_us;   /* when the call was made: virtual microseconds in runs */
     int64_t return_us; /* return time */
     enum lin_kv_kind kind;
     const char *key;    /* borrowed for the duration of lin_check_kv */
