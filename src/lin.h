@@ -287,7 +287,7 @@ int lin_html_write(const struct lin_result *res, const struct lin_marker *marker
 
 /* ---------------------------------------------------------------- history files */
 
-/* The two file formats of Porcupine's test data (see ../shared/porcupine-data/README.md). */
+/* The two file formats of Porcupine's test data (see tests/data/porcupine/README.md). */
 enum lin_format {
     LIN_FORMAT_KV = 0,  /* {:process P, :type :invoke, :f :get, :key "K", :value nil} */
     LIN_FORMAT_ETCD = 1 /* INFO  jepsen.util - P :invoke :cas [1 2] */

@@ -1,4 +1,4 @@
-/* lin_parse_etcd.c: the parser for Jepsen etcd logs (porcupine-data/jepsen/etcd_*.log).
+/* lin_parse_etcd.c: the parser for Jepsen etcd logs (tests/data/porcupine/jepsen/etcd_*.log).
  *
  * A line is `INFO  jepsen.util - <proc> <type> <f> <value>` with fields separated by tabs or
  * spaces; type is :invoke, :ok, :fail or :info; f is :read, :write or :cas; value is nil, an

@@ -1,4 +1,4 @@
-/* lin_parse_kv.c: the parser for Porcupine's key/value logs (porcupine-data/kv/c*.txt).
+/* lin_parse_kv.c: the parser for Porcupine's key/value logs (tests/data/porcupine/kv/c*.txt).
  *
  * A line is a small EDN map, e.g.
  *   {:process 3, :type :invoke, :f :append, :key "7", :value "x 3 1 y"}

@@ -1,12 +1,12 @@
 /* Unit tests of the linearizability checker (src/lin_*): the search on hand-made histories,
  * random histories compared with a brute-force reference and with the unpruned search (among
  * them append-heavy one-key ones, for the KV model's lookahead), TestUnreliableOneKey4A-shaped
- * histories decided within a small step budget, every history of ../shared/porcupine-data
- * against the verdict its README lists, the two parsers on good and malformed input, the
- * `labsim check` CLI (exit codes, one-line errors), and the HTML page rendered in headless
- * Chromium.
+ * histories decided within a small step budget, every history of tests/data/porcupine (the
+ * repository's copy of porcupine-data) against the verdict its README lists, the two parsers
+ * on good and malformed input, the `labsim check` CLI (exit codes, one-line errors), and the
+ * HTML page rendered in headless Chromium.
  *
- * The data directory is $LABSIM_ROOT/../shared/porcupine-data (LABSIM_ROOT defaults to the
+ * The data directory is $LABSIM_ROOT/tests/data/porcupine (LABSIM_ROOT defaults to the
  * current directory); tests that need it fail, not skip, when it is missing. Random tests use
  * their own splitmix64 generator; each states its seeds (the loop index). */
 #include <check.h>
@@ -41,17 +41,17 @@ static uint32_t t_below(uint64_t *s, uint32_t n)
     return (uint32_t)(t_rand(s) % n);
 }
 
-/* The porcupine-data directory; fails the test when it is missing. */
+/* The repository's copy of porcupine-data; fails the test when it is missing. */
 static const char *t_data_dir(void)
 {
     static char dir[1024];
     const char *root = getenv("LABSIM_ROOT");
-    snprintf(dir, sizeof(dir), "%s/../shared/porcupine-data", root != NULL ? root : ".");
+    snprintf(dir, sizeof(dir), "%s/tests/data/porcupine", root != NULL ? root : ".");
     char readme[1100];
     snprintf(readme, sizeof(readme), "%s/README.md", dir);
     ck_assert_msg(access(readme, R_OK) == 0,
-                  "porcupine-data is missing: %s not found (set LABSIM_ROOT to the repository "
-                  "root, with shared/ beside it)",
+                  "Porcupine test data is missing: %s not found (run from the repository root, "
+                  "or set LABSIM_ROOT to it, as `make test` does)",
                   readme);
     return dir;
 }

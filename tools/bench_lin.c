@@ -1,4 +1,4 @@
-/* bench_lin.c: times the linearizability checker on every history of porcupine-data.
+/* bench_lin.c: times the linearizability checker on every history of tests/data/porcupine.
  *
  * For each row of data_dir/expected.tsv (one per file and model) it parses the file once,
  * then times lin_check alone (no result building; parsing is not timed either, as in the

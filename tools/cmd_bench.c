@@ -53,7 +53,7 @@ int cmd_bench(int argc, char **argv)
             return 2;
         }
     }
-    if (data_dir == NULL) data_dir = "../shared/porcupine-data";
+    if (data_dir == NULL) data_dir = "tests/data/porcupine"; /* make bench runs from the root */
     FILE *out = stdout;
     bench_sim(out);
     bench_rpc(out);
