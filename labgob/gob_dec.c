@@ -18,7 +18,16 @@ void gob_dec_init(struct gob_dec *d, const uint8_t *buf, size_t len)
     if (buf == NULL && len > 0) {
         d->len = 0;
         gob_dec_fail(d, GOB_EMISUSE, 0);
+        return;
     }
+    if (len == 0) return; /* the empty message: every field absent */
+    struct gob_header h;
+    if (gob_header_parse(buf, len, &h) != GOB_OK) {
+        gob_dec_fail(d, GOB_EHEADER, 0); /* not a whole v2 message: refuse all of it */
+        return;
+    }
+    GOB_ASSERT(h.header_len < len || h.body_len == 0);
+    d->pos = h.header_len; /* the body; the sizes are for the model, not the decoder */
 }
 
 int gob_dec_err(const struct gob_dec *d)
@@ -118,6 +127,11 @@ void gob_get_bytes(struct gob_dec *d, uint32_t field, const uint8_t **p, size_t 
         *p = view;
         *n = (size_t)v;
     }
+}
+
+void gob_get_iface(struct gob_dec *d, uint32_t field, const uint8_t **p, size_t *n)
+{
+    gob_get_bytes(d, field, p, n); /* an interface travels as the bytes of its message */
 }
 
 /* A malloc'd NUL-terminated copy of n bytes; GOB_EBADVALUE when they hold a NUL (the C
@@ -252,6 +266,11 @@ void gob_get_elem_bytes(struct gob_dec *d, const uint8_t **p, size_t *n)
         *p = view;
         *n = (size_t)v;
     }
+}
+
+void gob_get_elem_iface(struct gob_dec *d, const uint8_t **p, size_t *n)
+{
+    gob_get_elem_bytes(d, p, n);
 }
 
 void gob_get_elem_record_begin(struct gob_dec *d)

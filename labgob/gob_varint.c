@@ -36,30 +36,37 @@ void gob_dec_fail(struct gob_dec *d, int err, size_t at)
     d->peek_valid = false;
 }
 
-bool gob_dec_look_uvarint(struct gob_dec *d, uint64_t *v, size_t *used)
+int gob_uvarint_get_long(const uint8_t *buf, size_t len, size_t *pos, uint64_t *v)
 {
-    GOB_ASSERT(d->pos <= d->len);
+    GOB_ASSERT(*pos <= len);
     uint64_t value = 0;
     for (size_t i = 0; i < GOB_VARINT_LEN_MAX; i++) {
-        if (d->pos + i >= d->len) {
-            gob_dec_fail(d, GOB_ETRUNCATED, d->pos);
-            return false;
-        }
-        uint8_t b = d->buf[d->pos + i];
-        if (i == GOB_VARINT_LEN_MAX - 1 && b > 1u) {
-            /* Bits beyond 64, or a continuation into an eleventh byte. */
-            gob_dec_fail(d, GOB_EOVERFLOW, d->pos);
-            return false;
-        }
+        if (*pos + i >= len) return GOB_ETRUNCATED;
+        uint8_t b = buf[*pos + i];
+        if (i == GOB_VARINT_LEN_MAX - 1 && b > 1u)
+            return GOB_EOVERFLOW; /* bits beyond 64, or a continuation into an eleventh byte */
         value |= (uint64_t)(b & 0x7fu) << (7u * i);
         if ((b & 0x80u) == 0) {
             *v = value;
-            *used = i + 1;
-            return true;
+            *pos += i + 1;
+            return GOB_OK;
         }
     }
     GOB_ASSERT(false); /* the tenth byte either ends the varint or fails above */
-    return false;
+    return GOB_EOVERFLOW;
+}
+
+bool gob_dec_look_uvarint(struct gob_dec *d, uint64_t *v, size_t *used)
+{
+    GOB_ASSERT(d->pos <= d->len);
+    size_t at = d->pos;
+    int rc = gob_uvarint_get(d->buf, d->len, &at, v);
+    if (rc != GOB_OK) {
+        gob_dec_fail(d, rc, d->pos);
+        return false;
+    }
+    *used = at - d->pos;
+    return true;
 }
 
 bool gob_dec_read_uvarint(struct gob_dec *d, uint64_t *v)

@@ -5,7 +5,7 @@
  * early, re-arms itself at the deadline; so a heartbeat costs no cancel/schedule pair. It is
  * re-armed at once when a reset moves the deadline earlier than the pending event.
  *
- * Messages (labgob, zero fields omitted):
+ * Messages (labgob, zero fields omitted; numbers are Go ints, raft_wire_put_num):
  *   RequestVoteArgs  1 term  2 candidate_id  3 last_log_index  4 last_log_term
  *   RequestVoteReply 1 term  2 vote_granted
  */
@@ -99,10 +99,10 @@ static bool votes_won(const struct raft *rf)
 static void vote_args_encode(struct gob_enc *e, const struct vote_args *a)
 {
     gob_enc_reset(e);
-    gob_put_uint(e, 1, a->term);
-    gob_put_uint(e, 2, a->candidate);
-    gob_put_uint(e, 3, a->last_log_index);
-    gob_put_uint(e, 4, a->last_log_term);
+    raft_wire_put_num(e, 1, a->term);
+    raft_wire_put_num(e, 2, a->candidate);
+    raft_wire_put_num(e, 3, a->last_log_index);
+    raft_wire_put_num(e, 4, a->last_log_term);
 }
 
 static void on_vote_reply(void *ctx, bool ok, const uint8_t *reply, size_t reply_len);
@@ -170,9 +170,9 @@ static void on_vote_reply(void *ctx, bool ok, const uint8_t *reply, size_t reply
     struct gob_dec d;
     struct vote_reply r = {0};
     gob_dec_init(&d, reply, reply_len);
-    gob_get_uint(&d, 1, &r.term);
+    bool nums_ok = raft_wire_get_num(&d, 1, &r.term);
     gob_get_bool(&d, 2, &r.granted);
-    if (gob_dec_finish(&d) != GOB_OK) {
+    if (gob_dec_finish(&d) != GOB_OK || !nums_ok) {
         raft_trace_reject(rf, peer, "bad RequestVote reply");
         return;
     }
@@ -203,11 +203,11 @@ static bool vote_args_decode(const struct raft *rf, const uint8_t *buf, size_t l
 {
     struct gob_dec d;
     gob_dec_init(&d, buf, len);
-    gob_get_uint(&d, 1, &a->term);
-    gob_get_uint(&d, 2, &a->candidate);
-    gob_get_uint(&d, 3, &a->last_log_index);
-    gob_get_uint(&d, 4, &a->last_log_term);
-    if (gob_dec_finish(&d) != GOB_OK) return false;
+    bool nums_ok = raft_wire_get_num(&d, 1, &a->term);
+    nums_ok &= raft_wire_get_num(&d, 2, &a->candidate);
+    nums_ok &= raft_wire_get_num(&d, 3, &a->last_log_index);
+    nums_ok &= raft_wire_get_num(&d, 4, &a->last_log_term);
+    if (gob_dec_finish(&d) != GOB_OK || !nums_ok) return false;
     return a->term > 0 && a->candidate < (uint64_t)rf->peers_count &&
            a->candidate != (uint64_t)rf->me && a->last_log_term <= a->term &&
            (a->last_log_index == 0) == (a->last_log_term == 0);
@@ -240,7 +240,7 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
     raft_persist_flush(rf); /* before responding */
     struct gob_enc *e = &rf->enc_msg;
     gob_enc_reset(e);
-    gob_put_uint(e, 1, rf->current_term);
+    raft_wire_put_num(e, 1, rf->current_term);
     gob_put_bool(e, 2, granted);
     raft_reply(rf, req);
     raft_check_invariants(rf);

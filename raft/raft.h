@@ -41,6 +41,8 @@ int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t s
 /* Borrowed views, valid until the next save or free. Empty: *len = 0 (pointer may be NULL). */
 const uint8_t *raft_persister_state(const struct raft_persister *p, size_t *len);
 const uint8_t *raft_persister_snapshot(const struct raft_persister *p, size_t *len);
+/* Go's RaftStateSize / SnapshotSize, as Go's gob would make them: the stored bytes' size under
+ * labgob's gob model (gob_size_stream), or their raw length when they are not labgob. */
 size_t raft_persister_state_size(const struct raft_persister *p);
 size_t raft_persister_snapshot_size(const struct raft_persister *p);
 

@@ -3,7 +3,8 @@
  * One concern per file (the canonical/raft way):
  *   raft.c        lifecycle and the lab API (make, start, get-state, kill, free, inspect)
  *   log.c         the in-memory log, offset by the snapshot (section 7)
- *   persist.c     encoding of the persistent state (Figure 2) with labgob, save and restore
+ *   persist.c     encoding of the persistent state (Figure 2) and of log entries with labgob,
+ *                 the cache of encoded entries, save and restore
  *   call.c        in-flight RPC records and the common send path
  *   election.c    roles, the election timer, RequestVote (section 5.2, 5.4.1)
  *   replication.c AppendEntries, heartbeats, fast backup, commit (sections 5.3, 5.4.2)
@@ -79,7 +80,7 @@ _Static_assert(RAFT_ELECTION_TIMEOUT_MIN_US >= 3 * RAFT_HEARTBEAT_US,
 #define RAFT_DECODE_ENTRIES_MAX (1u << 20)
 /* RPCs in flight per instance. Beyond it a send is skipped (as if the net dropped it). */
 #define RAFT_CALLS_MAX (1u << 16)
-/* Entries per persisted chunk (persist.c): full chunks are encoded once and cached. */
+/* Entries per chunk of the persisted log's cache (persist.c): a full chunk is one cached run. */
 #define RAFT_PERSIST_CHUNK_ENTRIES 64u
 /* Messages delivered per apply event before yielding to other events. */
 #define RAFT_APPLY_BATCH_MAX 1024u
@@ -167,19 +168,23 @@ void raft_calls_free_all(struct raft *rf);
 
 /* ---------------------------------------------------------------- persist cache (persist.c) */
 
-/* The saved encoding of one full chunk of the log (see persist.c). */
+/* One piece of the persisted log's cache: a labgob run of entries [lo, hi], which lie in one
+ * chunk (persist.c). */
 struct raft_persist_chunk {
-    uint8_t *bytes; /* owned; NULL: not cached */
+    uint8_t *bytes; /* owned */
     size_t len;
-    uint64_t last_term; /* term of the chunk's last entry when it was encoded */
+    uint64_t lo;
+    uint64_t hi;
+    uint64_t last_term;       /* term of entry hi when it was encoded */
+    struct gob_header header; /* of bytes, parsed once (splicing does not parse it again) */
+    struct gob_mark *marks;   /* owned; one per entry, so AppendEntries can splice a slice */
 };
 
-/* chunks[i] is chunk number first + i; count <= cap. */
+/* chunks[0..count) cover consecutive log entries, in order; count <= cap. */
 struct raft_persist_cache {
     struct raft_persist_chunk *chunks;
     size_t count;
     size_t cap;
-    uint64_t first;
 };
 
 /* ---------------------------------------------------------------- the instance */
@@ -245,7 +250,7 @@ struct raft {
     /* Reused buffers: no allocation per message once warm. */
     struct gob_enc enc_msg;   /* outgoing request or reply */
     struct gob_enc enc_state; /* persistent state */
-    struct gob_enc enc_chunk; /* one chunk of the persisted log */
+    struct gob_enc enc_chunk; /* one piece of the persisted log's cache */
     struct raft_entry_view *scratch_entries;
     size_t scratch_entries_cap;
     uint8_t *apply_buf; /* copy of what the apply callback sees (the callback may trim the log) */
@@ -261,6 +266,26 @@ void raft_check_invariants(const struct raft *rf);
 /* Grows *buf to at least `need` bytes (realloc). Returns false on OOM. */
 bool raft_buf_reserve(uint8_t **buf, size_t *cap, size_t need);
 
+/* ---------------------------------------------------------------- wire numbers */
+
+/* Terms, indices and peer ids travel as Go ints (labgob ints), as a Go Raft's do, so labgob's
+ * gob model charges what Go's gob would (a term of 64 takes 2 bytes as an int, 1 as a uint).
+ * They stay far below 2^62, so the conversions are exact. */
+static inline void raft_wire_put_num(struct gob_enc *e, uint32_t field, uint64_t v)
+{
+    gob_put_int(e, field, (int64_t)(v & (uint64_t)INT64_MAX));
+}
+
+/* Reads such a number; false when it is negative (the message is malformed). Absent: 0. */
+static inline bool raft_wire_get_num(struct gob_dec *d, uint32_t field, uint64_t *out)
+{
+    int64_t v = 0;
+    gob_get_int(d, field, &v);
+    if (v < 0) return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
 /* ---------------------------------------------------------------- persist.c */
 
 /* Marks term, vote, log or snapshot as changed. */
@@ -273,6 +298,12 @@ void raft_persist_flush(struct raft *rf);
 void raft_persist_log_changed(struct raft *rf, uint64_t from_index);
 /* Frees the cache and its encoder (raft_free). */
 void raft_persist_close(struct raft *rf);
+/* Puts entries [first, first + count) of the log (all after the snapshot) as field `field`
+ * (> 0): an array of records {1 term, 2 command as an interface value}, a Go Raft's
+ * []LogEntry, spliced from the persisted pieces (which it brings up to date). AppendEntries
+ * uses it; the persisted state is the same array of all entries. */
+void raft_entries_put(struct raft *rf, struct gob_enc *e, uint32_t field, uint64_t first,
+                      uint64_t count);
 /* Restores term, vote, log and snapshot from rf->persister (raft_make). Empty state is
  * fresh start. RAFT_OK, RAFT_ENOMEM, or RAFT_EDECODE (rf is then left fresh). */
 int raft_persist_restore(struct raft *rf);

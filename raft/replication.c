@@ -4,10 +4,13 @@
  * RAFT_HEARTBEAT_US, catch-up in batches of RAFT_APPEND_ENTRIES_MAX), the reply handling that
  * moves nextIndex/matchIndex, the commit rule, and the follower's AppendEntries receiver.
  *
- * Messages (labgob, zero fields omitted):
+ * Messages (labgob, zero fields omitted; numbers are Go ints, raft_wire_put_num):
  *   AppendEntriesArgs  1 term  2 leader_id  3 prev_log_index  4 prev_log_term
- *                      5 leader_commit  6 entry terms (uint array)  7 entry commands (bytes)
+ *                      5 entries: records {1 term, 2 command (an interface value)}
+ *                      6 leader_commit
  *   AppendEntriesReply 1 term  2 success  3 conflict_term  4 conflict_index
+ * The entries have the shape of a Go Raft's []LogEntry{Term int; Command interface{}}, so
+ * labrpc's byte count (labgob's gob model) is what a canonical Go Raft would send.
  * The conflict fields are the lab's fast backup (the paper's end of section 5.3): on a
  * mismatch the follower names the term of its entry at prevLogIndex and the first index it
  * holds for that term, or, when its log is too short, conflict_term 0 and its last index + 1.
@@ -43,21 +46,12 @@ static void append_args_encode(struct raft *rf, uint64_t prev, uint64_t count)
 {
     struct gob_enc *e = &rf->enc_msg;
     gob_enc_reset(e);
-    gob_put_uint(e, 1, rf->current_term);
-    gob_put_uint(e, 2, (uint64_t)rf->me);
-    gob_put_uint(e, 3, prev);
-    gob_put_uint(e, 4, raft_log_term_at(&rf->log, prev));
-    gob_put_uint(e, 5, rf->commit_index);
-    gob_put_array_begin(e, 6, GOB_UINT, count);
-    for (uint64_t i = 1; i <= count; i++)
-        gob_put_elem_uint(e, raft_log_get(&rf->log, prev + i)->term);
-    gob_put_array_end(e); /* the encoder opens even an empty array */
-    gob_put_array_begin(e, 7, GOB_BYTES, count);
-    for (uint64_t i = 1; i <= count; i++) {
-        const struct raft_entry *entry = raft_log_get(&rf->log, prev + i);
-        gob_put_elem_bytes(e, entry->cmd, entry->cmd_len);
-    }
-    gob_put_array_end(e); /* the encoder opens even an empty array */
+    raft_wire_put_num(e, 1, rf->current_term);
+    raft_wire_put_num(e, 2, (uint64_t)rf->me);
+    raft_wire_put_num(e, 3, prev);
+    raft_wire_put_num(e, 4, raft_log_term_at(&rf->log, prev));
+    raft_entries_put(rf, e, 5, prev + 1, count);
+    raft_wire_put_num(e, 6, rf->commit_index);
 }
 
 /* Figure 2, Leaders: "If last log index >= nextIndex for a follower: send AppendEntries RPC
@@ -227,11 +221,11 @@ static bool append_reply_decode(const uint8_t *buf, size_t len, struct append_re
 {
     struct gob_dec d;
     gob_dec_init(&d, buf, len);
-    gob_get_uint(&d, 1, &r->term);
+    bool nums_ok = raft_wire_get_num(&d, 1, &r->term);
     gob_get_bool(&d, 2, &r->success);
-    gob_get_uint(&d, 3, &r->conflict_term);
-    gob_get_uint(&d, 4, &r->conflict_index);
-    return gob_dec_finish(&d) == GOB_OK && r->conflict_index < INDEX_SANE_MAX;
+    nums_ok &= raft_wire_get_num(&d, 3, &r->conflict_term);
+    nums_ok &= raft_wire_get_num(&d, 4, &r->conflict_index);
+    return gob_dec_finish(&d) == GOB_OK && nums_ok && r->conflict_index < INDEX_SANE_MAX;
 }
 
 static void on_append_reply(void *ctx, bool ok, const uint8_t *reply, size_t reply_len)
@@ -285,21 +279,22 @@ static bool scratch_reserve(struct raft *rf, uint64_t n)
 
 static void entries_decode(struct raft *rf, struct gob_dec *d, struct append_args *a)
 {
-    uint64_t n = gob_get_array_begin(d, 6, GOB_UINT);
+    uint64_t n = gob_get_array_begin(d, 5, GOB_RECORD);
     if (n > RAFT_DECODE_ENTRIES_MAX || !scratch_reserve(rf, n)) {
         a->entries_count = SIZE_MAX; /* rejected by the caller */
         return;
     }
-    for (uint64_t i = 0; i < n; i++) {
-        rf->scratch_entries[i] = (struct raft_entry_view){0};
-        gob_get_elem_uint(d, &rf->scratch_entries[i].term);
+    bool nums_ok = true;
+    for (uint64_t i = 0; i < n && gob_dec_err(d) == GOB_OK; i++) {
+        struct raft_entry_view *v = &rf->scratch_entries[i];
+        *v = (struct raft_entry_view){0};
+        gob_get_elem_record_begin(d);
+        nums_ok &= raft_wire_get_num(d, 1, &v->term);
+        gob_get_iface(d, 2, &v->cmd, &v->cmd_len);
+        gob_get_record_end(d);
     }
     if (n > 0) gob_get_array_end(d);
-    uint64_t m = gob_get_array_begin(d, 7, GOB_BYTES);
-    for (uint64_t i = 0; i < m && i < n; i++)
-        gob_get_elem_bytes(d, &rf->scratch_entries[i].cmd, &rf->scratch_entries[i].cmd_len);
-    if (m > 0 && m == n) gob_get_array_end(d);
-    a->entries_count = m == n ? (size_t)n : SIZE_MAX;
+    a->entries_count = nums_ok ? (size_t)n : SIZE_MAX;
 }
 
 /* Decodes and sanity-checks; anything that could not come from a correct leader is refused
@@ -309,13 +304,13 @@ static bool append_args_decode(struct raft *rf, const uint8_t *buf, size_t len,
 {
     struct gob_dec d;
     gob_dec_init(&d, buf, len);
-    gob_get_uint(&d, 1, &a->term);
-    gob_get_uint(&d, 2, &a->leader);
-    gob_get_uint(&d, 3, &a->prev_log_index);
-    gob_get_uint(&d, 4, &a->prev_log_term);
-    gob_get_uint(&d, 5, &a->leader_commit);
+    bool nums_ok = raft_wire_get_num(&d, 1, &a->term);
+    nums_ok &= raft_wire_get_num(&d, 2, &a->leader);
+    nums_ok &= raft_wire_get_num(&d, 3, &a->prev_log_index);
+    nums_ok &= raft_wire_get_num(&d, 4, &a->prev_log_term);
     entries_decode(rf, &d, a);
-    if (gob_dec_finish(&d) != GOB_OK || a->entries_count == SIZE_MAX) return false;
+    nums_ok &= raft_wire_get_num(&d, 6, &a->leader_commit);
+    if (gob_dec_finish(&d) != GOB_OK || !nums_ok || a->entries_count == SIZE_MAX) return false;
     if (a->term == 0 || a->leader >= (uint64_t)rf->peers_count || a->leader == (uint64_t)rf->me)
         return false;
     if (a->prev_log_index >= INDEX_SANE_MAX || a->prev_log_term > a->term) return false;
@@ -440,10 +435,10 @@ void raft_handle_append_entries(void *receiver, struct rpc_req *req, const uint8
     raft_persist_flush(rf); /* before responding */
     struct gob_enc *e = &rf->enc_msg;
     gob_enc_reset(e);
-    gob_put_uint(e, 1, r.term);
+    raft_wire_put_num(e, 1, r.term);
     gob_put_bool(e, 2, r.success);
-    gob_put_uint(e, 3, r.conflict_term);
-    gob_put_uint(e, 4, r.conflict_index);
+    raft_wire_put_num(e, 3, r.conflict_term);
+    raft_wire_put_num(e, 4, r.conflict_index);
     raft_reply(rf, req);
     raft_check_invariants(rf);
 }

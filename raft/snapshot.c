@@ -5,7 +5,7 @@
  * The whole snapshot goes in one message (the lab's simplification: no offset/done chunks).
  * An installed snapshot reaches the service through the apply queue (apply.c), in order.
  *
- * Messages (labgob, zero fields omitted):
+ * Messages (labgob, zero fields omitted; numbers are Go ints, raft_wire_put_num):
  *   InstallSnapshotArgs  1 term  2 leader_id  3 last_included_index  4 last_included_term
  *                        5 data
  *   InstallSnapshotReply 1 term
@@ -72,10 +72,10 @@ void raft_send_install_snapshot(struct raft *rf, int peer)
     RAFT_ASSERT(rf, rf->log.snapshot_index > 0);
     struct gob_enc *e = &rf->enc_msg;
     gob_enc_reset(e);
-    gob_put_uint(e, 1, rf->current_term);
-    gob_put_uint(e, 2, (uint64_t)rf->me);
-    gob_put_uint(e, 3, rf->log.snapshot_index);
-    gob_put_uint(e, 4, rf->log.snapshot_term);
+    raft_wire_put_num(e, 1, rf->current_term);
+    raft_wire_put_num(e, 2, (uint64_t)rf->me);
+    raft_wire_put_num(e, 3, rf->log.snapshot_index);
+    raft_wire_put_num(e, 4, rf->log.snapshot_term);
     gob_put_bytes(e, 5, rf->snapshot, rf->snapshot_len);
     bool sent = raft_call_send(rf, peer, RAFT_CALL_SNAPSHOT, "Raft.InstallSnapshot",
                                rf->log.snapshot_index, 0, on_snapshot_reply);
@@ -103,8 +103,8 @@ static void on_snapshot_reply(void *ctx, bool ok, const uint8_t *reply, size_t r
     struct gob_dec d;
     uint64_t reply_term = 0;
     gob_dec_init(&d, reply, reply_len);
-    gob_get_uint(&d, 1, &reply_term);
-    if (gob_dec_finish(&d) != GOB_OK) {
+    bool nums_ok = raft_wire_get_num(&d, 1, &reply_term);
+    if (gob_dec_finish(&d) != GOB_OK || !nums_ok) {
         raft_trace_reject(rf, peer, "bad InstallSnapshot reply");
         return;
     }
@@ -125,12 +125,12 @@ static bool snapshot_args_decode(const struct raft *rf, const uint8_t *buf, size
 {
     struct gob_dec d;
     gob_dec_init(&d, buf, len);
-    gob_get_uint(&d, 1, &a->term);
-    gob_get_uint(&d, 2, &a->leader);
-    gob_get_uint(&d, 3, &a->last_included_index);
-    gob_get_uint(&d, 4, &a->last_included_term);
+    bool nums_ok = raft_wire_get_num(&d, 1, &a->term);
+    nums_ok &= raft_wire_get_num(&d, 2, &a->leader);
+    nums_ok &= raft_wire_get_num(&d, 3, &a->last_included_index);
+    nums_ok &= raft_wire_get_num(&d, 4, &a->last_included_term);
     gob_get_bytes(&d, 5, &a->data, &a->data_len);
-    if (gob_dec_finish(&d) != GOB_OK) return false;
+    if (gob_dec_finish(&d) != GOB_OK || !nums_ok) return false;
     return a->term > 0 && a->leader < (uint64_t)rf->peers_count && a->leader != (uint64_t)rf->me &&
            a->last_included_index > 0 && a->last_included_index < (UINT64_C(1) << 62) &&
            a->last_included_term > 0 && a->last_included_term <= a->term;
@@ -184,7 +184,7 @@ void raft_handle_install_snapshot(void *receiver, struct rpc_req *req, const uin
     raft_persist_flush(rf); /* before responding */
     struct gob_enc *e = &rf->enc_msg;
     gob_enc_reset(e);
-    gob_put_uint(e, 1, rf->current_term);
+    raft_wire_put_num(e, 1, rf->current_term);
     raft_reply(rf, req);
     raft_check_invariants(rf);
 }

@@ -1,6 +1,8 @@
-/* Check suite for labgob: round trips, sizes, labgob's non-default warning (port of labgob's
- * TestDefault), skipping of unknown fields, one crafted input per error code, truncation at
- * every offset, and pseudo-random garbage through the same oracle as the libFuzzer target.
+/* Check suite for labgob's wire format: round trips, body sizes, labgob's non-default warning
+ * (port of labgob's TestDefault), skipping of unknown fields, one crafted input per error code,
+ * truncation at every offset, and pseudo-random garbage through the same oracle as the
+ * libFuzzer target. Crafted bodies go behind a valid header (gob_fuzz_frame), so offsets are
+ * checked relative to the body. The gob model and the header are tested in check_gob_size.c.
  *
  * Everything is deterministic: the garbage generators are a local xorshift64 with constant
  * seeds (no sim is needed, labgob does not depend on one).
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_suites.h"
 #include "fuzz/gob_fuzz_oracle.h"
 #include "labgob.h"
 
@@ -24,18 +27,60 @@ static void dec_from_enc(struct gob_dec *d, const struct gob_enc *e)
     gob_dec_init(d, gob_enc_bytes(e), gob_enc_len(e));
 }
 
+/* The body of an encoder's message: what follows its (parsed) header. */
+static size_t enc_body_len(const struct gob_enc *e)
+{
+    return gob_fuzz_body_len(gob_enc_bytes(e), gob_enc_len(e));
+}
+
+static const uint8_t *enc_body(const struct gob_enc *e)
+{
+    return gob_enc_bytes(e) + gob_enc_len(e) - enc_body_len(e);
+}
+
+/* A crafted body behind a valid header (gob_fuzz_frame), so the decoder reaches it. The
+ * decoder's offsets count the header; bpos gives them relative to the body. */
+struct framed {
+    uint8_t buf[GOB_FUZZ_FRAME_HEADER_MAX + 64];
+    size_t len;
+    size_t body_at;
+};
+
+static void dec_body(struct gob_dec *d, struct framed *f, const uint8_t *body, size_t n)
+{
+    ck_assert_uint_le(n, 64);
+    f->len = gob_fuzz_frame(body, n, f->buf);
+    f->body_at = f->len - n;
+    gob_dec_init(d, f->buf, f->len);
+}
+
+static size_t bpos(const struct gob_dec *d, const struct framed *f)
+{
+    ck_assert_uint_ge(gob_dec_pos(d), f->body_at);
+    return gob_dec_pos(d) - f->body_at;
+}
+
+/* A malloc'd exact-size framed copy of any body (ASan sees overreads); *len gets its size. */
+static uint8_t *frame_alloc(const uint8_t *body, size_t n, size_t *len)
+{
+    uint8_t *buf = malloc(GOB_FUZZ_FRAME_HEADER_MAX + n + 1);
+    ck_assert_ptr_nonnull(buf);
+    *len = gob_fuzz_frame(body, n, buf);
+    return buf;
+}
+
 /* ------------------------------------------------------------------ round trips */
 
 /* Writes the message used by the nested round trip and the truncation test; returns the
- * offsets where each top-level field ends (boundaries[0] = 0). */
+ * body offsets where each top-level field ends (boundaries[0] = 0). */
 static size_t put_sample(struct gob_enc *e, size_t *boundaries)
 {
     size_t n = 0;
     boundaries[n++] = 0;
     gob_put_uint(e, 1, 300);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_int(e, 2, -5);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_record_begin(e, 3);
     gob_put_uint(e, 1, 7);
     gob_put_record_begin(e, 2);
@@ -47,25 +92,25 @@ static size_t put_sample(struct gob_enc *e, size_t *boundaries)
     gob_put_record_end(e);
     gob_put_int(e, 3, INT64_MIN);
     gob_put_record_end(e);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_array_begin(e, 4, GOB_INT, 3);
     gob_put_elem_int(e, -1);
     gob_put_elem_int(e, 0);
     gob_put_elem_int(e, INT64_MAX);
     gob_put_array_end(e);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_array_begin(e, 5, GOB_BOOL, 3);
     gob_put_elem_bool(e, true);
     gob_put_elem_bool(e, false);
     gob_put_elem_bool(e, true);
     gob_put_array_end(e);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_array_begin(e, 6, GOB_BYTES, 3);
     gob_put_elem_bytes(e, "", 0);
     gob_put_elem_bytes(e, "a", 1);
     gob_put_elem_bytes(e, "xyz", 3);
     gob_put_array_end(e);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_array_begin(e, 7, GOB_RECORD, 3);
     gob_put_record_begin(e, 0);
     gob_put_uint(e, 1, 9);
@@ -77,7 +122,7 @@ static size_t put_sample(struct gob_enc *e, size_t *boundaries)
     gob_put_bool(e, 3, true);
     gob_put_record_end(e);
     gob_put_array_end(e);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_array_begin(e, 8, GOB_ARRAY, 3);
     gob_put_array_begin(e, 0, GOB_UINT, 2);
     gob_put_elem_uint(e, 1);
@@ -89,11 +134,11 @@ static size_t put_sample(struct gob_enc *e, size_t *boundaries)
     gob_put_elem_uint(e, 3);
     gob_put_array_end(e);
     gob_put_array_end(e);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_bool(e, 9, true);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     gob_put_uint(e, 10, UINT64_MAX);
-    boundaries[n++] = gob_enc_len(e);
+    boundaries[n++] = enc_body_len(e);
     ck_assert_int_eq(gob_enc_finish(e), GOB_OK);
     return n;
 }
@@ -274,7 +319,7 @@ START_TEST(test_gob_roundtrip_extremes)
     /* The zig-zag extremes take the full ten bytes, and no more. */
     gob_enc_reset(&e);
     gob_put_int(&e, 1, INT64_MIN);
-    ck_assert_uint_eq(gob_enc_len(&e), 1 + 10);
+    ck_assert_uint_eq(enc_body_len(&e), 1 + 10);
     gob_enc_free(&e);
 }
 END_TEST
@@ -287,7 +332,7 @@ START_TEST(test_gob_roundtrip_empty_strings)
     gob_put_str(&e, 2, NULL);
     gob_put_bytes(&e, 3, NULL, 0);
     gob_put_str(&e, 4, "after");
-    ck_assert_uint_eq(gob_enc_len(&e), 1 + 1 + 5); /* the empty values are left out */
+    ck_assert_uint_eq(enc_body_len(&e), 1 + 1 + 5); /* the empty values are left out */
     struct gob_dec d;
     dec_from_enc(&d, &e);
     char *s1 = NULL;
@@ -338,7 +383,7 @@ START_TEST(test_gob_roundtrip_large_deltas)
     }
     /* Values take 2 bytes each. Keys: deltas below 16 take one byte, 982 two, 2^20 - 1000
      * four, about 2^32 five. */
-    ck_assert_uint_eq(gob_enc_len(&e), 8 * 2 + (4 * 1 + 2 + 4 + 5 + 1));
+    ck_assert_uint_eq(enc_body_len(&e), 8 * 2 + (4 * 1 + 2 + 4 + 5 + 1));
     gob_put_uint(&e, 1, 0); /* no field can follow UINT32_MAX */
     ck_assert_int_eq(gob_enc_finish(&e), GOB_EORDER);
     gob_enc_free(&e);
@@ -355,17 +400,22 @@ START_TEST(test_gob_enc_take_and_reset)
     ck_assert_uint_eq(len, 0);
     free(empty);
     gob_put_uint(&e, 1, 5);
+    size_t want = gob_enc_len(&e);
     uint8_t *buf = gob_enc_take(&e, &len);
-    ck_assert_uint_eq(len, 2);
-    ck_assert(buf[0] == KEY(1, GOB_UINT) && buf[1] == 5);
+    ck_assert_uint_eq(len, want); /* header and body, moved to the front of the buffer */
+    struct gob_header h;
+    ck_assert_int_eq(gob_header_parse(buf, len, &h), GOB_OK);
+    ck_assert_uint_eq(h.kind, GOB_MSG_BOX_UINT);
+    ck_assert_uint_eq(h.body_len, 2);
+    ck_assert(buf[h.header_len] == KEY(1, GOB_UINT) && buf[h.header_len + 1] == 5);
     ck_assert_uint_eq(gob_enc_len(&e), 0);
     free(buf);
     gob_put_uint(&e, 1, 6); /* the encoder is usable after take */
     gob_enc_reset(&e);
     gob_put_uint(&e, 1, 7); /* and field numbers restart after reset */
     ck_assert_int_eq(gob_enc_finish(&e), GOB_OK);
-    ck_assert_uint_eq(gob_enc_len(&e), 2);
-    ck_assert_uint_eq(gob_enc_bytes(&e)[1], 7);
+    ck_assert_uint_eq(enc_body_len(&e), 2);
+    ck_assert_uint_eq(enc_body(&e)[1], 7);
     gob_enc_free(&e);
 }
 END_TEST
@@ -377,8 +427,8 @@ START_TEST(test_gob_size_small_values)
     struct gob_enc e;
     gob_enc_init(&e);
     gob_put_uint(&e, 1, 5);
-    ck_assert_uint_eq(gob_enc_len(&e), 2);
-    ck_assert(gob_enc_bytes(&e)[0] == KEY(1, GOB_UINT) && gob_enc_bytes(&e)[1] == 5);
+    ck_assert_uint_eq(enc_body_len(&e), 2);
+    ck_assert(enc_body(&e)[0] == KEY(1, GOB_UINT) && enc_body(&e)[1] == 5);
     struct {
         uint64_t v;
         size_t len;
@@ -386,7 +436,7 @@ START_TEST(test_gob_size_small_values)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         gob_enc_reset(&e);
         gob_put_uint(&e, 1, cases[i].v);
-        ck_assert_uint_eq(gob_enc_len(&e), cases[i].len);
+        ck_assert_uint_eq(enc_body_len(&e), cases[i].len);
         ck_assert_uint_eq(gob_uvarint_len(cases[i].v), cases[i].len ? cases[i].len - 1 : 1);
     }
     gob_enc_reset(&e);
@@ -394,15 +444,15 @@ START_TEST(test_gob_size_small_values)
     gob_put_bool(&e, 2, true);
     gob_put_bool(&e, 3, false);
     gob_put_int(&e, 4, 0);
-    ck_assert_uint_eq(gob_enc_len(&e), 4); /* zero values cost nothing */
+    ck_assert_uint_eq(enc_body_len(&e), 4); /* zero values cost no body bytes */
     gob_enc_reset(&e);
     gob_put_uint(&e, 15, 1); /* delta 15: (15 << 3) | 0 = 120 < 128, one key byte */
     gob_put_uint(&e, 31, 1); /* delta 16: two key bytes */
-    ck_assert_uint_eq(gob_enc_len(&e), 2 + 3);
+    ck_assert_uint_eq(enc_body_len(&e), 2 + 3);
     gob_enc_reset(&e);
     gob_put_record_begin(&e, 1);
     gob_put_record_end(&e);
-    ck_assert_uint_eq(gob_enc_len(&e), 2); /* an empty record: key and end */
+    ck_assert_uint_eq(enc_body_len(&e), 2); /* an empty record: key and end */
     gob_enc_free(&e);
 }
 END_TEST
@@ -416,7 +466,7 @@ START_TEST(test_gob_size_string_and_raft)
     gob_enc_init(&e);
     gob_put_str(&e, 1, s);
     /* labrpc's Bytes test argument: key, 2-byte length, 284 bytes (Go's gob: 292). */
-    ck_assert_uint_eq(gob_enc_len(&e), 287);
+    ck_assert_uint_eq(enc_body_len(&e), 287);
     /* RequestVote{term 5, candidate 2, last index 42, last term 4}: Go's gob needs 12 bytes
      * for the values alone (100 with its type descriptor). */
     gob_enc_reset(&e);
@@ -424,7 +474,7 @@ START_TEST(test_gob_size_string_and_raft)
     gob_put_int(&e, 2, 2);
     gob_put_uint(&e, 3, 42);
     gob_put_uint(&e, 4, 4);
-    ck_assert_uint_eq(gob_enc_len(&e), 8);
+    ck_assert_uint_eq(enc_body_len(&e), 8);
     gob_enc_free(&e);
 }
 END_TEST
@@ -439,7 +489,8 @@ START_TEST(test_gob_nondefault_default)
     gob_enc_init(&e);
     int64_t x = 0;
     gob_put_int(&e, 1, x);
-    ck_assert_uint_eq(gob_enc_len(&e), 0);
+    ck_assert_uint_eq(enc_body_len(&e), 0); /* a header only: the model saw the field */
+    ck_assert_uint_gt(gob_enc_len(&e), 0);
     struct gob_dec d;
     dec_from_enc(&d, &e);
     int64_t into = 99;
@@ -585,6 +636,7 @@ END_TEST
 
 START_TEST(test_gob_skip_trailing)
 {
+    struct framed f;
     /* Unknown trailing fields (a record holding an array) after the known ones: fine. */
     static const uint8_t ok[] = {
         KEY(1, GOB_UINT),
@@ -601,7 +653,7 @@ START_TEST(test_gob_skip_trailing)
         'z', /* field 5 = "z" */
     };
     struct gob_dec d;
-    gob_dec_init(&d, ok, sizeof(ok));
+    dec_body(&d, &f, ok, sizeof(ok));
     uint64_t v = 0;
     gob_get_uint(&d, 1, &v);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_OK);
@@ -614,72 +666,87 @@ START_TEST(test_gob_skip_trailing)
     };
     static const int want[] = {GOB_EBADKEY, GOB_EBADKEY, GOB_ETRUNCATED};
     for (size_t i = 0; i < 3; i++) {
-        gob_dec_init(&d, bad[i], 3);
+        dec_body(&d, &f, bad[i], 3);
         v = 0;
         gob_get_uint(&d, 1, &v);
         ck_assert_uint_eq(v, 5);
         ck_assert_int_eq(gob_dec_finish(&d), want[i]);
-        ck_assert_uint_eq(gob_dec_pos(&d), 2);
+        ck_assert_uint_eq(bpos(&d, &f), 2);
     }
 }
 END_TEST
 
 /* ------------------------------------------------------------------ errors */
 
+/* Every prefix of the sample's body, behind a valid header: the fields wholly inside decode,
+ * the cut one is an error between them. And every proper prefix of the whole message (header
+ * included) is refused up front, as its length no longer matches the header. */
 START_TEST(test_gob_err_truncated_every_offset)
 {
     size_t boundaries[16];
     struct gob_enc e;
     gob_enc_init(&e);
     size_t count = put_sample(&e, boundaries);
-    const uint8_t *full = gob_enc_bytes(&e);
-    size_t len = gob_enc_len(&e);
+    const uint8_t *body = enc_body(&e);
+    size_t len = enc_body_len(&e);
     size_t field = 0; /* top-level fields wholly inside the prefix */
     for (size_t cut = 0; cut <= len; cut++) {
         while (field + 1 < count && boundaries[field + 1] <= cut)
             field++;
-        uint8_t *prefix = malloc(cut + 1); /* exact-size copy so ASan sees any overread */
-        memcpy(prefix, full, cut);
+        size_t framed_len = 0;
+        uint8_t *prefix = frame_alloc(body, cut, &framed_len);
+        size_t body_at = framed_len - cut;
         struct sample s;
         size_t pos = 0;
-        int rc = get_sample(prefix, cut, &s, &pos);
+        int rc = get_sample(prefix, framed_len, &s, &pos);
         if (cut == boundaries[field]) {
             ck_assert_msg(rc == GOB_OK, "prefix %zu: %s", cut, gob_strerror(rc));
             check_sample(&s, field);
         } else {
             ck_assert_msg(rc == GOB_ETRUNCATED || rc == GOB_ETOOBIG, "prefix %zu: %s", cut,
                           gob_strerror(rc));
-            ck_assert_uint_le(pos, cut);
-            ck_assert_uint_ge(pos, boundaries[field]);
+            ck_assert_uint_le(pos, framed_len);
+            ck_assert_uint_ge(pos, body_at + boundaries[field]);
         }
-        ck_assert_ptr_null(gob_fuzz_check(prefix, cut));
+        ck_assert_ptr_null(gob_fuzz_check(prefix, framed_len));
         free(s.f3_2_1);
+        free(prefix);
+    }
+    for (size_t cut = 1; cut < gob_enc_len(&e); cut++) {
+        uint8_t *prefix = malloc(cut);
+        memcpy(prefix, gob_enc_bytes(&e), cut);
+        struct gob_dec d;
+        gob_dec_init(&d, prefix, cut);
+        ck_assert_int_eq(gob_dec_finish(&d), GOB_EHEADER);
+        ck_assert_uint_eq(gob_dec_pos(&d), 0);
         free(prefix);
     }
     gob_enc_free(&e);
 }
 END_TEST
 
-/* Decodes `in` as one uint field 1 and expects `want` at offset `at`. */
+/* Decodes the body `in` as one uint field 1 and expects `want` at body offset `at`. */
 static void expect_uint_err(const uint8_t *in, size_t len, int want, size_t at)
 {
     struct gob_dec d;
-    gob_dec_init(&d, in, len);
+    struct framed f;
+    dec_body(&d, &f, in, len);
     uint64_t v = 0;
     gob_get_uint(&d, 1, &v);
     ck_assert_int_eq(gob_dec_finish(&d), want);
     ck_assert_int_eq(gob_dec_err(&d), want);
-    ck_assert_uint_eq(gob_dec_pos(&d), at);
+    ck_assert_uint_eq(bpos(&d, &f), at);
     ck_assert_uint_eq(v, 0);
 }
 
 START_TEST(test_gob_err_overflow)
 {
+    struct framed f;
     uint8_t in[12] = {KEY(1, GOB_UINT)};
     memset(in + 1, 0xff, 9);
     in[10] = 0x01; /* exactly UINT64_MAX: fine */
     struct gob_dec d;
-    gob_dec_init(&d, in, 11);
+    dec_body(&d, &f, in, 11);
     uint64_t v = 0;
     gob_get_uint(&d, 1, &v);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_OK);
@@ -690,7 +757,7 @@ START_TEST(test_gob_err_overflow)
     in[11] = 0x00;
     expect_uint_err(in, 12, GOB_EOVERFLOW, 1);
     static const uint8_t overlong[] = {KEY(1, GOB_UINT), 0x85, 0x80, 0x00};
-    gob_dec_init(&d, overlong, sizeof(overlong)); /* overlong but short enough: accepted */
+    dec_body(&d, &f, overlong, sizeof(overlong)); /* overlong but short enough: accepted */
     gob_get_uint(&d, 1, &v);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_OK);
     ck_assert_uint_eq(v, 5);
@@ -702,20 +769,21 @@ END_TEST
 
 START_TEST(test_gob_err_wrong_type)
 {
+    struct framed f;
     static const uint8_t u[] = {KEY(1, GOB_UINT), 5};
     struct gob_dec d;
-    gob_dec_init(&d, u, sizeof(u));
+    dec_body(&d, &f, u, sizeof(u));
     int64_t i = 0;
     gob_get_int(&d, 1, &i);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_EWRONGTYPE);
-    ck_assert_uint_eq(gob_dec_pos(&d), 1);
+    ck_assert_uint_eq(bpos(&d, &f), 1);
     ck_assert_int_eq(i, 0);
     static const uint8_t arr[] = {KEY(1, GOB_ARRAY), GOB_UINT, 1, 5};
-    gob_dec_init(&d, arr, sizeof(arr));
+    dec_body(&d, &f, arr, sizeof(arr));
     ck_assert_uint_eq(gob_get_array_begin(&d, 1, GOB_INT), 0);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_EWRONGTYPE);
-    ck_assert_uint_eq(gob_dec_pos(&d), 1);
-    gob_dec_init(&d, arr, sizeof(arr));
+    ck_assert_uint_eq(bpos(&d, &f), 1);
+    dec_body(&d, &f, arr, sizeof(arr));
     ck_assert(!gob_get_record_begin(&d, 1));
     ck_assert_int_eq(gob_dec_err(&d), GOB_EWRONGTYPE);
 }
@@ -735,48 +803,51 @@ START_TEST(test_gob_err_bad_key)
     static const size_t at[] = {0, 0, 0, 0, 1, 0};
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         struct gob_dec d;
-        gob_dec_init(&d, cases[i], lens[i]);
+        struct framed f;
+        dec_body(&d, &f, cases[i], lens[i]);
         ck_assert_msg(gob_dec_finish(&d) == GOB_EBADKEY, "case %zu", i);
-        ck_assert_uint_eq(gob_dec_pos(&d), at[i]);
+        ck_assert_uint_eq(bpos(&d, &f), at[i]);
     }
     /* Field numbers past UINT32_MAX: field UINT32_MAX, then a delta of 1. */
     struct gob_enc e;
     gob_enc_init(&e);
     gob_put_uint(&e, UINT32_MAX, 1);
     uint8_t in[16];
-    memcpy(in, gob_enc_bytes(&e), gob_enc_len(&e));
-    size_t len = gob_enc_len(&e);
+    memcpy(in, enc_body(&e), enc_body_len(&e));
+    size_t len = enc_body_len(&e);
     in[len] = KEY(1, GOB_UINT);
     in[len + 1] = 1;
     struct gob_dec d;
-    gob_dec_init(&d, in, len + 2);
+    struct framed f;
+    dec_body(&d, &f, in, len + 2);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_EBADKEY);
-    ck_assert_uint_eq(gob_dec_pos(&d), len);
+    ck_assert_uint_eq(bpos(&d, &f), len);
     gob_enc_free(&e);
 }
 END_TEST
 
 START_TEST(test_gob_err_depth)
 {
+    struct framed f;
     uint8_t in[2 * (GOB_DEPTH_MAX + 1)];
     for (size_t levels = GOB_DEPTH_MAX; levels <= GOB_DEPTH_MAX + 1; levels++) {
         memset(in, KEY(1, GOB_RECORD), levels);
         memset(in + levels, 0, levels);
         struct gob_dec d;
-        gob_dec_init(&d, in, 2 * levels);
+        dec_body(&d, &f, in, 2 * levels);
         int rc = gob_dec_finish(&d);
         if (levels == GOB_DEPTH_MAX) {
             ck_assert_int_eq(rc, GOB_OK);
         } else {
             ck_assert_int_eq(rc, GOB_EDEPTH);
-            ck_assert_uint_eq(gob_dec_pos(&d), GOB_DEPTH_MAX + 1);
+            ck_assert_uint_eq(bpos(&d, &f), GOB_DEPTH_MAX + 1);
         }
     }
     /* Through the API too: the 17th record_begin fails. */
     memset(in, KEY(1, GOB_RECORD), GOB_DEPTH_MAX + 1);
     memset(in + GOB_DEPTH_MAX + 1, 0, GOB_DEPTH_MAX + 1);
     struct gob_dec d;
-    gob_dec_init(&d, in, sizeof(in));
+    dec_body(&d, &f, in, sizeof(in));
     for (size_t level = 0; level < GOB_DEPTH_MAX; level++)
         ck_assert(gob_get_record_begin(&d, 1));
     ck_assert(!gob_get_record_begin(&d, 1));
@@ -786,52 +857,54 @@ END_TEST
 
 START_TEST(test_gob_err_too_big)
 {
+    struct framed f;
     static const uint8_t bytes[] = {KEY(1, GOB_BYTES), 5, 'a', 'b'};
     struct gob_dec d;
-    gob_dec_init(&d, bytes, sizeof(bytes));
+    dec_body(&d, &f, bytes, sizeof(bytes));
     const uint8_t *p = NULL;
     size_t n = 0;
     gob_get_bytes(&d, 1, &p, &n);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_ETOOBIG);
-    ck_assert_uint_eq(gob_dec_pos(&d), 1);
+    ck_assert_uint_eq(bpos(&d, &f), 1);
     ck_assert_ptr_null(p);
     /* An array count beyond the bytes left, even a huge one (no allocation is attempted). */
     static const uint8_t count[] = {KEY(1, GOB_ARRAY), GOB_UINT, 5, 1, 2};
-    gob_dec_init(&d, count, sizeof(count));
+    dec_body(&d, &f, count, sizeof(count));
     ck_assert_uint_eq(gob_get_array_begin(&d, 1, GOB_UINT), 0);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_ETOOBIG);
-    ck_assert_uint_eq(gob_dec_pos(&d), 2);
+    ck_assert_uint_eq(bpos(&d, &f), 2);
     static const uint8_t huge[] = {
         KEY(1, GOB_ARRAY), GOB_RECORD, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
-    gob_dec_init(&d, huge, sizeof(huge));
+    dec_body(&d, &f, huge, sizeof(huge));
     ck_assert_int_eq(gob_dec_finish(&d), GOB_ETOOBIG);
-    ck_assert_uint_eq(gob_dec_pos(&d), 2);
+    ck_assert_uint_eq(bpos(&d, &f), 2);
 }
 END_TEST
 
 START_TEST(test_gob_err_bad_value)
 {
+    struct framed f;
     static const uint8_t two[] = {KEY(1, GOB_BOOL), 2};
     struct gob_dec d;
-    gob_dec_init(&d, two, sizeof(two));
+    dec_body(&d, &f, two, sizeof(two));
     bool b = false;
     gob_get_bool(&d, 1, &b);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_EBADVALUE);
-    ck_assert_uint_eq(gob_dec_pos(&d), 1);
+    ck_assert_uint_eq(bpos(&d, &f), 1);
     ck_assert(!b);
-    gob_dec_init(&d, two, sizeof(two)); /* skipping validates too */
+    dec_body(&d, &f, two, sizeof(two)); /* skipping validates too */
     ck_assert_int_eq(gob_dec_finish(&d), GOB_EBADVALUE);
     static const uint8_t elem[] = {KEY(1, GOB_ARRAY), GOB_BOOL, 2, 1, 2};
-    gob_dec_init(&d, elem, sizeof(elem));
+    dec_body(&d, &f, elem, sizeof(elem));
     ck_assert_uint_eq(gob_get_array_begin(&d, 1, GOB_BOOL), 2);
     gob_get_elem_bool(&d, &b);
     ck_assert(b);
     gob_get_elem_bool(&d, &b);
     ck_assert_int_eq(gob_dec_err(&d), GOB_EBADVALUE);
-    ck_assert_uint_eq(gob_dec_pos(&d), 4);
+    ck_assert_uint_eq(bpos(&d, &f), 4);
     /* A string holding a NUL cannot be a C string. */
     static const uint8_t nul[] = {KEY(1, GOB_BYTES), 3, 'a', 0, 'b'};
-    gob_dec_init(&d, nul, sizeof(nul));
+    dec_body(&d, &f, nul, sizeof(nul));
     char *s = NULL;
     gob_get_str(&d, 1, &s);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_EBADVALUE);
@@ -850,7 +923,7 @@ START_TEST(test_gob_err_order)
     gob_put_uint(&e, 3, 0); /* caught even when the earlier value was zero (not written) */
     gob_put_uint(&e, 2, 7);
     ck_assert_int_eq(gob_enc_finish(&e), GOB_EORDER);
-    ck_assert_uint_eq(gob_enc_len(&e), 0);
+    ck_assert_uint_eq(e.len - GOB_HEADER_MAX, 0); /* no body byte went out */
     gob_enc_reset(&e);
     gob_put_uint(&e, 1, 1);
     gob_put_uint(&e, 2, 2);
@@ -932,9 +1005,10 @@ START_TEST(test_gob_err_misuse_dec)
 {
     static const uint8_t in[] = {KEY(1, GOB_ARRAY), GOB_UINT, 1, 5, KEY(1, GOB_RECORD), 0};
     struct gob_dec d;
+    struct framed f;
     uint64_t v = 0;
     for (int c = 0; c < 7; c++) {
-        gob_dec_init(&d, in, sizeof(in));
+        dec_body(&d, &f, in, sizeof(in));
         switch (c) {
         case 0:
             gob_get_record_end(&d);
@@ -976,7 +1050,8 @@ START_TEST(test_gob_err_nomem)
     gob_enc_init(&e);
     gob_put_bytes(&e, 1, big, GOB_MESSAGE_MAX); /* value fits, key and length do not */
     ck_assert_int_eq(gob_enc_finish(&e), GOB_ENOMEM);
-    ck_assert_uint_eq(gob_enc_len(&e), 1 + 4); /* the key and length went out, not the bytes */
+    /* The key and length went out, not the bytes. */
+    ck_assert_uint_eq(e.len - GOB_HEADER_MAX, 1 + 4);
     gob_enc_reset(&e);
     gob_put_array_begin(&e, 1, GOB_UINT, (uint64_t)GOB_MESSAGE_MAX + 1);
     ck_assert_int_eq(gob_enc_finish(&e), GOB_ENOMEM);
@@ -987,9 +1062,10 @@ END_TEST
 
 START_TEST(test_gob_err_sticky)
 {
+    struct framed f;
     static const uint8_t in[] = {KEY(1, GOB_BOOL), 9, KEY(1, GOB_UINT), 4};
     struct gob_dec d;
-    gob_dec_init(&d, in, sizeof(in));
+    dec_body(&d, &f, in, sizeof(in));
     bool b = false;
     uint64_t v = 0;
     gob_get_bool(&d, 1, &b);
@@ -1002,7 +1078,7 @@ START_TEST(test_gob_err_sticky)
     ck_assert(!gob_dec_next(&d, &field, &type, &elem));
     ck_assert_uint_eq(v, 0);
     ck_assert_int_eq(gob_dec_finish(&d), GOB_EBADVALUE);
-    ck_assert_uint_eq(gob_dec_pos(&d), 1);
+    ck_assert_uint_eq(bpos(&d, &f), 1);
     struct gob_enc e;
     gob_enc_init(&e);
     gob_put_record_end(&e);
@@ -1021,7 +1097,7 @@ START_TEST(test_gob_strerror_all)
 #undef GOB_ERR_CODE
     };
     const size_t count = sizeof(codes) / sizeof(codes[0]);
-    ck_assert_uint_eq(count, 11);
+    ck_assert_uint_eq(count, 12);
     for (size_t i = 0; i < count; i++) {
         ck_assert_ptr_nonnull(gob_strerror(codes[i]));
         ck_assert_str_ne(gob_strerror(codes[i]), "unknown labgob error");
@@ -1069,30 +1145,42 @@ START_TEST(test_gob_garbage_random)
             in[j] = garbage_byte(&state);
         const char *bad = gob_fuzz_check(in, len);
         ck_assert_msg(bad == NULL, "buffer %d: %s", i, bad);
+        size_t framed_len = 0;
+        uint8_t *framed = frame_alloc(in, len, &framed_len);
         struct gob_dec d;
-        gob_dec_init(&d, in, len);
+        gob_dec_init(&d, framed, framed_len);
         if (gob_dec_finish(&d) == GOB_OK && len >= 8) ok++;
+        free(framed);
     }
     ck_assert_uint_gt(ok, 50); /* the generator reaches non-trivial valid messages too */
     free(buf);
 }
 END_TEST
 
-/* Mutations of valid AppendEntries messages: flipped, inserted and removed bytes. */
+/* Mutations of a valid AppendEntries message: flipped, inserted and removed bytes, in its
+ * body (half the rounds; the oracle frames it, so the body decoder sees each mutation) or
+ * anywhere in the whole message (the other half: mostly the header checks). */
 START_TEST(test_gob_garbage_mutations)
 {
     uint64_t state = 0x2545f4914f6cdd1du;
-    static const uint8_t cmd[] = {KEY(1, GOB_INT), 0x90, 0x03};
-    struct ae_entry entries[4] = {{5, cmd, 3}, {5, cmd, 3}, {6, NULL, 0}, {7, cmd, 1}};
+    struct gob_enc cmd;
+    gob_enc_init(&cmd);
+    gob_put_int(&cmd, 1, 200);
+    struct ae_entry entries[4] = {{5, gob_enc_bytes(&cmd), gob_enc_len(&cmd)},
+                                  {5, gob_enc_bytes(&cmd), gob_enc_len(&cmd)},
+                                  {6, NULL, 0},
+                                  {7, (const uint8_t *)"raw", 3}};
     struct ae_msg m = {7, -1, 41, 5, entries, 4, 40};
     struct gob_enc e;
     gob_enc_init(&e);
     ck_assert_int_eq(ae_encode(&m, &e), GOB_OK);
-    size_t len = gob_enc_len(&e);
-    uint8_t *in = malloc(len + 8);
+    uint8_t *in = malloc(gob_enc_len(&e) + 8);
     for (int i = 0; i < 20000; i++) {
+        bool whole = i % 2 == 1;
+        const uint8_t *src = whole ? gob_enc_bytes(&e) : enc_body(&e);
+        size_t len = whole ? gob_enc_len(&e) : enc_body_len(&e);
         size_t n = len;
-        memcpy(in, gob_enc_bytes(&e), len);
+        memcpy(in, src, len);
         for (uint64_t k = xorshift64(&state) % 4 + 1; k > 0; k--) {
             size_t at = (size_t)(xorshift64(&state) % n);
             uint64_t what = xorshift64(&state) % 3;
@@ -1112,6 +1200,7 @@ START_TEST(test_gob_garbage_mutations)
     }
     free(in);
     gob_enc_free(&e);
+    gob_enc_free(&cmd);
 }
 END_TEST
 
@@ -1201,5 +1290,7 @@ Suite *gob_suite(void)
     tcase_add_test(tc, test_gob_garbage_mutations);
     tcase_add_test(tc, test_gob_fuzz_seeds);
     suite_add_tcase(s, tc);
+
+    gob_size_tcases_add(s); /* the model and the header: check_gob_size.c */
     return s;
 }

@@ -234,7 +234,10 @@ START_TEST(test_kv_codec_roundtrip)
      * never reads out of bounds (ASan proves that part). */
     for (size_t len = 0; len < gob_enc_len(&e); len++)
         (void)kv_op_decode(gob_enc_bytes(&e), len, &back);
-    /* A kind out of range is malformed. */
+    /* A kind that is no method, or of the wrong wire type, is malformed. */
+    gob_enc_reset(&e);
+    gob_put_str(&e, 3, "Delete");
+    ck_assert_int_eq(kv_op_decode(gob_enc_bytes(&e), gob_enc_len(&e), &back), KV_EDECODE);
     gob_enc_reset(&e);
     gob_put_uint(&e, 3, 7);
     ck_assert_int_eq(kv_op_decode(gob_enc_bytes(&e), gob_enc_len(&e), &back), KV_EDECODE);

@@ -425,7 +425,7 @@ static const struct expect_failure tester_failures[] = {
      SIM_MS(1)},
     {{"TestApplyGarbage", "3B", "t", body_apply_garbage},
      "apply error: server 0 applied a command at index 1 that is not one the tester submitted "
-     "(input ends in the middle of a value)",
+     "(not a labgob v2 message: missing or malformed header, or its length does not match)",
      0,
      0,
      SIM_MS(1)},

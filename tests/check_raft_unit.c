@@ -15,6 +15,7 @@
 #include "../labrpc/labrpc.h"
 #include "../raft/raft.h"
 #include "../src/sim.h"
+#include "fuzz/gob_fuzz_oracle.h"
 
 #define UNIT_PEERS_MAX 5
 #define UNIT_INDEX_MAX 4096
@@ -476,15 +477,22 @@ START_TEST(test_raft_unit_bad_input)
     int sent = 0;
     for (int k = 0; k < 300; k++) {
         uint8_t junk[64];
+        uint8_t framed[GOB_FUZZ_FRAME_HEADER_MAX + sizeof(junk)];
         size_t len = (size_t)sim_rand_below(&r, sizeof(junk) + 1);
         for (size_t b = 0; b < len; b++)
             junk[b] = (uint8_t)sim_rand_below(&r, 256);
-        /* Make some keys plausible: field 1 uint with a huge term. */
+        /* Make some keys plausible: field 1 int with a large term. */
         if (k % 3 == 0 && len > 2) {
-            junk[0] = (1u << 3) | 0u;
-            junk[1] = 0x7f;
+            junk[0] = (1u << 3) | GOB_INT;
+            junk[1] = 0x7e;
         }
-        rpc_end_call(end, methods[k % 3], junk, len, garbage_reply, &replies);
+        /* Most go behind a valid labgob header, so Raft's decoders see the junk. */
+        const uint8_t *in = junk;
+        if (k % 4 != 0) {
+            len = gob_fuzz_frame(junk, len, framed);
+            in = framed;
+        }
+        rpc_end_call(end, methods[k % 3], in, len, garbage_reply, &replies);
         sent++;
         unit_run_for(u, SIM_MS(5));
     }

@@ -21,4 +21,8 @@
 CHECK_SUITES(CHECK_SUITE_DECL)
 #undef CHECK_SUITE_DECL
 
+/* The labgob suite's cases for the gob model and headers (tests/check_gob_size.c), added by
+ * gob_suite so that CK_RUN_SUITE=labgob runs them too. */
+void gob_size_tcases_add(Suite *s);
+
 #endif /* CHECK_SUITES_H */

@@ -1,16 +1,21 @@
-/* bench_gob: labgob message sizes next to Go's gob, and encode+decode throughput.
+/* bench_gob: labgob's sizes next to Go's gob, and encode+decode throughput.
  *
- * Messages are the ones whose sizes feed 6.824's byte limits: labrpc's Bytes test argument,
- * Raft's RequestVote, AppendEntries (heartbeat, 1 and 10 entries) and a persisted Raft state.
- * Log commands are opaque bytes in labsim; here each is a small int encoded with labgob
- * ({1: int}, 3 bytes), standing for the tests' int commands.
+ * Each row encodes one of the lab's messages or persisted states with labgob in the
+ * canonical Go shape, as a student would write it (int fields as ints, Raft's entries as
+ * LogEntry{Term int; Command interface{}} records, commands with gob_put_iface, kvraft's
+ * snapshots as maps), and prints its raw labgob bytes, its gob-equivalent size under the
+ * model of labgob.h (rpc: one struct on a new encoder, as labrpc sends it; stream: a sequence
+ * of Encode calls, as persist() and a KV snapshot save), the size Go's gob gave for the same
+ * values, and their ratio. The last line says whether every ratio is within 15%.
  *
- * go_gob_bytes was measured once with Go 1.19's encoding/gob on the same values (Go structs
- * with int fields, LogEntry{Term int; Command interface{}} holding an int), one new encoder per
- * message as labrpc does for every call and persist() does for every save, so it includes
- * gob's type descriptors. Values alone (a second message on the same encoder) cost Go:
- * 292, 12, 8, 14, 29, 147 and 144 bytes. The wall clock is allowed here (tools/ only).
+ * go_gob_bytes were measured with Go 1.19's encoding/gob through 6.5840's labgob, one new
+ * encoder per message (the persisted rows: per sequence of Encode calls), with the field
+ * names of typical 6.5840 solutions (RequestVoteArgs{Term, CandidateId,
+ * LastLogIndex, LastLogTerm}, AppendEntriesReply{Term, Success, XTerm, XIndex, XLen},
+ * kvraft.Op{Type, Key, Value, ClientId, Seq}, ...). 63-bit values are 0x7fffffffffff0000 + i.
+ * The wall clock is allowed here (tools/ only).
  */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,172 +24,363 @@
 #include "labgob.h"
 
 #define BENCH_GOB_ROUNDS 200000u
-#define BENCH_GOB_ENTRIES_MAX 10u
+#define BENCH_GOB_ENTRIES_MAX 100u
+#define BENCH_GOB_BIG INT64_C(0x7fffffffffff0000)
+#define BENCH_GOB_RATIO_MIN 0.85
+#define BENCH_GOB_RATIO_MAX 1.15
 
-struct bench_gob_entry {
-    uint64_t term;
-    uint8_t command[8];
-    size_t command_len;
+/* What a row's builder needs: the message's encoder and one for nested commands. */
+struct bench_gob_ctx {
+    struct gob_enc *e;
+    struct gob_enc *cmd;
 };
 
-/* Raft's AppendEntries arguments; also the persisted state (term, voted_for, log). */
-struct bench_gob_ae {
-    uint64_t term;
-    int64_t leader;
-    uint64_t prev_index;
-    uint64_t prev_term;
-    struct bench_gob_entry entries[BENCH_GOB_ENTRIES_MAX];
-    uint64_t entries_count;
-    uint64_t commit;
-};
+enum bench_gob_cmd { CMD_INT = 0, CMD_BIG = 1, CMD_PUT = 2, CMD_APPEND = 3 };
 
-static void bench_gob_fill(struct bench_gob_ae *m, uint64_t entries_count)
+/* 10 characters, "v000000007" for 7, as the Go measurement's val10. */
+static void bench_gob_val10(char out[11], uint64_t i)
 {
-    memset(m, 0, sizeof(*m));
-    m->term = 5;
-    m->leader = 1;
-    m->prev_index = 42;
-    m->prev_term = 4;
-    m->commit = 40;
-    m->entries_count = entries_count;
-    for (uint64_t i = 0; i < entries_count; i++) {
-        struct gob_enc cmd;
-        gob_enc_init(&cmd);
-        gob_put_int(&cmd, 1, (int64_t)(100 + i));
-        m->entries[i].term = 5;
-        m->entries[i].command_len = gob_enc_len(&cmd);
-        memcpy(m->entries[i].command, gob_enc_bytes(&cmd), gob_enc_len(&cmd));
-        gob_enc_free(&cmd);
-    }
+    snprintf(out, 11, "v%09" PRIu64, i % 1000000000u);
 }
 
-static void bench_gob_put_log(struct gob_enc *e, uint32_t field, const struct bench_gob_ae *m)
+/* A kvraft.Op{Type, Key, Value, ClientId, Seq} command, or a boxed int, into ctx->cmd. */
+static void bench_gob_command(struct gob_enc *c, enum bench_gob_cmd kind, uint64_t i)
 {
-    gob_put_array_begin(e, field, GOB_RECORD, m->entries_count);
-    for (uint64_t i = 0; i < m->entries_count; i++) {
-        gob_put_record_begin(e, 0);
-        gob_put_uint(e, 1, m->entries[i].term);
-        gob_put_bytes(e, 2, m->entries[i].command, m->entries[i].command_len);
-        gob_put_record_end(e);
-    }
-    gob_put_array_end(e);
-}
-
-static void bench_gob_put_ae(struct gob_enc *e, const struct bench_gob_ae *m)
-{
-    gob_put_uint(e, 1, m->term);
-    gob_put_int(e, 2, m->leader);
-    gob_put_uint(e, 3, m->prev_index);
-    gob_put_uint(e, 4, m->prev_term);
-    bench_gob_put_log(e, 5, m);
-    gob_put_uint(e, 6, m->commit);
-}
-
-static int bench_gob_get_ae(const uint8_t *buf, size_t len, struct bench_gob_ae *m)
-{
-    struct gob_dec d;
-    gob_dec_init(&d, buf, len);
-    memset(m, 0, sizeof(*m));
-    gob_get_uint(&d, 1, &m->term);
-    gob_get_int(&d, 2, &m->leader);
-    gob_get_uint(&d, 3, &m->prev_index);
-    gob_get_uint(&d, 4, &m->prev_term);
-    m->entries_count = gob_get_array_begin(&d, 5, GOB_RECORD);
-    if (m->entries_count > BENCH_GOB_ENTRIES_MAX) return GOB_ETOOBIG;
-    for (uint64_t i = 0; i < m->entries_count; i++) {
-        const uint8_t *p = NULL;
-        size_t n = 0;
-        gob_get_elem_record_begin(&d);
-        gob_get_uint(&d, 1, &m->entries[i].term);
-        gob_get_bytes(&d, 2, &p, &n);
-        gob_get_record_end(&d);
-        if (n > sizeof(m->entries[i].command)) return GOB_ETOOBIG;
-        if (n > 0) memcpy(m->entries[i].command, p, n);
-        m->entries[i].command_len = n;
-    }
-    if (m->entries_count > 0) gob_get_array_end(&d);
-    gob_get_uint(&d, 6, &m->commit);
-    return gob_dec_finish(&d);
-}
-
-static void bench_gob_line(FILE *out, const char *name, const struct gob_enc *e, int go_bytes)
-{
-    int rc = gob_enc_finish(e);
-    if (rc != GOB_OK) {
-        fprintf(out, "bench gob msg=%s error=\"%s\"\n", name, gob_strerror(rc));
+    char value[11];
+    gob_enc_reset(c);
+    if (kind == CMD_INT || kind == CMD_BIG) {
+        gob_put_int(c, 1, (kind == CMD_BIG ? BENCH_GOB_BIG : 100) + (int64_t)i);
         return;
     }
-    if (go_bytes > 0)
-        fprintf(out, "bench gob msg=%s bytes=%zu go_gob_bytes=%d\n", name, gob_enc_len(e),
-                go_bytes);
-    else
-        fprintf(out, "bench gob msg=%s bytes=%zu go_gob_bytes=-\n", name, gob_enc_len(e));
+    bench_gob_val10(value, i);
+    gob_put_str(c, 1, kind == CMD_PUT ? "Put" : "Append");
+    gob_put_str(c, 2, "k1");
+    gob_put_str(c, 3, value);
+    gob_put_int(c, 4, BENCH_GOB_BIG + 1);
+    gob_put_int(c, 5, 7 + (int64_t)i);
 }
 
-static void bench_gob_sizes(FILE *out, struct gob_enc *e)
+/* []LogEntry with `count` entries of term 5 (and Go's dummy {0, nil} first when asked). */
+static void bench_gob_log(struct bench_gob_ctx *x, uint32_t field, uint64_t count,
+                          enum bench_gob_cmd kind, bool dummy)
+{
+    gob_put_array_begin(x->e, field, GOB_RECORD, count + (dummy ? 1 : 0));
+    if (dummy) {
+        gob_put_record_begin(x->e, 0);
+        gob_put_int(x->e, 1, 0);
+        gob_put_iface(x->e, 2, NULL, 0);
+        gob_put_record_end(x->e);
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        bench_gob_command(x->cmd, kind, i);
+        gob_put_record_begin(x->e, 0);
+        gob_put_int(x->e, 1, 5);
+        gob_put_iface(x->e, 2, gob_enc_bytes(x->cmd), gob_enc_len(x->cmd));
+        gob_put_record_end(x->e);
+    }
+    gob_put_array_end(x->e);
+}
+
+/* ------------------------------------------------------------ Raft */
+
+static void b_bytes_arg(struct bench_gob_ctx *x, uint64_t arg)
 {
     char junk[285];
     memset(junk, 'x', 284);
     junk[284] = '\0';
-    gob_enc_reset(e);
-    gob_put_str(e, 1, junk);
-    bench_gob_line(out, "labrpc_bytes_arg", e, 292);
+    (void)arg;
+    gob_put_str(x->e, 1, junk);
+}
 
-    gob_enc_reset(e);
-    gob_put_uint(e, 1, 5);  /* term */
-    gob_put_int(e, 2, 2);   /* candidate id */
-    gob_put_uint(e, 3, 42); /* last log index */
-    gob_put_uint(e, 4, 4);  /* last log term */
-    bench_gob_line(out, "request_vote_args", e, 100);
+static void b_request_vote(struct bench_gob_ctx *x, uint64_t arg)
+{
+    (void)arg;
+    gob_put_int(x->e, 1, 5);
+    gob_put_int(x->e, 2, 2);
+    gob_put_int(x->e, 3, 42);
+    gob_put_int(x->e, 4, 4);
+}
 
-    gob_enc_reset(e);
-    gob_put_uint(e, 1, 5);    /* term */
-    gob_put_bool(e, 2, true); /* vote granted */
-    bench_gob_line(out, "request_vote_reply", e, 64);
+static void b_request_vote_reply(struct bench_gob_ctx *x, uint64_t granted)
+{
+    gob_put_int(x->e, 1, 5);
+    gob_put_bool(x->e, 2, granted != 0);
+}
 
-    static const struct {
-        const char *name;
-        uint64_t entries;
-        int go_bytes;
-    } aes[] = {{"append_entries_heartbeat", 0, 206},
-               {"append_entries_1", 1, 221},
-               {"append_entries_10", 10, 339}};
-    struct bench_gob_ae m;
-    for (size_t i = 0; i < sizeof(aes) / sizeof(aes[0]); i++) {
-        bench_gob_fill(&m, aes[i].entries);
-        gob_enc_reset(e);
-        bench_gob_put_ae(e, &m);
-        bench_gob_line(out, aes[i].name, e, aes[i].go_bytes);
+/* arg: entries (low 16 bits), command kind (bits 16..). */
+static void b_append_entries(struct bench_gob_ctx *x, uint64_t arg)
+{
+    gob_put_int(x->e, 1, 5);
+    gob_put_int(x->e, 2, 1);
+    gob_put_int(x->e, 3, 42);
+    gob_put_int(x->e, 4, 4);
+    bench_gob_log(x, 5, arg & 0xffffu, (enum bench_gob_cmd)(arg >> 16), false);
+    gob_put_int(x->e, 6, 40);
+}
+
+static void b_append_reply(struct bench_gob_ctx *x, uint64_t success)
+{
+    gob_put_int(x->e, 1, 5);
+    gob_put_bool(x->e, 2, success != 0);
+    gob_put_int(x->e, 3, success ? 0 : 3);
+    gob_put_int(x->e, 4, success ? 0 : 17);
+    gob_put_int(x->e, 5, success ? 0 : 40);
+}
+
+static void b_install_snapshot(struct bench_gob_ctx *x, uint64_t arg)
+{
+    uint8_t data[100];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)i;
+    (void)arg;
+    gob_put_int(x->e, 1, 5);
+    gob_put_int(x->e, 2, 1);
+    gob_put_int(x->e, 3, 42);
+    gob_put_int(x->e, 4, 4);
+    gob_put_bytes(x->e, 5, data, sizeof(data));
+}
+
+static void b_install_snapshot_reply(struct bench_gob_ctx *x, uint64_t arg)
+{
+    (void)arg;
+    gob_put_int(x->e, 1, 5);
+}
+
+/* persist(): Encode(5); Encode(2); Encode(log) [; Encode(42); Encode(4)]. arg: entries (low
+ * 16 bits), command kind (bits 16..23), dummy entry (bit 24), snapshot point (bit 25). */
+static void b_persist(struct bench_gob_ctx *x, uint64_t arg)
+{
+    gob_put_int(x->e, 1, 5);
+    gob_put_int(x->e, 2, 2);
+    bench_gob_log(x, 3, arg & 0xffffu, (enum bench_gob_cmd)((arg >> 16) & 0xffu),
+                  (arg >> 24 & 1u) != 0);
+    if ((arg >> 25 & 1u) != 0) {
+        gob_put_int(x->e, 4, 42);
+        gob_put_int(x->e, 5, 4);
     }
+}
 
-    bench_gob_fill(&m, 10);
-    for (uint64_t i = 0; i < m.entries_count; i++)
-        m.entries[i].term = 1 + i / 4;
-    gob_enc_reset(e);
-    gob_put_uint(e, 1, 5); /* current term */
-    gob_put_int(e, 2, 2);  /* voted for */
-    bench_gob_put_log(e, 3, &m);
-    bench_gob_line(out, "raft_state_10", e, 219);
+/* ------------------------------------------------------------ kvraft */
+
+static void b_get_args(struct bench_gob_ctx *x, uint64_t arg)
+{
+    (void)arg;
+    gob_put_str(x->e, 1, "k1");
+    gob_put_int(x->e, 2, BENCH_GOB_BIG + 1);
+    gob_put_int(x->e, 3, 7);
+}
+
+static const char *const bench_gob_errs[] = {"OK", "ErrWrongLeader", "ErrNoKey"};
+
+static void b_get_reply(struct bench_gob_ctx *x, uint64_t err)
+{
+    char value[11];
+    bench_gob_val10(value, 1);
+    gob_put_str(x->e, 1, bench_gob_errs[err]);
+    gob_put_str(x->e, 2, err == 0 ? value : "");
+}
+
+static void b_put_append_args(struct bench_gob_ctx *x, uint64_t append)
+{
+    char value[11];
+    bench_gob_val10(value, 1);
+    gob_put_str(x->e, 1, "k1");
+    gob_put_str(x->e, 2, value);
+    gob_put_str(x->e, 3, append ? "Append" : "Put");
+    gob_put_int(x->e, 4, BENCH_GOB_BIG + 1);
+    gob_put_int(x->e, 5, 7);
+}
+
+static void b_put_append_reply(struct bench_gob_ctx *x, uint64_t err)
+{
+    gob_put_str(x->e, 1, bench_gob_errs[err]);
+}
+
+static void b_op(struct bench_gob_ctx *x, uint64_t append)
+{
+    bench_gob_command(x->e, append ? CMD_APPEND : CMD_PUT, 1);
+}
+
+/* map[string]string of n keys "k<i>" -> val10(i), as a field of the stream. */
+static void bench_gob_kv_map(struct gob_enc *e, uint32_t field, uint64_t n)
+{
+    gob_put_map_begin(e, field, n);
+    for (uint64_t i = 0; i < n; i++) {
+        char key[24];
+        char value[11];
+        snprintf(key, sizeof(key), "k%" PRIu64, i);
+        bench_gob_val10(value, i);
+        gob_put_record_begin(e, 0);
+        gob_put_str(e, 1, key);
+        gob_put_str(e, 2, value);
+        gob_put_record_end(e);
+    }
+    gob_put_map_end(e);
+}
+
+/* map[int64]int64 of c clients (63-bit ids) -> last seq 7 + i % 50. */
+static void bench_gob_dup_map(struct gob_enc *e, uint32_t field, uint64_t c)
+{
+    gob_put_map_begin(e, field, c);
+    for (uint64_t i = 0; i < c; i++) {
+        gob_put_record_begin(e, 0);
+        gob_put_int(e, 1, BENCH_GOB_BIG + (int64_t)i);
+        gob_put_int(e, 2, 7 + (int64_t)(i % 50));
+        gob_put_record_end(e);
+    }
+    gob_put_map_end(e);
+}
+
+/* A KV snapshot: Encode(kv) [; Encode(dups)]. arg: keys (low 16 bits), clients (high). A
+ * map of clients alone when keys is 0. */
+static void b_kv_snapshot(struct bench_gob_ctx *x, uint64_t arg)
+{
+    uint64_t keys = arg & 0xffffu;
+    uint64_t clients = arg >> 16;
+    if (keys > 0) bench_gob_kv_map(x->e, 1, keys);
+    if (clients > 0) bench_gob_dup_map(x->e, 2, clients);
+}
+
+/* ------------------------------------------------------------ the table */
+
+struct bench_gob_row {
+    const char *name;
+    bool stream; /* the stream model (persisted bytes); else rpc */
+    void (*build)(struct bench_gob_ctx *x, uint64_t arg);
+    uint64_t arg;
+    int go_bytes;
+};
+
+#define AE(n, kind) ((uint64_t)(n) | ((uint64_t)(kind) << 16))
+#define PERSIST(n, kind, dummy, snap)                                                              \
+    ((uint64_t)(n) | ((uint64_t)(kind) << 16) | ((uint64_t)(dummy) << 24) |                        \
+     ((uint64_t)(snap) << 25))
+#define KV(keys, clients) ((uint64_t)(keys) | ((uint64_t)(clients) << 16))
+
+static const struct bench_gob_row bench_gob_rows[] = {
+    {"labrpc_bytes_arg", false, b_bytes_arg, 0, 292},
+    {"request_vote_args", false, b_request_vote, 0, 100},
+    {"request_vote_reply", false, b_request_vote_reply, 1, 64},
+    {"request_vote_reply_denied", false, b_request_vote_reply, 0, 62},
+    {"append_entries_heartbeat", false, b_append_entries, AE(0, CMD_INT), 206},
+    {"append_entries_1", false, b_append_entries, AE(1, CMD_INT), 221},
+    {"append_entries_10", false, b_append_entries, AE(10, CMD_INT), 339},
+    {"append_entries_10_63bit", false, b_append_entries, AE(10, CMD_BIG), 409},
+    {"append_entries_reply", false, b_append_reply, 0, 96},
+    {"append_entries_reply_ok", false, b_append_reply, 1, 92},
+    {"install_snapshot_100", false, b_install_snapshot, 0, 222},
+    {"install_snapshot_reply", false, b_install_snapshot_reply, 0, 50},
+    {"raft_state_1", true, b_persist, PERSIST(1, CMD_INT, 0, 0), 101},
+    {"raft_state_1_snap", true, b_persist, PERSIST(1, CMD_INT, 0, 1), 109},
+    {"raft_state_10", true, b_persist, PERSIST(10, CMD_INT, 0, 0), 219},
+    {"raft_state_10_snap", true, b_persist, PERSIST(10, CMD_INT, 0, 1), 227},
+    {"raft_state_100", true, b_persist, PERSIST(100, CMD_INT, 0, 0), 1462},
+    {"raft_state_100_snap", true, b_persist, PERSIST(100, CMD_INT, 0, 1), 1470},
+    {"raft_state_dummy_10", true, b_persist, PERSIST(10, CMD_INT, 1, 0), 220},
+    {"raft_state_10_63bit", true, b_persist, PERSIST(10, CMD_BIG, 0, 0), 289},
+    {"raft_state_100_63bit", true, b_persist, PERSIST(100, CMD_BIG, 0, 0), 2090},
+    {"raft_state_100_63bit_snap", true, b_persist, PERSIST(100, CMD_BIG, 0, 1), 2098},
+    {"raft_state_dummy_only", true, b_persist, PERSIST(0, CMD_INT, 1, 0), 89},
+    {"raft_state_dummy_only_snap", true, b_persist, PERSIST(0, CMD_INT, 1, 1), 97},
+    {"kv_get_args", false, b_get_args, 0, 71},
+    {"kv_get_reply", false, b_get_reply, 0, 61},
+    {"kv_get_reply_wrong_leader", false, b_get_reply, 1, 61},
+    {"kv_get_reply_no_key", false, b_get_reply, 2, 55},
+    {"kv_put_args", false, b_put_append_args, 0, 111},
+    {"kv_append_args", false, b_put_append_args, 1, 114},
+    {"kv_put_append_reply", false, b_put_append_reply, 0, 45},
+    {"kv_put_append_reply_wrong_leader", false, b_put_append_reply, 1, 57},
+    {"kv_op_put", false, b_op, 0, 102},
+    {"kv_op_append", false, b_op, 1, 105},
+    {"append_entries_1_op", false, b_append_entries, AE(1, CMD_PUT), 331},
+    {"append_entries_10_op", false, b_append_entries, AE(10, CMD_PUT), 855},
+    {"append_entries_10_op_append", false, b_append_entries, AE(10, CMD_APPEND), 885},
+    {"raft_state_dummy_10_op_snap", true, b_persist, PERSIST(10, CMD_PUT, 1, 1), 744},
+    {"kv_snapshot_1_keys", true, b_kv_snapshot, KV(1, 0), 34},
+    {"kv_snapshot_10_keys", true, b_kv_snapshot, KV(10, 0), 161},
+    {"kv_snapshot_100_keys", true, b_kv_snapshot, KV(100, 0), 1512},
+    {"kv_snapshot_3_clients", true, b_kv_snapshot, KV(0, 3), 50},
+    {"kv_snapshot_100_clients", true, b_kv_snapshot, KV(0, 100), 1022},
+    {"kv_snapshot_1_keys_3_clients", true, b_kv_snapshot, KV(1, 3), 84},
+    {"kv_snapshot_1_keys_100_clients", true, b_kv_snapshot, KV(1, 100), 1056},
+    {"kv_snapshot_10_keys_3_clients", true, b_kv_snapshot, KV(10, 3), 211},
+    {"kv_snapshot_10_keys_100_clients", true, b_kv_snapshot, KV(10, 100), 1183},
+    {"kv_snapshot_100_keys_3_clients", true, b_kv_snapshot, KV(100, 3), 1562},
+    {"kv_snapshot_100_keys_100_clients", true, b_kv_snapshot, KV(100, 100), 2534},
+};
+
+/* Prints one row; returns its ratio (0 on an encoding error). */
+static double bench_gob_row(FILE *out, struct bench_gob_ctx *x, const struct bench_gob_row *r)
+{
+    gob_enc_reset(x->e);
+    r->build(x, r->arg);
+    int rc = gob_enc_finish(x->e);
+    if (rc != GOB_OK) {
+        fprintf(out, "bench gob msg=%s error=\"%s\"\n", r->name, gob_strerror(rc));
+        return 0;
+    }
+    size_t model = r->stream ? gob_enc_size_stream(x->e) : gob_enc_size_rpc(x->e);
+    double ratio = (double)model / (double)r->go_bytes;
+    fprintf(out,
+            "bench gob msg=%s model=%s bytes=%zu gob_model_bytes=%zu go_gob_bytes=%d "
+            "ratio=%.3f\n",
+            r->name, r->stream ? "stream" : "rpc", gob_enc_len(x->e), model, r->go_bytes, ratio);
+    return ratio;
+}
+
+static void bench_gob_sizes(FILE *out, struct bench_gob_ctx *x)
+{
+    const size_t rows = sizeof(bench_gob_rows) / sizeof(bench_gob_rows[0]);
+    double lo = 1e9;
+    double hi = 0;
+    for (size_t i = 0; i < rows; i++) {
+        double ratio = bench_gob_row(out, x, &bench_gob_rows[i]);
+        if (ratio < lo) lo = ratio;
+        if (ratio > hi) hi = ratio;
+    }
+    bool ok = lo >= BENCH_GOB_RATIO_MIN && hi <= BENCH_GOB_RATIO_MAX;
+    fprintf(out, "bench gob model rows=%zu ratio_min=%.3f ratio_max=%.3f within_15pct=%s\n", rows,
+            lo, hi, ok ? "yes" : "no");
+}
+
+/* ------------------------------------------------------------ speed */
+
+/* Decodes AppendEntries (the rows' shape); returns the entries seen or -1 on error. */
+static int64_t bench_gob_decode_ae(const uint8_t *buf, size_t len)
+{
+    struct gob_dec d;
+    int64_t v[5] = {0};
+    gob_dec_init(&d, buf, len);
+    gob_get_int(&d, 1, &v[0]);
+    gob_get_int(&d, 2, &v[1]);
+    gob_get_int(&d, 3, &v[2]);
+    gob_get_int(&d, 4, &v[3]);
+    uint64_t count = gob_get_array_begin(&d, 5, GOB_RECORD);
+    for (uint64_t i = 0; i < count; i++) {
+        int64_t term = 0;
+        const uint8_t *cmd = NULL;
+        size_t cmd_len = 0;
+        gob_get_elem_record_begin(&d);
+        gob_get_int(&d, 1, &term);
+        gob_get_iface(&d, 2, &cmd, &cmd_len);
+        gob_get_record_end(&d);
+    }
+    if (count > 0) gob_get_array_end(&d);
+    gob_get_int(&d, 6, &v[4]);
+    return gob_dec_finish(&d) == GOB_OK && v[0] > 0 ? (int64_t)count : -1;
 }
 
 /* Encodes and decodes AppendEntries with 10 entries, BENCH_GOB_ROUNDS times. */
-static void bench_gob_speed(FILE *out, struct gob_enc *e)
+static void bench_gob_speed(FILE *out, struct bench_gob_ctx *x)
 {
-    struct bench_gob_ae m;
-    struct bench_gob_ae back;
-    bench_gob_fill(&m, 10);
     double t0 = bench_wall_ms();
     for (uint32_t round = 0; round < BENCH_GOB_ROUNDS; round++) {
-        m.term = 5 + round; /* vary the input so no round can be folded away */
-        gob_enc_reset(e);
-        bench_gob_put_ae(e, &m);
-        if (gob_enc_finish(e) != GOB_OK ||
-            bench_gob_get_ae(gob_enc_bytes(e), gob_enc_len(e), &back) != GOB_OK) {
+        gob_enc_reset(x->e);
+        b_append_entries(x, AE(10, CMD_INT));
+        gob_put_int(x->e, 7, round); /* vary the input so no round can be folded away */
+        if (gob_enc_finish(x->e) != GOB_OK ||
+            bench_gob_decode_ae(gob_enc_bytes(x->e), gob_enc_len(x->e)) != 10) {
             fprintf(out, "bench gob encode_decode error at round %u\n", round);
-            return;
-        }
-        if (back.term != m.term || back.entries_count != m.entries_count) {
-            fprintf(out, "bench gob encode_decode mismatch at round %u\n", round);
             return;
         }
     }
@@ -197,8 +393,12 @@ static void bench_gob_speed(FILE *out, struct gob_enc *e)
 void bench_gob(FILE *out)
 {
     struct gob_enc e;
+    struct gob_enc cmd;
     gob_enc_init(&e);
-    bench_gob_sizes(out, &e);
-    bench_gob_speed(out, &e);
+    gob_enc_init(&cmd);
+    struct bench_gob_ctx x = {&e, &cmd};
+    bench_gob_sizes(out, &x);
+    bench_gob_speed(out, &x);
+    gob_enc_free(&cmd);
     gob_enc_free(&e);
 }

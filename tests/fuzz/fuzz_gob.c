@@ -1,6 +1,7 @@
-/* libFuzzer target for the labgob decoder (`make fuzz-gob`). Each input is walked generically,
- * decoded with a Raft AppendEntries schema, and re-encoded; tests/fuzz/gob_fuzz_oracle.h says
- * which properties must hold. A violated property aborts, which libFuzzer reports as a crash
+/* libFuzzer target for the labgob decoder and message headers (`make fuzz-gob`). Each input is
+ * sized, walked generically, decoded with a Raft AppendEntries schema and re-encoded, both as
+ * given and behind a valid header; tests/fuzz/gob_fuzz_oracle.h says which properties must
+ * hold. A violated property aborts, which libFuzzer reports as a crash
  * and saves as a reproducer; ASan and UBSan catch reads past the buffer and undefined
  * behaviour on the way. */
 #include <stdio.h>

@@ -1,13 +1,22 @@
 /* The labgob fuzz oracle, shared by the libFuzzer target (tests/fuzz/fuzz_gob.c) and the
  * garbage-input tests of tests/check_gob.c, so both check the same properties:
  *
+ *   0. Sizes: gob_size_rpc / gob_size_stream never fail; the empty input is 0, bytes whose
+ *      header does not parse count as their raw length, and a parsed header's sizes are
+ *      what the size functions return.
  *   1. A generic walk (every field of every type, into every record and array) and a decoder
  *      that skips everything (gob_dec_init + gob_dec_finish) agree on the outcome: the same
  *      error code at the same offset. They share the cursor but not the control flow.
- *   2. A fixed schema (a Raft AppendEntries message) decodes into zeroed destinations without
- *      a non-default warning; when it decodes cleanly, the generic walk is clean too.
- *   3. What the schema decoded re-encodes to bytes no longer than the input, which decode to
- *      the same values and re-encode to the same bytes (the round trip is stable).
+ *   2. A fixed schema (a Raft AppendEntries message, commands as interface values) decodes
+ *      into zeroed destinations without a non-default warning; when it decodes cleanly, the
+ *      generic walk is clean too, and each command (itself a message) sizes and skips.
+ *   3. What the schema decoded re-encodes to a body no longer than the input's, which
+ *      decodes to the same values and re-encodes to the same bytes (the round trip is
+ *      stable); the re-encoding's header parses to the encoder's own sizes.
+ *
+ * Properties 1-3 run twice: on the input as given (which mostly tests header checking, as a
+ * random input rarely has a valid header) and on the input framed as a body behind a valid
+ * header (gob_fuzz_frame), so the body decoder sees every input too.
  *
  * Header-only (static functions) because the fuzz target is built from the labgob sources
  * alone, outside the library. gob_fuzz_check returns NULL or the property that failed.
@@ -24,8 +33,59 @@
 
 /* Far above what any input of libFuzzer's default max_len needs (about 3 steps per byte). */
 #define GOB_FUZZ_WALK_STEPS_MAX (1u << 22)
+/* Bodies longer than this are not framed (the framed copy is malloc'd per input). */
+#define GOB_FUZZ_FRAME_BODY_MAX (1u << 20)
+/* The longest header gob_fuzz_frame writes: magic, kind and 4 varints. */
+#define GOB_FUZZ_FRAME_HEADER_MAX (2u + 4u * 10u)
 
-/* Raft's AppendEntries arguments: field numbers are the wire contract. */
+static inline size_t gob_fuzz_put_varint(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80u; v >>= 7)
+        out[n++] = (uint8_t)(v | 0x80u);
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+/* F(p) of labgob.h: a framed gob message. */
+static inline uint64_t gob_fuzz_framed(uint64_t payload)
+{
+    return gob_model_uint_len(payload) + payload;
+}
+
+/* Writes a valid header for an arbitrary body into out (GOB_FUZZ_FRAME_HEADER_MAX bytes and
+ * room for the body after it), then the body; returns the total. The header claims the
+ * sizes of an empty struct (the smallest consistent ones): what the decoder needs is only
+ * that it parses. Written from the layout documented in labgob.h, independently of labgob's
+ * own writer, so a change to either shows up as a failing test. */
+static inline size_t gob_fuzz_frame(const uint8_t *body, size_t n, uint8_t *out)
+{
+    uint64_t s = GOB_MODEL_STRUCT_NAME_LEN;
+    uint64_t common = 1 + gob_model_uint_len(s) + s + 1 + 2 + 1;   /* CommonType{Name, Id} */
+    uint64_t desc = gob_fuzz_framed(2 + 1 + (1 + common + 1) + 1); /* struct, no fields */
+    const uint64_t sizes[] = {n,                                   /* body_len */
+                              4, /* stream: one zero scalar as an Encode call */
+                              1, /* record: just the end */
+                              desc};
+    size_t len = 0;
+    out[len++] = GOB_HEADER_MAGIC;
+    out[len++] = GOB_MSG_RECORD;
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+        len += gob_fuzz_put_varint(out + len, sizes[k]);
+    if (n > 0) memcpy(out + len, body, n);
+    return len + n;
+}
+
+/* The body length of a message (0 for the empty one and for anything that does not parse). */
+static inline size_t gob_fuzz_body_len(const uint8_t *buf, size_t len)
+{
+    struct gob_header h;
+    if (len == 0 || gob_header_parse(buf, len, &h) != GOB_OK) return 0;
+    return (size_t)h.body_len;
+}
+
+/* Raft's AppendEntries arguments: field numbers are the wire contract; each entry's command
+ * is an interface value (a nested message, or raw bytes). */
 enum {
     AE_TERM = 1,
     AE_LEADER = 2,
@@ -73,7 +133,7 @@ static inline int ae_decode(const uint8_t *buf, size_t len, struct ae_msg *m, ui
             struct ae_entry *e = &m->entries[i];
             gob_get_elem_record_begin(&d);
             gob_get_uint(&d, AE_ENTRY_TERM, &e->term);
-            gob_get_bytes(&d, AE_ENTRY_COMMAND, &e->command, &e->command_len);
+            gob_get_iface(&d, AE_ENTRY_COMMAND, &e->command, &e->command_len);
             gob_get_record_end(&d);
         }
         gob_get_array_end(&d);
@@ -94,7 +154,7 @@ static inline int ae_encode(const struct ae_msg *m, struct gob_enc *e)
     for (uint64_t i = 0; i < m->entries_count; i++) {
         gob_put_record_begin(e, 0);
         gob_put_uint(e, AE_ENTRY_TERM, m->entries[i].term);
-        gob_put_bytes(e, AE_ENTRY_COMMAND, m->entries[i].command, m->entries[i].command_len);
+        gob_put_iface(e, AE_ENTRY_COMMAND, m->entries[i].command, m->entries[i].command_len);
         gob_put_record_end(e);
     }
     gob_put_array_end(e);
@@ -180,8 +240,18 @@ static inline int gob_walk(const uint8_t *buf, size_t len, size_t *pos, bool *cu
     return rc;
 }
 
+/* Property 3's header half: the re-encoding's header says what its encoder says. */
+static inline bool header_matches_encoder(const struct gob_enc *e)
+{
+    struct gob_header h;
+    if (gob_header_parse(gob_enc_bytes(e), gob_enc_len(e), &h) != GOB_OK) return false;
+    return h.rpc_bytes == gob_enc_size_rpc(e) && h.stream_bytes == gob_enc_size_stream(e) &&
+           h.iface_bytes == gob_enc_size_iface(e) &&
+           gob_size_rpc(gob_enc_bytes(e), gob_enc_len(e)) == gob_enc_size_rpc(e);
+}
+
 /* Property 3: re-encode, decode again, compare; then re-encode and compare the bytes. */
-static inline const char *ae_check_round_trip(const struct ae_msg *m, size_t input_len)
+static inline const char *ae_check_round_trip(const struct ae_msg *m, size_t input_body_len)
 {
     const char *bad = NULL;
     struct gob_enc e1;
@@ -193,8 +263,10 @@ static inline const char *ae_check_round_trip(const struct ae_msg *m, size_t inp
     memset(&again, 0, sizeof(again));
     if (ae_encode(m, &e1) != GOB_OK)
         bad = "re-encoding what was decoded failed";
-    else if (gob_enc_len(&e1) > input_len)
-        bad = "the canonical re-encoding is longer than the input";
+    else if (gob_fuzz_body_len(gob_enc_bytes(&e1), gob_enc_len(&e1)) > input_body_len)
+        bad = "the canonical re-encoding's body is longer than the input's";
+    else if (!header_matches_encoder(&e1))
+        bad = "the re-encoding's header does not hold the encoder's sizes";
     else if (ae_decode(gob_enc_bytes(&e1), gob_enc_len(&e1), &again, &nondefault) != GOB_OK)
         bad = "the re-encoding does not decode";
     else if (!ae_equal(m, &again))
@@ -208,7 +280,39 @@ static inline const char *ae_check_round_trip(const struct ae_msg *m, size_t inp
     return bad;
 }
 
-static inline const char *gob_fuzz_check(const uint8_t *data, size_t size)
+/* Property 0 on any bytes. */
+static inline const char *gob_fuzz_check_sizes(const uint8_t *data, size_t size)
+{
+    struct gob_header h;
+    size_t rpc = gob_size_rpc(data, size);
+    size_t stream = gob_size_stream(data, size);
+    if (size == 0) return rpc == 0 && stream == 0 ? NULL : "the empty message has a size";
+    if (gob_header_parse(data, size, &h) != GOB_OK) {
+        if (rpc != size || stream != size) return "bytes that are not a message are not raw";
+        return NULL;
+    }
+    if (h.header_len + h.body_len != size) return "a header that does not span the input";
+    if (rpc != h.rpc_bytes || stream != h.stream_bytes) return "sizes differ from the header";
+    return NULL;
+}
+
+/* Property 2's nested half: every decoded command sizes and skips without trouble. */
+static inline const char *ae_check_commands(const struct ae_msg *m)
+{
+    for (uint64_t i = 0; i < m->entries_count; i++) {
+        const struct ae_entry *x = &m->entries[i];
+        const char *bad = gob_fuzz_check_sizes(x->command, x->command_len);
+        if (bad != NULL) return bad;
+        struct gob_dec d;
+        gob_dec_init(&d, x->command, x->command_len);
+        int rc = gob_dec_finish(&d);
+        if (rc != GOB_OK && gob_dec_pos(&d) > x->command_len) return "a command error past its end";
+    }
+    return NULL;
+}
+
+/* Properties 1-3 on one buffer. */
+static inline const char *gob_fuzz_check_message(const uint8_t *data, size_t size)
 {
     size_t walk_pos = 0;
     bool cut = false;
@@ -230,8 +334,26 @@ static inline const char *gob_fuzz_check(const uint8_t *data, size_t size)
     else if (rc == GOB_OK && !cut && walk_rc != GOB_OK)
         bad = "the schema decode accepted what the generic walk rejects";
     else if (rc == GOB_OK)
-        bad = ae_check_round_trip(&m, size);
+        bad = ae_check_commands(&m);
+    if (bad == NULL && rc == GOB_OK) bad = ae_check_round_trip(&m, gob_fuzz_body_len(data, size));
     free(m.entries);
+    return bad;
+}
+
+static inline const char *gob_fuzz_check(const uint8_t *data, size_t size)
+{
+    const char *bad = gob_fuzz_check_sizes(data, size);
+    if (bad == NULL) bad = gob_fuzz_check_message(data, size);
+    if (bad != NULL || size > GOB_FUZZ_FRAME_BODY_MAX) return bad;
+    /* The same bytes as a body: an exact-size copy, so ASan sees any overread. */
+    uint8_t header[GOB_FUZZ_FRAME_HEADER_MAX];
+    size_t header_len = gob_fuzz_frame(NULL, 0, header);
+    uint8_t *framed = malloc(header_len + size + 1);
+    if (framed == NULL) return NULL;
+    size_t framed_len = gob_fuzz_frame(data, size, framed);
+    bad = gob_fuzz_check_sizes(framed, framed_len);
+    if (bad == NULL) bad = gob_fuzz_check_message(framed, framed_len);
+    free(framed);
     return bad;
 }
 
