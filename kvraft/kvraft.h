@@ -16,13 +16,12 @@
  * code and may be called only from inside a sim task.
  *
  * Timing model: the server spends no virtual time of its own; it answers as soon as its op is
- * applied. The CPU time of serving requests is modelled by the environment: the kv harness
- * gives each server's rpc_server a service time (rpc_server_set_service_us, 5 ms per request,
- * KVServer.* and Raft.* alike), so labrpc hands that server its requests one at a time. The
- * model lives in the harness and network, not here, because a server under test (a student's,
- * built against this header) must not be trusted to make time pass: labrpc's reliable network
- * and Raft take none, and a client loop against a server answering in zero time would never
- * let virtual time advance.
+ * applied. The CPU time of serving client requests is modelled by the environment: the kv
+ * harness gives each server's "KVServer" service a service time (rpc_server_set_service_time:
+ * Go's measured cost, 40 us plus 13 ns per byte of persisted state; see tests/kv_cfg.c), so
+ * labrpc hands the server its client requests one at a time; Raft's RPCs are not delayed. The
+ * model lives in the harness and network, not here, so that a server under test (a student's,
+ * built against this header) cannot buy speed by skipping it.
  *
  * Ownership: the caller (the harness) owns the persister, the ends and the rpc_server; a
  * server borrows them for its life. A clerk copies the array of ends and borrows the ends.

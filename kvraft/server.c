@@ -5,7 +5,7 @@
  *      A non-leader answers ErrWrongLeader. A leader keeps the struct rpc_req in the pending
  *      table with the index and term raft_start returned (Go's waiting channel). The server
  *      itself spends no virtual time: the CPU time per request is modelled by the harness
- *      (rpc_server_set_service_us, see kvraft.h), so it answers as soon as its op is applied.
+ *      (rpc_server_set_service_time, see kvraft.h), so it answers as soon as its op is applied.
  *   2. kv_apply applies committed ops in index order. Put/Append go through the duplicate
  *      table, so a retried op (same client id and seq) changes the store once. When the op at a
  *      pending request's index is that request's op and the server is still leader of the term

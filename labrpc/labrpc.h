@@ -12,8 +12,17 @@
  * network checks every 100 ms whether the server died (end disabled, server deleted or
  * replaced), and if so fails the call. A reply from a dead server is never delivered.
  *
- * A harness may give a server a service time (rpc_server_set_service_us): its requests then
- * wait their turn and each takes that much virtual time before its handler runs.
+ * Reliable is not instantaneous. In Go every request and every handler runs in a goroutine of
+ * its own, so even reliable RPCs take a little time and reorder. Each request therefore takes
+ * a random scheduling latency from send to handler, and each outcome one from the handler's
+ * answer (or the failure) to the caller, drawn from the "labrpc.hop" stream out of measured
+ * distributions (rpc_hop.c), on top of the 6.824 delays. Every message advances virtual time,
+ * so a Raft that answers every message with another cannot stop the clock.
+ *
+ * As in Go, a request whose server dies or is disconnected while the request is on its way is
+ * still handed to that server's handler (Go's dispatcher already holds the server); only the
+ * reply is lost. Receivers registered with rpc_server_add_method must therefore stay valid
+ * until the network is freed, also after their server was deleted.
  *
  * Ownership: the network owns ends, servers and in-flight requests; all are freed by
  * rpc_net_free. Servers and services are attached with rpc_net_add_server and stay alive until
@@ -76,6 +85,29 @@ bool rpc_net_reliable(const struct rpc_net *net);
  * discarded). */
 void rpc_net_set_duplicate_permille(struct rpc_net *net, uint32_t permille);
 
+/* A latency distribution: its quantiles in microseconds at the fixed probabilities
+ * RPC_LATENCY_PPM (parts per million: p0, p10, p20, ..., p90, p99, p99.9, p100), non-
+ * decreasing. A draw picks a uniform point of [0, 1e6) and interpolates linearly between the
+ * two neighbouring quantiles: a piecewise-linear CDF in integers, the same in every build. */
+#define RPC_LATENCY_POINTS 13u
+#define RPC_LATENCY_PPM                                                                            \
+    {                                                                                              \
+        0, 100000, 200000, 300000, 400000, 500000, 600000, 700000, 800000, 900000, 990000, 999000, \
+            1000000                                                                                \
+    }
+#define RPC_LATENCY_US_MAX SIM_S(1)
+struct rpc_latency {
+    sim_time_us quantile_us[RPC_LATENCY_POINTS];
+};
+/* Replaces the scheduling latencies (send -> handler, and answer or failure -> caller). NULL
+ * keeps that one. RPC_ERANGE when quantiles decrease or exceed RPC_LATENCY_US_MAX. An
+ * all-zero distribution makes delivery instantaneous, which only labrpc's own timing tests
+ * should want. */
+int rpc_net_set_latency(struct rpc_net *net, const struct rpc_latency *request,
+                        const struct rpc_latency *reply);
+/* The distributions rpc_net_new installs (measured from Go's labrpc; see rpc_hop.c). */
+void rpc_latency_default(struct rpc_latency *request, struct rpc_latency *reply);
+
 /* Ends. `name` is for traces only (the Go tester uses random strings). A new end is disabled
  * and not connected. The network owns the end. */
 struct rpc_end *rpc_net_make_end(struct rpc_net *net, const char *name);
@@ -98,7 +130,10 @@ void rpc_net_add_server(struct rpc_net *net, int server_id, struct rpc_server *s
 void rpc_net_delete_server(struct rpc_net *net, int server_id);
 
 /* Counts: requests that reached server `server_id`'s handlers (GetCount), all requests sent
- * (GetTotalCount), and request bytes sent plus reply bytes delivered (GetTotalBytes). */
+ * (GetTotalCount), and request bytes sent plus reply bytes delivered (GetTotalBytes). Bytes
+ * are what Go's gob would send for the same labgob message (gob_size_rpc: type descriptors
+ * per call, as labrpc's new encoder per call sends them), so the lab's byte limits mean what
+ * they mean in Go; bytes that are not a labgob message count as their length. */
 uint64_t rpc_net_count(const struct rpc_net *net, int server_id);
 uint64_t rpc_net_total_count(const struct rpc_net *net);
 uint64_t rpc_net_total_bytes(const struct rpc_net *net);
@@ -124,20 +159,20 @@ int rpc_server_add_method(struct rpc_server *server, const char *service, const 
 /* Requests that reached this server's handlers. */
 uint64_t rpc_server_count(const struct rpc_server *server);
 
-/* Service time, an extension chosen by the harness (not by the code under test): a model of
- * the CPU time a server spends on each request. labrpc's reliable network delivers in zero
- * virtual time, so a client loop against handlers that answer at once would never let virtual
- * time pass (the kernel would abort it as a livelock); a service time makes the environment,
- * not the implementation, pay for every request. A server with service_us > 0 handles the
- * requests delivered to it one at a time, in arrival order, each handler run happening at
- * max(arrival, the previous request's handler run) + service_us; replies still leave when the
- * handler answers. Everything else is unchanged: the count goes up when the handler runs, a
- * queued request is watched by the 100 ms dead-server poll and fails when its server dies (its
- * handler then never runs), and no random number is drawn. Applies to requests that arrive
- * from now on. Default 0: handlers run at delivery. RPC_OK, or RPC_ERANGE when service_us >
- * RPC_SERVICE_US_MAX. */
-#define RPC_SERVICE_US_MAX SIM_S(10)
-int rpc_server_set_service_us(struct rpc_server *server, sim_time_us service_us);
+/* Service time, chosen by a harness (never by the code under test): the CPU time a server
+ * spends on each request of one of its services before the handler runs, for work whose real
+ * cost the simulation would otherwise not charge (the KV harness times "KVServer" with Go's
+ * measured per-request cost; see tests/kv_cfg.c). `fn(arg)` is asked once per arriving
+ * request and its answer is capped at RPC_SERVICE_US_MAX. Requests of timed services share
+ * one queue per server: each handler runs at max(arrival, the previous timed request's handler
+ * run) + its service time, in arrival order; untimed services (Raft's) are not delayed. A
+ * queued request is watched by the 100 ms dead-server poll and fails when its server dies
+ * (its handler then never runs); no random number is drawn. fn NULL removes the timing.
+ * RPC_OK, or RPC_ENAME when `service` has no method registered yet. */
+#define RPC_SERVICE_US_MAX SIM_S(1)
+typedef sim_time_us (*rpc_service_time_fn)(void *arg);
+int rpc_server_set_service_time(struct rpc_server *server, const char *service,
+                                rpc_service_time_fn fn, void *arg);
 
 /* Answers a request; the reply bytes are copied. Answering twice is a programmer error
  * (asserted). After the call the req pointer must not be used. */

@@ -9,28 +9,34 @@
  *                  ms.
  *   undeliverable: fail after below(7000) ms (long delays) or below(100) ms.
  * Extensions draw only from "labrpc.ext", after the default draws of the same step, so the
- * default stream is the same whether they are on or off.
+ * default stream is the same whether they are on or off. Scheduling latencies (rpc_hop.c)
+ * draw only from "labrpc.hop": one per request, added to its delivery delay, and one per
+ * outcome that crosses back to the caller (a reply, a dropped request or reply, a dead
+ * server), added to its completion delay. Undeliverable calls and cleanup take none: Go's
+ * 0-99 ms / 0-6999 ms timeout already stands for the whole path, and cleanup is immediate.
  *
  * Life of a call (each arrow is an event; the callback runs only in ev_complete):
  *   rpc_end_call -> ev_deliver -> handler -> rpc_req_reply -> ev_complete
- *   rpc_end_call -> ev_deliver -> ev_serve -> handler -> ...   (server with a service time)
+ *   rpc_end_call -> ev_deliver -> ev_serve -> handler -> ...   (a service with a service time)
  *   rpc_end_call -> ev_complete                       (undeliverable, or after cleanup)
- *   ev_deliver   -> ev_complete                       (request dropped, server dead)
+ *   ev_deliver   -> ev_complete                       (request dropped, network cleaned up)
  *   ev_poll (every 100 ms while queued or the handler is pending) -> ev_complete (server died)
  *
- * Service time (rpc_server_set_service_us): a request that arrives at a server with a service
- * time is queued instead of handed over; its handler runs at max(arrival, the previous queued
- * request's handler run) + service_us, so the server works through its requests one at a
- * time, in arrival order. No random draw is involved, and with service_us = 0 (the default)
- * ev_deliver runs the handler itself, exactly as before. A queued request's slot is kept even
- * if its call fails meanwhile: the time is spent either way, as a real server that already
- * took the request off the wire would.
+ * Service time (rpc_server_set_service_time): a request to a timed service is queued instead
+ * of handed over; its handler runs at max(arrival, the previous timed request's handler run) +
+ * its service time, so the server works through them one at a time, in arrival order. No random
+ * draw is involved. A queued request's slot is kept even if its call fails meanwhile: the time
+ * is spent either way, as a real server that already took the request off the wire would.
+ *
+ * A server that died while the request was on its way still runs the handler, as Go's does;
+ * rpc_req_reply then sees the dead server and fails the call, so only the reply is lost.
  * Every call ends in exactly one terminal trace: rpc.reply, rpc.fail, rpc.drop_req or
  * rpc.drop_reply, stamped when the caller learns the outcome.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../labgob/labgob.h"
 #include "rpc_int.h"
 
 #define RPC_POLL_US SIM_MS(100) /* Go's dispatcher re-checks a pending call this often */
@@ -101,14 +107,24 @@ bool rpc_req_dead(const struct rpc_req *req)
     return req_server_dead(req);
 }
 
-/* Decides the caller's outcome; the callback runs in ev_complete `delay_us` from now. */
+/* Whether an outcome crosses a goroutine back to the caller in Go (and so takes a reply
+ * latency): everything decided by the dispatcher after the request reached it. */
+static bool fail_takes_hop(enum rpc_fail fail)
+{
+    return fail != RPC_FAIL_UNDELIVERABLE && fail != RPC_FAIL_CLEANUP;
+}
+
+/* Decides the caller's outcome; the callback runs in ev_complete `delay_us` from now, plus
+ * the reply's scheduling latency where Go has one. */
 static void req_complete_after(struct rpc_req *req, enum rpc_fail fail, sim_time_us delay_us)
 {
-    struct sim *sim = req->net->sim;
+    struct rpc_net *net = req->net;
+    struct sim *sim = net->sim;
     SIM_ASSERT(sim, req->end->node, !req->done);
     SIM_ASSERT(sim, req->end->node, req->event_id == 0);
     req->done = true;
     req->fail = fail;
+    if (fail_takes_hop(fail)) delay_us += rpc_latency_draw(net, &net->latency_reply);
     req->event_id = sim_after(sim, delay_us, ev_complete, req);
 }
 
@@ -143,7 +159,8 @@ static void ev_complete(struct sim *sim, void *arg)
     /* After Cleanup no reply is delivered any more, even one already on its way. */
     if (req->fail == RPC_FAIL_NONE && net->cleaned_up) req->fail = RPC_FAIL_CLEANUP;
     bool ok = req->fail == RPC_FAIL_NONE;
-    if (ok) net->total_bytes += req->reply_len; /* Go counts reply bytes only when delivered */
+    /* Go counts reply bytes only when delivered; both directions in gob's bytes (labgob.h). */
+    if (ok) net->total_bytes += gob_size_rpc(req->reply, req->reply_len);
     trace_outcome(req, req->fail);
     req->cb(req->ctx, ok, ok ? req->reply : NULL, ok ? req->reply_len : 0);
     rpc_req_release_maybe(req);
@@ -177,7 +194,7 @@ static void req_run_handler(struct rpc_req *req)
 {
     struct rpc_net *net = req->net;
     struct sim *sim = net->sim;
-    const struct rpc_method *method = rpc_server_find(req->server, req->svc_meth);
+    const struct rpc_method *method = rpc_server_find(req->server, req->svc_meth, NULL);
     /* Go's dispatcher log.Fatal()s on an unknown service or method. */
     SIM_ASSERTF(sim, req->server_id, method != NULL, "labrpc: unknown method '%s' on server %d",
                 req->svc_meth, req->server_id);
@@ -189,28 +206,32 @@ static void req_run_handler(struct rpc_req *req)
     req->in_handler = true;
     method->fn(method->receiver, req, req->args, req->args_len);
     req->in_handler = false;
-    /* A handler that has not answered is watched like Go's 100 ms dispatcher loop (already
-     * running when the request was queued); a duplicate has no caller to fail, so it is left
-     * alone. */
+    /* A handler that has not answered is watched like Go's 100 ms dispatcher loop; a
+     * duplicate has no caller to fail, so it is left alone. */
     if (req->handler_pending && !req->done && req->poll_id == 0)
         req->poll_id = sim_after(sim, RPC_POLL_US, ev_poll, req);
     req_maybe_duplicate(req);
     rpc_req_release_maybe(req);
 }
 
-/* The request has reached its server: with a service time it waits for its turn (and, like a
- * running handler, is watched by the dead-server poll); otherwise the handler runs now. */
+/* The request has reached its server: a request of a timed service waits for its turn (and,
+ * like a running handler, is watched by the dead-server poll); otherwise the handler runs
+ * now. */
 static void req_arrive(struct rpc_req *req)
 {
     struct rpc_server *server = req->server;
-    if (server->service_us == 0) {
+    const struct rpc_service *service = NULL;
+    (void)rpc_server_find(server, req->svc_meth, &service);
+    if (service == NULL || service->service_time_fn == NULL) {
         req_run_handler(req);
         return;
     }
+    sim_time_us service_us = service->service_time_fn(service->service_time_arg);
+    if (service_us > RPC_SERVICE_US_MAX) service_us = RPC_SERVICE_US_MAX;
     struct sim *sim = req->net->sim;
     sim_time_us now_us = sim_now_us(sim);
     sim_time_us start_us = server->busy_until_us > now_us ? server->busy_until_us : now_us;
-    server->busy_until_us = start_us + server->service_us;
+    server->busy_until_us = start_us + service_us;
     sim_time_us wait_us = server->busy_until_us - now_us;
     req->queued = true;
     req->serve_id = sim_after(sim, wait_us, ev_serve, req);
@@ -246,18 +267,14 @@ static void ev_deliver(struct sim *sim, void *arg)
         req_complete_after(req, RPC_FAIL_DROP_REQUEST, 0);
         return;
     }
-    /* Go would still run the handler of a server that died during the short delay and then
-     * discard its reply; we skip the handler (its receiver may be gone) with the same outcome,
-     * at the same time, after the same draws. */
-    if (req_server_dead(req)) {
-        req_complete_after(req, RPC_FAIL_DEAD, 0);
-        return;
-    }
+    /* Go's dispatcher already holds the server: a server that died or was cut off while the
+     * request travelled still runs the handler, and only the reply is lost (rpc_req_reply
+     * finds it dead). */
     req_arrive(req);
 }
 
 /* A queued request's turn has come: its handler runs unless its call can no longer succeed,
- * which is then decided at once, as when a server is found dead at delivery. */
+ * which is then decided at once. */
 static void ev_serve(struct sim *sim, void *arg)
 {
     struct rpc_req *req = arg;
@@ -391,7 +408,7 @@ void rpc_end_call(struct rpc_end *end, const char *svc_meth, const uint8_t *args
     rpc_req_buf_set(net, &req->args, &req->args_cap, args, args_len);
     req->args_len = args_len;
     net->total_count++;
-    net->total_bytes += args_len;
+    net->total_bytes += gob_size_rpc(args, args_len);
     int64_t v[SIM_TRACE_FIELDS_MAX] = {
         (int64_t)req->call_id, req->server_id, (int64_t)args_len, 0, 0, 0};
     sim_trace(sim, end->node, &rpc_kind_send, v, req->svc_meth);
@@ -406,6 +423,7 @@ void rpc_end_call(struct rpc_end *end, const char *svc_meth, const uint8_t *args
     req->server = net->servers[end->server_id];
     sim_time_us delay_us = 0;
     if (!req->reliable) delay_us = SIM_MS(sim_rand_below(&net->rand, RPC_DELAY_SHORT_MS));
+    delay_us += rpc_latency_draw(net, &net->latency_request);
     req->event_id = sim_after(sim, delay_us, ev_deliver, req);
 }
 

@@ -8,7 +8,7 @@
  * A request record (`struct rpc_req`) carries one call from send to outcome. Invariants:
  *  1. At most one of its deliver/complete events is pending at a time (event_id), plus at
  *     most one dead-server poll timer (poll_id) and at most one service event (serve_id, only
- *     while `queued`: delivered to a server with a service time, handler not yet run).
+ *     while `queued`: delivered to a service with a service time, handler not yet run).
  *  2. `done` is set exactly once, when the caller's outcome is decided; the callback then runs
  *     in the next complete event and never again.
  *  3. A record goes back to the free list only when done, its handler is not queued, pending
@@ -38,6 +38,8 @@ struct rpc_service {
     size_t name_len;
     struct rpc_method methods[RPC_METHODS_MAX];
     uint32_t methods_count;
+    rpc_service_time_fn service_time_fn; /* rpc_server_set_service_time; NULL = untimed */
+    void *service_time_arg;
 };
 
 struct rpc_server {
@@ -45,9 +47,7 @@ struct rpc_server {
     struct rpc_server *owned_next; /* the net's list of every server it made */
     struct rpc_service services[RPC_SERVICES_MAX];
     uint32_t services_count;
-    uint64_t count; /* requests that reached this server's handlers */
-    /* Service time model (rpc_server_set_service_us); 0 = handlers run at delivery. */
-    sim_time_us service_us;
+    uint64_t count;            /* requests that reached this server's handlers */
     sim_time_us busy_until_us; /* when the last request queued so far gets its handler */
 };
 
@@ -96,7 +96,7 @@ struct rpc_req {
     enum rpc_fail fail;   /* the decided outcome, read by the complete event */
     bool reliable;        /* network setting when sent; Go snapshots it too */
     bool long_reordering; /* same */
-    bool queued;          /* delivered, waiting for its server's service time */
+    bool queued;          /* arrived, waiting for its service's service time */
     bool handler_pending; /* handler ran and has not answered */
     bool in_handler;      /* the handler function is on the stack */
     bool answered;
@@ -108,8 +108,11 @@ struct rpc_req {
 
 struct rpc_net {
     struct sim *sim;
-    struct sim_rand rand;     /* "labrpc": the 6.824 draws, in Go's order */
-    struct sim_rand rand_ext; /* "labrpc.ext": extension draws only */
+    struct sim_rand rand;               /* "labrpc": the 6.824 draws, in Go's order */
+    struct sim_rand rand_ext;           /* "labrpc.ext": extension draws only */
+    struct sim_rand rand_hop;           /* "labrpc.hop": scheduling latencies (rpc_hop.c) */
+    struct rpc_latency latency_request; /* send -> handler */
+    struct rpc_latency latency_reply;   /* handler's answer (or failure) -> caller */
     struct rpc_server *servers[RPC_SERVER_ID_MAX];
     struct rpc_end *ends_owned;
     struct rpc_server *servers_owned;
@@ -137,7 +140,12 @@ void rpc_req_release_maybe(struct rpc_req *req);
 /* Cancels every pending event of every record and frees all records (rpc_net_free). */
 void rpc_req_free_all(struct rpc_net *net);
 
-/* rpc_server.c: finds the handler of "Service.Method", NULL when unknown. */
-const struct rpc_method *rpc_server_find(const struct rpc_server *server, const char *svc_meth);
+/* rpc_hop.c: one draw of a latency from the "labrpc.hop" stream, in microseconds. */
+sim_time_us rpc_latency_draw(struct rpc_net *net, const struct rpc_latency *lat);
+
+/* rpc_server.c: finds the handler of "Service.Method", NULL when unknown; *service (when not
+ * NULL) gets its service, or NULL. */
+const struct rpc_method *rpc_server_find(const struct rpc_server *server, const char *svc_meth,
+                                         const struct rpc_service **service);
 
 #endif /* LABRPC_RPC_INT_H */

@@ -21,6 +21,8 @@ struct rpc_net *rpc_net_new(struct sim *sim)
     net->sim = sim;
     sim_rand_init(&net->rand, sim, "labrpc");
     sim_rand_init(&net->rand_ext, sim, "labrpc.ext");
+    sim_rand_init(&net->rand_hop, sim, "labrpc.hop");
+    rpc_latency_default(&net->latency_request, &net->latency_reply);
     /* Go's MakeNetwork: reliable, no long delays, no long reordering. */
     net->reliable = true;
     return net;

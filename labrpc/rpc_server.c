@@ -83,20 +83,27 @@ uint64_t rpc_server_count(const struct rpc_server *server)
     return server->count;
 }
 
-int rpc_server_set_service_us(struct rpc_server *server, sim_time_us service_us)
+int rpc_server_set_service_time(struct rpc_server *server, const char *service,
+                                rpc_service_time_fn fn, void *arg)
 {
-    /* Bounded so busy_until_us cannot overflow within RPC_INFLIGHT_MAX queued requests. */
-    if (service_us > RPC_SERVICE_US_MAX) return RPC_ERANGE;
-    server->service_us = service_us;
+    size_t svc_len = name_check(service);
+    if (svc_len == 0) return RPC_ENAME;
+    int svc_index = service_index(server, service, svc_len);
+    if (svc_index < 0) return RPC_ENAME;
+    server->services[svc_index].service_time_fn = fn;
+    server->services[svc_index].service_time_arg = arg;
     return RPC_OK;
 }
 
-const struct rpc_method *rpc_server_find(const struct rpc_server *server, const char *svc_meth)
+const struct rpc_method *rpc_server_find(const struct rpc_server *server, const char *svc_meth,
+                                         const struct rpc_service **service)
 {
+    if (service != NULL) *service = NULL;
     const char *dot = strchr(svc_meth, '.');
     if (dot == NULL) return NULL;
     size_t svc_len = (size_t)(dot - svc_meth);
     int svc_index = service_index(server, svc_meth, svc_len);
     if (svc_index < 0) return NULL;
+    if (service != NULL) *service = &server->services[svc_index];
     return method_find(&server->services[svc_index], dot + 1, strlen(dot + 1));
 }

@@ -93,6 +93,19 @@ bool sim_stopped(const struct sim *sim)
     return sim->stopped;
 }
 
+/* The last resort against a run that never lets time pass: name what the storm is made of
+ * (the most frequent of its last traced events), then abort with the replay line. */
+_Noreturn static void livelock_fail(const struct sim *sim)
+{
+    char storm[512];
+    sim_storm_summary(sim, storm, sizeof(storm));
+    sim_assert_failf(sim, SIM_NODE_NONE, "same_instant_events < SIM_SAME_INSTANT_EVENTS_MAX",
+                     __FILE__, __LINE__,
+                     "livelock: %llu events without virtual time advancing; the last %u traced "
+                     "events were: %s",
+                     (unsigned long long)sim->same_instant_events, sim->storm_len, storm);
+}
+
 bool sim_step(struct sim *sim)
 {
     SIM_ASSERTF(sim, SIM_NODE_NONE, sim->task_current == NULL,
@@ -105,11 +118,11 @@ bool sim_step(struct sim *sim)
     SIM_ASSERT(sim, SIM_NODE_NONE, due_us >= sim->now_us);
     if (due_us == sim->now_us) {
         sim->same_instant_events++;
-        SIM_ASSERTF(sim, SIM_NODE_NONE, sim->same_instant_events < SIM_SAME_INSTANT_EVENTS_MAX,
-                    "livelock: %llu events without virtual time advancing",
-                    (unsigned long long)sim->same_instant_events);
+        if (sim->same_instant_events >= SIM_SAME_INSTANT_EVENTS_MAX) livelock_fail(sim);
     } else {
         sim->same_instant_events = 0;
+        sim->storm_len = 0;
+        sim->storm_next = 0;
     }
     sim->now_us = due_us;
     cb(sim, arg);

@@ -166,7 +166,8 @@ struct sim_task *sim_task_current(const struct sim *sim);
 const char *sim_task_name(const struct sim_task *task);
 size_t sim_tasks_alive(const struct sim *sim);
 
-/* Blocks the current task for `delay_us` of virtual time. */
+/* Blocks the current task for `delay_us` of virtual time. A zero delay still yields, as Go's
+ * time.Sleep(0) does: every event already due at this instant runs before the task goes on. */
 void sim_sleep_us(struct sim *sim, sim_time_us delay_us);
 
 /* Blocks the current task until sim_task_wake(task) or until `timeout_us` has passed

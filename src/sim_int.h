@@ -13,6 +13,17 @@
 #define SIM_SLOT_FREE UINT32_MAX
 #define SIM_SAME_INSTANT_EVENTS_MAX 50000000ull /* more events at one instant = livelock */
 #define SIM_STACKS_CACHED_MAX 16u
+/* Past this many events at one instant, traced events are kept in a small ring, so the
+ * livelock report can say what the storm is made of (sim_storm_summary). */
+#define SIM_STORM_WATCH_EVENTS 1000000ull
+#define SIM_STORM_RING 256u
+#define SIM_STORM_TEXT_MAX 32u
+
+struct sim_storm_rec {
+    const struct sim_trace_kind *kind;
+    int32_t node;
+    char text[SIM_STORM_TEXT_MAX];
+};
 
 struct sim_heap_ent {
     sim_time_us due_us;
@@ -82,6 +93,11 @@ struct sim {
     void *trace_listener_arg;
 
     char replay_hint[512];
+
+    /* The last traced events of a suspected livelock (ring; reset when time advances). */
+    struct sim_storm_rec storm[SIM_STORM_RING];
+    uint32_t storm_len;
+    uint32_t storm_next;
 };
 
 /* sim_queue.c */
@@ -90,6 +106,11 @@ void sim_queue_free(struct sim *sim);
 /* Removes and returns the earliest event; false when empty. */
 bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void **arg);
 bool sim_queue_peek_due(const struct sim *sim, sim_time_us *due_us);
+
+/* sim_trace.c: remembers a traced event of a suspected storm; and writes "kind text nodeN
+ * (count), ..." for the most frequent ones into buf (always NUL-terminated). */
+void sim_storm_note(struct sim *sim, int node, const struct sim_trace_kind *kind, const char *text);
+void sim_storm_summary(const struct sim *sim, char *buf, size_t buf_size);
 
 /* sim_task.c */
 void sim_tasks_free(struct sim *sim);

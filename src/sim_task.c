@@ -195,6 +195,12 @@ _Noreturn void sim_task_exit(struct sim *sim)
 void sim_sleep_us(struct sim *sim, sim_time_us delay_us)
 {
     task_require_current(sim, "sim_sleep_us");
+    /* Go's time.Sleep(0) still yields to the scheduler: let every event already due now run
+     * first (the park's timeout is queued behind them, FIFO). */
+    if (delay_us == 0) {
+        sim_task_park(sim, 0);
+        return;
+    }
     sim_time_us deadline_us = sim->now_us + delay_us;
     /* A stray wake must not cut a sleep short; each round strictly advances time. */
     while (sim->now_us < deadline_us)

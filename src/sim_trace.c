@@ -87,6 +87,7 @@ void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, con
     size_t canon_len = offsetof(struct trace_canon, text) + text_len;
     sim->digest = XXH3_64bits_withSeed(&canon, canon_len, sim->digest);
     sim->trace_events++;
+    if (sim->same_instant_events >= SIM_STORM_WATCH_EVENTS) sim_storm_note(sim, node, kind, text);
     if ((sim->trace_mask & SIM_TOPIC_BIT(kind->topic)) == 0) return;
     struct sim_trace_rec rec;
     rec.at_us = sim->now_us;
@@ -224,4 +225,58 @@ int sim_trace_write(const struct sim *sim, const char *path, const char *title)
     int rc = ferror(f) ? SIM_EIO : SIM_OK;
     if (fclose(f) != 0) rc = SIM_EIO;
     return rc;
+}
+
+/* ---------------------------------------------------------------- storm report */
+
+void sim_storm_note(struct sim *sim, int node, const struct sim_trace_kind *kind, const char *text)
+{
+    struct sim_storm_rec *rec = &sim->storm[sim->storm_next];
+    rec->kind = kind;
+    rec->node = node;
+    snprintf(rec->text, sizeof(rec->text), "%s", text != NULL ? text : "");
+    sim->storm_next = (sim->storm_next + 1u) % SIM_STORM_RING;
+    if (sim->storm_len < SIM_STORM_RING) sim->storm_len++;
+    SIM_ASSERT(sim, node, sim->storm_len <= SIM_STORM_RING);
+}
+
+static bool storm_same(const struct sim_storm_rec *a, const struct sim_storm_rec *b)
+{
+    return a->kind == b->kind && a->node == b->node && strcmp(a->text, b->text) == 0;
+}
+
+/* Groups the ring by (kind, node, text) and lists the largest groups first; ties keep the
+ * ring's order, so the report is the same in every run. */
+void sim_storm_summary(const struct sim *sim, char *buf, size_t buf_size)
+{
+    enum { SHOWN_MAX = 6 };
+    uint32_t count[SIM_STORM_RING] = {0};
+    uint32_t n = sim->storm_len;
+    SIM_ASSERT(sim, SIM_NODE_NONE, buf_size > 0);
+    buf[0] = '\0';
+    if (n == 0) {
+        snprintf(buf, buf_size, "no traced events: a timer or task loop that traces nothing");
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = 0;
+        while (j < i && !storm_same(&sim->storm[j], &sim->storm[i]))
+            j++;
+        count[j]++; /* counted on the group's first record */
+    }
+    size_t used = 0;
+    for (int shown = 0; shown < SHOWN_MAX; shown++) {
+        uint32_t best = n;
+        for (uint32_t i = 0; i < n; i++) {
+            if (count[i] > 0 && (best == n || count[i] > count[best])) best = i;
+        }
+        if (best == n || used + 1u >= buf_size) break;
+        const struct sim_storm_rec *rec = &sim->storm[best];
+        int w = snprintf(buf + used, buf_size - used, "%s%s%s%s n%d (%u)", shown > 0 ? ", " : "",
+                         rec->kind->name, rec->text[0] != '\0' ? " " : "", rec->text, rec->node,
+                         count[best]);
+        if (w < 0) break;
+        used += (size_t)w < buf_size - used ? (size_t)w : buf_size - used - 1u;
+        count[best] = 0;
+    }
 }

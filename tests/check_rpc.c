@@ -156,7 +156,15 @@ struct fix {
     struct rpc_server *server;
     struct rpc_end *end; /* "end1-99" -> JUNK_SERVER_ID */
     struct junk js;
+    sim_time_us service_us; /* what fix_service_us answers */
 };
+
+/* A service-time function that answers the fixture's constant. */
+static sim_time_us fix_service_us(void *arg)
+{
+    const struct fix *f = arg;
+    return f->service_us;
+}
 
 static void fix_init(struct fix *f, uint64_t seed, bool enable)
 {
@@ -166,6 +174,10 @@ static void fix_init(struct fix *f, uint64_t seed, bool enable)
     f->js.sim = f->sim;
     f->net = rpc_net_new(f->sim);
     ck_assert_ptr_nonnull(f->net);
+    /* These tests pin Go's labrpc semantics to exact virtual times, so they run with
+     * instantaneous scheduling; the latency model has its own tests (labrpc_latency). */
+    struct rpc_latency zero = {{0}};
+    ck_assert_int_eq(rpc_net_set_latency(f->net, &zero, &zero), RPC_OK);
     f->server = rpc_server_new(f->net);
     ck_assert_ptr_nonnull(f->server);
     junk_register(f->server, &f->js);
@@ -837,16 +849,23 @@ START_TEST(test_rpc_long_reordering)
 }
 END_TEST
 
-/* One scenario with every fault on; returns a fingerprint of the outcomes. With set_service
- * the server gets service time service_us first; *inflight (when not NULL) is what the
- * network still holds at the end. */
-static uint64_t chaos_run_with(uint64_t seed, uint32_t dup_permille, bool set_service,
+/* One scenario with every fault on; returns a fingerprint of the outcomes. `service` says
+ * whether the JunkServer service is timed (service_us) for the run; *inflight (when not NULL) is
+ * what the network still holds at the end. */
+enum chaos_service { CHAOS_UNTIMED, CHAOS_TIMED, CHAOS_TIMED_THEN_REMOVED };
+static uint64_t chaos_run_with(uint64_t seed, uint32_t dup_permille, enum chaos_service service,
                                sim_time_us service_us, uint64_t *digest, size_t *inflight)
 {
     enum { N = 200 };
     struct fix f;
     fix_init(&f, seed, true);
-    if (set_service) ck_assert_int_eq(rpc_server_set_service_us(f.server, service_us), RPC_OK);
+    f.service_us = service_us;
+    if (service != CHAOS_UNTIMED) {
+        ck_assert_int_eq(rpc_server_set_service_time(f.server, "JunkServer", fix_service_us, &f),
+                         RPC_OK);
+    }
+    if (service == CHAOS_TIMED_THEN_REMOVED)
+        ck_assert_int_eq(rpc_server_set_service_time(f.server, "JunkServer", NULL, NULL), RPC_OK);
     rpc_net_set_reliable(f.net, false);
     rpc_net_set_long_reordering(f.net, true);
     rpc_net_set_duplicate_permille(f.net, dup_permille);
@@ -872,7 +891,7 @@ static uint64_t chaos_run_with(uint64_t seed, uint32_t dup_permille, bool set_se
 
 static uint64_t chaos_run(uint64_t seed, uint32_t dup_permille, uint64_t *digest)
 {
-    return chaos_run_with(seed, dup_permille, false, 0, digest, NULL);
+    return chaos_run_with(seed, dup_permille, CHAOS_UNTIMED, 0, digest, NULL);
 }
 
 START_TEST(test_rpc_deterministic)
@@ -1326,7 +1345,10 @@ static void fix_init_service(struct fix *f, struct stamps *st, uint64_t seed,
     memset(st, 0, sizeof(*st));
     st->sim = f->sim;
     ck_assert_int_eq(rpc_server_add_method(f->server, "Timed", "Stamp", stamp_handler, st), RPC_OK);
-    ck_assert_int_eq(rpc_server_set_service_us(f->server, service_us), RPC_OK);
+    /* Handler3 again, as a timed method: it answers after js.stuck_answer_us. */
+    ck_assert_int_eq(rpc_server_add_method(f->server, "Timed", "Slow", handler3, &f->js), RPC_OK);
+    f->service_us = service_us;
+    ck_assert_int_eq(rpc_server_set_service_time(f->server, "Timed", fix_service_us, f), RPC_OK);
 }
 
 /* Requests that arrive together are handled one at a time, in arrival order, each after one
@@ -1381,7 +1403,9 @@ START_TEST(test_rpc_service_queueing)
     sim_run_until(f.sim, NULL, NULL, SIM_MS(50));
     stamp_call(f.end, 3, &c); /* t=50: idle server, runs at 60 */
     sim_run_until(f.sim, NULL, NULL, SIM_MS(100));
-    call3_async(f.end, 7, &slow);
+    uint8_t args[8];
+    enc_int(args, 7);
+    rpc_end_call(f.end, "Timed.Slow", args, sizeof(args), outcome_cb, &slow);
     stamp_call(f.end, 4, &d); /* t=100: slow runs at 110 and answers at 160; d runs at 120 */
     sim_run_until(f.sim, NULL, NULL, SIM_S(1));
     ck_assert_int_eq(st.count, 4);
@@ -1399,38 +1423,38 @@ START_TEST(test_rpc_service_queueing)
 }
 END_TEST
 
-/* Service time 0 is the default and changes nothing: handlers run at delivery, and a run
- * with every fault on has the same outcomes and trace digest whether 0 is set or not. Any
- * other value does show in both. Out-of-range values are refused. */
-START_TEST(test_rpc_service_default_zero)
+/* Timing is per service and off by default: a service whose timing was set and removed
+ * again has the outcomes and digest of a run with none, while timing the called service shows in
+ * both. Untimed requests to a server whose other service is busy are not delayed. A service time
+ * above RPC_SERVICE_US_MAX is capped; an unknown service is refused. */
+START_TEST(test_rpc_service_untimed)
 {
     struct fix f;
     struct stamps st;
-    fix_init_service(&f, &st, 42, 0);
-    sim_run_until(f.sim, NULL, NULL, SIM_MS(5));
-    struct outcome o = {.sim = f.sim};
-    stamp_call(f.end, 9, &o);
-    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    fix_init_service(&f, &st, 42, SIM_S(5));
+    ck_assert_int_eq(rpc_server_set_service_time(f.server, "Nope", fix_service_us, &f), RPC_ENAME);
+    ck_assert_int_eq(rpc_server_set_service_time(f.server, "", fix_service_us, &f), RPC_ENAME);
+    struct outcome capped = {.sim = f.sim};
+    struct outcome other = {.sim = f.sim};
+    stamp_call(f.end, 9, &capped);
+    call2_async(f.end, 1, &other); /* JunkServer: untimed, not behind the queued Stamp */
+    sim_run_until(f.sim, NULL, NULL, SIM_S(3));
+    ck_assert_int_eq(other.calls, 1);
+    ck_assert_uint_eq(other.at_us, 0);
     ck_assert_int_eq(st.count, 1);
-    ck_assert_uint_eq(st.at_us[0], SIM_MS(5));
-    ck_assert_uint_eq(o.at_us, SIM_MS(5));
-    ck_assert_int_eq(rpc_server_set_service_us(f.server, RPC_SERVICE_US_MAX + 1u), RPC_ERANGE);
-    ck_assert_str_eq(rpc_strerror(RPC_ERANGE), "setting out of range");
-    struct outcome still = {.sim = f.sim};
-    stamp_call(f.end, 10, &still); /* the refused value did not take */
-    sim_run_until(f.sim, NULL, NULL, SIM_S(2));
-    ck_assert_uint_eq(st.at_us[1], SIM_S(1));
+    ck_assert_uint_eq(st.at_us[0], RPC_SERVICE_US_MAX);
     fix_close(&f);
 
     uint64_t d_default;
-    uint64_t d_zero;
+    uint64_t d_removed;
     uint64_t d_svc;
     size_t inflight = 99;
-    uint64_t h_default = chaos_run_with(43, 500, false, 0, &d_default, NULL);
-    uint64_t h_zero = chaos_run_with(43, 500, true, 0, &d_zero, NULL);
-    uint64_t h_svc = chaos_run_with(43, 500, true, SIM_MS(1), &d_svc, &inflight);
-    ck_assert_uint_eq(h_default, h_zero);
-    ck_assert_uint_eq(d_default, d_zero);
+    uint64_t h_default = chaos_run_with(43, 500, CHAOS_UNTIMED, 0, &d_default, NULL);
+    uint64_t h_removed =
+        chaos_run_with(43, 500, CHAOS_TIMED_THEN_REMOVED, SIM_MS(1), &d_removed, NULL);
+    uint64_t h_svc = chaos_run_with(43, 500, CHAOS_TIMED, SIM_MS(1), &d_svc, &inflight);
+    ck_assert_uint_eq(h_default, h_removed);
+    ck_assert_uint_eq(d_default, d_removed);
     ck_assert_uint_ne(h_default, h_svc);
     ck_assert_uint_ne(d_default, d_svc);
     ck_assert_uint_eq(inflight, 0); /* duplicates and failed calls left nothing queued */
@@ -1486,6 +1510,175 @@ START_TEST(test_rpc_service_death_while_queued)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- scheduling latency */
+
+/* A fixture with the default (measured) latencies back in place. */
+static void fix_init_hop(struct fix *f, struct stamps *st, uint64_t seed)
+{
+    fix_init_service(f, st, seed, 0);
+    ck_assert_int_eq(rpc_server_set_service_time(f->server, "Timed", NULL, NULL), RPC_OK);
+    struct rpc_latency req;
+    struct rpc_latency rep;
+    rpc_latency_default(&req, &rep);
+    ck_assert_int_eq(rpc_net_set_latency(f->net, &req, &rep), RPC_OK);
+}
+
+/* Reliable is not instantaneous: one call at a time, every handler runs strictly after its
+ * send and every reply strictly after its handler, within the distributions' end points. */
+START_TEST(test_rpc_latency_reliable_takes_time)
+{
+    struct fix f;
+    struct stamps st;
+    fix_init_hop(&f, &st, 50);
+    struct rpc_latency req;
+    struct rpc_latency rep;
+    rpc_latency_default(&req, &rep);
+    ck_assert_uint_gt(req.quantile_us[0], 0);
+    ck_assert_uint_gt(rep.quantile_us[0], 0);
+    for (int i = 0; i < STAMPS_MAX; i++) {
+        sim_time_us sent_us = sim_now_us(f.sim);
+        struct outcome o = {.sim = f.sim};
+        stamp_call(f.end, i, &o);
+        sim_run_until(f.sim, NULL, NULL, sent_us + SIM_MS(10));
+        ck_assert_int_eq(o.calls, 1);
+        ck_assert(o.ok);
+        ck_assert_uint_ge(st.at_us[i], sent_us + req.quantile_us[0]);
+        ck_assert_uint_le(st.at_us[i], sent_us + req.quantile_us[RPC_LATENCY_POINTS - 1u]);
+        ck_assert_uint_ge(o.at_us, st.at_us[i] + rep.quantile_us[0]);
+        ck_assert_uint_le(o.at_us, st.at_us[i] + rep.quantile_us[RPC_LATENCY_POINTS - 1u]);
+    }
+    fix_close(&f);
+}
+END_TEST
+
+/* Requests sent at the same instant on one end reach the handler in another order, as
+ * goroutines do in Go; all of them arrive. */
+START_TEST(test_rpc_latency_reorders)
+{
+    struct fix f;
+    struct stamps st;
+    fix_init_hop(&f, &st, 51);
+    struct outcome o[STAMPS_MAX];
+    for (int i = 0; i < STAMPS_MAX; i++) {
+        o[i] = (struct outcome){.sim = f.sim};
+        stamp_call(f.end, i, &o[i]);
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(st.count, STAMPS_MAX);
+    int inversions = 0;
+    for (int i = 1; i < STAMPS_MAX; i++)
+        inversions += st.args[i] < st.args[i - 1];
+    ck_assert_int_gt(inversions, 0);
+    for (int i = 0; i < STAMPS_MAX; i++)
+        ck_assert(o[i].ok);
+    fix_close(&f);
+}
+END_TEST
+
+/* Latencies come from their own stream: on an unreliable network, calls made one at a time
+ * meet the same drops with and without latency (Go's draws are not reshuffled), only later. */
+START_TEST(test_rpc_latency_keeps_go_draws)
+{
+    enum { CALLS = 40 };
+    bool ok[2][CALLS];
+    for (int with_hop = 0; with_hop < 2; with_hop++) {
+        struct fix f;
+        struct stamps st;
+        fix_init_service(&f, &st, 52, 0);
+        ck_assert_int_eq(rpc_server_set_service_time(f.server, "Timed", NULL, NULL), RPC_OK);
+        if (with_hop) {
+            struct rpc_latency req;
+            struct rpc_latency rep;
+            rpc_latency_default(&req, &rep);
+            ck_assert_int_eq(rpc_net_set_latency(f.net, &req, &rep), RPC_OK);
+        }
+        rpc_net_set_reliable(f.net, false);
+        for (int i = 0; i < CALLS; i++) {
+            struct outcome o = {.sim = f.sim};
+            call2_async(f.end, i, &o);
+            sim_run_until(f.sim, NULL, NULL, sim_now_us(f.sim) + SIM_S(1));
+            ck_assert_int_eq(o.calls, 1);
+            ok[with_hop][i] = o.ok;
+        }
+        fix_close(&f);
+    }
+    int fails = 0;
+    for (int i = 0; i < CALLS; i++) {
+        ck_assert_int_eq(ok[0][i], ok[1][i]);
+        fails += !ok[0][i];
+    }
+    ck_assert_int_gt(fails, 0); /* the comparison saw drops */
+}
+END_TEST
+
+/* As in Go, a request whose server is deleted, replaced or cut off while it travels still
+ * runs the handler (the count goes up); only the reply is lost. */
+START_TEST(test_rpc_latency_dead_server_still_handles)
+{
+    for (int how = 0; how < 3; how++) {
+        struct fix f;
+        struct stamps st;
+        fix_init_hop(&f, &st, 53u + (uint64_t)how);
+        struct outcome o = {.sim = f.sim};
+        stamp_call(f.end, 5, &o);
+        ck_assert_int_eq(st.count, 0); /* still on its way */
+        if (how == 0) rpc_net_delete_server(f.net, JUNK_SERVER_ID);
+        if (how == 1) rpc_net_add_server(f.net, JUNK_SERVER_ID, rpc_server_new(f.net));
+        if (how == 2) rpc_net_enable(f.net, f.end, false);
+        sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+        ck_assert_int_eq(st.count, 1);
+        ck_assert_int_eq(st.args[0], 5);
+        ck_assert_uint_eq(rpc_server_count(f.server), 1);
+        ck_assert_int_eq(o.calls, 1);
+        ck_assert(!o.ok);
+        ck_assert_uint_eq(rpc_net_inflight(f.net), 0);
+        fix_close(&f);
+    }
+}
+END_TEST
+
+/* Distributions are checked when installed, and draws follow them: every draw inside the
+ * end points, and each probability band gets its share (a reply at 2x the request latency,
+ * both uniform on 0-1000 us here, so the band edges are exact). */
+START_TEST(test_rpc_latency_distribution)
+{
+    struct fix f;
+    fix_init(&f, 56, true);
+    struct rpc_latency bad = {{5, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
+    ck_assert_int_eq(rpc_net_set_latency(f.net, &bad, NULL), RPC_ERANGE);
+    struct rpc_latency huge = {{0}};
+    huge.quantile_us[RPC_LATENCY_POINTS - 1u] = RPC_LATENCY_US_MAX + 1u;
+    ck_assert_int_eq(rpc_net_set_latency(f.net, NULL, &huge), RPC_ERANGE);
+    /* Quantile = ppm / 1000: a uniform 0-1000 us distribution. */
+    static const uint64_t ppm[RPC_LATENCY_POINTS] = RPC_LATENCY_PPM;
+    struct rpc_latency uniform;
+    for (uint32_t i = 0; i < RPC_LATENCY_POINTS; i++)
+        uniform.quantile_us[i] = ppm[i] / 1000u;
+    struct rpc_latency zero = {{0}};
+    ck_assert_int_eq(rpc_net_set_latency(f.net, &uniform, &zero), RPC_OK);
+    enum { CALLS = 4000 };
+    int below_100 = 0;
+    int above_990 = 0;
+    static struct outcome o[CALLS];
+    for (int i = 0; i < CALLS; i++) {
+        o[i] = (struct outcome){.sim = f.sim};
+        call2_async(f.end, i, &o[i]);
+    }
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    for (int i = 0; i < CALLS; i++) {
+        ck_assert(o[i].ok);
+        ck_assert_uint_le(o[i].at_us, 1000);
+        below_100 += o[i].at_us < 100;
+        above_990 += o[i].at_us >= 990;
+    }
+    ck_assert_int_gt(below_100, CALLS / 10 - CALLS / 25); /* p10 band: ~10% */
+    ck_assert_int_lt(below_100, CALLS / 10 + CALLS / 25);
+    ck_assert_int_gt(above_990, 0); /* the 1% tail band is drawn too */
+    ck_assert_int_lt(above_990, CALLS / 25);
+    fix_close(&f);
+}
+END_TEST
+
 Suite *rpc_suite(void)
 {
     Suite *s = suite_create("rpc");
@@ -1529,8 +1722,17 @@ Suite *rpc_suite(void)
     tcase_set_timeout(service, 20);
     tcase_add_test(service, test_rpc_service_serial);
     tcase_add_test(service, test_rpc_service_queueing);
-    tcase_add_test(service, test_rpc_service_default_zero);
+    tcase_add_test(service, test_rpc_service_untimed);
     tcase_add_test(service, test_rpc_service_death_while_queued);
     suite_add_tcase(s, service);
+
+    TCase *hop = tcase_create("labrpc_latency");
+    tcase_set_timeout(hop, 20);
+    tcase_add_test(hop, test_rpc_latency_reliable_takes_time);
+    tcase_add_test(hop, test_rpc_latency_reorders);
+    tcase_add_test(hop, test_rpc_latency_keeps_go_draws);
+    tcase_add_test(hop, test_rpc_latency_dead_server_still_handles);
+    tcase_add_test(hop, test_rpc_latency_distribution);
+    suite_add_tcase(s, hop);
     return s;
 }

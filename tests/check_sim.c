@@ -461,11 +461,11 @@ static void assert_fails_fn(struct sim *sim, void *arg)
     SIM_ASSERTF(sim, 3, sim_now_us(sim) < SIM_MS(5), "deliberate failure at %d", 42);
 }
 
-START_TEST(test_sim_assert_aborts)
+/* Runs a sim in a child: seed, replay hint, and `fn` scheduled at `at_us`; the run must abort
+ * (SIGABRT). What the child printed on stderr goes into buf. */
+static void sim_abort_child(uint64_t seed, const char *hint, sim_time_us at_us, sim_event_cb fn,
+                            char *buf, size_t buf_size)
 {
-    /* Goal: SIM_ASSERT aborts, and what it prints names the seed, the virtual time, the node
-     * and the replay command (DESIGN.md section 4). The failing run happens in a child whose
-     * stderr comes back through a pipe. */
     int fds[2];
     ck_assert_int_eq(pipe(fds), 0);
     pid_t pid = fork();
@@ -473,17 +473,16 @@ START_TEST(test_sim_assert_aborts)
     if (pid == 0) {
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
-        struct sim *sim = sim_new(14);
-        sim_set_replay_hint(sim, "labsim replay TestNothing --seed 14");
-        sim_after(sim, SIM_MS(7), assert_fails_fn, NULL);
+        struct sim *sim = sim_new(seed);
+        sim_set_replay_hint(sim, hint);
+        sim_after(sim, at_us, fn, NULL);
         sim_run_until(sim, NULL, NULL, SIM_S(1));
-        _exit(0); /* not reached when the assertion works */
+        _exit(0); /* not reached when the abort works */
     }
     close(fds[1]);
-    char buf[2048];
     size_t len = 0;
     ssize_t n;
-    while (len < sizeof(buf) - 1 && (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+    while (len < buf_size - 1 && (n = read(fds[0], buf + len, buf_size - 1 - len)) > 0)
         len += (size_t)n;
     buf[len] = '\0';
     close(fds[0]);
@@ -491,10 +490,80 @@ START_TEST(test_sim_assert_aborts)
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFSIGNALED(status));
     ck_assert_int_eq(WTERMSIG(status), SIGABRT);
+}
+
+START_TEST(test_sim_assert_aborts)
+{
+    /* Goal: SIM_ASSERT aborts, and what it prints names the seed, the virtual time, the node
+     * and the replay command (DESIGN.md section 4). The failing run happens in a child whose
+     * stderr comes back through a pipe. */
+    char buf[2048];
+    sim_abort_child(14, "labsim replay TestNothing --seed 14", SIM_MS(7), assert_fails_fn, buf,
+                    sizeof(buf));
     ck_assert_ptr_nonnull(strstr(buf, "assertion failed: sim_now_us(sim) < SIM_MS(5)"));
     ck_assert_ptr_nonnull(strstr(buf, "seed 14, at 0.007000s virtual, node 3"));
     ck_assert_ptr_nonnull(strstr(buf, "deliberate failure at 42"));
     ck_assert_ptr_nonnull(strstr(buf, "replay: labsim replay TestNothing --seed 14"));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- sleep(0) and livelocks */
+
+struct yield_log {
+    char seq[16];
+    int len;
+};
+
+static void yield_note_a(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct yield_log *log = arg;
+    log->seq[log->len++] = 'a';
+}
+
+static void yield_sleeper(struct sim *sim, void *arg)
+{
+    struct yield_log *log = arg;
+    log->seq[log->len++] = 's';
+    sim_after(sim, 0, yield_note_a, log); /* due now, queued before the sleep */
+    sim_sleep_us(sim, 0);
+    log->seq[log->len++] = 'w';
+}
+
+START_TEST(test_sim_sleep_zero_yields)
+{
+    /* Goal: sleep(0) yields as Go's time.Sleep(0) does: an event already due at this instant
+     * runs before the task goes on, and no virtual time passes. */
+    struct sim *sim = sim_new(31);
+    struct yield_log log = {{0}, 0};
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "sleeper", yield_sleeper, &log));
+    sim_run_until(sim, NULL, NULL, SIM_S(1));
+    ck_assert_str_eq(log.seq, "saw");
+    sim_free(sim);
+}
+END_TEST
+
+static const struct sim_trace_kind storm_kind = {98, SIM_TOPIC_NET, "test.storm", {"n", NULL}};
+
+/* A message storm in zero time: every event traces a "send" and schedules the next at once. */
+static void storm_fn(struct sim *sim, void *arg)
+{
+    (void)arg;
+    sim_trace(sim, 2, &storm_kind, NULL, "Raft.AppendEntries");
+    sim_after(sim, 0, storm_fn, NULL);
+}
+
+START_TEST(test_sim_livelock_names_storm)
+{
+    /* Goal: the livelock guard is the last resort, and its report names what the storm is
+     * made of (kind, text and node of the most frequent traced events) next to the usual
+     * seed / time / replay lines. */
+    char buf[4096];
+    sim_abort_child(15, "labsim replay TestStorm --seed 15", SIM_MS(3), storm_fn, buf, sizeof(buf));
+    ck_assert_ptr_nonnull(strstr(buf, "livelock: 50000000 events without virtual time"));
+    ck_assert_ptr_nonnull(strstr(buf, "test.storm Raft.AppendEntries n2 (256)"));
+    ck_assert_ptr_nonnull(strstr(buf, "seed 15, at 0.003000s virtual"));
+    ck_assert_ptr_nonnull(strstr(buf, "replay: labsim replay TestStorm --seed 15"));
 }
 END_TEST
 
@@ -514,6 +583,7 @@ Suite *sim_suite(void)
     tcase_add_test(tc, test_sim_cond_and_wait_until);
     tcase_add_test(tc, test_sim_task_exit_and_free_parked);
     tcase_add_test(tc, test_sim_two_sims_independent);
+    tcase_add_test(tc, test_sim_sleep_zero_yields);
     suite_add_tcase(s, tc);
     tc = tcase_create("rand");
     tcase_set_timeout(tc, 10);
@@ -525,6 +595,10 @@ Suite *sim_suite(void)
     tcase_add_test(tc, test_sim_trace_write);
     tcase_add_test(tc, test_sim_topics);
     tcase_add_test(tc, test_sim_assert_aborts);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("livelock");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_sim_livelock_names_storm);
     suite_add_tcase(s, tc);
     return s;
 }

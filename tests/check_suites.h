@@ -15,6 +15,7 @@
     X(tools_trace)                                                                                 \
     X(lin)                                                                                         \
     X(runner)                                                                                      \
+    X(env)                                                                                         \
     X(determinism)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);

@@ -35,6 +35,12 @@ struct kv_cfg_marker {
     char label[64];
 };
 
+/* What the service-time function of server i's KVServer needs (kv_cfg_service_us). */
+struct kv_cfg_cpu {
+    struct kv_cfg *cfg;
+    int server;
+};
+
 struct kv_cfg {
     struct lab_ctx *ctx;
     struct sim *sim;
@@ -48,6 +54,7 @@ struct kv_cfg {
     struct raft_persister *saved[KV_CFG_SERVERS_MAX];
     struct rpc_end *ends[KV_CFG_SERVERS_MAX][KV_CFG_SERVERS_MAX]; /* endnames[i][j] */
     uint32_t generation[KV_CFG_SERVERS_MAX];                      /* starts of server i */
+    struct kv_cfg_cpu cpu[KV_CFG_SERVERS_MAX];
 
     struct kv_server **grave_servers; /* killed, freed at the end */
     size_t grave_servers_count;
