@@ -4,8 +4,11 @@
  * This header is the whole contract between a Raft implementation and the graded suites, in
  * the shape of the 6.824 lab: make, start, get-state, snapshot, kill. A student builds the
  * suites against another implementation file (see the README, `make grade RAFT_IMPL=...`);
- * it must implement every function declared in the "lab API" and "persister" parts. The
- * "introspection" part is used only by the study tools.
+ * it must implement every function of the "lab API" part, and the "introspection" pair, which
+ * only the study tools use (stubs that fill zeros are fine). The "persister" part is provided:
+ * raft/persister.c is always linked, like the handout's persister.go. Student files include
+ * this header as "raft.h" (the build puts raft/, labgob/, labrpc/ and src/ on the include
+ * path, so "labgob.h", "labrpc.h" and "sim.h" work the same way).
  *
  * A Raft instance is event-driven: it runs only inside events of its `struct sim` (timers,
  * RPC handlers, RPC completions). It never blocks.
@@ -84,11 +87,14 @@ int raft_register(struct raft *rf, struct rpc_server *server);
 
 /* Go's Start(command): on a leader, appends the command (copied) and starts replicating it at
  * once; returns true with the index it will have and the current term. On a non-leader
- * returns false (index and term still set to the next index and current term). */
+ * returns false (index and term still set to the next index and current term). index and
+ * term are never NULL when the harness or kvraft calls (an implementation may still accept
+ * NULL, as ours does). */
 bool raft_start(struct raft *rf, const uint8_t *command, size_t command_len, uint64_t *index,
                 uint64_t *term);
 
-/* Go's GetState(): the current term and whether this instance believes it is the leader. */
+/* Go's GetState(): the current term and whether this instance believes it is the leader.
+ * term is never NULL when the harness or kvraft calls. */
 bool raft_get_state(const struct raft *rf, uint64_t *term);
 
 /* Go's Snapshot(index, snapshot): the service has a snapshot covering everything up to and
