@@ -894,6 +894,26 @@ START_TEST(test_step_to_the_end_is_the_replayed_run)
 }
 END_TEST
 
+/* A time earlier than now cannot be reached: step says so (stderr) and the run stays where it
+ * is, instead of printing the current position as if it had gone there. */
+START_TEST(test_step_time_cannot_go_back)
+{
+    struct cu_dir dir;
+    struct cu_run r;
+    cu_dir_make(&dir, "runner");
+    tr_labsim_stdin(&r, &dir, "t 2\nt 1\nq\n", "step", "TestReElection3A", "--seed", "1");
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(
+        strstr(r.err, "step: cannot go back to 1.000000 s: the run is at 2.000000 s virtual\n"));
+    ck_assert_uint_eq(cu_count(r.out, "-- at 2.000000 s virtual, "), 1);
+    char line[256];
+    tr_last_line(r.out, line, sizeof(line));
+    ck_assert_int_eq(strncmp(line, "-- left at 2.000000 s virtual after ", 36), 0);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
 START_TEST(test_step_bad_input)
 {
     struct cu_dir dir;
@@ -949,6 +969,7 @@ Suite *runner_suite(void)
     tcase_add_test(cli, test_step_election_inspect_and_time);
     tcase_add_test(cli, test_step_to_the_end_is_the_replayed_run);
     tcase_add_test(cli, test_step_bad_input);
+    tcase_add_test(cli, test_step_time_cannot_go_back);
     suite_add_tcase(s, cli);
     TCase *engine = tcase_create("engine");
     tcase_set_timeout(engine, 60);

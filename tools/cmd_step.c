@@ -206,6 +206,13 @@ static void step_time(struct step *st, const char *arg)
         fprintf(stderr, "step: t needs a virtual time in seconds, e.g. t 2.5\n");
         return;
     }
+    sim_time_us now_us = sim_now_us(lab_session_sim(st->session));
+    if (at_us < now_us) {
+        /* A run only goes forward; replaying to an earlier point is a new `step` session. */
+        fprintf(stderr, "step: cannot go back to %.6f s: the run is at %.6f s virtual\n",
+                (double)at_us / 1e6, (double)now_us / 1e6);
+        return;
+    }
     lab_session_run_to(st->session, at_us);
     step_status(st, NULL);
 }
