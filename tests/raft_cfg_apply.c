@@ -211,7 +211,13 @@ static void applier_plain(struct raft_cfg_instance *inst, const struct raft_appl
         snprintf(err, sizeof(err), "server %d apply out of order %" PRIu64, i, msg->command_index);
         ok = false;
     }
-    if (!ok) lab_failf(cfg->ctx, i, "apply error: %s", err);
+    if (!ok) {
+        lab_failf(cfg->ctx, i, "apply error: %s", err);
+        return;
+    }
+    /* What the tester saw applied, for the study tools (the snapshot applier keeps it too). */
+    if ((int64_t)msg->command_index > cfg->last_applied[i])
+        cfg->last_applied[i] = (int64_t)msg->command_index;
 }
 
 /* ---------------------------------------------------------------- snapshots */
