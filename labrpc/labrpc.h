@@ -73,6 +73,12 @@ struct sim *rpc_net_sim(const struct rpc_net *net);
 
 /* Go's Cleanup: every later call fails at once and no reply is delivered any more. */
 void rpc_net_cleanup(struct rpc_net *net);
+/* At the end of a run (no event will run again): cleans up, then runs the callback, with
+ * ok=false, of every call whose callback has not run, so every caller frees its per-call
+ * context and a leak check of a correct implementation is clean. Call it while the callers'
+ * contexts are still valid, before freeing their owners; rpc_net_free itself runs no
+ * callback. Handlers still holding a request are not told (their reply would go nowhere). */
+void rpc_net_fail_inflight(struct rpc_net *net);
 
 void rpc_net_set_reliable(struct rpc_net *net, bool reliable);
 void rpc_net_set_long_reordering(struct rpc_net *net, bool on);
@@ -188,7 +194,9 @@ bool rpc_req_dead(const struct rpc_req *req);
 typedef void (*rpc_reply_cb)(void *ctx, bool ok, const uint8_t *reply, size_t reply_len);
 
 /* Sends "service.method" with the encoded args (copied) and returns at once; `cb(ctx, ...)`
- * runs exactly once, later, as an event. Never fails: resource exhaustion is asserted. */
+ * runs exactly once, later: as an event, or, for a call still in flight when the run ends,
+ * from rpc_net_fail_inflight (the harnesses call it). Never fails: resource exhaustion is
+ * asserted. */
 void rpc_end_call(struct rpc_end *end, const char *svc_meth, const uint8_t *args, size_t args_len,
                   rpc_reply_cb cb, void *ctx);
 

@@ -162,6 +162,7 @@ static void ev_complete(struct sim *sim, void *arg)
     /* Go counts reply bytes only when delivered; both directions in gob's bytes (labgob.h). */
     if (ok) net->total_bytes += gob_size_rpc(req->reply, req->reply_len);
     trace_outcome(req, req->fail);
+    req->cb_called = true;
     req->cb(req->ctx, ok, ok ? req->reply : NULL, ok ? req->reply_len : 0);
     rpc_req_release_maybe(req);
 }

@@ -100,9 +100,10 @@ struct rpc_req {
     bool handler_pending; /* handler ran and has not answered */
     bool in_handler;      /* the handler function is on the stack */
     bool answered;
-    bool done; /* the caller's outcome is decided */
-    bool dup;  /* an extension duplicate: its reply is discarded */
-    bool live; /* on the live list (not the free list) */
+    bool done;      /* the caller's outcome is decided */
+    bool cb_called; /* the callback ran (ev_complete or rpc_net_fail_inflight) */
+    bool dup;       /* an extension duplicate: its reply is discarded */
+    bool live;      /* on the live list (not the free list) */
     char svc_meth[RPC_SVC_METH_MAX];
 };
 

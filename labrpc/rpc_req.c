@@ -87,6 +87,28 @@ static void req_free_list(struct rpc_req *req)
     }
 }
 
+/* The callers' half of Go's promise that Call returns: every call whose callback has not run
+ * gets it now, with ok=false, so per-call contexts are freed before the network is. Traces
+ * nothing (the run is over). A callback that sends again sees a cleaned-up network; its new
+ * record is not visited (records are pushed at the head of the list). */
+void rpc_net_fail_inflight(struct rpc_net *net)
+{
+    rpc_net_cleanup(net);
+    for (struct rpc_req *req = net->reqs_live; req != NULL; req = req->next) {
+        if (req->cb == NULL || req->cb_called) continue;
+        if (req->event_id != 0) sim_timer_cancel(net->sim, req->event_id);
+        if (req->poll_id != 0) sim_timer_cancel(net->sim, req->poll_id);
+        if (req->serve_id != 0) sim_timer_cancel(net->sim, req->serve_id);
+        req->event_id = 0;
+        req->poll_id = 0;
+        req->serve_id = 0;
+        req->queued = false;
+        req->done = true;
+        req->cb_called = true;
+        req->cb(req->ctx, false, NULL, 0);
+    }
+}
+
 void rpc_req_free_all(struct rpc_net *net)
 {
     /* Cancel first: an event left behind would run on freed memory if the sim goes on. */

@@ -1510,6 +1510,37 @@ START_TEST(test_rpc_service_death_while_queued)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- end of a run */
+
+/* Every call whose callback has not run when the run ends gets it once, with ok=false: one
+ * stuck in a handler that never answers and one not yet delivered; a call that completed
+ * earlier is not called again, and nothing runs twice if it is asked twice. */
+START_TEST(test_rpc_fail_inflight_at_end)
+{
+    struct fix f;
+    fix_init(&f, 57, true);
+    struct outcome done = {.sim = f.sim};
+    struct outcome stuck = {.sim = f.sim};
+    struct outcome unsent = {.sim = f.sim};
+    call2_async(f.end, 1, &done);
+    call3_async(f.end, 2, &stuck); /* Handler3 never answers (stuck_answer_us = 0) */
+    sim_run_until(f.sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(done.calls, 1);
+    ck_assert_int_eq(stuck.calls, 0);
+    call2_async(f.end, 3, &unsent); /* its delivery event never runs */
+    rpc_net_fail_inflight(f.net);
+    ck_assert_int_eq(done.calls, 1);
+    ck_assert_int_eq(stuck.calls, 1);
+    ck_assert(!stuck.ok);
+    ck_assert_int_eq(unsent.calls, 1);
+    ck_assert(!unsent.ok);
+    rpc_net_fail_inflight(f.net);
+    ck_assert_int_eq(stuck.calls, 1);
+    ck_assert_int_eq(unsent.calls, 1);
+    fix_close(&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- scheduling latency */
 
 /* A fixture with the default (measured) latencies back in place. */
@@ -1714,6 +1745,7 @@ Suite *rpc_suite(void)
     tcase_add_test(more, test_rpc_trace);
     tcase_add_test(more, test_rpc_registry_errors);
     tcase_add_test(more, test_rpc_free_midflight);
+    tcase_add_test(more, test_rpc_fail_inflight_at_end);
     tcase_add_test_raise_signal(more, test_rpc_wait_outside_task_asserts, SIGABRT);
     tcase_add_test_raise_signal(more, test_rpc_unknown_method_asserts, SIGABRT);
     suite_add_tcase(s, more);

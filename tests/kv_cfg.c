@@ -38,6 +38,8 @@ static void cfg_free(void *user)
 {
     struct kv_cfg *cfg = user;
     if (cfg == NULL) return;
+    /* Every call still in flight gets its failure callback while its caller still exists. */
+    if (cfg->net != NULL) rpc_net_fail_inflight(cfg->net);
     for (int i = 0; i < KV_CFG_SERVERS_MAX; i++) {
         kv_server_free(cfg->servers[i]);
         raft_persister_free(cfg->saved[i]);

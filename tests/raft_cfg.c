@@ -39,6 +39,8 @@ static void cfg_free(void *user)
     struct raft_cfg *cfg = user;
     if (cfg == NULL) return;
     sim_set_event_hook(cfg->sim, NULL, NULL);
+    /* Every call still in flight gets its failure callback while its Raft still exists. */
+    if (cfg->net != NULL) rpc_net_fail_inflight(cfg->net);
     for (size_t k = 0; k < cfg->instances_count; k++) {
         struct raft_cfg_instance *inst = cfg->instances[k];
         if (inst->rf != NULL) {
