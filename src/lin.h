@@ -281,7 +281,8 @@ struct lin_marker {
 /* Writes a self-contained HTML page (no network fetches) showing the result: one row per
  * client, each operation a bar from call to return, a partition selector, the linearization
  * (or longest prefix) drawn through the bars, the failing operation highlighted with the
- * states around it, and the markers. Returns 0, LIN_EINVAL or LIN_EIO. */
+ * states around it, and the markers. Returns 0, LIN_EINVAL or LIN_EIO; on LIN_EIO errno is
+ * the failing fopen's, write's or fclose's (e.g. EISDIR, ENOENT). */
 int lin_html_write(const struct lin_result *res, const struct lin_marker *markers,
                    size_t markers_count, const char *path);
 

@@ -274,8 +274,11 @@ static int file_slurp(const char *path, char **buf_out, size_t *size_out,
     }
     if (buf == NULL) goto err_close;
     if (ferror(f)) {
-        rc = LIN_EIO;
-        goto err_close;
+        /* Say why (a directory reads EISDIR), not only that the read failed. */
+        lin_parse_error_set(err, 0, "cannot read: %s", strerror(errno));
+        fclose(f);
+        free(buf);
+        return LIN_EIO;
     }
     fclose(f);
     *buf_out = buf;

@@ -1234,6 +1234,82 @@ START_TEST(test_lin_cli)
 }
 END_TEST
 
+/* A rejected `labsim check`: exit 3 and one line on stderr that contains `want`. */
+static void t_check_rejects(const struct cu_run *r, const char *want)
+{
+    ck_assert_msg(r->status == 3, "exit %d, want 3; stderr: %s", r->status, r->err);
+    ck_assert_msg(cu_count(r->err, "\n") == 1 && r->err[r->err_len - 1] == '\n',
+                  "want one line on stderr, got: %s", r->err);
+    ck_assert_msg(strncmp(r->err, "labsim check: ", 14) == 0, "stderr: %s", r->err);
+    ck_assert_msg(strstr(r->err, want) != NULL, "stderr '%s' should say '%s'", r->err, want);
+}
+
+START_TEST(test_lin_cli_strict_flags)
+{
+    /* Goal (issue 11, defect 6): `check` parses flags as strictly as the other commands: a
+     * repeated flag, a fractional or too-large --steps are refused in one line, exit 3. */
+    struct cu_run r;
+    char ok[1200];
+    snprintf(ok, sizeof(ok), "%s/jepsen/etcd_002.log", t_data_dir());
+    cu_labsim(&r, NULL, "check", "--model", "etcd", "--model", "kv", ok);
+    t_check_rejects(&r, "flag --model given twice");
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, "--steps", "1.5");
+    t_check_rejects(&r, "flag --steps needs an unsigned integer, got '1.5'");
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, "--steps", "18446744073709551616");
+    t_check_rejects(&r, "flag --steps needs an unsigned integer");
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, "--bogus");
+    t_check_rejects(&r, "unknown flag '--bogus'");
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, ok);
+    t_check_rejects(&r, "unexpected argument");
+    cu_run_free(&r);
+    /* The largest --steps is a budget, not an error; -h is the help. */
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, "--steps", "18446744073709551615");
+    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "-h");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "usage: labsim check"));
+    cu_run_free(&r);
+}
+END_TEST
+
+START_TEST(test_lin_cli_says_why_io_failed)
+{
+    /* Goal (issue 11, defect 5): an unwritable --html or an unreadable history names the path
+     * and the operating system's reason, not "input/output error". */
+    struct cu_dir d;
+    struct cu_run r;
+    char ok[1200];
+    char want[300];
+    cu_dir_make(&d, "lin");
+    snprintf(ok, sizeof(ok), "%s/jepsen/etcd_002.log", t_data_dir());
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, "--html", d.path);
+    snprintf(want, sizeof(want), "cannot write %s: %s", d.path, strerror(EISDIR));
+    t_check_rejects(&r, want);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, "--html", "/nonexistent/x");
+    snprintf(want, sizeof(want), "cannot write /nonexistent/x: %s", strerror(ENOENT));
+    t_check_rejects(&r, want);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "etcd", ok, "--html", "");
+    t_check_rejects(&r, "flag --html needs a non-empty value");
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "kv", d.path);
+    snprintf(want, sizeof(want), "%s: cannot read: %s", d.path, strerror(EISDIR));
+    t_check_rejects(&r, want);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "kv", "/nonexistent/x");
+    snprintf(want, sizeof(want), "/nonexistent/x: cannot open: %s", strerror(ENOENT));
+    t_check_rejects(&r, want);
+    cu_run_free(&r);
+    cu_dir_remove(&d);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- HTML in Chromium */
 
 /* The <svg> element the page's script drew, cut out of a DOM dump (the caller frees it). */
@@ -1376,6 +1452,8 @@ Suite *lin_suite(void)
     tc = tcase_create("tools");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_lin_cli);
+    tcase_add_test(tc, test_lin_cli_strict_flags);
+    tcase_add_test(tc, test_lin_cli_says_why_io_failed);
     tcase_add_test(tc, test_lin_html_chromium);
     suite_add_tcase(s, tc);
     return s;

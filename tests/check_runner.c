@@ -536,6 +536,159 @@ START_TEST(test_check_determinism)
 }
 END_TEST
 
+#define TR_SEED_LAST "18446744073709551615" /* UINT64_MAX */
+
+START_TEST(test_seed_full_uint64_range)
+{
+    /* Goal (issue 11, defect 2): run, replay and check-determinism all take every uint64 seed,
+     * the last one too; only a --seeds count that goes past it is refused, naming --seed. */
+    struct cu_dir dir;
+    struct cu_run r;
+    cu_dir_make(&dir, "runner");
+    tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--seed", TR_SEED_LAST);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "1 passed, 0 failed"));
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--seed-range",
+              TR_SEED_LAST ".." TR_SEED_LAST);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", TR_SEED_LAST);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "TestInitialElection3A seed " TR_SEED_LAST ": PASS"));
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "check-determinism", "TestInitialElection3A", "--seed", TR_SEED_LAST,
+              "--print");
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "digest TestInitialElection3A " TR_SEED_LAST " "));
+    ck_assert_ptr_nonnull(strstr(r.out, "1 of 1 (test, seed) pairs"));
+    cu_run_free(&r);
+    /* Two seeds from the last one would wrap to 0: refused in one line that says why. */
+    tr_labsim(&r, &dir, "run", "3A", "--seed", TR_SEED_LAST, "--seeds", "2");
+    tr_assert_one_line_error(&r, 2, "labsim run: --seed " TR_SEED_LAST " with --seeds 2");
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "check-determinism", "3A", "--seed", TR_SEED_LAST, "--seeds", "2");
+    tr_assert_one_line_error(&r, 2,
+                             "labsim check-determinism: --seed " TR_SEED_LAST " with --seeds 2");
+    cu_run_free(&r);
+    /* One past the last seed is not a number: refused by the parser, as before. */
+    tr_labsim(&r, &dir, "run", "3A", "--seed", "18446744073709551616");
+    tr_assert_one_line_error(&r, 2, "labsim run: flag --seed needs an unsigned integer");
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
+START_TEST(test_output_paths_checked_up_front)
+{
+    /* Goal (issue 11, defect 8): an output file that cannot be written fails before the run,
+     * with exit 2 and one line naming the path and the reason: replay --trace, run
+     * --failing-seeds (as run --junit already did). A writable path is not left behind. */
+    struct cu_dir dir;
+    struct cu_run r;
+    char want[256];
+    char path[160];
+    cu_dir_make(&dir, "runner");
+    tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", "1", "--trace", dir.path);
+    tr_assert_one_line_error(&r, 2, "labsim replay: --trace: cannot write");
+    snprintf(want, sizeof(want), "'%s': %s\n", dir.path, strerror(EISDIR));
+    ck_assert_msg(strstr(r.err, want) != NULL, "stderr: %s", r.err);
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--failing-seeds", "/nonexistent/x");
+    tr_assert_one_line_error(&r, 2, "labsim run: --failing-seeds: cannot write");
+    snprintf(want, sizeof(want), "'/nonexistent/x': %s\n", strerror(ENOENT));
+    ck_assert_msg(strstr(r.err, want) != NULL, "stderr: %s", r.err);
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--failing-seeds", dir.path);
+    tr_assert_one_line_error(&r, 2, "labsim run: --failing-seeds: cannot write");
+    cu_run_free(&r);
+    /* A replay refused for its arguments leaves no trace file behind; a good one writes it. */
+    cu_dir_file(&dir, "t.trace", path, sizeof(path));
+    tr_labsim(&r, &dir, "replay", "TestNoSuch", "--seed", "1", "--trace", path);
+    tr_assert_one_line_error(&r, 2, "labsim replay: unknown test");
+    ck_assert_int_eq(access(path, F_OK), -1);
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "replay", "TestInitialElection3A", "--seed", "1", "--trace", path);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
+START_TEST(test_bench_arguments)
+{
+    /* Goal (issue 11, defect 7): bench fails up front (seconds, not the 45 s of the whole
+     * bench) with exit 2 and one line on a --data directory it cannot read; --help prints the
+     * usage; --data without a value says so. */
+    struct cu_dir dir;
+    struct cu_run r;
+    cu_dir_make(&dir, "runner");
+    cu_labsim(&r, (&(struct cu_spawn){.cwd = dir.path, .timeout_s = 10}), "bench", "--data",
+              "/nonexistent");
+    tr_assert_one_line_error(&r, 2, "labsim bench: --data /nonexistent: cannot read");
+    ck_assert_ptr_nonnull(strstr(r.err, strerror(ENOENT)));
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "bench", "--help");
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "usage: labsim bench [--data PORCUPINE_DIR]"));
+    ck_assert_uint_eq(r.err_len, 0);
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "bench", "--data");
+    tr_assert_one_line_error(&r, 2, "labsim bench: flag --data needs a value");
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "bench", "extra");
+    tr_assert_one_line_error(&r, 2, "labsim bench: unexpected argument 'extra'");
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
+/* The sentence that starts at `at` (up to ". ", ".\n", a table cell's '|' or a blank line),
+ * into buf. */
+static void tr_sentence(const char *at, char *buf, size_t size)
+{
+    size_t len = 0;
+    while (at[len] != '\0' && at[len] != '|' && strncmp(at + len, "\n\n", 2) != 0 &&
+           !(at[len] == '.' && (at[len + 1] == ' ' || at[len + 1] == '\n')))
+        len++;
+    snprintf(buf, size, "%.*s", (int)len, at);
+}
+
+START_TEST(test_readme_sanitize_compiler)
+{
+    /* Goal (issue 11, defect 9): what the README says `make sanitize` builds with is what the
+     * Makefile does: its recipe passes no CC, so it uses $(CC), and a README sentence about
+     * `make sanitize` that names a compiler must say $(CC). */
+    const char *root = getenv("LABSIM_ROOT") != NULL ? getenv("LABSIM_ROOT") : ".";
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/Makefile", root);
+    char *makefile = cu_read_file(path, NULL);
+    snprintf(path, sizeof(path), "%s/README.md", root);
+    char *readme = cu_read_file(path, NULL);
+    const char *recipe = strstr(makefile, "\nsanitize:");
+    ck_assert_ptr_nonnull(recipe);
+    const char *recipe_end = strstr(recipe, "\n\n");
+    ck_assert_ptr_nonnull(recipe_end);
+    const char *cc = strstr(recipe, "CC=");
+    ck_assert_msg(cc == NULL || cc > recipe_end, "the sanitize recipe now sets CC: update this");
+    size_t sentences = 0;
+    for (const char *at = strstr(readme, "`make sanitize`"); at != NULL;
+         at = strstr(at + 1, "`make sanitize`")) {
+        char sentence[512];
+        tr_sentence(at, sentence, sizeof(sentence));
+        bool names_compiler = strstr(sentence, "clang") != NULL || strstr(sentence, "gcc") != NULL;
+        if (!names_compiler) continue;
+        sentences++;
+        ck_assert_msg(strstr(sentence, "$(CC)") != NULL,
+                      "README: '%s' names a compiler, but make sanitize uses $(CC)", sentence);
+    }
+    ck_assert_uint_ge(sentences, 1); /* the README does say what sanitize builds with */
+    free(makefile);
+    free(readme);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- the sweep engine */
 
 /* Harness tests with chosen failures (every graded test passes with the reference Raft). */
@@ -968,6 +1121,10 @@ Suite *runner_suite(void)
     tcase_add_test(cli, test_run_bad_arguments);
     tcase_add_test(cli, test_replay_expect_digest);
     tcase_add_test(cli, test_check_determinism);
+    tcase_add_test(cli, test_seed_full_uint64_range);
+    tcase_add_test(cli, test_output_paths_checked_up_front);
+    tcase_add_test(cli, test_bench_arguments);
+    tcase_add_test(cli, test_readme_sanitize_compiler);
     tcase_add_test(cli, test_step_election_inspect_and_time);
     tcase_add_test(cli, test_step_to_the_end_is_the_replayed_run);
     tcase_add_test(cli, test_step_bad_input);

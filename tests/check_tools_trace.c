@@ -540,6 +540,34 @@ START_TEST(test_tools_trace_unknown_command)
 }
 END_TEST
 
+START_TEST(test_tools_trace_help_spellings)
+{
+    /* Goal (issue 11, defect 8): -h, --help and help print the command list (exit 0); help
+     * COMMAND is that command's --help; help with an unknown command is an error (exit 2). */
+    static const char *const spellings[] = {"-h", "--help", "help"};
+    struct cu_run r;
+    for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+        tt_labsim_run(&r, spellings[i]);
+        ck_assert_msg(r.status == 0, "%s: exit %d: %s", spellings[i], r.status, r.err);
+        ck_assert_msg(strstr(r.out, "usage: labsim <command>") != NULL, "%s: %s", spellings[i],
+                      r.out);
+        ck_assert_ptr_nonnull(strstr(r.out, "  check-determinism "));
+        ck_assert_uint_eq(r.err_len, 0);
+        cu_run_free(&r);
+    }
+    tt_labsim_run(&r, "help", "bogus");
+    tt_assert_one_line_error(&r, 2, "labsim: unknown command 'bogus'");
+    cu_run_free(&r);
+    tt_labsim_run(&r, "help", "log");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(strstr(r.out, "usage: labsim log FILE") != NULL);
+    cu_run_free(&r);
+    tt_labsim_run(&r, "help", "log", "export");
+    tt_assert_one_line_error(&r, 2, "labsim: help takes at most one command");
+    cu_run_free(&r);
+}
+END_TEST
+
 /* Runs argv with its stdout on a new pseudo-terminal `columns` wide (stderr on a pipe). */
 static void tt_run_pty(struct cu_run *r, char *const argv[], const char *const env[],
                        unsigned short columns)
@@ -1171,6 +1199,7 @@ Suite *tools_trace_suite(void)
     tcase_add_loop_test(tc, test_tools_trace_log_bad_args, 0,
                         (int)(sizeof(tt_log_bad) / sizeof(tt_log_bad[0])));
     tcase_add_test(tc, test_tools_trace_unknown_command);
+    tcase_add_test(tc, test_tools_trace_help_spellings);
     tcase_add_test(tc, test_tools_trace_log_color);
     suite_add_tcase(s, tc);
     tc = tcase_create("export");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 bool args_parse_u64(const char *text, uint64_t *out)
 {
@@ -15,6 +16,24 @@ bool args_parse_u64(const char *text, uint64_t *out)
     if (errno != 0 || end == text || *end != '\0') return false;
     *out = (uint64_t)v;
     return true;
+}
+
+int args_check_writable(const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+    bool existed = stat(path, &st) == 0;
+    FILE *f = fopen(path, "a");
+    if (f == NULL) {
+        snprintf(err, err_size, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        snprintf(err, err_size, "cannot write '%s': %s", path, strerror(errno));
+        if (!existed) remove(path);
+        return -1;
+    }
+    if (!existed) remove(path);
+    return 0;
 }
 
 static const struct args_flag *flag_find(const struct args_flag *flags, size_t flags_count,

@@ -39,4 +39,9 @@ int args_parse(int argc, char **argv, const struct args_flag *flags, size_t flag
 /* Parses a whole unsigned decimal number (no sign, no spaces, no overflow). */
 bool args_parse_u64(const char *text, uint64_t *out);
 
+/* Checks, before a long run, that an output file can be written: opens `path` to append (an
+ * existing file is left as it was) and removes it again when this call created it. Returns 0,
+ * or -1 with "cannot write 'PATH': REASON" (strerror of the failing call) in err. */
+int args_check_writable(const char *path, char *err, size_t err_size);
+
 #endif /* TOOLS_ARGS_H */

@@ -1,11 +1,14 @@
 /* cmd_bench: `labsim bench` (make bench). Prints this machine's figures as machine-readable
  * "bench ..." lines: kernel events/s, simulated RPCs/s, labgob sizes, checker times on the
  * porcupine data, and the wall time of one seed of each graded suite with its
- * virtual-to-wall ratio. Nothing here is a test: no figure is compared with a limit. */
+ * virtual-to-wall ratio. Nothing here is a test: no figure is compared with a limit. Exit
+ * status: 0, or 2 for bad arguments or an unreadable --data directory (checked up front). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "bench.h"
 #include "lab.h"
 
@@ -39,21 +42,52 @@ static void bench_suite(FILE *out, const char *prefix, uint64_t seed)
             wall_ms > 0 ? virtual_s / (wall_ms / 1e3) : 0.0, lin_checks, lin_ms);
 }
 
+static void bench_usage(FILE *out)
+{
+    fprintf(out, "usage: labsim bench [--data PORCUPINE_DIR]\n"
+                 "  --data  the porcupine histories with their expected.tsv (default\n"
+                 "          tests/data/porcupine, relative to the repository root)\n");
+}
+
+/* Parses the arguments and checks the data directory up front; returns -1 to go on, else the
+ * exit code (0 after --help, 2 after one line on stderr). */
+static int bench_parse_args(int argc, char **argv, const char **data_dir)
+{
+    bool help = false;
+    const struct args_flag flags[] = {
+        {"data", ARGS_STR, data_dir, NULL},
+        {"help", ARGS_BOOL, &help, NULL},
+    };
+    const char *positional[1];
+    size_t positional_count = 0;
+    char err[ARGS_ERR_MAX];
+    if (args_parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]), positional, 0,
+                   &positional_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "labsim bench: %s (try 'labsim bench --help')\n", err);
+        return 2;
+    }
+    if (help) {
+        bench_usage(stdout);
+        return 0;
+    }
+    /* The checker figures need DIR/expected.tsv: fail now, not after the other benchmarks. */
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/expected.tsv", *data_dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "labsim bench: --data %s: cannot read '%s': %s\n", *data_dir, path,
+                strerror(errno));
+        return 2;
+    }
+    fclose(f);
+    return -1;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-    const char *data_dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
-            data_dir = argv[++i];
-        } else {
-            fprintf(stderr,
-                    "labsim: bench: unknown argument '%s' (usage: labsim bench "
-                    "[--data PORCUPINE_DIR])\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (data_dir == NULL) data_dir = "tests/data/porcupine"; /* make bench runs from the root */
+    const char *data_dir = "tests/data/porcupine"; /* make bench runs from the root */
+    int code = bench_parse_args(argc, argv, &data_dir);
+    if (code >= 0) return code;
     FILE *out = stdout;
     bench_sim(out);
     bench_rpc(out);

@@ -6,16 +6,20 @@
  * Parses FILE (the Porcupine kv or Jepsen etcd format), checks it, prints the verdict with
  * the time taken and, on ILLEGAL, where it fails; --html writes the visualization. Exit code:
  * 0 OK, 1 ILLEGAL, 2 UNKNOWN (the --timeout or --steps budget ran out), 3 bad input (usage,
- * unreadable or malformed file: one line naming file, line and problem).
+ * unreadable or malformed file, unwritable --html: one line naming the file, the line and the
+ * problem, with the operating system's reason when a call failed). Flags are parsed by
+ * args.c, as in the other commands.
  *
  * This is tools/ code, so it may read the wall clock: --timeout is implemented here through
  * the budget's should_stop callback; the checker itself only counts steps.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "lin.h"
 
@@ -71,52 +75,55 @@ static int check_set_model(struct check_args *a, const char *name)
     return 0;
 }
 
-static int check_parse_number(const char *opt, const char *s, double *out)
+static int check_parse_seconds(const char *opt, const char *s, double *out)
 {
     char *end = NULL;
     double v = strtod(s, &end);
     if (end == s || *end != '\0' || !(v >= 0) || v > 1e12) {
-        fprintf(stderr, "labsim check: %s needs a non-negative number, not '%s'\n", opt, s);
+        fprintf(stderr, "labsim check: flag %s needs seconds from 0 to 1e12, got '%s'\n", opt, s);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-/* Fills *a from argv; returns 0, 1 for --help, or -1 after printing the problem. */
+/* Fills *a from argv with the shared strict parser (args.h: a repeated flag, a missing or
+ * malformed value, an unknown flag is one line); returns 0, 1 for --help or -h, or -1 after
+ * printing the problem. */
 static int check_parse_args(int argc, char **argv, struct check_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        bool has_value = i + 1 < argc;
-        double num = 0;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) return 1;
-        if (strcmp(arg, "--all-partitions") == 0) {
-            a->flags |= LIN_CHECK_ALL_PARTITIONS;
-        } else if (strcmp(arg, "--model") == 0 && has_value) {
-            if (check_set_model(a, argv[++i]) != 0) return -1;
-        } else if (strcmp(arg, "--html") == 0 && has_value) {
-            a->html = argv[++i];
-        } else if (strcmp(arg, "--timeout") == 0 && has_value) {
-            if (check_parse_number(arg, argv[++i], &a->timeout_s) != 0) return -1;
-        } else if (strcmp(arg, "--steps") == 0 && has_value) {
-            if (check_parse_number(arg, argv[++i], &num) != 0) return -1;
-            a->steps_max = (uint64_t)num;
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            fprintf(stderr, "labsim check: unknown or incomplete option '%s'\n", arg);
-            return -1;
-        } else if (a->file == NULL) {
-            a->file = arg;
-        } else {
-            fprintf(stderr, "labsim check: more than one FILE ('%s')\n", arg);
-            return -1;
-        }
+    const char *model = NULL;
+    const char *timeout = NULL;
+    bool all_partitions = false;
+    bool help = false;
+    const struct args_flag flags[] = {
+        {"model", ARGS_STR, &model, NULL},
+        {"html", ARGS_STR, &a->html, NULL},
+        {"timeout", ARGS_STR, &timeout, NULL},
+        {"steps", ARGS_U64, &a->steps_max, NULL},
+        {"all-partitions", ARGS_BOOL, &all_partitions, NULL},
+        {"help", ARGS_BOOL, &help, NULL},
+    };
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "-h") == 0) return 1; /* the short spelling, as in export */
     }
-    if (a->model == NULL || a->file == NULL) {
-        fprintf(stderr, "labsim check: need --model and FILE\n");
+    const char *positional[1];
+    size_t positional_count = 0;
+    char err[ARGS_ERR_MAX];
+    if (args_parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]), positional, 1,
+                   &positional_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "labsim check: %s (try 'labsim check --help')\n", err);
         return -1;
     }
-    return 0;
+    if (help) return 1;
+    if (all_partitions) a->flags |= LIN_CHECK_ALL_PARTITIONS;
+    if (timeout != NULL && check_parse_seconds("--timeout", timeout, &a->timeout_s) != 0) return -1;
+    if (model == NULL || positional_count == 0) {
+        fprintf(stderr, "labsim check: need --model and FILE (try 'labsim check --help')\n");
+        return -1;
+    }
+    a->file = positional[0];
+    return check_set_model(a, model);
 }
 
 /* Checks the parsed history, prints the verdict line and the explanation; returns the exit
@@ -146,9 +153,12 @@ static int check_history(const struct check_args *a, const struct lin_history *h
     if (rc != LIN_OK) lin_result_print(res, stdout);
     int exit_code = rc;
     if (a->html != NULL) {
+        errno = 0;
         int hrc = lin_html_write(res, NULL, 0, a->html);
         if (hrc != 0) {
-            fprintf(stderr, "labsim check: cannot write %s: %s\n", a->html, lin_strerror(hrc));
+            /* LIN_EIO leaves errno as the failing call set it: say what really happened. */
+            const char *why = hrc == LIN_EIO && errno != 0 ? strerror(errno) : lin_strerror(hrc);
+            fprintf(stderr, "labsim check: cannot write %s: %s\n", a->html, why);
             exit_code = EXIT_BAD_INPUT;
         }
     }
@@ -160,9 +170,10 @@ int cmd_check(int argc, char **argv)
 {
     struct check_args a = {0};
     int prc = check_parse_args(argc, argv, &a);
-    if (prc != 0) {
-        check_usage(prc > 0 ? stdout : stderr);
-        return prc > 0 ? 0 : EXIT_BAD_INPUT;
+    if (prc < 0) return EXIT_BAD_INPUT;
+    if (prc > 0) {
+        check_usage(stdout);
+        return 0;
     }
     struct lin_history *h = NULL;
     struct lin_parse_error err;

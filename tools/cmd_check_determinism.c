@@ -42,8 +42,15 @@ static int det_parse(int argc, char **argv, struct det_args *a, char *err, size_
                    &positional_count, err, err_size) != 0)
         return -1;
     if (positional_count > 0) a->pattern = positional[0];
-    if (a->seeds < 1 || a->seeds > DET_SEEDS_MAX || a->seed > UINT64_MAX - a->seeds) {
+    if (a->seeds < 1 || a->seeds > DET_SEEDS_MAX) {
         snprintf(err, err_size, "--seeds must be between 1 and %u", DET_SEEDS_MAX);
+        return -1;
+    }
+    /* The last seed, seed + seeds - 1, must fit: every uint64 seed is a valid first seed. */
+    if (a->seeds - 1 > UINT64_MAX - a->seed) {
+        snprintf(err, err_size,
+                 "--seed %" PRIu64 " with --seeds %" PRIu64 " goes past the last seed %" PRIu64,
+                 a->seed, a->seeds, UINT64_MAX);
         return -1;
     }
     return 0;
@@ -110,8 +117,8 @@ int cmd_check_determinism(int argc, char **argv)
         const struct lab_test *test = lab_test_at(i);
         if (!runner_selects(test, a.pattern)) continue;
         tests++;
-        for (uint64_t s = a.seed; s < a.seed + a.seeds; s++) {
-            bad += (uint64_t)det_check_one(test, s, a.print);
+        for (uint64_t k = 0; k < a.seeds; k++) { /* seed + k never wraps (det_parse) */
+            bad += (uint64_t)det_check_one(test, a.seed + k, a.print);
             pairs++;
         }
         fflush(stdout);

@@ -71,6 +71,7 @@ struct run_args {
     const char *junit;
     bool verbose;
     const char *failing_path;
+    bool failing_seen; /* --failing-seeds given (the default path only warns when unwritable) */
     const char *from_file;
     bool help;
     bool seed_seen;
@@ -151,8 +152,15 @@ static int run_check_args(struct run_args *a, size_t positional_count, struct ru
         }
         return run_parse_range(a->seed_range, seeds, err, err_size);
     }
-    if (a->seeds < 1 || a->seeds > RUN_SEEDS_MAX || a->seed > UINT64_MAX - a->seeds) {
+    if (a->seeds < 1 || a->seeds > RUN_SEEDS_MAX) {
         snprintf(err, err_size, "--seeds must be between 1 and %u", RUN_SEEDS_MAX);
+        return -1;
+    }
+    /* The last seed, seed + seeds - 1, must fit: every uint64 seed is a valid first seed. */
+    if (a->seeds - 1 > UINT64_MAX - a->seed) {
+        snprintf(err, err_size,
+                 "--seed %" PRIu64 " with --seeds %" PRIu64 " goes past the last seed %" PRIu64,
+                 a->seed, a->seeds, UINT64_MAX);
         return -1;
     }
     seeds->first = a->seed;
@@ -174,7 +182,7 @@ static int run_parse_args(int argc, char **argv, struct run_args *a, struct run_
         {"stop-on-fail", ARGS_BOOL, &a->stop_on_fail, NULL},
         {"junit", ARGS_STR, &a->junit, NULL},
         {"verbose", ARGS_BOOL, &a->verbose, NULL},
-        {"failing-seeds", ARGS_STR, &a->failing_path, NULL},
+        {"failing-seeds", ARGS_STR, &a->failing_path, &a->failing_seen},
         {"from-file", ARGS_STR, &a->from_file, NULL},
         {"help", ARGS_BOOL, &a->help, NULL},
     };
@@ -400,6 +408,14 @@ int cmd_run(int argc, char **argv)
     size_t total = rf.count;
     if (a.shard != NULL)
         rf.count = run_shard(rf.jobs, rf.expect, rf.count, a.shard_index, a.shard_count);
+    /* Output files named on the command line fail up front, before a sweep that may take
+     * hours; the default failing-seeds file only warns afterwards (run_save_failing). */
+    if (a.failing_seen && args_check_writable(a.failing_path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "labsim run: --failing-seeds: %s\n", err);
+        free(rf.jobs);
+        free(rf.expect);
+        return 2;
+    }
     FILE *junit = NULL;
     if (a.junit != NULL && (junit = fopen(a.junit, "w")) == NULL) {
         fprintf(stderr, "labsim run: cannot write '%s': %s\n", a.junit, strerror(errno));
@@ -595,6 +611,10 @@ int cmd_replay(int argc, char **argv)
     struct lab_opts opts = {.out = stdout, .trace_path = a.trace, .trace_topics = SIM_TOPICS_ALL};
     if (a.topics != NULL && replay_parse_topics(a.topics, &opts.trace_topics, err, sizeof(err))) {
         fprintf(stderr, "labsim replay: %s\n", err);
+        return 2;
+    }
+    if (a.trace != NULL && args_check_writable(a.trace, err, sizeof(err)) != 0) {
+        fprintf(stderr, "labsim replay: --trace: %s\n", err);
         return 2;
     }
     struct lab_result result;

@@ -1,4 +1,6 @@
-/* labsim: the command-line front end. Dispatches to the subcommands listed in cmds.h. */
+/* labsim: the command-line front end. Dispatches to the subcommands listed in cmds.h;
+ * `labsim help`, `--help` and `-h` list them, `labsim help COMMAND` is `COMMAND --help`. An
+ * unknown command is one line on stderr and exit status 2. */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,19 +26,50 @@ static void usage(FILE *out)
     fprintf(out, "\n'labsim <command> --help' describes a command.\n");
 }
 
+static const struct labsim_cmd *cmd_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(labsim_cmds) / sizeof(labsim_cmds[0]); i++) {
+        if (strcmp(name, labsim_cmds[i].name) == 0) return &labsim_cmds[i];
+    }
+    return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "labsim: unknown command '%s' (try 'labsim help')\n", name);
+    return 2;
+}
+
+/* `labsim help [COMMAND]`: the command list, or COMMAND's own --help. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc > 3) {
+        fprintf(stderr, "labsim: help takes at most one command (usage: labsim help [COMMAND])\n");
+        return 2;
+    }
+    const struct labsim_cmd *cmd = cmd_find(argv[2]);
+    if (cmd == NULL) return unknown_command(argv[2]);
+    char help_flag[] = "--help";
+    char *cmd_argv[] = {argv[2], help_flag, NULL};
+    return cmd->fn(2, cmd_argv);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(labsim_cmds) / sizeof(labsim_cmds[0]); i++) {
-        if (strcmp(argv[1], labsim_cmds[i].name) == 0) return labsim_cmds[i].fn(argc - 1, argv + 1);
-    }
-    fprintf(stderr, "labsim: unknown command '%s' (try 'labsim help')\n", argv[1]);
-    return 2;
+    if (strcmp(argv[1], "help") == 0) return help(argc, argv);
+    const struct labsim_cmd *cmd = cmd_find(argv[1]);
+    if (cmd == NULL) return unknown_command(argv[1]);
+    return cmd->fn(argc - 1, argv + 1);
 }
