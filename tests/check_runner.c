@@ -38,7 +38,7 @@
 
 /* ---------------------------------------------------------------- child processes */
 
-/* Every labsim child runs in a scratch directory (so build/failing-seeds.txt lands there). */
+/* Every labsim child runs in a scratch directory (relative paths land there). */
 #define tr_labsim(r, dir, ...) cu_labsim((r), &(struct cu_spawn){.cwd = (dir)->path}, __VA_ARGS__)
 #define tr_labsim_stdin(r, dir, text, ...)                                                         \
     cu_labsim((r), (&(struct cu_spawn){.cwd = (dir)->path, .input = (text)}), __VA_ARGS__)
@@ -143,6 +143,39 @@ END_TEST
 
 /* ---------------------------------------------------------------- run */
 
+/* A labsim copied to another directory (a student's build-mine/) writes its default
+ * failing-seeds file beside itself, not into ./build (its replay hints name it too: see
+ * config.replay_cmd in the sweep tests). */
+START_TEST(test_run_defaults_follow_the_binary)
+{
+    struct cu_dir dir;
+    struct cu_run r;
+    char bin_dir[160];
+    char bin[192];
+    char path[192];
+    cu_dir_make(&dir, "runner");
+    cu_dir_file(&dir, "build-mine", bin_dir, sizeof(bin_dir));
+    char *mkdir_argv[] = {"/bin/mkdir", bin_dir, NULL};
+    cu_run(&r, mkdir_argv, NULL);
+    ck_assert_int_eq(r.status, 0);
+    cu_run_free(&r);
+    snprintf(bin, sizeof(bin), "%s/labsim", bin_dir);
+    char *cp_argv[] = {"/bin/cp", (char *)cu_labsim_bin(), bin, NULL};
+    cu_run(&r, cp_argv, NULL);
+    ck_assert_int_eq(r.status, 0);
+    cu_run_free(&r);
+    char *run_argv[] = {"build-mine/labsim", "run", "TestInitialElection3A", NULL};
+    cu_run(&r, run_argv, &(struct cu_spawn){.cwd = dir.path});
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    cu_run_free(&r);
+    cu_dir_file(&dir, "build-mine/failing-seeds.txt", path, sizeof(path));
+    free(cu_read_file(path, NULL)); /* fails the test when missing */
+    cu_dir_file(&dir, "build", path, sizeof(path));
+    ck_assert_int_ne(access(path, F_OK), 0);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
 START_TEST(test_run_one_seed_prints_go_lines_and_summary)
 {
     struct cu_dir dir;
@@ -165,13 +198,15 @@ START_TEST(test_run_one_seed_prints_go_lines_and_summary)
     ck_assert_uint_eq(r.err_len, 0); /* stderr is not a terminal: no progress line */
     /* The failing-seeds file is rewritten even when nothing failed (no stale failures). */
     char path[128];
-    cu_dir_file(&dir, "build/failing-seeds.txt", path, sizeof(path));
+    tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--seed", "3", "--failing-seeds",
+              "failing.txt");
+    cu_dir_file(&dir, "failing.txt", path, sizeof(path));
     char *text = cu_read_file(path, NULL);
     ck_assert_uint_eq(cu_count(text, "\n"), cu_count(text, "# "));
     free(text);
     cu_run_free(&r);
     /* ...and `run --from-file` takes it back: nothing to re-run. */
-    tr_labsim(&r, &dir, "run", "--from-file", "build/failing-seeds.txt");
+    tr_labsim(&r, &dir, "run", "--from-file", "failing.txt");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     tr_last_line(r.out, line, sizeof(line));
     ck_assert_str_eq(line, "0 passed, 0 failed");
@@ -1128,6 +1163,7 @@ Suite *runner_suite(void)
     tcase_add_test(cli, test_step_election_inspect_and_time);
     tcase_add_test(cli, test_step_to_the_end_is_the_replayed_run);
     tcase_add_test(cli, test_step_bad_input);
+    tcase_add_test(cli, test_run_defaults_follow_the_binary);
     tcase_add_test(cli, test_step_time_cannot_go_back);
     suite_add_tcase(s, cli);
     TCase *engine = tcase_create("engine");

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "bench.h"
+#include "cmds.h"
 #include "lab.h"
 
 /* Runs every graded test whose part starts with `prefix` on one seed, silently. */
@@ -83,8 +84,9 @@ static int bench_parse_args(int argc, char **argv, const char **data_dir)
     return -1;
 }
 
-int cmd_bench(int argc, char **argv)
+int cmd_bench(const struct labsim_cli *cli, int argc, char **argv)
 {
+    (void)cli;
     const char *data_dir = "tests/data/porcupine"; /* make bench runs from the root */
     int code = bench_parse_args(argc, argv, &data_dir);
     if (code >= 0) return code;

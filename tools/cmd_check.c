@@ -166,8 +166,9 @@ static int check_history(const struct check_args *a, const struct lin_history *h
     return exit_code;
 }
 
-int cmd_check(int argc, char **argv)
+int cmd_check(const struct labsim_cli *cli, int argc, char **argv)
 {
+    (void)cli;
     struct check_args a = {0};
     int prc = check_parse_args(argc, argv, &a);
     if (prc < 0) return EXIT_BAD_INPUT;

@@ -70,7 +70,8 @@ static void det_print_run(const char *which, const struct lab_result *r)
 }
 
 /* Runs (test, seed) twice; returns 0 when both agree, 1 on a mismatch or an error. */
-static int det_check_one(const struct lab_test *test, uint64_t seed, bool print)
+static int det_check_one(const char *program, const struct lab_test *test, uint64_t seed,
+                         bool print)
 {
     struct lab_result first;
     struct lab_result second;
@@ -86,15 +87,15 @@ static int det_check_one(const struct lab_test *test, uint64_t seed, bool print)
            seed);
     det_print_run("first ", &first);
     det_print_run("second", &second);
-    printf("    replay: %s replay %s --seed %" PRIu64 " --trace FILE (twice, then diff)\n",
-           RUNNER_DEFAULT_REPLAY, test->name, seed);
+    printf("    replay: %s replay %s --seed %" PRIu64 " --trace FILE (twice, then diff)\n", program,
+           test->name, seed);
     fflush(stdout);
     fprintf(stderr, "labsim check-determinism: NONDETERMINISM in %s seed %" PRIu64 "\n", test->name,
             seed);
     return 1;
 }
 
-int cmd_check_determinism(int argc, char **argv)
+int cmd_check_determinism(const struct labsim_cli *cli, int argc, char **argv)
 {
     struct det_args a;
     char err[ARGS_ERR_MAX];
@@ -118,7 +119,7 @@ int cmd_check_determinism(int argc, char **argv)
         if (!runner_selects(test, a.pattern)) continue;
         tests++;
         for (uint64_t k = 0; k < a.seeds; k++) { /* seed + k never wraps (det_parse) */
-            bad += (uint64_t)det_check_one(test, a.seed + k, a.print);
+            bad += (uint64_t)det_check_one(cli->program, test, a.seed + k, a.print);
             pairs++;
         }
         fflush(stdout);

@@ -435,8 +435,9 @@ static int export_write(const struct export_opts *opts, const struct export_mode
     return 0;
 }
 
-int cmd_export(int argc, char **argv)
+int cmd_export(const struct labsim_cli *cli, int argc, char **argv)
 {
+    (void)cli;
     struct export_opts *opts = calloc(1, sizeof(*opts));
     struct export_model model;
     struct trace_file *tf = NULL;

@@ -8,8 +8,9 @@
 #include "cmds.h"
 #include "runner.h"
 
-int cmd_list(int argc, char **argv)
+int cmd_list(const struct labsim_cli *cli, int argc, char **argv)
 {
+    (void)cli;
     bool help = false;
     const struct args_flag flags[] = {{"help", ARGS_BOOL, &help, NULL}};
     const char *positional[1];

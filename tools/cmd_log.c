@@ -366,8 +366,9 @@ static void log_print(const struct log_view *view)
                 (unsigned long long)tf->events_traced);
 }
 
-int cmd_log(int argc, char **argv)
+int cmd_log(const struct labsim_cli *cli, int argc, char **argv)
 {
+    (void)cli;
     struct log_opts *opts = calloc(1, sizeof(*opts));
     struct log_view *view = calloc(1, sizeof(*view));
     struct trace_file *tf = NULL;

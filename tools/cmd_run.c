@@ -28,7 +28,7 @@
 #define RUN_SEEDS_MAX 1000000u
 #define RUN_SHARDS_MAX 1000000u
 #define RUN_LINE_MAX 512u
-#define RUN_DEFAULT_FAILING "build/failing-seeds.txt"
+#define RUN_FAILING_NAME "failing-seeds.txt" /* beside the labsim binary that ran */
 
 static void run_usage(FILE *out)
 {
@@ -48,9 +48,10 @@ static void run_usage(FILE *out)
             "  --stop-on-fail   start no more runs after the first failure\n"
             "  --junit FILE     write JUnit XML (one testcase per run)\n"
             "  --verbose        print every run's 6.824 lines (default when one seed per test)\n"
-            "  --failing-seeds FILE  where failing (test, seed, digest) go (default %s)\n"
+            "  --failing-seeds FILE  where failing (test, seed, digest) go (default: %s in\n"
+            "                   the directory of this labsim binary, e.g. build/%s)\n"
             "  --from-file FILE re-run the (test, seed) pairs of a failing-seeds file\n",
-            LAB_DEFAULT_SEED, RUN_DEFAULT_FAILING);
+            LAB_DEFAULT_SEED, RUN_FAILING_NAME, RUN_FAILING_NAME);
 }
 
 /* The seeds given on the command line: [first, first + count). */
@@ -71,7 +72,9 @@ struct run_args {
     const char *junit;
     bool verbose;
     const char *failing_path;
-    bool failing_seen; /* --failing-seeds given (the default path only warns when unwritable) */
+    bool failing_seen;   /* --failing-seeds given (the default path only warns when unwritable) */
+    const char *program; /* labsim as invoked: named in "replay:" lines */
+    char failing_default[RUN_LINE_MAX]; /* RUN_FAILING_NAME beside `program` */
     const char *from_file;
     bool help;
     bool seed_seen;
@@ -171,8 +174,7 @@ static int run_check_args(struct run_args *a, size_t positional_count, struct ru
 static int run_parse_args(int argc, char **argv, struct run_args *a, struct run_seeds *seeds,
                           char *err, size_t err_size)
 {
-    *a = (struct run_args){
-        .seed = LAB_DEFAULT_SEED, .seeds = 1, .jobs = 1, .failing_path = RUN_DEFAULT_FAILING};
+    *a = (struct run_args){.seed = LAB_DEFAULT_SEED, .seeds = 1, .jobs = 1, .failing_path = NULL};
     const struct args_flag flags[] = {
         {"seed", ARGS_U64, &a->seed, &a->seed_seen},
         {"seeds", ARGS_U64, &a->seeds, &a->seeds_seen},
@@ -194,6 +196,18 @@ static int run_parse_args(int argc, char **argv, struct run_args *a, struct run_
     if (a->help) return 0;
     a->pattern = positional_count > 0 ? positional[0] : NULL;
     return run_check_args(a, positional_count, seeds, err, err_size);
+}
+
+/* The program that ran names the replay command, and its directory holds the default
+ * failing-seeds file: build-mine/labsim writes build-mine/failing-seeds.txt. */
+static void run_default_failing(struct run_args *a, const char *program)
+{
+    a->program = program;
+    const char *slash = strrchr(program, '/');
+    int dir_len = slash != NULL ? (int)(slash - program) + 1 : 0;
+    snprintf(a->failing_default, sizeof(a->failing_default), "%.*s%s", dir_len, program,
+             RUN_FAILING_NAME);
+    if (a->failing_path == NULL) a->failing_path = a->failing_default;
 }
 
 /* ---------------------------------------------------------------- the job list */
@@ -330,7 +344,6 @@ static void run_save_failing(const struct run_report *report, const char *path, 
                              size_t note_size)
 {
     note[0] = '\0';
-    if (strcmp(path, RUN_DEFAULT_FAILING) == 0) mkdir("build", 0777); /* may already exist */
     if (run_report_write_failing(report, path) != 0) {
         fprintf(stderr, "labsim run: warning: cannot write the failing seeds to '%s': %s\n", path,
                 strerror(errno));
@@ -360,6 +373,7 @@ static int run_sweep_report(const struct run_args *a, const struct run_seeds *se
         return 1;
     }
     struct runner_config config = {.workers = (unsigned)a->jobs,
+                                   .replay_cmd = a->program,
                                    .stop_on_fail = a->stop_on_fail,
                                    .capture_passed = print_passed,
                                    .progress = isatty(STDERR_FILENO) && rf->count > 1};
@@ -385,7 +399,7 @@ static int run_sweep_report(const struct run_args *a, const struct run_seeds *se
     return status;
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(const struct labsim_cli *cli, int argc, char **argv)
 {
     struct run_args a;
     struct run_seeds seeds = {0, 0};
@@ -394,6 +408,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "labsim run: %s\n", err);
         return 2;
     }
+    run_default_failing(&a, cli->program);
     if (a.help) {
         run_usage(stdout);
         return 0;
@@ -585,7 +600,7 @@ static int replay_from_trace(struct replay_args *a, char *title, size_t title_si
     return 0;
 }
 
-int cmd_replay(int argc, char **argv)
+int cmd_replay(const struct labsim_cli *cli, int argc, char **argv)
 {
     struct replay_args a;
     const char *name = NULL;
@@ -608,7 +623,10 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "labsim replay: unknown test '%s' (see labsim list)\n", name);
         return 2;
     }
-    struct lab_opts opts = {.out = stdout, .trace_path = a.trace, .trace_topics = SIM_TOPICS_ALL};
+    struct lab_opts opts = {.out = stdout,
+                            .replay_cmd = cli->program,
+                            .trace_path = a.trace,
+                            .trace_topics = SIM_TOPICS_ALL};
     if (a.topics != NULL && replay_parse_topics(a.topics, &opts.trace_topics, err, sizeof(err))) {
         fprintf(stderr, "labsim replay: %s\n", err);
         return 2;

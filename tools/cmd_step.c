@@ -356,7 +356,7 @@ static int step_parse(int argc, char **argv, const struct lab_test **test, uint6
     return 0;
 }
 
-int cmd_step(int argc, char **argv)
+int cmd_step(const struct labsim_cli *cli, int argc, char **argv)
 {
     const struct lab_test *test = NULL;
     uint64_t seed = LAB_DEFAULT_SEED;
@@ -369,7 +369,7 @@ int cmd_step(int argc, char **argv)
         step_help();
         return 0;
     }
-    struct lab_opts opts = {.out = stdout};
+    struct lab_opts opts = {.out = stdout, .replay_cmd = cli->program};
     int rc = lab_session_start(test, seed, &opts, &st.session);
     if (rc != SIM_OK) {
         fprintf(stderr, "labsim step: %s\n", sim_strerror(rc));

@@ -15,7 +15,15 @@
     X("log", cmd_log, "print a trace file as one column per node: labsim log FILE")                \
     X("export", cmd_export, "trace file to Perfetto JSON or an HTML timeline")
 
-#define LABSIM_CMD_DECL(name, fn, help) int fn(int argc, char **argv);
+/* What every command gets besides its arguments. */
+struct labsim_cli {
+    /* labsim's own path as it was invoked (argv[0]): the program that "replay:" lines name,
+     * and whose directory holds the default failing-seeds file, so a build in build-mine/
+     * prints build-mine/labsim and writes build-mine/failing-seeds.txt. */
+    const char *program;
+};
+
+#define LABSIM_CMD_DECL(name, fn, help) int fn(const struct labsim_cli *cli, int argc, char **argv);
 LABSIM_CMDS(LABSIM_CMD_DECL)
 #undef LABSIM_CMD_DECL
 

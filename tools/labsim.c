@@ -8,7 +8,7 @@
 
 struct labsim_cmd {
     const char *name;
-    int (*fn)(int argc, char **argv);
+    int (*fn)(const struct labsim_cli *cli, int argc, char **argv);
     const char *help;
 };
 
@@ -41,7 +41,7 @@ static int unknown_command(const char *name)
 }
 
 /* `labsim help [COMMAND]`: the command list, or COMMAND's own --help. */
-static int help(int argc, char **argv)
+static int help(const struct labsim_cli *cli, int argc, char **argv)
 {
     if (argc < 3) {
         usage(stdout);
@@ -55,11 +55,12 @@ static int help(int argc, char **argv)
     if (cmd == NULL) return unknown_command(argv[2]);
     char help_flag[] = "--help";
     char *cmd_argv[] = {argv[2], help_flag, NULL};
-    return cmd->fn(2, cmd_argv);
+    return cmd->fn(cli, 2, cmd_argv);
 }
 
 int main(int argc, char **argv)
 {
+    const struct labsim_cli cli = {.program = argv[0] != NULL ? argv[0] : "labsim"};
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -68,8 +69,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(argv[1], "help") == 0) return help(argc, argv);
+    if (strcmp(argv[1], "help") == 0) return help(&cli, argc, argv);
     const struct labsim_cmd *cmd = cmd_find(argv[1]);
     if (cmd == NULL) return unknown_command(argv[1]);
-    return cmd->fn(argc - 1, argv + 1);
+    return cmd->fn(&cli, argc - 1, argv + 1);
 }
