@@ -198,6 +198,7 @@ START_TEST(test_run_one_seed_prints_go_lines_and_summary)
     ck_assert_uint_eq(r.err_len, 0); /* stderr is not a terminal: no progress line */
     /* The failing-seeds file is rewritten even when nothing failed (no stale failures). */
     char path[128];
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "run", "TestInitialElection3A", "--seed", "3", "--failing-seeds",
               "failing.txt");
     cu_dir_file(&dir, "failing.txt", path, sizeof(path));
