@@ -144,7 +144,7 @@ static bool shape_unpaid(struct gob_enc *e, uint64_t shape)
     if (m->shapes_count < GOB_SHAPES_MAX)
         m->shapes[m->shapes_count++] = shape;
     else if (m->shapes_overflow_count < UINT32_MAX)
-        m->shapes_overflow_count++; /* not remembered: charged again next time (invariant 2) */
+        m->shapes_overflow_count++; /* not remembered: charged again when next seen (invariant 2) */
     return true;
 }
 

@@ -195,10 +195,8 @@ static void req_run_handler(struct rpc_req *req)
 {
     struct rpc_net *net = req->net;
     struct sim *sim = net->sim;
-    const struct rpc_method *method = rpc_server_find(req->server, req->svc_meth, NULL);
-    /* Go's dispatcher log.Fatal()s on an unknown service or method. */
-    SIM_ASSERTF(sim, req->server_id, method != NULL, "labrpc: unknown method '%s' on server %d",
-                req->svc_meth, req->server_id);
+    const struct rpc_method *method = req->method;
+    SIM_ASSERT(sim, req->server_id, method != NULL); /* set by req_arrive */
     req->server->count++;
     int64_t v[SIM_TRACE_FIELDS_MAX] = {
         (int64_t)req->call_id, req->server_id, (int64_t)req->server->count, req->dup, 0, 0};
@@ -222,8 +220,11 @@ static void req_arrive(struct rpc_req *req)
 {
     struct rpc_server *server = req->server;
     const struct rpc_service *service = NULL;
-    (void)rpc_server_find(server, req->svc_meth, &service);
-    if (service == NULL || service->service_time_fn == NULL) {
+    req->method = rpc_server_find(server, req->svc_meth, &service);
+    /* Go's dispatcher log.Fatal()s on an unknown service or method. */
+    SIM_ASSERTF(req->net->sim, req->server_id, req->method != NULL,
+                "labrpc: unknown method '%s' on server %d", req->svc_meth, req->server_id);
+    if (service->service_time_fn == NULL) {
         req_run_handler(req);
         return;
     }

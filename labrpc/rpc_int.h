@@ -78,8 +78,9 @@ struct rpc_req {
     struct rpc_req *prev; /* live list; unused on the free list */
     struct rpc_req *next; /* live list or free list */
     struct rpc_end *end;
-    struct rpc_server *server; /* the server at send time; NULL when undeliverable */
-    rpc_reply_cb cb;           /* NULL for a duplicate (nobody waits for it) */
+    struct rpc_server *server;       /* the server at send time; NULL when undeliverable */
+    const struct rpc_method *method; /* its handler, looked up once on arrival */
+    rpc_reply_cb cb;                 /* NULL for a duplicate (nobody waits for it) */
     void *ctx;
     uint64_t call_id;
     sim_timer_id event_id; /* pending deliver or complete event, 0 when none */
