@@ -10,7 +10,13 @@ SAN       ?=
 # The Raft implementation under test: a student may point this at their own file(s).
 RAFT_IMPL ?= $(filter-out raft/persister.c,$(wildcard raft/*.c))
 
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Itests
+# tests/ has one folder per lab's graded suite (raft/, kvraft/, ...), the shared graded harness
+# (harness/), the Check unit suites (unit/), data/ and fuzz/. Every folder with sources is on the
+# include path, so a new lab's suite needs no edit here.
+TEST_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard tests/*/*.c tests/*/*.h))))
+SUITE_DIRS := $(filter-out tests/unit tests/fuzz tests/data,$(TEST_DIRS))
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft \
+             $(addprefix -I,$(filter-out tests/fuzz,$(TEST_DIRS))) -Itests
 CFLAGS    ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SAN)
 DEPFLAGS   = -MMD -MP
 DEP_PKGS   = check libxxhash
@@ -21,9 +27,9 @@ LDLIBS     = $(DEP_LIBS)
 
 LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) raft/persister.c $(RAFT_IMPL) \
               $(wildcard kvraft/*.c)
-# The graded harness and suites: everything in tests/ that is not a Check unit suite.
-HARNESS_SRCS = $(filter-out tests/check_%.c,$(wildcard tests/*.c))
-CHECK_SRCS  = $(wildcard tests/check_*.c)
+# The graded harness and every lab's suite; the Check unit suites.
+HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
+CHECK_SRCS  = $(wildcard tests/unit/*.c)
 TOOL_SRCS   = $(wildcard tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -62,7 +68,7 @@ $(O0_LABSIM): FORCE_O0
 .PHONY: FORCE_O0
 FORCE_O0:
 
-# Check's summary line is the last line printed (see tests/check_main.c).
+# Check's summary line is the last line printed (see tests/unit/check_main.c).
 test: deps lint
 	@$(MAKE) --no-print-directory $(LABSIM) $(CHECK_MAIN) $(O0_LABSIM)
 	@LABSIM_BIN=$(abspath $(LABSIM)) LABSIM_O0_BIN=$(abspath $(O0_LABSIM)) \

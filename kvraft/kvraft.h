@@ -18,7 +18,7 @@
  * Timing model: the server spends no virtual time of its own; it answers as soon as its op is
  * applied. The CPU time of serving client requests is modelled by the environment: the kv
  * harness gives each server's "KVServer" service a service time (rpc_server_set_service_time:
- * Go's measured cost, 40 us plus 13 ns per byte of persisted state; see tests/kv_cfg.c), so
+ * Go's measured cost, 40 us plus 13 ns per byte of persisted state; see tests/kvraft/kv_cfg.c), so
  * labrpc hands the server its client requests one at a time; Raft's RPCs are not delayed. The
  * model lives in the harness and network, not here, so that a server under test (a student's,
  * built against this header) cannot buy speed by skipping it.

@@ -168,7 +168,7 @@ uint64_t rpc_server_count(const struct rpc_server *server);
 /* Service time, chosen by a harness (never by the code under test): the CPU time a server
  * spends on each request of one of its services before the handler runs, for work whose real
  * cost the simulation would otherwise not charge (the KV harness times "KVServer" with Go's
- * measured per-request cost; see tests/kv_cfg.c). `fn(arg)` is asked once per arriving
+ * measured per-request cost; see tests/kvraft/kv_cfg.c). `fn(arg)` is asked once per arriving
  * request and its answer is capped at RPC_SERVICE_US_MAX. Requests of timed services share
  * one queue per server: each handler runs at max(arrival, the previous timed request's handler
  * run) + its service time, in arrival order; untimed services (Raft's) are not delayed. A

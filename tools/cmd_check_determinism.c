@@ -12,9 +12,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "../tests/lab.h"
 #include "args.h"
 #include "cmds.h"
+#include "lab.h"
 #include "runner.h"
 
 #define DET_SEEDS_MAX 100000u

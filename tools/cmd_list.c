@@ -3,9 +3,9 @@
  * Exit status: 0, or 2 on bad arguments or a pattern that selects nothing. */
 #include <stdio.h>
 
-#include "../tests/lab.h"
 #include "args.h"
 #include "cmds.h"
+#include "lab.h"
 #include "runner.h"
 
 int cmd_list(const struct labsim_cli *cli, int argc, char **argv)

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../tests/lab.h"
 #include "args.h"
 #include "cmds.h"
+#include "lab.h"
 #include "run_report.h"
 #include "runner.h"
 #include "trace_file.h"

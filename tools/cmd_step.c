@@ -27,9 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../tests/lab.h"
 #include "args.h"
 #include "cmds.h"
+#include "lab.h"
 #include "trace_file.h"
 
 #define STEP_LINE_MAX 256u

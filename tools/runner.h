@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../tests/lab.h"
+#include "lab.h"
 
 #define RUNNER_JOBS_MAX (1u << 24) /* (test, seed) pairs in one sweep */
 #define RUNNER_WORKERS_MAX 256u    /* --jobs */

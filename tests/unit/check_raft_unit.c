@@ -1,6 +1,6 @@
 /* check_raft_unit: unit tests of the Raft implementation on a small hand-built cluster.
  *
- * Independent of the graded harness (tests/raft_cfg*.c): each test builds a sim, a labrpc
+ * Independent of the graded harness (tests/raft/raft_cfg*.c): each test builds a sim, a labrpc
  * network and n Raft peers itself, drives the sim with sim_run_until from outside any task,
  * and checks through the public raft.h API and raft_inspect. Commands are 8-byte little-endian
  * integers; the service's "state" is the list of applied values, and its snapshot is the
@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../labrpc/labrpc.h"
-#include "../raft/raft.h"
-#include "../src/sim.h"
 #include "fuzz/gob_fuzz_oracle.h"
+#include "labrpc.h"
+#include "raft.h"
+#include "sim.h"
 
 #define UNIT_PEERS_MAX 5
 #define UNIT_INDEX_MAX 4096

@@ -30,8 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../tools/run_report.c"
-#include "../tools/runner.c"
+#include "../../tools/run_report.c"
+#include "../../tools/runner.c"
 #include "check_suites.h"
 #include "check_util.h"
 #include "lab.h"

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../src/sim.h"
+#include "sim.h"
 
 #define LAB_MSG_MAX 512u
 #define LAB_DEFAULT_SEED 1u
@@ -44,7 +44,8 @@ const struct lab_test *lab_test_at(size_t i);
 /* Exact name match, or NULL. */
 const struct lab_test *lab_test_find(const char *name);
 
-/* Per-suite tables, concatenated (in this order) by lab_test_at. */
+/* Per-suite tables, concatenated in course order by lab_test_at (tests/harness/lab.c lists
+ * them; a new lab's suite adds its table here and one line there). */
 extern const struct lab_test lab_raft_tests[];
 extern const size_t lab_raft_tests_count;
 extern const struct lab_test lab_kv_tests[];

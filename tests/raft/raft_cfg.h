@@ -31,9 +31,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../raft/raft.h"
-#include "../src/sim.h"
 #include "lab.h"
+#include "raft.h"
+#include "sim.h"
 
 #define RAFT_CFG_SERVERS_MAX 8
 /* Bounds of the tester's bookkeeping: applied indices, killed instances kept until the end,

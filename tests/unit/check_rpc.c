@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../labrpc/labrpc.h"
-#include "../src/sim.h"
+#include "labrpc.h"
+#include "sim.h"
 
 #define JUNK_SERVER_ID 7
 #define RPC_TEST_LIMIT_US SIM_S(120)

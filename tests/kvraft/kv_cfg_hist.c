@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../src/lin.h"
 #include "kv_cfg_int.h"
+#include "lin.h"
 
 static const struct sim_trace_kind kind_op = {
     453, SIM_TOPIC_CLIENT, "kvcfg.op", {"client", "kind", "call_us", "duration_us", NULL}};

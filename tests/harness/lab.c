@@ -64,17 +64,31 @@ static const struct sim_trace_kind lab_kind_fail = {402, SIM_TOPIC_TEST, "test.f
 
 /* ---------------------------------------------------------------- registry */
 
+/* One line per lab's suite, in course order; lab_test_at indexes them as if concatenated. */
+struct lab_suite {
+    const struct lab_test *tests;
+    const size_t *count;
+};
+static const struct lab_suite lab_suites[] = {
+    {lab_raft_tests, &lab_raft_tests_count},
+    {lab_kv_tests, &lab_kv_tests_count},
+};
+#define LAB_SUITES_COUNT (sizeof(lab_suites) / sizeof(lab_suites[0]))
+
 size_t lab_tests_count(void)
 {
-    return lab_raft_tests_count + lab_kv_tests_count;
+    size_t count = 0;
+    for (size_t s = 0; s < LAB_SUITES_COUNT; s++)
+        count += *lab_suites[s].count;
+    return count;
 }
 
 const struct lab_test *lab_test_at(size_t i)
 {
-    /* The catalogue is two const tables from two files, indexed as if concatenated. */
-    if (i < lab_raft_tests_count) return &lab_raft_tests[i];
-    if (i - lab_raft_tests_count < lab_kv_tests_count)
-        return &lab_kv_tests[i - lab_raft_tests_count];
+    for (size_t s = 0; s < LAB_SUITES_COUNT; s++) {
+        if (i < *lab_suites[s].count) return &lab_suites[s].tests[i];
+        i -= *lab_suites[s].count;
+    }
     return NULL;
 }
 

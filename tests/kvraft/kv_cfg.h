@@ -31,9 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../kvraft/kvraft.h"
-#include "../src/sim.h"
+#include "kvraft.h"
 #include "lab.h"
+#include "sim.h"
 
 #define KV_CFG_SERVERS_MAX 8
 #define KV_CFG_CLERKS_MAX 1024u   /* clerks made in one run */

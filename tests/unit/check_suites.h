@@ -1,5 +1,5 @@
 /* The Check unit suites run by `make test`, one line per suite (X-macro). Each suite lives in
- * tests/check_<name>.c and exposes `Suite *<name>_suite(void)`. */
+ * tests/unit/check_<name>.c and exposes `Suite *<name>_suite(void)`. */
 #ifndef CHECK_SUITES_H
 #define CHECK_SUITES_H
 
@@ -22,7 +22,7 @@
 CHECK_SUITES(CHECK_SUITE_DECL)
 #undef CHECK_SUITE_DECL
 
-/* The labgob suite's cases for the gob model and headers (tests/check_gob_size.c), added by
+/* The labgob suite's cases for the gob model and headers (tests/unit/check_gob_size.c), added by
  * gob_suite so that CK_RUN_SUITE=labgob runs them too. */
 void gob_size_tcases_add(Suite *s);
 

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../kvraft/kv_int.h"
 #include "kv_cfg_int.h"
+#include "kv_int.h"
 #include "kv_tests.h"
 
 #define GRADED_SEEDS 2

@@ -9,7 +9,7 @@
 #ifndef RAFT_CFG_INT_H
 #define RAFT_CFG_INT_H
 
-#include "../labgob/labgob.h"
+#include "labgob.h"
 #include "raft_cfg.h"
 
 /* The tester's copy of what one server applied: slot `index` holds the value applied there,
