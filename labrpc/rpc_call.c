@@ -163,7 +163,9 @@ static void ev_complete(struct sim *sim, void *arg)
     if (ok) net->total_bytes += gob_size_rpc(req->reply, req->reply_len);
     trace_outcome(req, req->fail);
     req->cb_called = true;
+    int node = sim_node_swap(sim, req->end->node);
     req->cb(req->ctx, ok, ok ? req->reply : NULL, ok ? req->reply_len : 0);
+    sim_node_swap(sim, node);
     rpc_req_release_maybe(req);
 }
 
@@ -203,7 +205,9 @@ static void req_run_handler(struct rpc_req *req)
     sim_trace(sim, req->server_id, &rpc_kind_deliver, v, req->svc_meth);
     req->handler_pending = true;
     req->in_handler = true;
+    int node = sim_node_swap(sim, req->server_id);
     method->fn(method->receiver, req, req->args, req->args_len);
+    sim_node_swap(sim, node);
     req->in_handler = false;
     /* A handler that has not answered is watched like Go's 100 ms dispatcher loop; a
      * duplicate has no caller to fail, so it is left alone. */

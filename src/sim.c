@@ -30,6 +30,7 @@ struct sim *sim_new(uint64_t seed)
     if (sim == NULL) return NULL;
     sim->seed = seed;
     sim->seq_next = 1;
+    sim->node_current = SIM_NODE_NONE;
     /* The digest starts from the seed so that two runs that trace nothing still differ. */
     sim->digest = seed ^ 0x6c616273696d0001ull;
     if (sim_queue_init(sim) != SIM_OK) {
@@ -65,6 +66,18 @@ sim_time_us sim_now_us(const struct sim *sim)
 void sim_set_replay_hint(struct sim *sim, const char *hint)
 {
     snprintf(sim->replay_hint, sizeof(sim->replay_hint), "%s", hint != NULL ? hint : "");
+}
+
+int sim_node_current(const struct sim *sim)
+{
+    return sim->node_current;
+}
+
+int sim_node_swap(struct sim *sim, int node)
+{
+    int previous = sim->node_current;
+    sim->node_current = node;
+    return previous;
 }
 
 const char *sim_replay_hint(const struct sim *sim)
@@ -114,7 +127,8 @@ bool sim_step(struct sim *sim)
     sim_time_us due_us = 0;
     sim_event_cb cb = NULL;
     void *arg = NULL;
-    if (!sim_queue_pop(sim, &due_us, &cb, &arg)) return false;
+    int node = SIM_NODE_NONE;
+    if (!sim_queue_pop(sim, &due_us, &cb, &arg, &node)) return false;
     SIM_ASSERT(sim, SIM_NODE_NONE, due_us >= sim->now_us);
     if (due_us == sim->now_us) {
         sim->same_instant_events++;
@@ -125,7 +139,9 @@ bool sim_step(struct sim *sim)
         sim->storm_next = 0;
     }
     sim->now_us = due_us;
+    sim->node_current = node;
     cb(sim, arg);
+    sim->node_current = SIM_NODE_NONE;
     sim->events_run++;
     if (sim->hook != NULL) sim->hook(sim, sim->hook_arg);
     return true;

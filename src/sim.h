@@ -77,6 +77,15 @@ sim_time_us sim_now_us(const struct sim *sim);
 void sim_set_replay_hint(struct sim *sim, const char *hint);
 const char *sim_replay_hint(const struct sim *sim);
 
+/* The node the running code acts for (its "node context"), for crash reports: an event runs in
+ * the context of the code that scheduled it, a task in the one it was spawned in, and labrpc runs
+ * a handler as its server and a reply callback as its caller. The harness sets it around the
+ * calls that make a node (raft_make, a server's start), so a node's timers carry its id. Between
+ * events it is SIM_NODE_NONE. It decides nothing and is not part of the digest. */
+int sim_node_current(const struct sim *sim);
+/* Sets the node context of the running code; returns the previous one, to restore. */
+int sim_node_swap(struct sim *sim, int node);
+
 /* ---------------------------------------------------------------- events and timers */
 
 typedef void (*sim_event_cb)(struct sim *sim, void *arg);

@@ -36,6 +36,7 @@ struct sim_slot {
     void *arg;
     uint32_t gen;
     uint32_t heap_pos; /* SIM_SLOT_FREE when the slot is not scheduled */
+    int32_t node;      /* the node context the event runs in (sim_node_current) */
 };
 
 enum sim_task_state { SIM_TASK_READY, SIM_TASK_RUNNING, SIM_TASK_PARKED, SIM_TASK_DONE };
@@ -49,6 +50,7 @@ struct sim_task {
     bool woken;                 /* set by sim_task_wake, read when park returns */
     sim_timer_id timeout_timer; /* pending park timeout, 0 if none */
     uint32_t table_index;
+    int32_t node; /* the node context it was spawned in; every slice runs in it */
     struct sim_ctx ctx;
     void *stack;
     size_t stack_size;
@@ -61,6 +63,7 @@ struct sim {
     uint64_t events_run;
     uint64_t same_instant_events;
     bool stopped;
+    int32_t node_current; /* node context of the running event (SIM_NODE_NONE between) */
 
     struct sim_heap_ent *heap;
     uint32_t heap_len;
@@ -104,7 +107,7 @@ struct sim {
 int sim_queue_init(struct sim *sim);
 void sim_queue_free(struct sim *sim);
 /* Removes and returns the earliest event; false when empty. */
-bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void **arg);
+bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void **arg, int *node);
 bool sim_queue_peek_due(const struct sim *sim, sim_time_us *due_us);
 
 /* sim_trace.c: remembers a traced event of a suspected storm; and writes "kind text nodeN

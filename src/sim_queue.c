@@ -129,6 +129,7 @@ sim_timer_id sim_after(struct sim *sim, sim_time_us delay_us, sim_event_cb cb, v
     SIM_ASSERT(sim, SIM_NODE_NONE, s->heap_pos == SIM_SLOT_FREE);
     s->cb = cb;
     s->arg = arg;
+    s->node = sim->node_current; /* an event runs on behalf of whoever scheduled it */
     s->gen++;
     struct sim_heap_ent ent = {sim->now_us + delay_us, sim->seq_next++, slot};
     SIM_ASSERT(sim, SIM_NODE_NONE, sim->heap_len < sim->heap_cap);
@@ -161,13 +162,14 @@ bool sim_timer_cancel(struct sim *sim, sim_timer_id id)
     return true;
 }
 
-bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void **arg)
+bool sim_queue_pop(struct sim *sim, sim_time_us *due_us, sim_event_cb *cb, void **arg, int *node)
 {
     if (sim->heap_len == 0) return false;
     struct sim_heap_ent top = sim->heap[0];
     *due_us = top.due_us;
     *cb = sim->slots[top.slot].cb;
     *arg = sim->slots[top.slot].arg;
+    *node = sim->slots[top.slot].node;
     heap_remove_at(sim, 0);
     slot_release(sim, top.slot);
     return true;

@@ -94,6 +94,7 @@ static void task_resume(struct sim *sim, void *arg)
     SIM_ASSERT(sim, SIM_NODE_NONE, task->state == SIM_TASK_READY);
     task->state = SIM_TASK_RUNNING;
     sim->task_current = task;
+    sim->node_current = task->node; /* whoever woke it, a task runs as the node it belongs to */
     sim_ctx_switch(&sim->sched_ctx, &task->ctx, 0, &task->ctx);
     SIM_ASSERT(sim, SIM_NODE_NONE, sim->task_current == NULL);
     if (task->state == SIM_TASK_DONE) task_destroy(sim, task);
@@ -117,6 +118,7 @@ struct sim_task *sim_task_spawn(struct sim *sim, const char *name, sim_task_fn f
     task->stack_size = SIM_TASK_STACK_SIZE;
     task->state = SIM_TASK_READY;
     task->table_index = sim->tasks_len;
+    task->node = sim->node_current;
     sim->tasks[sim->tasks_len++] = task;
     sim_ctx_make(&task->ctx, task->stack, task->stack_size, task_entry, task);
     sim_after(sim, 0, task_resume, task);

@@ -356,8 +356,10 @@ void kv_cfg_start_server(struct kv_cfg *cfg, int i)
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (server == NULL) lab_fatalf(cfg->ctx, i, "out of memory for server %d", i);
     struct kv_server *kv = NULL;
+    int node = sim_node_swap(cfg->sim, i); /* the server's and its Raft's timers act for node i */
     int rc = kv_server_start(cfg->sim, cfg->ends[i], cfg->n, i, cfg->saved[i], cfg->maxraftstate,
                              server, &kv);
+    sim_node_swap(cfg->sim, node);
     if (rc != KV_OK) lab_fatalf(cfg->ctx, i, "StartKVServer(%d) failed: %s", i, kv_strerror(rc));
     cfg->cpu[i] = (struct kv_cfg_cpu){.cfg = cfg, .server = i};
     int rc_svc = rpc_server_set_service_time(server, "KVServer", kv_cfg_service_us, &cfg->cpu[i]);

@@ -268,7 +268,9 @@ void raft_cfg_start1(struct raft_cfg *cfg, int i, enum raft_cfg_applier applier)
     sim_trace4(cfg->sim, i, &cfg_kind_start, cfg->generation[i],
                raft_persister_snapshot_size(inst->persister) > 0, 0, 0);
 
+    int node = sim_node_swap(cfg->sim, i); /* the new Raft's timers act for node i */
     inst->rf = raft_make(cfg->sim, cfg->ends[i], cfg->n, i, inst->persister, raft_cfg_apply, inst);
+    sim_node_swap(cfg->sim, node);
     if (inst->rf == NULL) {
         lab_fatalf(cfg->ctx, i, "raft_make failed");
         return;

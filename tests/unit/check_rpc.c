@@ -48,6 +48,7 @@ struct junk {
     int log2_count;
     int handler4_runs;
     int handler5_runs;
+    int handler2_node;           /* node context Handler2 last ran in */
     struct rpc_req *stuck;       /* Handler3's pending request */
     sim_time_us stuck_answer_us; /* answer it after this long (0 = never) */
     bool stuck_was_dead;         /* rpc_req_dead when it finally answered */
@@ -69,6 +70,7 @@ static void handler2(void *receiver, struct rpc_req *req, const uint8_t *args, s
 {
     struct junk *js = receiver;
     js->log2_count++;
+    js->handler2_node = sim_node_current(js->sim);
     char reply[64];
     int n = snprintf(reply, sizeof(reply), "handler2-%lld", (long long)dec_int(args, len));
     rpc_req_reply(req, (const uint8_t *)reply, (size_t)n);
@@ -281,6 +283,7 @@ struct outcome {
     bool ok;
     sim_time_us at_us;
     size_t reply_len;
+    int node; /* node context of the callback */
 };
 
 static void outcome_cb(void *ctx, bool ok, const uint8_t *reply, size_t reply_len)
@@ -290,6 +293,7 @@ static void outcome_cb(void *ctx, bool ok, const uint8_t *reply, size_t reply_le
     o->ok = ok;
     o->at_us = sim_now_us(o->sim);
     o->reply_len = reply_len;
+    o->node = sim_node_current(o->sim);
     if (!ok) {
         ck_assert_ptr_null(reply);
         ck_assert_uint_eq(reply_len, 0);
@@ -1188,6 +1192,11 @@ START_TEST(test_rpc_trace)
     sim_run_until(f.sim, NULL, NULL, SIM_S(2));
     ck_assert(a.ok);
     ck_assert(!b.ok);
+    /* Crash reports name the node the code acts for: the handler runs as its server, the
+     * callbacks as the caller. */
+    ck_assert_int_eq(f.js.handler2_node, JUNK_SERVER_ID);
+    ck_assert_int_eq(a.node, 3);
+    ck_assert_int_eq(b.node, 3);
     static const uint16_t ids[] = {100, 101, 105, 100, 104};
     static const int nodes[] = {3, JUNK_SERVER_ID, 3, 3, 3};
     static const int64_t calls[] = {1, 1, 1, 2, 2};

@@ -167,6 +167,48 @@ static void waker_cb(struct sim *sim, void *arg)
     ck_assert(!sim_task_wake(sim, p->task)); /* already runnable */
 }
 
+/* Node contexts seen by node_probe_cb and node_probe_task, in the order they ran. */
+struct node_probe {
+    int seen[4];
+    int count;
+};
+
+static void node_probe_cb(struct sim *sim, void *arg)
+{
+    struct node_probe *p = arg;
+    p->seen[p->count++] = sim_node_current(sim);
+}
+
+static void node_probe_task(struct sim *sim, void *arg)
+{
+    struct node_probe *p = arg;
+    sim_sleep_us(sim, SIM_MS(1)); /* woken by a timer event: still runs as its own node */
+    p->seen[p->count++] = sim_node_current(sim);
+}
+
+START_TEST(test_sim_node_context)
+{
+    /* Goal: an event runs in the node context of the code that scheduled it, a task in the one
+     * it was spawned in, and between events the context is "none" (crash reports name it). */
+    struct sim *sim = sim_new(5);
+    ck_assert_int_eq(sim_node_current(sim), SIM_NODE_NONE);
+    struct node_probe p = {{0}, 0};
+    ck_assert_int_eq(sim_node_swap(sim, 2), SIM_NODE_NONE);
+    sim_after(sim, SIM_MS(5), node_probe_cb, &p);
+    ck_assert_int_eq(sim_node_swap(sim, 7), 2);
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "probe", node_probe_task, &p));
+    sim_node_swap(sim, SIM_NODE_NONE);
+    sim_after(sim, SIM_MS(10), node_probe_cb, &p);
+    sim_run_until(sim, NULL, NULL, SIM_S(1));
+    ck_assert_int_eq(p.count, 3);
+    ck_assert_int_eq(p.seen[0], 7); /* the task, after its 1 ms sleep */
+    ck_assert_int_eq(p.seen[1], 2);
+    ck_assert_int_eq(p.seen[2], SIM_NODE_NONE);
+    ck_assert_int_eq(sim_node_current(sim), SIM_NODE_NONE);
+    sim_free(sim);
+}
+END_TEST
+
 START_TEST(test_sim_task_park_wake)
 {
     /* Goal: park returns true when woken (before its timeout) and false on timeout. */
@@ -584,6 +626,7 @@ Suite *sim_suite(void)
     tcase_add_test(tc, test_sim_task_exit_and_free_parked);
     tcase_add_test(tc, test_sim_two_sims_independent);
     tcase_add_test(tc, test_sim_sleep_zero_yields);
+    tcase_add_test(tc, test_sim_node_context);
     suite_add_tcase(s, tc);
     tc = tcase_create("rand");
     tcase_set_timeout(tc, 10);
