@@ -7,6 +7,8 @@
  */
 #include "run_report.h"
 
+#include "run_cpu.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ struct report_test {
     uint64_t fails;
     uint64_t virtual_us;
     uint64_t wall_us;
+    uint64_t cpu_us;
 };
 
 struct report_fail {
@@ -179,6 +182,7 @@ void run_report_deliver(const struct runner_result *result, void *arg)
     t->fails += failed;
     t->virtual_us += result->virtual_us;
     t->wall_us += result->wall_us;
+    t->cpu_us += result->cpu_us;
     r->virtual_us += result->virtual_us;
     if (failed) {
         r->failed++;
@@ -214,19 +218,42 @@ static void report_print_table(const struct run_report *r)
         size_t len = strlen(r->tests[i].test->name);
         if (len > (size_t)width && len < 200) width = (int)len;
     }
-    fprintf(r->out, "%-*s %-4s %7s %6s %11s %9s  %s\n", width, "test", "part", "runs", "fails",
-            "virtual_s", "wall_s", "failing seeds");
+    fprintf(r->out, "%-*s %-4s %7s %6s %11s %9s %8s %9s  %s\n", width, "test", "part", "runs",
+            "fails", "virtual_s", "wall_s", "cpu_s", "ref_cpu_s", "failing seeds");
     for (size_t i = 0; i < r->tests_count; i++) {
         const struct report_test *t = &r->tests[i];
         const struct lab_test *test = t->test;
-        fprintf(r->out, "%-*s %-4s %7" PRIu64 " %6" PRIu64 " %11.1f %9.2f", width, test->name,
+        uint64_t ref_us = run_cpu_ref_us(test->name);
+        fprintf(r->out, "%-*s %-4s %7" PRIu64 " %6" PRIu64 " %11.1f %9.2f %8.2f", width, test->name,
                 test->part, t->runs, t->fails, (double)t->virtual_us / (double)SIM_US_PER_S,
-                (double)t->wall_us / 1e6);
+                (double)t->wall_us / 1e6, (double)t->cpu_us / 1e6);
+        if (ref_us > 0)
+            fprintf(r->out, " %9.2f", (double)(ref_us * t->runs) / 1e6);
+        else
+            fprintf(r->out, " %9s", "-");
         if (t->fails > 0) {
             fputc(' ', r->out);
             report_print_seeds(r, test);
         }
         fputc('\n', r->out);
+    }
+}
+
+/* One warning line per test whose CPU time per run is far above the reference's (run_cpu.h). */
+static void report_print_cpu_warnings(const struct run_report *r)
+{
+    for (size_t i = 0; i < r->tests_count; i++) {
+        const struct report_test *t = &r->tests[i];
+        if (t->runs == 0) continue;
+        uint64_t ref_us = run_cpu_ref_us(t->test->name);
+        uint64_t mean_us = t->cpu_us / t->runs;
+        if (!run_cpu_far_above(mean_us, ref_us)) continue;
+        fprintf(r->out,
+                "warning: %s takes %.2f s of CPU per run, %.0fx the reference's %.2f s: virtual "
+                "time does not charge for CPU, a real machine would (see \"CPU time\" in the "
+                "README)\n",
+                t->test->name, (double)mean_us / 1e6, (double)mean_us / (double)ref_us,
+                (double)ref_us / 1e6);
     }
 }
 
@@ -238,6 +265,7 @@ void run_report_summary(const struct run_report *report, const struct runner_sta
     double wall_s = (double)stats->wall_us / 1e6;
     double virtual_s = (double)r->virtual_us / (double)SIM_US_PER_S;
     if (runs > 0) report_print_table(r);
+    report_print_cpu_warnings(r);
     fprintf(r->out, "%" PRIu64 " runs, %.1f s virtual in %.2f s wall", runs, virtual_s, wall_s);
     if (wall_s > 0) {
         fprintf(r->out, " (%.0fx), %.1f seeds/s", virtual_s / wall_s, (double)runs / wall_s);

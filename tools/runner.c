@@ -37,6 +37,15 @@ uint64_t runner_wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+uint64_t runner_cpu_us(void)
+{
+    /* CPU time is only reported (the summary's cpu_s column and its warning), never used by a
+     * run: virtual time does not charge for it, so this is where a slow Raft shows. */
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 bool runner_selects(const struct lab_test *test, const char *pattern)
 {
     if (strcmp(pattern, "all") == 0 || strcmp(pattern, test->name) == 0) return true;
@@ -82,6 +91,7 @@ struct wire {
     uint64_t virtual_us;
     uint64_t events;
     uint64_t wall_us;
+    uint64_t cpu_us;
     int32_t rc;
     int32_t outcome;
     uint32_t text_len;
@@ -107,10 +117,12 @@ static void runner_exec(const struct runner_job *job, size_t index,
     if (opts.replay_cmd == NULL) opts.replay_cmd = RUNNER_DEFAULT_REPLAY;
     struct lab_result result;
     uint64_t wall0_us = runner_wall_us();
+    uint64_t cpu0_us = runner_cpu_us();
     int rc = lab_run(job->test, job->seed, &opts, &result);
     memset(wire, 0, sizeof(*wire));
     wire->job = index;
     wire->wall_us = runner_wall_us() - wall0_us;
+    wire->cpu_us = runner_cpu_us() - cpu0_us;
     wire->rc = rc;
     wire->outcome = rc == SIM_OK ? (int32_t)result.outcome : (int32_t)LAB_FAIL;
     if (rc == SIM_OK) {
@@ -150,6 +162,7 @@ static void runner_result_from(const struct runner_job *jobs, const struct slot 
     out->virtual_us = w->virtual_us;
     out->events = w->events;
     out->wall_us = w->wall_us;
+    out->cpu_us = w->cpu_us;
     out->worker_died = slot->died;
     out->text = slot->text != NULL ? slot->text : "";
     out->text_len = slot->text != NULL ? w->text_len : 0;

@@ -46,6 +46,7 @@ struct runner_result {
     uint64_t virtual_us;
     uint64_t events;
     uint64_t wall_us; /* wall time of the run (reported, never used by a run) */
+    uint64_t cpu_us;  /* CPU time of the run (reported, never used by a run) */
     bool worker_died;
     const char *text;
     size_t text_len;

@@ -428,6 +428,7 @@ int lab_session_start(const struct lab_test *test, uint64_t seed, const struct l
     ctx->seed = seed;
     ctx->fail_node = SIM_NODE_NONE;
     lab_set_hint(ctx);
+    lab_crash_arm(ctx->sim, test->name, seed);
     if (ctx->opts->trace_path != NULL)
         sim_trace_record(ctx->sim, ctx->opts->trace_topics, LAB_TRACE_RECORDS_MAX);
     /* A body that cannot even start is a failed run (lab_go recorded why). */
@@ -449,6 +450,7 @@ int lab_session_finish(struct lab_session *session, struct lab_result *result)
         sim_trace_write(ctx->sim, ctx->opts->trace_path, ctx->test->name) != SIM_OK && rc == SIM_OK)
         rc = SIM_EIO;
     if (ctx->user_free != NULL) ctx->user_free(ctx->user);
+    lab_crash_disarm(ctx->sim);
     sim_free(ctx->sim);
     free(session);
     return rc;

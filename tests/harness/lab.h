@@ -133,6 +133,16 @@ int lab_session_inspect(const struct lab_session *session, int node, FILE *out);
  * SIM_EIO when the trace could not be written. */
 int lab_session_finish(struct lab_session *session, struct lab_result *result);
 
+/* ---------------------------------------------------------------- crash reports */
+
+/* A run's crash report (tests/harness/lab_crash.c): while armed, a fatal signal (segfault,
+ * bus error, illegal instruction, arithmetic exception, abort) writes "--- CRASH: <test> (seed
+ * <n>)", the virtual time and node context (sim_node_current) and the replay command to stderr
+ * with async-signal-safe calls, then lets the signal take its course. lab_session_start arms it
+ * for its sim, lab_session_finish disarms it; the handlers are installed on the first arm. */
+void lab_crash_arm(const struct sim *sim, const char *test_name, uint64_t seed);
+void lab_crash_disarm(const struct sim *sim);
+
 /* ---------------------------------------------------------------- for test bodies */
 
 struct sim *lab_sim(struct lab_ctx *ctx);

@@ -13,7 +13,9 @@
  *    run to its verdict with no livelock abort;
  *  - a leader that batches for 20 ms before replicating a new command: it must still meet
  *    TestSpeed4A/4B's 33 ms per operation (the KV service time must not make the speed tests
- *    stricter than Go's).
+ *    stricter than Go's);
+ *  - a Raft that segfaults: the dying worker and the replay print the same crash report;
+ *  - a Raft that burns CPU on every persist: it passes, and the summary flags its CPU time.
  * LABSIM_ROOT names the repository (make test sets it); the builds take a few seconds each.
  */
 #include <check.h>
@@ -231,6 +233,98 @@ START_TEST(test_env_batching_raft_meets_speed)
 }
 END_TEST
 
+START_TEST(test_env_cpu_heavy_raft_is_flagged)
+{
+    /* Goal: virtual time does not charge for CPU, so a Raft that burns CPU on every persist
+     * (re-encoding its state a thousand times) still passes; the summary must show its CPU time
+     * beside the reference's and print the warning line, without changing the verdict. */
+    static const struct env_plant plants[] = {
+        {"persist.c",
+         "    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), "
+         "rf->snapshot,\n",
+         "    for (int planted = 0; planted < 1000; planted++) { /* planted: CPU per persist */\n"
+         "        gob_enc_reset(e);\n"
+         "        if (!state_encode(rf, e) || gob_enc_finish(e) != GOB_OK) return;\n"
+         "    }\n"
+         "    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), "
+         "rf->snapshot,\n"}};
+    struct cu_dir d;
+    cu_dir_make(&d, "env-cpu");
+    char bin[600];
+    env_build(&d, plants, 1, bin, sizeof(bin));
+    static const char *const args[] = {
+        "TestFigure8Unreliable3C", "--seeds", "2", "--jobs", "2", NULL};
+    struct cu_run r;
+    env_run(&r, bin, args);
+    ck_assert_msg(r.status == 0, "exit %d; stdout: %s; stderr: %s", r.status, r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "cpu_s ref_cpu_s"));
+    ck_assert_msg(strstr(r.out, "warning: TestFigure8Unreliable3C takes ") != NULL, "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "2 passed, 0 failed"));
+    cu_run_free(&r);
+    cu_dir_remove(&d);
+}
+END_TEST
+
+/* The CRASH block (three lines from "--- CRASH: ") of a run's stderr, copied; NULL if none. */
+static char *env_crash_block(const char *err)
+{
+    const char *at = strstr(err, "--- CRASH: ");
+    if (at == NULL) return NULL;
+    const char *end = at;
+    for (int lines = 0; lines < 3 && end != NULL; lines++) {
+        end = strchr(end, '\n');
+        if (end != NULL) end++;
+    }
+    size_t len = end != NULL ? (size_t)(end - at) : strlen(at);
+    char *block = malloc(len + 1u);
+    ck_assert_ptr_nonnull(block);
+    memcpy(block, at, len);
+    block[len] = '\0';
+    return block;
+}
+
+START_TEST(test_env_crash_reports_like_a_failure)
+{
+    /* Goal: a Raft that segfaults (a wild store once a vote request of term 3 arrives) gets a
+     * report like a failure's, from the worker that died: test, seed, virtual time, node and
+     * the replay command naming the binary that ran; and the replay says the same. */
+    static const struct env_plant plants[] = {
+        {"election.c", "    if (a.term > rf->current_term) raft_become_follower(rf, a.term);\n",
+         "    if (a.term >= 3) *(volatile int *)(uintptr_t)(a.term + 13) = 1; /* planted */\n"
+         "    if (a.term > rf->current_term) raft_become_follower(rf, a.term);\n"}};
+    struct cu_dir d;
+    cu_dir_make(&d, "env-crash");
+    char bin[600];
+    env_build(&d, plants, 1, bin, sizeof(bin));
+    /* Two runs, so the runner forks workers (a single run runs in the labsim process). */
+    static const char *const args[] = {"TestReElection3A", "--seeds", "2", "--jobs", "2", NULL};
+    struct cu_run r;
+    env_run(&r, bin, args);
+    ck_assert_msg(r.status == 1, "exit %d; stdout: %s; stderr: %s", r.status, r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "--- FAIL: TestReElection3A (seed 1)"));
+    char *block = env_crash_block(r.err);
+    ck_assert_msg(block != NULL, "no crash report; stderr: %s", r.err);
+    ck_assert_ptr_nonnull(strstr(block, "--- CRASH: TestReElection3A (seed 1)\n    at "));
+    ck_assert_ptr_nonnull(strstr(block, "s virtual, node "));
+    ck_assert_ptr_nonnull(strstr(block, ": segmentation fault (signal 11) in the code under test"));
+    char replay[700];
+    snprintf(replay, sizeof(replay), "    replay: %s replay TestReElection3A --seed 1\n", bin);
+    ck_assert_msg(strstr(block, replay) != NULL, "crash report: %s", block);
+    cu_run_free(&r);
+
+    char *argv[] = {bin, "replay", "TestReElection3A", "--seed", "1", NULL};
+    struct cu_spawn how = {.timeout_s = ENV_RUN_TIMEOUT_S};
+    cu_run(&r, argv, &how);
+    ck_assert_int_eq(r.status, 128 + 11);
+    char *again = env_crash_block(r.err);
+    ck_assert_msg(again != NULL && strcmp(again, block) == 0, "replay said: %s", r.err);
+    free(again);
+    free(block);
+    cu_run_free(&r);
+    cu_dir_remove(&d);
+}
+END_TEST
+
 Suite *env_suite(void)
 {
     Suite *s = suite_create("env");
@@ -239,6 +333,8 @@ Suite *env_suite(void)
     tcase_add_test(tc, test_env_append_storm_fails_like_go);
     tcase_add_test(tc, test_env_election_storm_runs_to_verdict);
     tcase_add_test(tc, test_env_batching_raft_meets_speed);
+    tcase_add_test(tc, test_env_crash_reports_like_a_failure);
+    tcase_add_test(tc, test_env_cpu_heavy_raft_is_flagged);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../tools/run_cpu.c"
 #include "../../tools/run_report.c"
 #include "../../tools/runner.c"
 #include "check_suites.h"
@@ -1142,6 +1143,34 @@ END_TEST
 
 /* ---------------------------------------------------------------- suite */
 
+START_TEST(test_cpu_reference_covers_the_catalogue)
+{
+    /* Goal: every graded test has a reference CPU time (else a slow student test could never
+     * be flagged), and every entry names a graded test (no stale rows). */
+    for (size_t i = 0; i < lab_tests_count(); i++) {
+        const char *name = lab_test_at(i)->name;
+        ck_assert_msg(run_cpu_ref_us(name) > 0, "no reference CPU time for %s", name);
+    }
+    for (unsigned i = 0; i < run_cpu_refs_count(); i++)
+        ck_assert_msg(lab_test_find(run_cpu_ref_name(i)) != NULL, "stale entry %s",
+                      run_cpu_ref_name(i));
+    ck_assert_uint_eq(run_cpu_refs_count(), lab_tests_count());
+}
+END_TEST
+
+START_TEST(test_cpu_warning_rule)
+{
+    /* Goal: a warning needs both the factor and the floor, and never fires without a
+     * reference. */
+    ck_assert(!run_cpu_far_above(5000000, 0));
+    ck_assert(!run_cpu_far_above(10000 * RUN_CPU_FACTOR, 10000)); /* exactly the factor */
+    ck_assert(!run_cpu_far_above(100000, 1000));                  /* 100x, but 0.1 s */
+    ck_assert(run_cpu_far_above(RUN_CPU_FLOOR_US + 1000, 1000));
+    ck_assert(!run_cpu_far_above(900000, 100000)); /* 9x */
+    ck_assert(run_cpu_far_above(1000001, 100000));
+}
+END_TEST
+
 Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -1169,6 +1198,8 @@ Suite *runner_suite(void)
     suite_add_tcase(s, cli);
     TCase *engine = tcase_create("engine");
     tcase_set_timeout(engine, 60);
+    tcase_add_test(engine, test_cpu_reference_covers_the_catalogue);
+    tcase_add_test(engine, test_cpu_warning_rule);
     tcase_add_test(engine, test_sweep_workers_deliver_in_job_order);
     tcase_add_test(engine, test_sweep_passed_output_dropped_unless_asked);
     tcase_add_test(engine, test_sweep_dead_worker_fails_its_job_only);
