@@ -84,7 +84,7 @@ static int bench_time(const struct lin_model *model, const struct lin_history *h
     int verdict = 0;
     for (int want = BENCH_RUNS; runs < want; runs++) {
         double deadline = bench_wall_ms() + BENCH_UNDECIDED_S * 1e3;
-        struct lin_budget budget = {0, undecided ? bench_deadline_passed : NULL, &deadline};
+        struct lin_budget budget = {0, undecided ? bench_deadline_passed : NULL, &deadline, 0};
         double t0 = bench_wall_ms();
         verdict = lin_check(model, ops, n, &budget, 0, NULL);
         times[runs] = bench_wall_ms() - t0;

@@ -133,7 +133,7 @@ static int check_history(const struct check_args *a, const struct lin_history *h
     size_t ops_count = 0;
     const struct lin_op *ops = lin_history_ops(h, &ops_count);
     double deadline = 0;
-    struct lin_budget budget = {a->steps_max, NULL, &deadline};
+    struct lin_budget budget = {a->steps_max, NULL, &deadline, 0};
     double start = check_now_s();
     if (a->timeout_s > 0) {
         deadline = start + a->timeout_s;

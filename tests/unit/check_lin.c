@@ -607,7 +607,7 @@ START_TEST(test_lin_random_pruning_agrees)
      * one-map model. Seed: _i. */
     static struct t_gen g;
     uint64_t s = (uint64_t)_i;
-    struct lin_budget budget = {2000000, NULL, NULL};
+    struct lin_budget budget = {2000000, NULL, NULL, 0};
     size_t n = 20 + t_below(&s, 40);
     if (_i % 2 == 0)
         t_gen_etcd(&g, &s, n);
@@ -656,7 +656,7 @@ START_TEST(test_lin_random_appends_pruning_agrees)
      * appends before a put may still have to be tried in every order: the lookahead cannot
      * see through a put that might come between). Seeds: 8000000 + _i * 20 + k, k < 20. */
     static struct t_gen g;
-    struct lin_budget budget = {2000000, NULL, NULL};
+    struct lin_budget budget = {2000000, NULL, NULL, 0};
     for (int k = 0; k < 20; k++) {
         int seed = 8000000 + _i * 20 + k;
         uint64_t s = (uint64_t)seed;
@@ -856,7 +856,7 @@ static void t_one_key_check(uint64_t seed, int corrupt)
     static struct t_one_key h;
     uint64_t s = seed;
     t_one_key_make(&h, &s, corrupt);
-    struct lin_budget budget = {T_ONE_KEY_STEPS, NULL, NULL};
+    struct lin_budget budget = {T_ONE_KEY_STEPS, NULL, NULL, 0};
     int want = corrupt == 0 ? LIN_OK : LIN_ILLEGAL;
     int got = lin_check_kv(h.ops, T_ONE_KEY_OPS, &budget, NULL);
     ck_assert_msg(got == want, "seed %llu corruption %d: got %s", (unsigned long long)seed, corrupt,
@@ -919,7 +919,7 @@ START_TEST(test_lin_budget)
     struct lin_history *h = t_read(LIN_FORMAT_ETCD, "jepsen/etcd_002.log");
     size_t n = 0;
     const struct lin_op *ops = lin_history_ops(h, &n);
-    struct lin_budget budget = {5000, NULL, NULL};
+    struct lin_budget budget = {5000, NULL, NULL, 0};
     struct lin_result *a = NULL;
     struct lin_result *b = NULL;
     ck_assert_int_eq(lin_check(&lin_model_etcd, ops, n, &budget, 0, &a), LIN_UNKNOWN);
@@ -937,7 +937,7 @@ START_TEST(test_lin_budget)
     lin_result_free(b);
 
     int calls = 0;
-    struct lin_budget stop = {0, t_stop_after, &calls};
+    struct lin_budget stop = {0, t_stop_after, &calls, 0};
     ck_assert_int_eq(lin_check(&lin_model_etcd, ops, n, &stop, LIN_CHECK_NO_PRUNING, NULL),
                      LIN_UNKNOWN);
     ck_assert_int_eq(calls, 2);
@@ -1023,7 +1023,7 @@ static void t_kv_per_key(const char *rel, const char *want, uint64_t steps_max)
     struct lin_history *h = t_read(LIN_FORMAT_KV, rel);
     size_t n = 0;
     const struct lin_op *ops = lin_history_ops(h, &n);
-    struct lin_budget budget = {steps_max, NULL, NULL};
+    struct lin_budget budget = {steps_max, NULL, NULL, 0};
     struct lin_result *res = NULL;
     ck_assert_int_eq(lin_check(&lin_model_kv, ops, n, &budget, LIN_CHECK_ALL_PARTITIONS, &res),
                      LIN_ILLEGAL);
