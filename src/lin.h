@@ -101,7 +101,8 @@ int lin_events_to_ops(const struct lin_event *events, size_t events_count, struc
  * - partition: optional (NULL = one partition). Writes for each operation the number of its
  *   partition (dense, 0-based) to part_of_op and the count to *parts_count_out. Returns 0 or
  *   a LIN_E* error.
- * - describe_partition: optional; names the partition holding `op` (e.g. "key \"7\"").
+ * - describe_partition: optional; names the partition (or component) holding `op` (e.g.
+ *   "key \"7\"").
  * - ctx_new / ctx_free: the per-partition context (tables, interned values). Returns 0 or
  *   a LIN_E* error; LIN_EINVAL when an operation's input or output is malformed.
  * - init: the initial state.

@@ -62,6 +62,8 @@ void lin_intern_close(struct lin_intern *t);
 int lin_intern_put(struct lin_intern *t, const void *data, size_t size, uint32_t *id_out);
 /* The bytes of id (valid until the next put); *size_out receives its length. */
 const char *lin_intern_get(const struct lin_intern *t, uint32_t id, size_t *size_out);
+/* The bytes the table holds (its allocations, at their capacity). */
+size_t lin_intern_bytes(const struct lin_intern *t);
 
 /* uint64 keys -> uint32 values (LIN_MAP_EMPTY is not a storable value). */
 struct lin_map {
@@ -76,6 +78,8 @@ void lin_map_close(struct lin_map *m);
 uint32_t lin_map_get(const struct lin_map *m, uint64_t key);
 /* Sets key to val (val != LIN_MAP_EMPTY). Returns 0 or LIN_ENOMEM. */
 int lin_map_put(struct lin_map *m, uint64_t key, uint32_t val);
+/* The bytes the map holds. */
+size_t lin_map_bytes(const struct lin_map *m);
 
 /* ---------------------------------------------------------------- entries (lin_history.c) */
 

@@ -203,7 +203,9 @@ static int result_part_texts(struct lin_result *res, const struct lin_model *mod
         if (res->ops[g].text == NULL) return LIN_ENOMEM;
     }
     snprintf(buf, sizeof(buf), "all");
-    if (model->describe_partition != NULL && po->ops_count > 0)
+    /* A model split only by components is one partition when LIN_CHECK_NO_COMPOSE: "all". */
+    bool split = model->partition != NULL || res->parts_count > 1;
+    if (split && model->describe_partition != NULL && po->ops_count > 0)
         model->describe_partition(&po->ops[0], buf, sizeof(buf));
     buf[sizeof(buf) - 1] = '\0';
     res->parts[p].name = lin_arena_strndup(&res->arena, buf, strlen(buf));

@@ -399,13 +399,15 @@ size_t lin_search_bytes(const struct lin_search *s)
     return s->fixed_bytes + lin_cache_bytes(&s->cache) + ctx_bytes;
 }
 
-/* Caps the cache at what bytes_allow leaves after the rest of the search; false when nothing
- * is left. */
+/* Caps the cache at what bytes_allow leaves after the rest of the search, keeping room for
+ * the model's context to double once more (its tables grow by doubling and only the cache
+ * stops itself exactly); false when nothing is left. */
 static bool search_cap_cache(struct lin_search *s, size_t bytes_allow)
 {
     if (bytes_allow == SIZE_MAX) return true;
     size_t cache_bytes = lin_cache_bytes(&s->cache);
-    size_t other = lin_search_bytes(s) - cache_bytes;
+    size_t ctx_bytes = lin_search_bytes(s) - cache_bytes - s->fixed_bytes;
+    size_t other = s->fixed_bytes + 2 * ctx_bytes;
     if (other >= bytes_allow || bytes_allow - other < cache_bytes) return false;
     s->cache.bytes_max = bytes_allow - other;
     LIN_ASSERT(s->cache.bytes_max >= cache_bytes);
