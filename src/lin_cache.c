@@ -18,8 +18,10 @@
  * bitset, from the word holding `first`, trailing zero words cut); the bits below `first` in
  * the window's first word are all ones, so equal (first, words) means equal sets.
  *
- * Layout: open addressing with linear probing over slots of (hash, record offset); records
- * (state, first and word count, words) sit back to back in one growing pool. The hash is
+ * Layout: open addressing with linear probing over two parallel arrays, the hashes (dense, so
+ * a probe sequence stays in a cache line or two) and the records' offsets (read only when a
+ * hash matches); records (state, first and word count, words) sit back to back in one growing
+ * pool. The hash is
  * XXH3 over the window seeded with the model's state fingerprint and `first`; a hit is
  * confirmed with the model's exact state equality and a comparison of the windows. The cache
  * counts its bytes (lin_cache_bytes) and refuses to grow past bytes_max (LIN_CACHE_FULL), so
@@ -46,16 +48,17 @@
 #define CACHE_REC_HEADER 2u /* words before a record's window: state, first << 32 | count */
 #define CACHE_FIRST_MIX 0x9e3779b97f4a7c15ull
 
-struct lin_cache_slot {
-    uint64_t hash; /* 0 = free */
-    uint64_t off;  /* the record's offset in the pool, in words */
-};
-
-static int cache_slots_alloc(size_t cap, struct lin_cache_slot **slots)
+static int cache_slots_alloc(size_t cap, uint64_t **hashes, uint64_t **offs)
 {
-    if (cap > SIZE_MAX / sizeof(**slots)) return LIN_ENOMEM;
-    *slots = calloc(cap, sizeof(**slots));
-    return *slots != NULL ? 0 : LIN_ENOMEM;
+    if (cap > SIZE_MAX / sizeof(uint64_t)) return LIN_ENOMEM;
+    *hashes = calloc(cap, sizeof(uint64_t));
+    *offs = malloc(cap * sizeof(uint64_t));
+    if (*hashes == NULL || *offs == NULL) {
+        free(*hashes);
+        free(*offs);
+        return LIN_ENOMEM;
+    }
+    return 0;
 }
 
 int lin_cache_init(struct lin_cache *c, uint32_t ops_count, const struct lin_model *model,
@@ -69,7 +72,7 @@ int lin_cache_init(struct lin_cache *c, uint32_t ops_count, const struct lin_mod
     size_t cap = CACHE_SLOTS_MIN;
     while (cap < CACHE_SLOTS_START_MAX && cap < (size_t)ops_count * 8)
         cap *= 2;
-    int rc = cache_slots_alloc(cap, &c->slots);
+    int rc = cache_slots_alloc(cap, &c->hashes, &c->offs);
     if (rc != 0) return rc;
     c->slots_cap = cap;
     c->pool = malloc(CACHE_POOL_MIN * sizeof(*c->pool));
@@ -80,14 +83,15 @@ int lin_cache_init(struct lin_cache *c, uint32_t ops_count, const struct lin_mod
 
 void lin_cache_close(struct lin_cache *c)
 {
-    free(c->slots);
+    free(c->hashes);
+    free(c->offs);
     free(c->pool);
     memset(c, 0, sizeof(*c));
 }
 
 size_t lin_cache_bytes(const struct lin_cache *c)
 {
-    return c->slots_cap * sizeof(*c->slots) + c->pool_cap * sizeof(*c->pool);
+    return c->slots_cap * (sizeof(*c->hashes) + sizeof(*c->offs)) + c->pool_cap * sizeof(*c->pool);
 }
 
 /* Whether the cache may grow by `more` bytes. */
@@ -99,19 +103,25 @@ static bool cache_may_grow(const struct lin_cache *c, size_t more)
 static int cache_grow_slots(struct lin_cache *c)
 {
     size_t cap = c->slots_cap * 2;
-    if (!cache_may_grow(c, c->slots_cap * sizeof(*c->slots))) return LIN_CACHE_FULL;
-    struct lin_cache_slot *slots = NULL;
-    int rc = cache_slots_alloc(cap, &slots);
+    if (!cache_may_grow(c, c->slots_cap * (sizeof(*c->hashes) + sizeof(*c->offs))))
+        return LIN_CACHE_FULL;
+    uint64_t *hashes = NULL;
+    uint64_t *offs = NULL;
+    int rc = cache_slots_alloc(cap, &hashes, &offs);
     if (rc != 0) return rc;
     for (size_t i = 0; i < c->slots_cap; i++) {
-        if (c->slots[i].hash == 0) continue;
-        size_t j = (size_t)c->slots[i].hash & (cap - 1);
-        while (slots[j].hash != 0)
+        uint64_t h = c->hashes[i];
+        if (h == 0) continue;
+        size_t j = (size_t)h & (cap - 1);
+        while (hashes[j] != 0)
             j = (j + 1) & (cap - 1);
-        slots[j] = c->slots[i];
+        hashes[j] = h;
+        offs[j] = c->offs[i];
     }
-    free(c->slots);
-    c->slots = slots;
+    free(c->hashes);
+    free(c->offs);
+    c->hashes = hashes;
+    c->offs = offs;
     c->slots_cap = cap;
     return 0;
 }
@@ -171,10 +181,9 @@ int lin_cache_add(struct lin_cache *c, const struct lin_cache_key *key, uint64_t
     h = h != 0 ? h : 1;
     size_t mask = c->slots_cap - 1;
     size_t i = (size_t)h & mask;
-    for (size_t probes = 0; c->slots[i].hash != 0; probes++) {
+    for (size_t probes = 0; c->hashes[i] != 0; probes++) {
         LIN_ASSERT(probes < c->slots_cap);
-        if (c->slots[i].hash == h && cache_rec_matches(c, c->pool + c->slots[i].off, key, state))
-            return 0;
+        if (c->hashes[i] == h && cache_rec_matches(c, c->pool + c->offs[i], key, state)) return 0;
         i = (i + 1) & mask;
     }
     size_t rec_words = CACHE_REC_HEADER + key->words_count;
@@ -184,7 +193,8 @@ int lin_cache_add(struct lin_cache *c, const struct lin_cache_key *key, uint64_t
     rec[0] = state;
     rec[1] = (uint64_t)key->first << 32 | key->words_count;
     memcpy(rec + CACHE_REC_HEADER, key->words, key->words_count * sizeof(uint64_t));
-    c->slots[i] = (struct lin_cache_slot){h, c->pool_len};
+    c->hashes[i] = h;
+    c->offs[i] = c->pool_len;
     c->pool_len += rec_words;
     c->count++;
     return 1;

@@ -96,10 +96,10 @@ int lin_entries_build(const struct lin_op *ops, uint32_t ops_count, uint32_t *en
 /* The set of (set of linearized operations, state) pairs already reached; a set is given as
  * its window (see lin_cache.c): the lowest rank not linearized and the words of the rank
  * bitset from the one holding it to the last non-zero one. */
-struct lin_cache_slot;
 struct lin_cache {
-    struct lin_cache_slot *slots; /* slots_cap (hash, record offset) pairs; hash 0 = free */
-    size_t slots_cap;             /* power of two */
+    uint64_t *hashes; /* slots_cap hashes; 0 = free slot (probed first: dense) */
+    uint64_t *offs;   /* slots_cap record offsets into pool, in words */
+    size_t slots_cap; /* power of two */
     size_t count;
     uint64_t *pool;   /* records back to back: state, first << 32 | words_count, words */
     size_t pool_len;  /* words used */
