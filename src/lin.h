@@ -216,7 +216,7 @@ struct lin_budget {
 
 /* What `labsim check` spends by default: every check ends in a verdict or UNKNOWN within about
  * a minute on this class of machine and well under 1 GB (see the README's check section). */
-#define LIN_STEPS_DEFAULT 200000000ull
+#define LIN_STEPS_DEFAULT 100000000ull
 #define LIN_BYTES_DEFAULT (512ull << 20)
 
 /* Why a check ended without deciding every partition it had to (lin_result_stop). */
