@@ -7,15 +7,19 @@
  * when the budget ran out first, UNKNOWN: it never reports a pass it did not prove.
  *
  * How: the model may split the history into independent partitions (the KV model: one per
- * key); each partition is searched with Wing & Gong's backtracking over the time-ordered
- * call/return entries, pruned with Lowe's cache of (set of linearized operations, state). The
+ * key; a model whose state is a product of independent objects may declare them as components
+ * and be checked per object, by locality); each partition is searched with Wing & Gong's
+ * backtracking over the time-ordered call/return entries, pruned with Lowe's cache of (set of
+ * linearized operations, state), whose records grow with the concurrency, not the length, of
+ * the history. The
  * partitions are searched round-robin with growing step slices, so one hard partition cannot
  * hide an easy ILLEGAL one. On ILLEGAL the result holds, per partition, the longest
  * linearizable prefix found and the operation that cannot be placed after it.
  *
- * Determinism: nothing here reads a clock. The budget is a step count plus an optional
- * should_stop callback (the CLI implements --timeout with it); with steps only, the same
- * history gives the same verdict and the same result on every run.
+ * Determinism: nothing here reads a clock. The budget is a step count, a byte count (the
+ * checker's own) and an optional should_stop callback (the CLI implements --timeout with it);
+ * with steps and bytes only, the same history gives the same verdict and the same result on
+ * every run of the same build.
  *
  * Ownership in short: inputs are borrowed for the duration of a call; every object returned
  * through an `_out` pointer is the caller's and has a matching *_free function.
