@@ -7,15 +7,19 @@
  * when the budget ran out first, UNKNOWN: it never reports a pass it did not prove.
  *
  * How: the model may split the history into independent partitions (the KV model: one per
- * key); each partition is searched with Wing & Gong's backtracking over the time-ordered
- * call/return entries, pruned with Lowe's cache of (set of linearized operations, state). The
+ * key; a model whose state is a product of independent objects may declare them as components
+ * and be checked per object, by locality); each partition is searched with Wing & Gong's
+ * backtracking over the time-ordered call/return entries, pruned with Lowe's cache of (set of
+ * linearized operations, state), whose records grow with the concurrency, not the length, of
+ * the history. The
  * partitions are searched round-robin with growing step slices, so one hard partition cannot
  * hide an easy ILLEGAL one. On ILLEGAL the result holds, per partition, the longest
  * linearizable prefix found and the operation that cannot be placed after it.
  *
- * Determinism: nothing here reads a clock. The budget is a step count plus an optional
- * should_stop callback (the CLI implements --timeout with it); with steps only, the same
- * history gives the same verdict and the same result on every run.
+ * Determinism: nothing here reads a clock. The budget is a step count, a byte count (the
+ * checker's own) and an optional should_stop callback (the CLI implements --timeout with it);
+ * with steps and bytes only, the same history gives the same verdict and the same result on
+ * every run of the same build.
  *
  * Ownership in short: inputs are borrowed for the duration of a call; every object returned
  * through an `_out` pointer is the caller's and has a matching *_free function.
@@ -101,7 +105,8 @@ int lin_events_to_ops(const struct lin_event *events, size_t events_count, struc
  * - partition: optional (NULL = one partition). Writes for each operation the number of its
  *   partition (dense, 0-based) to part_of_op and the count to *parts_count_out. Returns 0 or
  *   a LIN_E* error.
- * - describe_partition: optional; names the partition holding `op` (e.g. "key \"7\"").
+ * - describe_partition: optional; names the partition (or component) holding `op` (e.g.
+ *   "key \"7\"").
  * - ctx_new / ctx_free: the per-partition context (tables, interned values). Returns 0 or
  *   a LIN_E* error; LIN_EINVAL when an operation's input or output is malformed.
  * - init: the initial state.
@@ -122,6 +127,14 @@ int lin_events_to_ops(const struct lin_event *events, size_t events_count, struc
  *   a function of (state, operation), and a wrong "false" makes the checker unsound.
  * - describe_op / describe_state: human-readable text, truncated to buf_size (always
  *   NUL-terminated).
+ * - ctx_bytes: optional (NULL = not counted); the bytes the context holds now, counted
+ *   against the budget's bytes_max with the search's own (its tables grow as it runs).
+ * - components: optional, used only without `partition`: the model's state is a product of
+ *   independent objects (the map of kv-nopartition: one string per key) and operation i
+ *   touches only object part_of_op[i]; same contract as partition. Linearizability is local
+ *   (Herlihy & Wing: a history is linearizable iff its restriction to every object is), so
+ *   the checker checks each object's operations on their own, still through this model (its
+ *   states stay whole products), unless LIN_CHECK_NO_COMPOSE is given.
  */
 struct lin_model {
     const char *name;
@@ -138,6 +151,9 @@ struct lin_model {
     bool (*viable)(void *ctx, uint64_t state, size_t op_index);
     void (*describe_op)(const struct lin_op *op, char *buf, size_t buf_size);
     void (*describe_state)(void *ctx, uint64_t state, char *buf, size_t buf_size);
+    size_t (*ctx_bytes)(void *ctx);
+    int (*components)(const struct lin_op *ops, size_t ops_count, uint32_t *part_of_op,
+                      size_t *parts_count_out);
 };
 
 /* The 6.824 key/value service: get / put / append on string keys, partitioned by key. A key
@@ -188,13 +204,35 @@ extern const struct lin_model lin_model_etcd;
 /* The budget of one check. steps_max bounds the total search steps over all partitions
  * (0 = unlimited; a step tries one operation in one configuration; the total may overshoot by
  * less than the largest partition's operation count); should_stop is polled every few
- * thousand steps (NULL = never). Either ending the search early gives LIN_UNKNOWN, unless a
- * partition was already found ILLEGAL. With steps only, the verdict is deterministic. */
+ * thousand steps (NULL = never); bytes_max bounds the bytes the searches hold at once, by the
+ * checker's own count (0 = unlimited; their arrays, caches and the model contexts that count
+ * themselves; not the history or the result, which grow linearly with the operations). The
+ * caches stop at the limit; the models' tables may pass it by what a few thousand steps add.
+ * Any of them ending the search early gives LIN_UNKNOWN, unless a partition was already found
+ * ILLEGAL; lin_result_stop says which. With steps and bytes only, the verdict is
+ * deterministic. */
 struct lin_budget {
     uint64_t steps_max;
     bool (*should_stop)(void *arg);
     void *stop_arg;
+    uint64_t bytes_max;
 };
+
+/* What `labsim check` spends by default: every check ends in a verdict or UNKNOWN within about
+ * a minute on this class of machine and well under 1 GB (see the README's check section). */
+#define LIN_STEPS_DEFAULT 100000000ull
+#define LIN_BYTES_DEFAULT (512ull << 20)
+
+/* Why a check ended without deciding every partition it had to (lin_result_stop). */
+enum lin_stop {
+    LIN_STOP_NONE = 0,     /* it did not stop early */
+    LIN_STOP_STEPS = 1,    /* steps_max */
+    LIN_STOP_MEMORY = 2,   /* bytes_max */
+    LIN_STOP_CALLBACK = 3, /* should_stop (the CLI's --timeout) */
+};
+
+/* "none", "steps", "memory", "callback"; "?" otherwise. Static, never NULL. */
+const char *lin_stop_name(enum lin_stop stop);
 
 /* The result of a check: verdict, per-partition outcome, linearizations, longest prefixes and
  * the descriptions of operations and states needed to explain them. Opaque. */
@@ -203,6 +241,7 @@ struct lin_result;
 /* Flags of lin_check. */
 #define LIN_CHECK_ALL_PARTITIONS 1u /* go on after the first ILLEGAL partition */
 #define LIN_CHECK_NO_PRUNING 2u     /* plain Wing & Gong + Lowe search (tests compare the two) */
+#define LIN_CHECK_NO_COMPOSE 4u     /* ignore the model's components: one search over it all */
 
 /* Checks `ops` against `model`. budget may be NULL (unlimited). By default the check stops at
  * the first ILLEGAL partition (the others stay unchecked: UNKNOWN in the result). Returns the
@@ -243,6 +282,10 @@ void lin_result_free(struct lin_result *res);
 enum lin_verdict lin_result_verdict(const struct lin_result *res);
 /* Search steps spent over all partitions. */
 uint64_t lin_result_steps(const struct lin_result *res);
+/* Why the check stopped early (LIN_STOP_NONE when it did not). */
+enum lin_stop lin_result_stop(const struct lin_result *res);
+/* The most bytes the searches held at once (the quantity bytes_max bounds). */
+uint64_t lin_result_bytes_peak(const struct lin_result *res);
 size_t lin_result_ops_count(const struct lin_result *res);
 size_t lin_result_parts_count(const struct lin_result *res);
 /* A partition's verdict: LIN_UNKNOWN when its search did not finish (budget, or the check

@@ -1,15 +1,21 @@
 /* lin_check.c: the checker's driver (lin_check, lin_check_events, lin_check_kv).
  *
  * Owns the order of work: validate the operations, split them with the model's partition
- * function, create one resumable search per partition and run them round-robin with step
- * slices that double every round. Interleaving matters: a partition whose search explodes
- * (key "0" of c50-bad) must not delay the verdict of an easy ILLEGAL one, and a budget must
- * be shared fairly. The verdict is ILLEGAL as soon as one partition is ILLEGAL (unless all
- * partitions were asked for), OK when every partition is OK, and UNKNOWN otherwise.
+ * function (or, unless LIN_CHECK_NO_COMPOSE, its components: the same split justified by
+ * locality, see lin.h), create one resumable search per partition and run them round-robin with
+ * step slices that double every round. Interleaving matters: a partition whose search explodes (key
+ * "0" of c50-bad) must not delay the verdict of an easy ILLEGAL one, and a budget must be shared
+ * fairly. The verdict is ILLEGAL as soon as one partition is ILLEGAL (unless all partitions were
+ * asked for), OK when every partition is OK, and UNKNOWN otherwise.
+ *
+ * Memory: the searches alive at once (started, not yet decided) share budget->bytes_max; each
+ * runs with the allowance the others leave it, and the first to run out ends the check
+ * (UNKNOWN, stop "memory"). bytes_live is the sum of their counts as last measured.
  *
  * Invariants: no slice starts once budget->steps_max steps are spent (a slice may end up to
  * one pruning scan past its allowance); the order of work depends only on the operations and
- * the budget's step count, never on a clock.
+ * the budget's step and byte counts, never on a clock; bytes_live is the sum of the live
+ * searches' `bytes`.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@ struct check_part {
     struct lin_op *ops;
     uint32_t count;
     struct lin_search *search; /* alive only while the partition is being searched */
+    size_t bytes;              /* lin_search_bytes(search) as last measured; 0 without one */
     enum lin_search_status status;
     uint64_t steps;
 };
@@ -36,6 +43,9 @@ struct check {
     size_t parts_count;
     struct check_part *parts;
     uint64_t steps;
+    size_t bytes_live;
+    size_t bytes_peak;
+    enum lin_stop stop;
     struct lin_result *res; /* NULL when no result was asked for */
 };
 
@@ -58,8 +68,10 @@ static int check_partition(struct check *c, const struct lin_op *ops, size_t n)
     c->part_of_op = calloc(n ? n : 1, sizeof(*c->part_of_op));
     if (c->part_of_op == NULL) return LIN_ENOMEM;
     c->parts_count = n > 0 ? 1 : 0;
-    if (c->model->partition != NULL && n > 0) {
-        int rc = c->model->partition(ops, n, c->part_of_op, &c->parts_count);
+    int (*split)(const struct lin_op *, size_t, uint32_t *, size_t *) = c->model->partition;
+    if (split == NULL && (c->flags & LIN_CHECK_NO_COMPOSE) == 0) split = c->model->components;
+    if (split != NULL && n > 0) {
+        int rc = split(ops, n, c->part_of_op, &c->parts_count);
         if (rc != 0) return rc;
     }
     if (c->parts_count > n) return LIN_EINVAL;
@@ -86,11 +98,23 @@ static int check_partition(struct check *c, const struct lin_op *ops, size_t n)
     return 0;
 }
 
+/* Re-measures partition cp's search into bytes_live and bytes_peak. */
+static void check_part_measure(struct check *c, struct check_part *cp)
+{
+    LIN_ASSERT(c->bytes_live >= cp->bytes);
+    c->bytes_live -= cp->bytes;
+    cp->bytes = cp->search != NULL ? lin_search_bytes(cp->search) : 0;
+    c->bytes_live += cp->bytes;
+    c->bytes_peak = c->bytes_live > c->bytes_peak ? c->bytes_live : c->bytes_peak;
+}
+
 static int check_part_start(struct check *c, struct check_part *cp)
 {
     if (cp->search != NULL) return 0;
     bool prune = (c->flags & LIN_CHECK_NO_PRUNING) == 0;
-    return lin_search_new(c->model, cp->ops, cp->count, prune, true, &cp->search);
+    int rc = lin_search_new(c->model, cp->ops, cp->count, prune, true, &cp->search);
+    if (rc == 0) check_part_measure(c, cp);
+    return rc;
 }
 
 /* An ILLEGAL verdict reached with the model's lookahead (viable) may name as failing
@@ -107,11 +131,11 @@ static int check_part_explain(struct check *c, struct check_part *cp)
         return 0;
     struct lin_search *plain = NULL;
     uint64_t steps = 0;
-    bool stopped = false;
+    enum lin_stop stop = LIN_STOP_NONE;
     int rc = lin_search_new(c->model, cp->ops, cp->count, true, false, &plain);
-    if (rc == 0) rc = lin_search_run(plain, EXPLAIN_STEPS_MAX, NULL, &steps, &stopped);
+    if (rc == 0) rc = lin_search_run(plain, EXPLAIN_STEPS_MAX, NULL, SIZE_MAX, &steps, &stop);
     enum lin_search_status st = rc == 0 ? lin_search_status(plain) : LIN_SEARCH_RUNNING;
-    LIN_ASSERT(st != LIN_SEARCH_OK && !stopped);
+    LIN_ASSERT(st != LIN_SEARCH_OK && stop == LIN_STOP_NONE);
     if (st == LIN_SEARCH_ILLEGAL) {
         lin_search_free(cp->search);
         cp->search = plain;
@@ -134,6 +158,7 @@ static int check_part_settle(struct check *c, size_t p)
     }
     lin_search_free(cp->search);
     cp->search = NULL;
+    check_part_measure(c, cp);
     return rc;
 }
 
@@ -148,16 +173,29 @@ static void check_close(struct check *c)
     free(c->part_of_op);
 }
 
+/* The bytes partition cp's search may hold: what the budget leaves after the other live
+ * searches (SIZE_MAX: no limit). */
+static size_t check_bytes_allow(const struct check *c, const struct check_part *cp,
+                                const struct lin_budget *budget)
+{
+    if (budget == NULL || budget->bytes_max == 0) return SIZE_MAX;
+    size_t others = c->bytes_live - cp->bytes;
+    size_t max = budget->bytes_max < SIZE_MAX ? (size_t)budget->bytes_max : SIZE_MAX - 1;
+    return others < max ? max - others : 0;
+}
+
 /* Gives partition p up to `allow` steps; settles it when it is decided. */
 static int check_part_run(struct check *c, size_t p, uint64_t allow,
-                          const struct lin_budget *budget, bool *stopped)
+                          const struct lin_budget *budget, enum lin_stop *stop)
 {
     struct check_part *cp = &c->parts[p];
     int rc = check_part_start(c, cp);
     if (rc != 0) return rc;
     uint64_t before = cp->steps;
-    rc = lin_search_run(cp->search, allow, budget, &cp->steps, stopped);
+    size_t bytes_allow = check_bytes_allow(c, cp, budget);
+    rc = lin_search_run(cp->search, allow, budget, bytes_allow, &cp->steps, stop);
     c->steps += cp->steps - before;
+    check_part_measure(c, cp);
     if (rc != 0) return rc;
     cp->status = lin_search_status(cp->search);
     return cp->status != LIN_SEARCH_RUNNING ? check_part_settle(c, p) : 0;
@@ -174,16 +212,17 @@ static int check_round(struct check *c, uint64_t slice, const struct lin_budget 
         uint64_t allow = slice;
         if (steps_max != 0) {
             if (c->steps >= steps_max) {
+                c->stop = LIN_STOP_STEPS;
                 *done = true;
                 return 0;
             }
             allow = steps_max - c->steps < allow ? steps_max - c->steps : allow;
         }
-        bool stopped = false;
-        int rc = check_part_run(c, p, allow, budget, &stopped);
+        int rc = check_part_run(c, p, allow, budget, &c->stop);
         if (rc != 0) return rc;
         enum lin_search_status st = c->parts[p].status;
-        if (stopped || (st == LIN_SEARCH_ILLEGAL && (c->flags & LIN_CHECK_ALL_PARTITIONS) == 0)) {
+        if (c->stop != LIN_STOP_NONE ||
+            (st == LIN_SEARCH_ILLEGAL && (c->flags & LIN_CHECK_ALL_PARTITIONS) == 0)) {
             *done = true;
             return 0;
         }
@@ -207,6 +246,7 @@ static enum lin_verdict check_verdict(const struct check *c)
 static int check_run(struct check *c, const struct lin_budget *budget)
 {
     bool done = c->parts_count == 0;
+    LIN_ASSERT(c->stop == LIN_STOP_NONE);
     int rc = 0;
     /* Unbounded by design when the budget is (steps_max 0, no should_stop): every round
      * spends at least one step per pending partition, so each round makes progress. */
@@ -237,6 +277,9 @@ int lin_check(const struct lin_model *model, const struct lin_op *ops, size_t op
         rc = (int)v;
         if (c.res != NULL) {
             lin_result_finish(c.res, v, c.steps);
+            /* An early stop that did not prevent the verdict is no news. */
+            c.res->stop = v == LIN_UNKNOWN ? c.stop : LIN_STOP_NONE;
+            c.res->bytes_peak = c.bytes_peak;
             *result_out = c.res;
             c.res = NULL;
         }

@@ -8,7 +8,7 @@
  * - lin_intern and lin_map (lin_intern.c): an intern table (byte strings -> dense ids) and a
  *   64-bit -> 32-bit hash map; the models keep their states and memoized steps in them.
  * - lin_entries (lin_history.c): the time-ordered call/return entries of one partition.
- * - lin_cache (lin_cache.c): the set of (linearized-operations bitset, state) already seen.
+ * - lin_cache (lin_cache.c): the set of (linearized operations, state) already seen.
  * - lin_search (lin_search.c): the resumable backtracking search of one partition.
  * - lin_text (lin_result.c): bounded string building for descriptions.
  * - lin_lex (lin_lex.c): the line scanner shared by the two file parsers.
@@ -62,6 +62,8 @@ void lin_intern_close(struct lin_intern *t);
 int lin_intern_put(struct lin_intern *t, const void *data, size_t size, uint32_t *id_out);
 /* The bytes of id (valid until the next put); *size_out receives its length. */
 const char *lin_intern_get(const struct lin_intern *t, uint32_t id, size_t *size_out);
+/* The bytes the table holds (its allocations, at their capacity). */
+size_t lin_intern_bytes(const struct lin_intern *t);
 
 /* uint64 keys -> uint32 values (LIN_MAP_EMPTY is not a storable value). */
 struct lin_map {
@@ -76,6 +78,8 @@ void lin_map_close(struct lin_map *m);
 uint32_t lin_map_get(const struct lin_map *m, uint64_t key);
 /* Sets key to val (val != LIN_MAP_EMPTY). Returns 0 or LIN_ENOMEM. */
 int lin_map_put(struct lin_map *m, uint64_t key, uint32_t val);
+/* The bytes the map holds. */
+size_t lin_map_bytes(const struct lin_map *m);
 
 /* ---------------------------------------------------------------- entries (lin_history.c) */
 
@@ -89,23 +93,37 @@ int lin_entries_build(const struct lin_op *ops, uint32_t ops_count, uint32_t *en
 
 /* ---------------------------------------------------------------- cache (lin_cache.c) */
 
-/* The set of (bitset of linearized operations, state) pairs already reached. */
+/* The set of (set of linearized operations, state) pairs already reached; a set is given as
+ * its window (see lin_cache.c): the lowest rank not linearized and the words of the rank
+ * bitset from the one holding it to the last non-zero one. */
 struct lin_cache {
     uint64_t *hashes; /* slots_cap hashes; 0 = free slot (probed first: dense) */
-    uint64_t *recs;   /* slots_cap records of (1 + words) words: state, bitset */
+    uint64_t *offs;   /* slots_cap record offsets into pool, in words */
     size_t slots_cap; /* power of two */
     size_t count;
-    uint32_t words; /* 64-bit words per bitset */
+    uint64_t *pool;   /* records back to back: state, first << 32 | words_count, words */
+    size_t pool_len;  /* words used */
+    size_t pool_cap;  /* words allocated */
+    size_t bytes_max; /* 0 = no cap; else lin_cache_add says LIN_CACHE_FULL rather than pass it */
     const struct lin_model *model;
     void *ctx;
 };
-/* An empty cache for bitsets of `words` words, sized for a partition of ops_count ops. */
-int lin_cache_init(struct lin_cache *c, uint32_t words, uint32_t ops_count,
-                   const struct lin_model *model, void *ctx);
+/* Internal, never returned by the public API: a cache or search stopped at its byte cap. */
+#define LIN_CACHE_FULL (-100)
+struct lin_cache_key {
+    uint32_t first;        /* the lowest rank not linearized */
+    uint32_t words_count;  /* >= 1; the last word is non-zero unless it is the only one */
+    const uint64_t *words; /* the rank bitset's words from word first / 64 on (borrowed) */
+};
+/* An empty cache sized for a partition of ops_count ops. Returns 0 or LIN_ENOMEM. */
+int lin_cache_init(struct lin_cache *c, uint32_t ops_count, const struct lin_model *model,
+                   void *ctx);
 void lin_cache_close(struct lin_cache *c);
-/* Adds (bits, state) unless present. Returns 1 when added, 0 when already present, or
- * LIN_ENOMEM. */
-int lin_cache_add(struct lin_cache *c, const uint64_t *bits, uint64_t state);
+/* Adds (set, state) unless present. Returns 1 when added, 0 when already present,
+ * LIN_CACHE_FULL (nothing changed) or LIN_ENOMEM. */
+int lin_cache_add(struct lin_cache *c, const struct lin_cache_key *key, uint64_t state);
+/* The bytes the cache holds (its allocations, at their capacity). */
+size_t lin_cache_bytes(const struct lin_cache *c);
 
 /* ---------------------------------------------------------------- search (lin_search.c) */
 
@@ -118,10 +136,15 @@ struct lin_search;
 int lin_search_new(const struct lin_model *model, const struct lin_op *ops, uint32_t ops_count,
                    bool prune, bool lookahead, struct lin_search **search_out);
 void lin_search_free(struct lin_search *s);
-/* Runs at most steps_max steps (polling should_stop, if any); returns 0 or a LIN_E* error
- * and adds the steps taken to *steps_used. Sets *stopped when should_stop said so. */
+/* Runs at most steps_max steps (polling should_stop, if any) while the search's bytes stay
+ * within bytes_allow (SIZE_MAX = no limit); returns 0 or a LIN_E* error and adds the steps
+ * taken to *steps_used. Sets *stop to LIN_STOP_CALLBACK when should_stop said so and to
+ * LIN_STOP_MEMORY when the bytes ran out (the search cannot go on after that). */
 int lin_search_run(struct lin_search *s, uint64_t steps_max, const struct lin_budget *budget,
-                   uint64_t *steps_used, bool *stopped);
+                   size_t bytes_allow, uint64_t *steps_used, enum lin_stop *stop);
+/* The bytes the search holds: its arrays, its cache and (if the model counts it) the model's
+ * context. */
+size_t lin_search_bytes(const struct lin_search *s);
 enum lin_search_status lin_search_status(const struct lin_search *s);
 /* The full linearization (OK) or the longest prefix seen; indices into the search's ops. */
 uint32_t lin_search_order(const struct lin_search *s, const uint32_t **order_out);
@@ -155,6 +178,8 @@ struct lin_result {
     enum lin_verdict verdict;
     const char *model_name;
     uint64_t steps;
+    enum lin_stop stop;  /* why the check ended early (LIN_STOP_NONE unless UNKNOWN) */
+    uint64_t bytes_peak; /* the most bytes the searches held at once */
     size_t ops_count;
     struct lin_result_op *ops;
     size_t parts_count;

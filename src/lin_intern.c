@@ -220,3 +220,14 @@ int lin_map_put(struct lin_map *m, uint64_t key, uint32_t val)
     LIN_ASSERT(m->count * 2 <= m->cap);
     return 0;
 }
+
+size_t lin_intern_bytes(const struct lin_intern *t)
+{
+    return t->bytes_cap + (size_t)t->items_cap * (sizeof(*t->item_off) + sizeof(*t->item_len)) +
+           t->slots_cap * (sizeof(*t->slots) + sizeof(*t->slot_tag));
+}
+
+size_t lin_map_bytes(const struct lin_map *m)
+{
+    return m->cap * (sizeof(*m->keys) + sizeof(*m->vals));
+}

@@ -81,6 +81,7 @@ struct kv_ctx {
     uint32_t *vec;         /* nopartition scratch: one map vector */
     uint64_t *prefix_at;   /* per string id: offset into prefix_hash, or KV_NO_PREFIX */
     uint64_t *prefix_hash; /* per looked-ahead string s of length L: hash(s[0..i)), i = 0..L */
+    size_t prefix_count;   /* entries of prefix_hash */
 };
 
 /* ---------------------------------------------------------------- strings and nodes */
@@ -343,6 +344,18 @@ static bool kv_read_only(void *ctx, size_t op_index)
     return c->code[op_index].kind == LIN_KV_GET;
 }
 
+/* What the context holds; its node and memo tables grow with the search. */
+static size_t kv_ctx_bytes(void *ctx)
+{
+    const struct kv_ctx *c = ctx;
+    size_t strs = (size_t)c->strs.items_count + 1;
+    return sizeof(*c) + lin_intern_bytes(&c->strs) + lin_intern_bytes(&c->keys) +
+           lin_intern_bytes(&c->maps) + lin_map_bytes(&c->node_of) + lin_map_bytes(&c->get_memo) +
+           lin_map_bytes(&c->map_memo) + strs * (sizeof(*c->str) + sizeof(uint64_t)) +
+           c->nodes_cap * sizeof(*c->nodes) + c->ops_count * sizeof(*c->code) +
+           c->prefix_count * sizeof(uint64_t);
+}
+
 static void kv_describe_op(const struct lin_op *op, char *buf, size_t buf_size)
 {
     static const char *const names[] = {"get", "put", "append"};
@@ -548,6 +561,7 @@ static int kv_ahead_prefixes(struct kv_ctx *c)
     }
     c->prefix_hash = malloc((total + 1) * sizeof(*c->prefix_hash));
     if (c->prefix_hash == NULL) return LIN_ENOMEM;
+    c->prefix_count = total + 1;
     for (uint32_t s = 0; s < strs; s++) {
         if (c->prefix_at[s] == KV_NO_PREFIX) continue;
         size_t len = 0;
@@ -695,6 +709,7 @@ const struct lin_model lin_model_kv = {
     .viable = kv_viable,
     .describe_op = kv_describe_op,
     .describe_state = kv_describe_state,
+    .ctx_bytes = kv_ctx_bytes,
 };
 
 /* ---------------------------------------------------------------- one map for all keys */
@@ -812,7 +827,7 @@ static void kv_map_describe_state(void *ctx, uint64_t state, char *buf, size_t b
 const struct lin_model lin_model_kv_nopartition = {
     .name = "kv-nopartition",
     .partition = NULL,
-    .describe_partition = NULL,
+    .describe_partition = kv_describe_partition,
     .ctx_new = kv_map_ctx_new,
     .ctx_free = kv_ctx_free,
     .init = kv_map_init,
@@ -822,4 +837,6 @@ const struct lin_model lin_model_kv_nopartition = {
     .read_only = kv_read_only,
     .describe_op = kv_describe_op,
     .describe_state = kv_map_describe_state,
+    .ctx_bytes = kv_ctx_bytes,
+    .components = kv_partition, /* one object per key: see lin.h */
 };

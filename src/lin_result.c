@@ -38,6 +38,21 @@ const char *lin_verdict_name(enum lin_verdict v)
     return "?";
 }
 
+const char *lin_stop_name(enum lin_stop stop)
+{
+    switch (stop) {
+    case LIN_STOP_NONE:
+        return "none";
+    case LIN_STOP_STEPS:
+        return "steps";
+    case LIN_STOP_MEMORY:
+        return "memory";
+    case LIN_STOP_CALLBACK:
+        return "callback";
+    }
+    return "?";
+}
+
 const char *lin_strerror(int err)
 {
     if (err == 0) return "success";
@@ -188,7 +203,9 @@ static int result_part_texts(struct lin_result *res, const struct lin_model *mod
         if (res->ops[g].text == NULL) return LIN_ENOMEM;
     }
     snprintf(buf, sizeof(buf), "all");
-    if (model->describe_partition != NULL && po->ops_count > 0)
+    /* A model split only by components is one partition when LIN_CHECK_NO_COMPOSE: "all". */
+    bool split = model->partition != NULL || res->parts_count > 1;
+    if (split && model->describe_partition != NULL && po->ops_count > 0)
         model->describe_partition(&po->ops[0], buf, sizeof(buf));
     buf[sizeof(buf) - 1] = '\0';
     res->parts[p].name = lin_arena_strndup(&res->arena, buf, strlen(buf));
@@ -258,6 +275,16 @@ enum lin_verdict lin_result_verdict(const struct lin_result *res)
 uint64_t lin_result_steps(const struct lin_result *res)
 {
     return res->steps;
+}
+
+enum lin_stop lin_result_stop(const struct lin_result *res)
+{
+    return res->stop;
+}
+
+uint64_t lin_result_bytes_peak(const struct lin_result *res)
+{
+    return res->bytes_peak;
 }
 
 size_t lin_result_ops_count(const struct lin_result *res)
@@ -356,9 +383,11 @@ void lin_result_print(const struct lin_result *res, FILE *out)
         counts[res->parts[p].verdict]++;
     fprintf(out,
             "%s: %zu operations, %zu partitions (%zu OK, %zu ILLEGAL, %zu unknown), "
-            "%llu steps\n",
+            "%llu steps%s%s\n",
             lin_verdict_name(res->verdict), res->ops_count, res->parts_count, counts[LIN_OK],
-            counts[LIN_ILLEGAL], counts[LIN_UNKNOWN], (unsigned long long)res->steps);
+            counts[LIN_ILLEGAL], counts[LIN_UNKNOWN], (unsigned long long)res->steps,
+            res->stop != LIN_STOP_NONE ? ", stopped by the budget: " : "",
+            res->stop != LIN_STOP_NONE ? lin_stop_name(res->stop) : "");
     for (size_t p = 0; p < res->parts_count; p++) {
         if (res->parts[p].verdict == LIN_ILLEGAL) print_illegal_part(res, out, p);
     }

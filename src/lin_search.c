@@ -28,11 +28,19 @@
  * forced rule only commits to a step that is legal and viable, and the cache only records
  * configurations that might still complete.
  *
+ * The set of linearized operations is a bitset over the operations' ranks (their order of call),
+ * so that the cache can be handed the small window that identifies the set (lin_cache.c): the
+ * lowest rank not linearized (the first entry of the list is its call) and the words up to the
+ * last linearized rank, which is below the number of calls made before that operation returns
+ * (rank_limit). A step therefore costs the window, not the history: a few words.
+ *
  * The search is resumable: lin_search_run does a bounded number of steps and keeps its place,
- * so lin_check can interleave partitions. No recursion; the stack holds at most n frames.
+ * so lin_check can interleave partitions. It counts its bytes (its arrays, the cache, the
+ * model's context when the model says) and stops when they pass the allowance it is given.
+ * No recursion; the stack holds at most n frames.
  *
  * Invariants:
- *  1. depth <= n, and bit i of `bits` is set iff operation i is on the stack.
+ *  1. depth <= n, and bit r of `bits` is set iff the operation of rank r is on the stack.
  *  2. The list holds exactly the entries of the operations not on the stack, in time order.
  *  3. best[0 .. best_len) is the deepest stack seen at a backtrack (or the full order on OK).
  *  4. fresh is true iff the current configuration has not yet been scanned for a forced op.
@@ -61,8 +69,10 @@ struct lin_search {
     uint32_t *prev;
     uint32_t *entry_op;
     uint32_t *entry_match;
-    bool *read_only; /* per op, from the model */
-    bool lookahead;  /* pruning on and the model has a viable hook */
+    uint32_t *op_rank;    /* per op: its rank (order of call) */
+    uint32_t *rank_limit; /* per rank: the calls made before that operation returns */
+    bool *read_only;      /* per op, from the model */
+    bool lookahead;       /* pruning on and the model has a viable hook */
     uint64_t *bits;
     uint32_t words;
     struct search_frame *stack;
@@ -74,6 +84,8 @@ struct lin_search {
     uint32_t best_len;
     uint32_t fail_op;
     bool fresh;
+    bool cache_full;    /* the cache refused to grow past its byte cap */
+    size_t fixed_bytes; /* the arrays allocated by lin_search_new */
     enum lin_search_status status;
 };
 
@@ -89,10 +101,31 @@ static int search_alloc(struct lin_search *s, uint32_t n)
     s->stack = malloc(((size_t)n + 1) * sizeof(*s->stack));
     s->best = malloc(((size_t)n + 1) * sizeof(*s->best));
     s->read_only = calloc((size_t)n + 1, sizeof(*s->read_only));
+    s->op_rank = malloc(((size_t)n + 1) * sizeof(*s->op_rank));
+    s->rank_limit = malloc(((size_t)n + 1) * sizeof(*s->rank_limit));
+    s->fixed_bytes = sizeof(*s) + entries * 4 * sizeof(uint32_t) + s->words * sizeof(uint64_t) +
+                     ((size_t)n + 1) * (sizeof(*s->stack) + sizeof(*s->best) +
+                                        sizeof(*s->read_only) + 2 * sizeof(uint32_t));
     if (s->next == NULL || s->prev == NULL || s->entry_op == NULL || s->entry_match == NULL ||
-        s->bits == NULL || s->stack == NULL || s->best == NULL || s->read_only == NULL)
+        s->bits == NULL || s->stack == NULL || s->best == NULL || s->read_only == NULL ||
+        s->op_rank == NULL || s->rank_limit == NULL)
         return LIN_ENOMEM;
     return 0;
+}
+
+/* Numbers the operations by call (op_rank) and records, per rank, how many calls precede that
+ * operation's return (rank_limit): no rank at or past it can be linearized while it pends. */
+static void search_rank(struct lin_search *s)
+{
+    uint32_t calls = 0;
+    for (uint32_t i = 0; i < 2 * s->n; i++) {
+        uint32_t op = s->entry_op[i];
+        if (s->entry_match[i] != LIN_ENTRY_RETURN)
+            s->op_rank[op] = calls++;
+        else
+            s->rank_limit[s->op_rank[op]] = calls;
+    }
+    LIN_ASSERT(calls == s->n);
 }
 
 /* Links entries 0 .. 2n-1 between the head and tail sentinels. */
@@ -129,11 +162,12 @@ int lin_search_new(const struct lin_model *model, const struct lin_op *ops, uint
     int rc = search_alloc(s, ops_count);
     if (rc == 0) rc = lin_entries_build(ops, ops_count, s->entry_op, s->entry_match);
     if (rc == 0 && model->ctx_new != NULL) rc = model->ctx_new(ops, ops_count, &s->ctx);
-    if (rc == 0) rc = lin_cache_init(&s->cache, s->words, ops_count, model, s->ctx);
+    if (rc == 0) rc = lin_cache_init(&s->cache, ops_count, model, s->ctx);
     if (rc != 0) {
         lin_search_free(s);
         return rc;
     }
+    search_rank(s);
     search_link(s);
     for (uint32_t i = 0; prune && model->read_only != NULL && i < ops_count; i++)
         s->read_only[i] = model->read_only(s->ctx, i);
@@ -159,6 +193,8 @@ void lin_search_free(struct lin_search *s)
     free(s->stack);
     free(s->best);
     free(s->read_only);
+    free(s->op_rank);
+    free(s->rank_limit);
     free(s);
 }
 
@@ -183,10 +219,31 @@ static void search_unlift(struct lin_search *s, uint32_t e)
     s->next[s->prev[e]] = e;
 }
 
+/* The cache's key for the current set, in which call entry e's operation was just set: the
+ * lowest rank left (the next call in the list when e was the first) and the words from it to
+ * the last non-zero one below that rank's limit (see the file comment). */
+static struct lin_cache_key search_key(const struct lin_search *s, uint32_t e)
+{
+    uint32_t first_e = s->next[s->head];
+    if (first_e == e) {
+        first_e = s->next[e];
+        if (first_e == s->entry_match[e]) first_e = s->next[first_e];
+    }
+    LIN_ASSERT(first_e == s->tail || s->entry_match[first_e] != LIN_ENTRY_RETURN);
+    uint32_t first = first_e == s->tail ? s->n : s->op_rank[s->entry_op[first_e]];
+    uint32_t limit = first < s->n ? s->rank_limit[first] : s->n;
+    LIN_ASSERT(limit > first || first == s->n);
+    uint32_t lo = first >> 6;
+    uint32_t hi = limit > first ? (limit - 1) >> 6 : lo;
+    while (hi > lo && s->bits[hi] == 0)
+        hi--;
+    return (struct lin_cache_key){first, hi - lo + 1, s->bits + lo};
+}
+
 /* Tries to linearize call entry e in `state`. Returns 1 (new configuration: the bit is set
  * and *next_out holds the new state), 0 (illegal or not viable, or explored before) or an
- * error. *legal is set when the step was legal and viable (whether or not it was explored
- * before). */
+ * error (LIN_CACHE_FULL included: nothing changed). *legal is set when the step was legal and
+ * viable (whether or not it was explored before). */
 static int search_try(struct lin_search *s, uint32_t e, uint64_t state, uint64_t *next_out,
                       bool *legal)
 {
@@ -195,11 +252,13 @@ static int search_try(struct lin_search *s, uint32_t e, uint64_t state, uint64_t
     if (rc <= 0) return rc;
     if (s->lookahead && !s->model->viable(s->ctx, *next_out, op)) return 0;
     *legal = true;
-    uint64_t bit = 1ull << (op & 63u);
-    LIN_ASSERT((s->bits[op >> 6] & bit) == 0);
-    s->bits[op >> 6] |= bit;
-    rc = lin_cache_add(&s->cache, s->bits, *next_out);
-    if (rc <= 0) s->bits[op >> 6] &= ~bit;
+    uint32_t rank = s->op_rank[op];
+    uint64_t bit = 1ull << (rank & 63u);
+    LIN_ASSERT((s->bits[rank >> 6] & bit) == 0);
+    s->bits[rank >> 6] |= bit;
+    struct lin_cache_key key = search_key(s, e);
+    rc = lin_cache_add(&s->cache, &key, *next_out);
+    if (rc <= 0) s->bits[rank >> 6] &= ~bit;
     return rc;
 }
 
@@ -224,8 +283,8 @@ static uint32_t search_backtrack(struct lin_search *s, uint64_t *state)
             return s->head;
         }
         struct search_frame f = s->stack[--s->depth];
-        uint32_t op = s->entry_op[f.entry];
-        s->bits[op >> 6] &= ~(1ull << (op & 63u));
+        uint32_t rank = s->op_rank[s->entry_op[f.entry]];
+        s->bits[rank >> 6] &= ~(1ull << (rank & 63u));
         search_unlift(s, f.entry);
         *state = f.state;
         if (!f.forced) {
@@ -334,22 +393,54 @@ static int search_steps(struct lin_search *s, uint64_t steps_max, uint64_t *done
     return rc;
 }
 
-int lin_search_run(struct lin_search *s, uint64_t steps_max, const struct lin_budget *budget,
-                   uint64_t *steps_used, bool *stopped)
+size_t lin_search_bytes(const struct lin_search *s)
 {
-    LIN_ASSERT(s != NULL && steps_used != NULL && stopped != NULL);
+    size_t ctx_bytes = s->model->ctx_bytes != NULL ? s->model->ctx_bytes(s->ctx) : 0;
+    return s->fixed_bytes + lin_cache_bytes(&s->cache) + ctx_bytes;
+}
+
+/* Caps the cache at what bytes_allow leaves after the rest of the search, keeping room for
+ * the model's context to double once more (its tables grow by doubling and only the cache
+ * stops itself exactly); false when nothing is left. */
+static bool search_cap_cache(struct lin_search *s, size_t bytes_allow)
+{
+    if (bytes_allow == SIZE_MAX) return true;
+    size_t cache_bytes = lin_cache_bytes(&s->cache);
+    size_t ctx_bytes = lin_search_bytes(s) - cache_bytes - s->fixed_bytes;
+    size_t other = s->fixed_bytes + 2 * ctx_bytes;
+    if (other >= bytes_allow || bytes_allow - other < cache_bytes) return false;
+    s->cache.bytes_max = bytes_allow - other;
+    LIN_ASSERT(s->cache.bytes_max >= cache_bytes);
+    return true;
+}
+
+int lin_search_run(struct lin_search *s, uint64_t steps_max, const struct lin_budget *budget,
+                   size_t bytes_allow, uint64_t *steps_used, enum lin_stop *stop)
+{
+    LIN_ASSERT(s != NULL && steps_used != NULL && stop != NULL);
     uint64_t steps = 0;
     int rc = 0;
     while (s->status == LIN_SEARCH_RUNNING && steps < steps_max) {
+        /* Once the cache was full the search may not go on: a refused step is no answer. */
+        if (s->cache_full || !search_cap_cache(s, bytes_allow)) {
+            s->cache_full = true;
+            *stop = LIN_STOP_MEMORY;
+            break;
+        }
         uint64_t chunk = steps_max - steps;
         chunk = chunk < SEARCH_POLL_STEPS ? chunk : SEARCH_POLL_STEPS;
         uint64_t done = 0;
         rc = search_steps(s, chunk, &done);
         steps += done;
+        if (rc == LIN_CACHE_FULL) {
+            rc = 0;
+            s->cache_full = true;
+            continue;
+        }
         if (rc != 0) break;
         if (budget != NULL && budget->should_stop != NULL &&
             budget->should_stop(budget->stop_arg)) {
-            *stopped = true;
+            *stop = LIN_STOP_CALLBACK;
             break;
         }
     }

@@ -1,14 +1,19 @@
 /* cmd_check.c: `labsim check`, the command-line front end of the linearizability checker.
  *
  *   labsim check --model kv|kv-nopartition|etcd FILE [--html OUT] [--timeout S] [--steps N]
- *                [--all-partitions]
+ *                [--memory MB] [--all-partitions]
  *
  * Parses FILE (the Porcupine kv or Jepsen etcd format), checks it, prints the verdict with
- * the time taken and, on ILLEGAL, where it fails; --html writes the visualization. Exit code:
- * 0 OK, 1 ILLEGAL, 2 UNKNOWN (the --timeout or --steps budget ran out), 3 bad input (usage,
- * unreadable or malformed file, unwritable --html: one line naming the file, the line and the
- * problem, with the operating system's reason when a call failed). Flags are parsed by
- * args.c, as in the other commands.
+ * the time taken and, on ILLEGAL, where it fails; --html writes the visualization. There is
+ * always a budget: LIN_STEPS_DEFAULT steps and LIN_BYTES_DEFAULT bytes of search unless
+ * --steps / --memory say otherwise (0 = unlimited), so that a hopeless history ends in
+ * UNKNOWN rather than in the machine's out-of-memory. Exit code (CHECK_EXIT_*):
+ * 0 OK, 1 ILLEGAL, 2 UNKNOWN (a budget ran out: steps, memory or --timeout; the verdict line
+ * says which), 3 bad input (usage, unreadable or malformed file, unwritable --html: one line
+ * naming the file, the line and the problem, with the operating system's reason when a call
+ * failed), 4 resource limit (the history is valid but the checker cannot hold it: the file
+ * is over LIN_FILE_SIZE_MAX, a fixed checker limit is passed, or an allocation failed, say
+ * with --memory 0 on a small machine). Flags are parsed by args.c, as in the other commands.
  *
  * This is tools/ code, so it may read the wall clock: --timeout is implemented here through
  * the budget's should_stop callback; the checker itself only counts steps.
@@ -23,7 +28,9 @@
 #include "cmds.h"
 #include "lin.h"
 
-#define EXIT_BAD_INPUT 3
+#define CHECK_EXIT_BAD_INPUT 3
+#define CHECK_EXIT_RESOURCE 4
+#define CHECK_MB (1ull << 20)
 
 struct check_args {
     const struct lin_model *model;
@@ -32,6 +39,7 @@ struct check_args {
     const char *html;
     double timeout_s; /* 0 = none */
     uint64_t steps_max;
+    uint64_t memory_mb;
     unsigned flags;
 };
 
@@ -52,9 +60,14 @@ static void check_usage(FILE *out)
 {
     fprintf(out,
             "usage: labsim check --model kv|kv-nopartition|etcd FILE [--html OUT] [--timeout S]\n"
-            "                    [--steps N] [--all-partitions]\n"
-            "Checks a history for linearizability. Exit: 0 OK, 1 ILLEGAL, 2 UNKNOWN (budget ran\n"
-            "out), 3 bad input.\n");
+            "                    [--steps N] [--memory MB] [--all-partitions]\n"
+            "Checks a history for linearizability. The search's budget is --steps N (default\n"
+            "%llu) and --memory MB (default %llu, the checker's own count of its search\n"
+            "tables); 0 lifts either limit; --timeout S adds a wall-clock limit.\n"
+            "Exit: 0 OK, 1 ILLEGAL, 2 UNKNOWN (a budget ran out; the verdict line says which),\n"
+            "3 bad input (usage, unreadable or malformed file, unwritable --html),\n"
+            "4 resource limit (too large for the checker, or out of memory).\n",
+            LIN_STEPS_DEFAULT, LIN_BYTES_DEFAULT / CHECK_MB);
 }
 
 static int check_set_model(struct check_args *a, const char *name)
@@ -101,6 +114,7 @@ static int check_parse_args(int argc, char **argv, struct check_args *a)
         {"html", ARGS_STR, &a->html, NULL},
         {"timeout", ARGS_STR, &timeout, NULL},
         {"steps", ARGS_U64, &a->steps_max, NULL},
+        {"memory", ARGS_U64, &a->memory_mb, NULL},
         {"all-partitions", ARGS_BOOL, &all_partitions, NULL},
         {"help", ARGS_BOOL, &help, NULL},
     };
@@ -118,12 +132,39 @@ static int check_parse_args(int argc, char **argv, struct check_args *a)
     if (help) return 1;
     if (all_partitions) a->flags |= LIN_CHECK_ALL_PARTITIONS;
     if (timeout != NULL && check_parse_seconds("--timeout", timeout, &a->timeout_s) != 0) return -1;
+    if (a->memory_mb > UINT64_MAX / CHECK_MB) {
+        fprintf(stderr, "labsim check: flag --memory needs megabytes up to %llu\n",
+                (unsigned long long)(UINT64_MAX / CHECK_MB));
+        return -1;
+    }
     if (model == NULL || positional_count == 0) {
         fprintf(stderr, "labsim check: need --model and FILE (try 'labsim check --help')\n");
         return -1;
     }
     a->file = positional[0];
     return check_set_model(a, model);
+}
+
+/* The exit code of a LIN_E* error: a history the checker cannot hold is not a bad one. */
+static int check_exit_of_error(int err)
+{
+    return err == LIN_ENOMEM || err == LIN_ELIMIT ? CHECK_EXIT_RESOURCE : CHECK_EXIT_BAD_INPUT;
+}
+
+/* What the verdict line says of an early stop ("" for none). */
+static const char *check_stop_text(enum lin_stop stop)
+{
+    switch (stop) {
+    case LIN_STOP_NONE:
+        return "";
+    case LIN_STOP_STEPS:
+        return "steps (--steps)";
+    case LIN_STOP_MEMORY:
+        return "memory (--memory)";
+    case LIN_STOP_CALLBACK:
+        return "time (--timeout)";
+    }
+    return "?";
 }
 
 /* Checks the parsed history, prints the verdict line and the explanation; returns the exit
@@ -133,7 +174,7 @@ static int check_history(const struct check_args *a, const struct lin_history *h
     size_t ops_count = 0;
     const struct lin_op *ops = lin_history_ops(h, &ops_count);
     double deadline = 0;
-    struct lin_budget budget = {a->steps_max, NULL, &deadline};
+    struct lin_budget budget = {a->steps_max, NULL, &deadline, a->memory_mb * CHECK_MB};
     double start = check_now_s();
     if (a->timeout_s > 0) {
         deadline = start + a->timeout_s;
@@ -144,11 +185,15 @@ static int check_history(const struct check_args *a, const struct lin_history *h
     double check_ms = (check_now_s() - start) * 1e3;
     if (rc < 0) {
         fprintf(stderr, "labsim check: %s: %s\n", a->file, lin_strerror(rc));
-        return EXIT_BAD_INPUT;
+        return check_exit_of_error(rc);
     }
-    printf("%s: %s (model %s, %zu ops, %zu partitions, %llu steps) check %.3f ms, parse %.3f ms\n",
+    enum lin_stop stop = lin_result_stop(res);
+    printf("%s: %s (model %s, %zu ops, %zu partitions, %llu steps, %.1f MB%s%s) check %.3f ms, "
+           "parse %.3f ms\n",
            a->file, lin_verdict_name((enum lin_verdict)rc), a->model->name, ops_count,
-           lin_result_parts_count(res), (unsigned long long)lin_result_steps(res), check_ms,
+           lin_result_parts_count(res), (unsigned long long)lin_result_steps(res),
+           (double)lin_result_bytes_peak(res) / (double)CHECK_MB,
+           stop != LIN_STOP_NONE ? "; budget ran out: " : "", check_stop_text(stop), check_ms,
            parse_ms);
     if (rc != LIN_OK) lin_result_print(res, stdout);
     int exit_code = rc;
@@ -159,7 +204,7 @@ static int check_history(const struct check_args *a, const struct lin_history *h
             /* LIN_EIO leaves errno as the failing call set it: say what really happened. */
             const char *why = hrc == LIN_EIO && errno != 0 ? strerror(errno) : lin_strerror(hrc);
             fprintf(stderr, "labsim check: cannot write %s: %s\n", a->html, why);
-            exit_code = EXIT_BAD_INPUT;
+            exit_code = CHECK_EXIT_BAD_INPUT;
         }
     }
     lin_result_free(res);
@@ -170,8 +215,10 @@ int cmd_check(const struct labsim_cli *cli, int argc, char **argv)
 {
     (void)cli;
     struct check_args a = {0};
+    a.steps_max = LIN_STEPS_DEFAULT;
+    a.memory_mb = LIN_BYTES_DEFAULT / CHECK_MB;
     int prc = check_parse_args(argc, argv, &a);
-    if (prc < 0) return EXIT_BAD_INPUT;
+    if (prc < 0) return CHECK_EXIT_BAD_INPUT;
     if (prc > 0) {
         check_usage(stdout);
         return 0;
@@ -186,7 +233,7 @@ int cmd_check(const struct labsim_cli *cli, int argc, char **argv)
             fprintf(stderr, "labsim check: %s:%zu: %s\n", err.file, err.line, err.message);
         else
             fprintf(stderr, "labsim check: %s: %s\n", err.file, err.message);
-        return EXIT_BAD_INPUT;
+        return check_exit_of_error(rc);
     }
     int code = check_history(&a, h, parse_ms);
     lin_history_free(h);

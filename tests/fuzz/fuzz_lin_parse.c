@@ -38,7 +38,7 @@ static void fuzz_check(const struct lin_model *model, const struct lin_history *
 {
     size_t n = 0;
     const struct lin_op *ops = lin_history_ops(h, &n);
-    struct lin_budget budget = {FUZZ_STEPS, NULL, NULL};
+    struct lin_budget budget = {FUZZ_STEPS, NULL, NULL, 0};
     struct lin_result *res = NULL;
     int pruned = lin_check(model, ops, n, &budget, LIN_CHECK_ALL_PARTITIONS, &res);
     int plain =

@@ -1,9 +1,11 @@
 /* Unit tests of the linearizability checker (src/lin_*): the search on hand-made histories,
  * random histories compared with a brute-force reference and with the unpruned search (among
  * them append-heavy one-key ones, for the KV model's lookahead), TestUnreliableOneKey4A-shaped
- * histories decided within a small step budget, every history of tests/data/porcupine (the
- * repository's copy of porcupine-data) against the verdict its README lists, the two parsers
- * on good and malformed input, the `labsim check` CLI (exit codes, one-line errors), and the
+ * histories decided within a small step budget, memory that grows linearly with the history
+ * and a byte budget that ends a hopeless search in UNKNOWN, every history of
+ * tests/data/porcupine (the repository's copy of porcupine-data) against the verdict its
+ * README lists (kv-nopartition's c50 included, checked per key), the two parsers on good and
+ * malformed input, the `labsim check` CLI (exit codes, budgets, one-line errors), and the
  * HTML page rendered in headless Chromium.
  *
  * The data directory is $LABSIM_ROOT/tests/data/porcupine (LABSIM_ROOT defaults to the
@@ -566,8 +568,12 @@ static void t_gen_appends(struct t_gen *g, uint64_t *seed, size_t n)
 static void t_check_modes(const struct lin_model *m, const struct t_gen *g, bool expect,
                           uint64_t seed)
 {
-    const unsigned modes[] = {0, LIN_CHECK_NO_PRUNING, LIN_CHECK_ALL_PARTITIONS,
-                              LIN_CHECK_ALL_PARTITIONS | LIN_CHECK_NO_PRUNING};
+    const unsigned modes[] = {0,
+                              LIN_CHECK_NO_PRUNING,
+                              LIN_CHECK_ALL_PARTITIONS,
+                              LIN_CHECK_ALL_PARTITIONS | LIN_CHECK_NO_PRUNING,
+                              LIN_CHECK_NO_COMPOSE,
+                              LIN_CHECK_NO_COMPOSE | LIN_CHECK_NO_PRUNING};
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         struct lin_result *res = NULL;
         int v = lin_check(m, g->ops, g->n, NULL, modes[i], &res);
@@ -607,7 +613,7 @@ START_TEST(test_lin_random_pruning_agrees)
      * one-map model. Seed: _i. */
     static struct t_gen g;
     uint64_t s = (uint64_t)_i;
-    struct lin_budget budget = {2000000, NULL, NULL};
+    struct lin_budget budget = {2000000, NULL, NULL, 0};
     size_t n = 20 + t_below(&s, 40);
     if (_i % 2 == 0)
         t_gen_etcd(&g, &s, n);
@@ -622,8 +628,11 @@ START_TEST(test_lin_random_pruning_agrees)
     if (plain != LIN_UNKNOWN)
         ck_assert_msg(pruned == plain, "seed %d: pruned %d, plain %d", _i, pruned, plain);
     if (_i % 2 == 1 && g.n <= 30) {
-        int whole = lin_check(&lin_model_kv_nopartition, g.ops, g.n, &budget, 0, NULL);
+        int whole =
+            lin_check(&lin_model_kv_nopartition, g.ops, g.n, &budget, LIN_CHECK_NO_COMPOSE, NULL);
         if (whole != LIN_UNKNOWN) ck_assert_int_eq(whole, pruned);
+        int composed = lin_check(&lin_model_kv_nopartition, g.ops, g.n, &budget, 0, NULL);
+        ck_assert_int_eq(composed, pruned);
     }
 }
 END_TEST
@@ -656,7 +665,7 @@ START_TEST(test_lin_random_appends_pruning_agrees)
      * appends before a put may still have to be tried in every order: the lookahead cannot
      * see through a put that might come between). Seeds: 8000000 + _i * 20 + k, k < 20. */
     static struct t_gen g;
-    struct lin_budget budget = {2000000, NULL, NULL};
+    struct lin_budget budget = {2000000, NULL, NULL, 0};
     for (int k = 0; k < 20; k++) {
         int seed = 8000000 + _i * 20 + k;
         uint64_t s = (uint64_t)seed;
@@ -856,7 +865,7 @@ static void t_one_key_check(uint64_t seed, int corrupt)
     static struct t_one_key h;
     uint64_t s = seed;
     t_one_key_make(&h, &s, corrupt);
-    struct lin_budget budget = {T_ONE_KEY_STEPS, NULL, NULL};
+    struct lin_budget budget = {T_ONE_KEY_STEPS, NULL, NULL, 0};
     int want = corrupt == 0 ? LIN_OK : LIN_ILLEGAL;
     int got = lin_check_kv(h.ops, T_ONE_KEY_OPS, &budget, NULL);
     ck_assert_msg(got == want, "seed %llu corruption %d: got %s", (unsigned long long)seed, corrupt,
@@ -919,7 +928,7 @@ START_TEST(test_lin_budget)
     struct lin_history *h = t_read(LIN_FORMAT_ETCD, "jepsen/etcd_002.log");
     size_t n = 0;
     const struct lin_op *ops = lin_history_ops(h, &n);
-    struct lin_budget budget = {5000, NULL, NULL};
+    struct lin_budget budget = {5000, NULL, NULL, 0};
     struct lin_result *a = NULL;
     struct lin_result *b = NULL;
     ck_assert_int_eq(lin_check(&lin_model_etcd, ops, n, &budget, 0, &a), LIN_UNKNOWN);
@@ -937,12 +946,158 @@ START_TEST(test_lin_budget)
     lin_result_free(b);
 
     int calls = 0;
-    struct lin_budget stop = {0, t_stop_after, &calls};
+    struct lin_budget stop = {0, t_stop_after, &calls, 0};
     ck_assert_int_eq(lin_check(&lin_model_etcd, ops, n, &stop, LIN_CHECK_NO_PRUNING, NULL),
                      LIN_UNKNOWN);
     ck_assert_int_eq(calls, 2);
     ck_assert_int_eq(lin_check(&lin_model_etcd, ops, n, NULL, 0, NULL), LIN_OK);
     lin_history_free(h);
+}
+END_TEST
+
+/* A one-key put history of n operations from `clients` clients: op i is client i % clients's,
+ * called at i and returning at i + clients (so each overlaps the clients - 1 before and after
+ * it), and puts "v<i>"; OK. The caller frees *ops and *vals. */
+static struct lin_op *t_gen_puts(size_t n, int clients, struct lin_kv_input **in,
+                                 struct lin_kv_output **out, char **vals)
+{
+    struct lin_op *ops = calloc(n, sizeof(*ops));
+    *in = calloc(n, sizeof(**in));
+    *out = calloc(n, sizeof(**out));
+    *vals = calloc(n, 12);
+    ck_assert(ops != NULL && *in != NULL && *out != NULL && *vals != NULL);
+    for (size_t i = 0; i < n; i++) {
+        char *v = *vals + 12 * i;
+        snprintf(v, 12, "v%zu", i);
+        (*in)[i] = (struct lin_kv_input){LIN_KV_PUT, "k", v};
+        (*out)[i] = (struct lin_kv_output){""};
+        ops[i] = (struct lin_op){(int)(i % (size_t)clients), (int64_t)i,
+                                 (int64_t)(i + (size_t)clients), &(*in)[i], &(*out)[i]};
+    }
+    return ops;
+}
+
+#define T_LINEAR_OPS 20000
+#define T_LINEAR_BYTES_PER_OP 400 /* what one op may cost the search; 1 client: ~330 */
+
+START_TEST(test_lin_memory_linear)
+{
+    /* Goal (issue 11, defect 1): the search's memory grows linearly with the history. On 20k
+     * one-key puts (from 1 and from 8 overlapping clients) the bytes the search holds at its
+     * peak (lin_result_bytes_peak: arrays, cache, model context) stay under
+     * T_LINEAR_BYTES_PER_OP per operation. Before, each cache record held a bitset over the
+     * whole history: about 7 KB per operation at 20k, and growing with n. */
+    const int clients[] = {1, 8};
+    for (size_t k = 0; k < sizeof(clients) / sizeof(clients[0]); k++) {
+        struct lin_kv_input *in = NULL;
+        struct lin_kv_output *out = NULL;
+        char *vals = NULL;
+        struct lin_op *ops = t_gen_puts(T_LINEAR_OPS, clients[k], &in, &out, &vals);
+        struct lin_result *res = NULL;
+        ck_assert_int_eq(lin_check(&lin_model_kv, ops, T_LINEAR_OPS, NULL, 0, &res), LIN_OK);
+        uint64_t per_op = lin_result_bytes_peak(res) / T_LINEAR_OPS;
+        ck_assert_msg(per_op > 0 && per_op < T_LINEAR_BYTES_PER_OP, "%d clients: %llu bytes per op",
+                      clients[k], (unsigned long long)per_op);
+        ck_assert_int_eq(lin_result_stop(res), LIN_STOP_NONE);
+        lin_result_free(res);
+        free(ops);
+        free(in);
+        free(out);
+        free(vals);
+    }
+}
+END_TEST
+
+/* 24 appends and a get, all concurrent, the get reading what no order gives: the search must
+ * try every order of the appends (each a distinct state), which no budget affords. */
+static void t_write_hopeless(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 24; i++)
+        fprintf(f, "{:process %d, :type :invoke, :f :append, :key \"k\", :value \"%c\"}\n", i,
+                'A' + i);
+    fputs("{:process 24, :type :invoke, :f :get, :key \"k\", :value nil}\n", f);
+    for (int i = 0; i < 24; i++)
+        fprintf(f, "{:process %d, :type :ok, :f :append, :key \"k\", :value \"%c\"}\n", i, 'A' + i);
+    fputs("{:process 24, :type :ok, :f :get, :key \"k\", :value \"x\"}\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_lin_memory_budget)
+{
+    /* Goal (issue 11, defect 1): a byte budget ends a hopeless search in UNKNOWN (stop
+     * "memory"), within the budget, deterministically (the same steps twice), and never in
+     * ILLEGAL; lin_check says LIN_STOP_NONE when nothing stopped it. */
+    struct cu_dir d;
+    char path[160];
+    cu_dir_make(&d, "linmem");
+    t_write_hopeless(cu_dir_file(&d, "hopeless.txt", path, sizeof(path)));
+    struct lin_history *h = NULL;
+    struct lin_parse_error err;
+    ck_assert_int_eq(lin_history_read_file(LIN_FORMAT_KV, path, &h, &err), 0);
+    size_t n = 0;
+    const struct lin_op *ops = lin_history_ops(h, &n);
+    struct lin_budget budget = {0, NULL, NULL, 4u << 20};
+    uint64_t steps[2];
+    for (int run = 0; run < 2; run++) {
+        struct lin_result *res = NULL;
+        ck_assert_int_eq(lin_check(&lin_model_kv, ops, n, &budget, 0, &res), LIN_UNKNOWN);
+        ck_assert_int_eq(lin_result_stop(res), LIN_STOP_MEMORY);
+        ck_assert_uint_le(lin_result_bytes_peak(res), budget.bytes_max);
+        ck_assert_uint_gt(lin_result_bytes_peak(res), budget.bytes_max / 2);
+        steps[run] = lin_result_steps(res);
+        lin_result_free(res);
+    }
+    ck_assert_uint_eq(steps[0], steps[1]);
+    struct lin_budget few = {1000, NULL, NULL, 4u << 20};
+    struct lin_result *res = NULL;
+    ck_assert_int_eq(lin_check(&lin_model_kv, ops, n, &few, 0, &res), LIN_UNKNOWN);
+    ck_assert_int_eq(lin_result_stop(res), LIN_STOP_STEPS);
+    lin_result_free(res);
+    lin_history_free(h);
+    cu_dir_remove(&d);
+}
+END_TEST
+
+START_TEST(test_lin_cli_budget_exits)
+{
+    /* Goal (issue 11, defect 1 and the exit-code split): through the CLI, a hopeless history
+     * ends in UNKNOWN, exit 2, with the budget that ran out named (--memory, then --steps);
+     * a file over the size limit is a resource limit, exit 4 with one line, not bad input;
+     * --help documents the defaults and codes. Before, there was no --memory and an
+     * out-of-memory check exited 3, the bad-input code. */
+    struct cu_dir d;
+    struct cu_run r;
+    char hopeless[160];
+    char big[160];
+    cu_dir_make(&d, "linbudget");
+    t_write_hopeless(cu_dir_file(&d, "hopeless.txt", hopeless, sizeof(hopeless)));
+    cu_labsim(&r, NULL, "check", "--model", "kv", hopeless, "--memory", "4", "--steps", "0");
+    ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, ": UNKNOWN ("));
+    ck_assert_ptr_nonnull(strstr(r.out, "budget ran out: memory (--memory)"));
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--model", "kv", hopeless, "--steps", "20000");
+    ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "budget ran out: steps (--steps)"));
+    cu_run_free(&r);
+    /* A sparse file one byte over the limit: valid or not, the checker will not read it. */
+    int fd = open(cu_dir_file(&d, "big.txt", big, sizeof(big)), O_WRONLY | O_CREAT, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, (off_t)LIN_FILE_SIZE_MAX + 1), 0);
+    ck_assert_int_eq(close(fd), 0);
+    cu_labsim(&r, NULL, "check", "--model", "kv", big);
+    ck_assert_msg(r.status == 4, "status %d: %s", r.status, r.err);
+    ck_assert_uint_eq(cu_count(r.err, "\n"), 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "file too large"));
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "check", "--help");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "--memory MB (default 512"));
+    ck_assert_ptr_nonnull(strstr(r.out, "4 resource limit"));
+    cu_run_free(&r);
+    cu_dir_remove(&d);
 }
 END_TEST
 
@@ -997,10 +1152,14 @@ static const struct t_kv_file t_kv_files[] = {
     {"kv/c50-ok.txt", 1712, LIN_OK}, {"kv/c50-bad.txt", 2024, LIN_ILLEGAL},
 };
 
+#define T_DATA_KV_STEPS 20000000u /* c50-ok per key takes 1.4M; one search: UNKNOWN at 100M */
+
 START_TEST(test_lin_data_kv)
 {
-    /* Goal: kv/<file _i> gets the README's verdict with the partitioned KV model (and, for
-     * c01 and c10, with the one-map model too), with a valid result. */
+    /* Goal: kv/<file _i> gets the README's verdict with the partitioned KV model and with the
+     * one-map model checked per key (locality; c50 was UNKNOWN before, Porcupine gives no
+     * answer in 60 s), with valid results, within a step budget; c01 and c10 also with the
+     * one-map model as one search (LIN_CHECK_NO_COMPOSE). */
     const struct t_kv_file *f = &t_kv_files[_i];
     struct lin_history *h = t_read(LIN_FORMAT_KV, f->rel);
     size_t n = 0;
@@ -1010,8 +1169,14 @@ START_TEST(test_lin_data_kv)
     ck_assert_int_eq(lin_check(&lin_model_kv, ops, n, NULL, 0, &res), f->verdict);
     t_assert_result_valid(&lin_model_kv, ops, n, res);
     lin_result_free(res);
-    if (_i < 4)
-        ck_assert_int_eq(lin_check(&lin_model_kv_nopartition, ops, n, NULL, 0, NULL), f->verdict);
+    struct lin_budget budget = {T_DATA_KV_STEPS, NULL, NULL, 0};
+    ck_assert_int_eq(lin_check(&lin_model_kv_nopartition, ops, n, &budget, 0, &res), f->verdict);
+    t_assert_result_valid(&lin_model_kv_nopartition, ops, n, res);
+    lin_result_free(res);
+    if (_i < 4) {
+        int whole = lin_check(&lin_model_kv_nopartition, ops, n, NULL, LIN_CHECK_NO_COMPOSE, NULL);
+        ck_assert_int_eq(whole, f->verdict);
+    }
     lin_history_free(h);
 }
 END_TEST
@@ -1023,7 +1188,7 @@ static void t_kv_per_key(const char *rel, const char *want, uint64_t steps_max)
     struct lin_history *h = t_read(LIN_FORMAT_KV, rel);
     size_t n = 0;
     const struct lin_op *ops = lin_history_ops(h, &n);
-    struct lin_budget budget = {steps_max, NULL, NULL};
+    struct lin_budget budget = {steps_max, NULL, NULL, 0};
     struct lin_result *res = NULL;
     ck_assert_int_eq(lin_check(&lin_model_kv, ops, n, &budget, LIN_CHECK_ALL_PARTITIONS, &res),
                      LIN_ILLEGAL);
@@ -1424,6 +1589,8 @@ Suite *lin_suite(void)
     tcase_add_test(tc, test_lin_kv_interface);
     tcase_add_test(tc, test_lin_kv_many_keys);
     tcase_add_test(tc, test_lin_budget);
+    tcase_add_test(tc, test_lin_memory_linear);
+    tcase_add_test(tc, test_lin_memory_budget);
     tcase_add_loop_test(tc, test_lin_kv_one_key_appends, 0, 20);
     suite_add_tcase(s, tc);
 
@@ -1454,6 +1621,7 @@ Suite *lin_suite(void)
     tcase_add_test(tc, test_lin_cli);
     tcase_add_test(tc, test_lin_cli_strict_flags);
     tcase_add_test(tc, test_lin_cli_says_why_io_failed);
+    tcase_add_test(tc, test_lin_cli_budget_exits);
     tcase_add_test(tc, test_lin_html_chromium);
     suite_add_tcase(s, tc);
     return s;
