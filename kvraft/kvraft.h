@@ -103,11 +103,12 @@ void kv_server_stats(const struct kv_server *kv, struct kv_server_stats *out);
 /* ---------------------------------------------------------------- clerk */
 
 /* Go's MakeClerk(servers): a clerk talking to `ends_count` servers through `ends` (the array
- * is copied, the ends borrowed). `client_id` identifies the clerk in the servers' duplicate
- * tables; it must differ from every other clerk's of the same run (the harness hands out
- * increasing ids, so runs stay deterministic). NULL on OOM or bad arguments. */
-struct kv_clerk *kv_clerk_new(struct sim *sim, struct rpc_end *const *ends, int ends_count,
-                              uint64_t client_id);
+ * is copied, the ends borrowed). The clerk makes its own client id, the name the servers'
+ * duplicate tables know it by, as Go's clerk does with nrand(): take it from sim_nrand(sim)
+ * (62 random bits from the sim's seed, so ids of one run never collide in practice and a
+ * replay draws the same ones), never from a counter of your own or the wall clock. NULL on
+ * OOM or bad arguments. */
+struct kv_clerk *kv_clerk_new(struct sim *sim, struct rpc_end *const *ends, int ends_count);
 /* Frees the clerk. It must not be inside a call (no task parked in kv_clerk_*). */
 void kv_clerk_free(struct kv_clerk *ck);
 
