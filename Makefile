@@ -47,7 +47,18 @@ all: $(LABSIM) $(CHECK_MAIN)
 deps:
 	@sh tools/ensure-deps
 
-$(BUILD)/obj/%.o: %.c
+# What $(BUILD) was built with: the compiler, its flags and the sources under test. Objects
+# depend on it, so a change (make sanitize into a BUILD that make grade filled, another
+# RAFT_IMPL) rebuilds them instead of silently mixing the two. Rewritten only when it differs.
+BUILD_CONFIG = $(BUILD)/build-config
+$(BUILD_CONFIG): FORCE_CONFIG
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(CC) $(CPPFLAGS) $(CFLAGS) $(DEP_CFLAGS)' '$(LIB_SRCS)' > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+.PHONY: FORCE_CONFIG
+FORCE_CONFIG:
+
+$(BUILD)/obj/%.o: %.c $(BUILD_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEP_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
