@@ -50,7 +50,8 @@ TOOL_OBJS    = $(call obj,$(TOOL_SRCS))
 LABSIM = $(BUILD)/labsim
 CHECK_MAIN = $(BUILD)/check_main
 
-.PHONY: all deps test grade bench sanitize fuzz lint format format-check clean
+.PHONY: all deps test grade bench sanitize sanitize-own sanitize-impl fuzz lint format \
+        format-check clean
 all: $(LABSIM) $(if $(IMPL_GIVEN),,$(CHECK_MAIN))
 
 ifneq ($(IMPL_GIVEN),)
@@ -112,7 +113,19 @@ bench: deps
 	@$(LABSIM) bench
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-sanitize: deps
+# Two routes. Our own code (no *_IMPL, no BUILD given): everything into build-san/, the unit
+# suites, then the graded suites. A student's code (any *_IMPL or BUILD given): their code and
+# ours around it into $(BUILD) (default build-san-mine/), then the graded suites alone, in one
+# process so that the leak check at exit sees every run.
+BUILD_GIVEN = $(filter command environment%,$(firstword $(origin BUILD)))
+SAN_ROUTE = $(if $(IMPL_GIVEN)$(BUILD_GIVEN),sanitize-impl,sanitize-own)
+SAN_IMPL_BUILD = $(if $(BUILD_GIVEN),$(BUILD),build-san-mine)
+sanitize: $(SAN_ROUTE)
+sanitize-impl: deps
+	@$(MAKE) --no-print-directory BUILD=$(SAN_IMPL_BUILD) OPT=-O1 SAN="$(SAN_FLAGS)" \
+	  $(SAN_IMPL_BUILD)/labsim
+	@ASAN_OPTIONS=detect_leaks=1 $(SAN_IMPL_BUILD)/labsim run all
+sanitize-own: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 SAN="$(SAN_FLAGS)" \
 	  build-san/labsim build-san/check_main
 	@ASAN_OPTIONS=detect_leaks=1 LABSIM_BIN=$(abspath build-san/labsim) \
@@ -148,7 +161,7 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-O0 build-san build-fuzz
+	rm -rf build build-O0 build-san build-san-mine build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

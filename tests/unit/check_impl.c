@@ -7,8 +7,11 @@
  *   went into it, and runs every 4A and 4B test on the default seed: all must pass. One build
  *   per configuration; the first then checks that its build directory recompiles an object
  *   when the flags change (one object, not the whole build) and not when they do not.
- * - route: what make does with a student's code, read from `make -n` (cheap): the unit
- *   suites refuse it in one line instead of linking our internals against it.
+ * - route: what make does with a student's code, read from `make -n` (cheap): the sanitizer
+ *   route builds the outside files with ASan and UBSan into the BUILD given and runs the
+ *   graded suites alone, for any *_IMPL variable (labs to come add theirs); with none given it
+ *   stays the project's route with the unit suites; and the unit suites refuse a student's
+ *   code in one line instead of linking our internals against it.
  * LABSIM_ROOT names the repository (make test sets it).
  */
 #include <check.h>
@@ -243,6 +246,75 @@ END_TEST
 
 /* ---------------------------------------------------------------- route */
 
+/* `make -n ARGS...` (NULL-terminated) into r; it must succeed. */
+static void impl_make_dry(struct cu_run *r, const char *const *args)
+{
+    const char *all[12] = {"-n"};
+    size_t n = 1;
+    for (size_t i = 0; args[i] != NULL && n < 11; i++)
+        all[n++] = args[i];
+    all[n] = NULL;
+    impl_make(r, all);
+    ck_assert_msg(r->status == 0, "make -n failed (%d): ...%s", r->status, impl_tail(r->err, 1500));
+}
+
+/* The line of out that contains needle (copied into line), or false. */
+static bool impl_line_with(const char *out, const char *needle, char *line, size_t size)
+{
+    const char *at = strstr(out, needle);
+    if (at == NULL) return false;
+    const char *start = at;
+    while (start > out && start[-1] != '\n')
+        start--;
+    size_t len = strcspn(start, "\n");
+    if (len >= size) len = size - 1;
+    memcpy(line, start, len);
+    line[len] = '\0';
+    return true;
+}
+
+START_TEST(test_impl_sanitize_route)
+{
+    /* Goal: `make sanitize KVRAFT_IMPL=... BUILD=...` compiles the outside file with ASan and
+     * UBSan into that BUILD and runs the graded suites there with leak detection, and never
+     * the unit suites; a variable of a lab to come (MR_IMPL) takes the same route, into
+     * build-san-mine/ when no BUILD is given; with nothing given it is the project's route. */
+    static struct impl_setup s;
+    impl_setup_make(&s, "impl-san", false);
+    const char *student[] = {"sanitize", s.kv_arg, s.build_arg, NULL};
+    struct cu_run r;
+    impl_make_dry(&r, student);
+    char want[IMPL_PATH_MAX + 64];
+    char line[4096];
+    char server_c[IMPL_PATH_MAX];
+    cu_dir_file(&s.d, "mykv/server.c", server_c, sizeof(server_c));
+    snprintf(want, sizeof(want), "-c %s ", server_c);
+    ck_assert_msg(impl_line_with(r.out, want, line, sizeof(line)), "no compile of %s: ...%s",
+                  server_c, impl_tail(r.out, 1500));
+    ck_assert_ptr_nonnull(strstr(line, "-fsanitize=address,undefined"));
+    snprintf(want, sizeof(want), "ASAN_OPTIONS=detect_leaks=1 %s/labsim run all\n", s.build);
+    ck_assert_msg(strstr(r.out, want) != NULL, "no sanitized graded run in: ...%s",
+                  impl_tail(r.out, 1500));
+    ck_assert_ptr_null(strstr(r.out, "check_main"));
+    ck_assert_ptr_null(strstr(r.out, "obj/kvraft/server.o"));
+    cu_run_free(&r);
+
+    const char *later_lab[] = {"sanitize", "MR_IMPL=mr/worker.c", NULL};
+    impl_make_dry(&r, later_lab);
+    ck_assert_ptr_nonnull(
+        strstr(r.out, "ASAN_OPTIONS=detect_leaks=1 build-san-mine/labsim run all"));
+    ck_assert_ptr_null(strstr(r.out, "check_main"));
+    cu_run_free(&r);
+
+    const char *own[] = {"sanitize", NULL};
+    impl_make_dry(&r, own);
+    ck_assert_ptr_nonnull(strstr(r.out, "build-san/check_main"));
+    ck_assert_ptr_nonnull(strstr(r.out, "ASAN_OPTIONS=detect_leaks=1 build-san/labsim run all"));
+    cu_run_free(&r);
+    cu_dir_remove(&s.d);
+}
+END_TEST
+
 START_TEST(test_impl_unit_suites_refuse)
 {
     /* Goal: the unit suites use our internals (kv_int.h, raft_int.h), so `make test` with a
@@ -270,6 +342,7 @@ Suite *impl_suite(void)
     Suite *s = suite_create("impl");
     TCase *tc = tcase_create("route");
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_impl_sanitize_route);
     tcase_add_test(tc, test_impl_unit_suites_refuse);
     suite_add_tcase(s, tc);
     tc = tcase_create("outside");
