@@ -7,8 +7,17 @@ OPT       ?= -O2
 PKG_CONFIG ?= pkg-config
 SAN       ?=
 
-# The Raft implementation under test: a student may point this at their own file(s).
+# The implementations under test: a student may point these at their own files (README,
+# "Grading your own Raft"). RAFT_IMPL is the Raft (the persister is always ours); KVRAFT_IMPL
+# the kvraft server and clerk, graded on whichever Raft RAFT_IMPL names.
 RAFT_IMPL ?= $(filter-out raft/persister.c,$(wildcard raft/*.c))
+KVRAFT_IMPL ?= $(wildcard kvraft/*.c)
+
+# Every *_IMPL variable set from outside (command line or environment) names a student's code.
+# With one set, only labsim is built: the Check unit suites test our own implementations
+# through their internals (raft_int.h, kv_int.h), so `make test` and check_main refuse.
+IMPL_GIVEN = $(strip $(foreach v,$(filter %_IMPL,$(.VARIABLES)), \
+               $(if $(filter command environment%,$(firstword $(origin $(v)))),$(v))))
 
 # tests/ has one folder per lab's graded suite (raft/, kvraft/, ...), the shared graded harness
 # (harness/), the Check unit suites (unit/), data/ and fuzz/. Every folder with sources is on the
@@ -26,7 +35,7 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null || \
 LDLIBS     = $(DEP_LIBS)
 
 LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) raft/persister.c $(RAFT_IMPL) \
-              $(wildcard kvraft/*.c)
+              $(KVRAFT_IMPL)
 # The graded harness and every lab's suite; the Check unit suites.
 HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
 CHECK_SRCS  = $(wildcard tests/unit/*.c)
@@ -41,13 +50,31 @@ TOOL_OBJS    = $(call obj,$(TOOL_SRCS))
 LABSIM = $(BUILD)/labsim
 CHECK_MAIN = $(BUILD)/check_main
 
-.PHONY: all deps test grade bench sanitize fuzz lint format format-check clean
-all: $(LABSIM) $(CHECK_MAIN)
+.PHONY: all deps test grade bench sanitize sanitize-own sanitize-impl fuzz lint format \
+        format-check clean
+all: $(LABSIM) $(if $(IMPL_GIVEN),,$(CHECK_MAIN))
+
+ifneq ($(IMPL_GIVEN),)
+ifneq ($(filter test $(CHECK_MAIN),$(MAKECMDGOALS)),)
+$(error $(IMPL_GIVEN) given: the unit suites test only this project's own code (use make grade))
+endif
+endif
 
 deps:
 	@sh tools/ensure-deps
 
-$(BUILD)/obj/%.o: %.c
+# What $(BUILD) was built with: the compiler, its flags and the sources under test. Objects
+# depend on it, so a change (make sanitize into a BUILD that make grade filled, another
+# RAFT_IMPL) rebuilds them instead of silently mixing the two. Rewritten only when it differs.
+BUILD_CONFIG = $(BUILD)/build-config
+$(BUILD_CONFIG): FORCE_CONFIG
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(CC) $(CPPFLAGS) $(CFLAGS) $(DEP_CFLAGS)' '$(LIB_SRCS)' > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+.PHONY: FORCE_CONFIG
+FORCE_CONFIG:
+
+$(BUILD)/obj/%.o: %.c $(BUILD_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEP_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -86,7 +113,19 @@ bench: deps
 	@$(LABSIM) bench
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-sanitize: deps
+# Two routes. Our own code (no *_IMPL, no BUILD given): everything into build-san/, the unit
+# suites, then the graded suites. A student's code (any *_IMPL or BUILD given): their code and
+# ours around it into $(BUILD) (default build-san-mine/), then the graded suites alone, in one
+# process so that the leak check at exit sees every run.
+BUILD_GIVEN = $(filter command environment%,$(firstword $(origin BUILD)))
+SAN_ROUTE = $(if $(IMPL_GIVEN)$(BUILD_GIVEN),sanitize-impl,sanitize-own)
+SAN_IMPL_BUILD = $(if $(BUILD_GIVEN),$(BUILD),build-san-mine)
+sanitize: $(SAN_ROUTE)
+sanitize-impl: deps
+	@$(MAKE) --no-print-directory BUILD=$(SAN_IMPL_BUILD) OPT=-O1 SAN="$(SAN_FLAGS)" \
+	  $(SAN_IMPL_BUILD)/labsim
+	@ASAN_OPTIONS=detect_leaks=1 $(SAN_IMPL_BUILD)/labsim run all
+sanitize-own: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 SAN="$(SAN_FLAGS)" \
 	  build-san/labsim build-san/check_main
 	@ASAN_OPTIONS=detect_leaks=1 LABSIM_BIN=$(abspath build-san/labsim) \
@@ -122,7 +161,7 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-O0 build-san build-fuzz
+	rm -rf build build-O0 build-san build-san-mine build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

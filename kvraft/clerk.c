@@ -1,7 +1,9 @@
 /* clerk: the kvraft client (Go's Clerk), straight-line blocking code for sim tasks.
  *
- * Each op gets the next sequence number of this clerk; with the clerk id it names the op in
- * the servers' duplicate tables, so retries of one op are applied once. The clerk starts with
+ * The clerk draws its own client id at birth, as Go's MakeClerk does with nrand(): 62 random
+ * bits from the sim (sim_nrand), so ids never collide in practice and a run replays them. Each
+ * op gets the next sequence number of this clerk; with the clerk id it names the op in the
+ * servers' duplicate tables, so retries of one op are applied once. The clerk starts with
  * the server that answered last and moves round-robin on any failure (lost request or reply,
  * dead or disabled server, ErrWrongLeader, ErrTimeout). After a whole pass over the servers
  * without an answer it sleeps KV_CLERK_PASS_SLEEP_US of virtual time: when no leader is
@@ -34,8 +36,7 @@ struct kv_clerk {
 static const struct sim_trace_kind trace_clerk_done = {
     310, SIM_TOPIC_CLIENT, "kv.clerk.done", {"client", "seq", "kind", "tries"}};
 
-struct kv_clerk *kv_clerk_new(struct sim *sim, struct rpc_end *const *ends, int ends_count,
-                              uint64_t client_id)
+struct kv_clerk *kv_clerk_new(struct sim *sim, struct rpc_end *const *ends, int ends_count)
 {
     if (sim == NULL || ends == NULL || ends_count < 1 || ends_count > KV_SERVERS_MAX) return NULL;
     struct kv_clerk *ck = calloc(1, sizeof(*ck));
@@ -44,7 +45,7 @@ struct kv_clerk *kv_clerk_new(struct sim *sim, struct rpc_end *const *ends, int 
     for (int i = 0; i < ends_count; i++)
         ck->ends[i] = ends[i];
     ck->ends_count = ends_count;
-    ck->client_id = client_id;
+    ck->client_id = sim_nrand(sim); /* Go's MakeClerk: ck.clientId = nrand() */
     gob_enc_init(&ck->enc);
     return ck;
 }

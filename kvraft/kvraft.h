@@ -1,6 +1,14 @@
 /* kvraft: a fault-tolerant key/value service on Raft (6.824 lab 4A-4B): the server and the
  * clerk.
  *
+ * This header is the whole contract between a kvraft implementation and the graded suites. A
+ * student grades their own server and clerk with `make grade KVRAFT_IMPL="server.c client.c"`
+ * (on our Raft, or on theirs with RAFT_IMPL too; see the README). Their files include this
+ * header as "kvraft.h" and implement every function of the "errors", "server" and "clerk"
+ * parts. The "introspection" part is used only by this project's Check unit suites, which
+ * always link our kvraft/ (they also test its internals, kv_int.h); `make grade` never calls
+ * it, so a student's kvraft need not define it.
+ *
  * The server (Go's StartKVServer) makes its own Raft with raft_make and registers both its
  * "KVServer.Get/Put/Append" methods and the Raft's "Raft.*" methods on one struct rpc_server,
  * so both services share one endpoint. Every operation, Gets included, goes through the Raft
@@ -43,6 +51,8 @@
 #define KV_KEYS_MAX (1u << 20)    /* distinct keys in one store */
 #define KV_CLIENTS_MAX (1u << 16) /* clients remembered in the duplicate table */
 
+/* ---------------------------------------------------------------- errors */
+
 #define KV_ERRNO_MAP(X)                                                                            \
     X(KV_OK, 0, "success")                                                                         \
     X(KV_ENOMEM, -1, "out of memory")                                                              \
@@ -79,7 +89,6 @@ int kv_server_start(struct sim *sim, struct rpc_end *const *ends, int ends_count
  * dead by now, so labrpc drops the replies). The object stays allocated until kv_server_free
  * because events in flight may still name it. */
 void kv_server_kill(struct kv_server *kv);
-bool kv_server_killed(const struct kv_server *kv);
 
 /* Frees a killed server and its Raft. Call only when no event of its sim can reach it any
  * more (after the run). */
@@ -88,26 +97,15 @@ void kv_server_free(struct kv_server *kv);
 /* The server's Raft (the harness asks it for GetState). */
 struct raft *kv_server_raft(const struct kv_server *kv);
 
-/* Introspection for tests and tools: the last applied log index, the number of keys stored,
- * the number of snapshots taken and installed, and the number of Put/Append ops that arrived
- * through the log as duplicates and were therefore not applied again. */
-struct kv_server_stats {
-    uint64_t applied_index;
-    uint64_t keys_count;
-    uint64_t snapshots_taken;
-    uint64_t snapshots_installed;
-    uint64_t duplicates_skipped;
-};
-void kv_server_stats(const struct kv_server *kv, struct kv_server_stats *out);
-
 /* ---------------------------------------------------------------- clerk */
 
 /* Go's MakeClerk(servers): a clerk talking to `ends_count` servers through `ends` (the array
- * is copied, the ends borrowed). `client_id` identifies the clerk in the servers' duplicate
- * tables; it must differ from every other clerk's of the same run (the harness hands out
- * increasing ids, so runs stay deterministic). NULL on OOM or bad arguments. */
-struct kv_clerk *kv_clerk_new(struct sim *sim, struct rpc_end *const *ends, int ends_count,
-                              uint64_t client_id);
+ * is copied, the ends borrowed). The clerk makes its own client id, the name the servers'
+ * duplicate tables know it by, as Go's clerk does with nrand(): take it from sim_nrand(sim)
+ * (62 random bits from the sim's seed, so ids of one run never collide in practice and a
+ * replay draws the same ones), never from a counter of your own or the wall clock. NULL on
+ * OOM or bad arguments. */
+struct kv_clerk *kv_clerk_new(struct sim *sim, struct rpc_end *const *ends, int ends_count);
 /* Frees the clerk. It must not be inside a call (no task parked in kv_clerk_*). */
 void kv_clerk_free(struct kv_clerk *ck);
 
@@ -124,9 +122,28 @@ char *kv_clerk_get(struct kv_clerk *ck, const char *key);
 int kv_clerk_put(struct kv_clerk *ck, const char *key, const char *value);
 int kv_clerk_append(struct kv_clerk *ck, const char *key, const char *value);
 
+/* The client id the clerk made for itself (the harness traces it as "kvcfg.clerk"). */
+uint64_t kv_clerk_id(const struct kv_clerk *ck);
+
+/* ---------------------------------------------------------------- introspection */
+
+/* Our kvraft only (the unit suites); see the top of this file. */
+
+/* The last applied log index, the number of keys stored, the number of snapshots taken and
+ * installed, and the number of Put/Append ops that arrived through the log as duplicates and
+ * were therefore not applied again. */
+struct kv_server_stats {
+    uint64_t applied_index;
+    uint64_t keys_count;
+    uint64_t snapshots_taken;
+    uint64_t snapshots_installed;
+    uint64_t duplicates_skipped;
+};
+void kv_server_stats(const struct kv_server *kv, struct kv_server_stats *out);
+/* True once kv_server_kill was called. */
+bool kv_server_killed(const struct kv_server *kv);
 /* Index (into the clerk's ends array) of the server the clerk will try first. */
 int kv_clerk_leader(const struct kv_clerk *ck);
-uint64_t kv_clerk_id(const struct kv_clerk *ck);
 /* RPCs the clerk has sent so far (every attempt of every op). */
 uint64_t kv_clerk_calls(const struct kv_clerk *ck);
 

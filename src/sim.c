@@ -39,6 +39,7 @@ struct sim *sim_new(uint64_t seed)
         return NULL;
     }
     snprintf(sim->replay_hint, sizeof(sim->replay_hint), "(seed %llu)", (unsigned long long)seed);
+    sim_rand_init(&sim->nrand, sim, "sim.nrand");
     return sim;
 }
 

@@ -156,6 +156,12 @@ bool sim_rand_chance(struct sim_rand *r, uint64_t num, uint64_t den);
 /* Fisher-Yates shuffle of n ints. */
 void sim_rand_shuffle_int(struct sim_rand *r, int *v, size_t n);
 
+/* Go's nrand(): a uniform 62-bit draw, [0, 2^62), from a stream the kernel owns ("sim.nrand"),
+ * for code that must name itself uniquely without a harness handing names out (a kvraft clerk
+ * makes its client id this way). Its draws move no other stream. Two draws of one run collide
+ * with probability about k^2 / 2^63 for k draws: never, in practice. */
+uint64_t sim_nrand(struct sim *sim);
+
 /* ---------------------------------------------------------------- tasks */
 
 /* Tasks are coroutines on their own stacks, scheduled by the event queue. They let test

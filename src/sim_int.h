@@ -97,6 +97,8 @@ struct sim {
 
     char replay_hint[512];
 
+    struct sim_rand nrand; /* the stream behind sim_nrand */
+
     /* The last traced events of a suspected livelock (ring; reset when time advances). */
     struct sim_storm_rec storm[SIM_STORM_RING];
     uint32_t storm_len;

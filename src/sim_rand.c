@@ -2,8 +2,9 @@
  *
  * A stream's state is derived from (sim seed, stream name[, number]) through XXH3 and
  * splitmix64, so streams are independent: the network's draws do not move when a Raft node
- * draws one more timeout. This file and sim_clock's caller are the only sources of randomness
- * in the simulation.
+ * draws one more timeout. The kernel owns one stream itself ("sim.nrand", behind sim_nrand) for
+ * code that needs a unique name and has no stream of its own to draw it from. This file and
+ * sim_clock's caller are the only sources of randomness in the simulation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +97,10 @@ void sim_rand_shuffle_int(struct sim_rand *r, int *v, size_t n)
         v[i - 1] = v[j];
         v[j] = tmp;
     }
+}
+
+uint64_t sim_nrand(struct sim *sim)
+{
+    /* Go's nrand draws big.Int below 2^62; the top two bits of a 64-bit draw are dropped. */
+    return sim_rand_u64(&sim->nrand) >> 2;
 }

@@ -79,7 +79,6 @@ struct kv_cfg *kv_cfg_make(struct lab_ctx *ctx, const char *test_name, int n, bo
     cfg->test_name = test_name;
     cfg->n = n;
     cfg->maxraftstate = maxraftstate;
-    cfg->client_id_next = (uint64_t)n + 1000; /* client ids start 1000 above the servers */
     cfg->start_us = sim_now_us(sim);
     cfg->lin_steps_max = KV_LIN_STEPS_MAX;
     sim_rand_init(&cfg->rand, sim, "kv.cfg");
@@ -457,13 +456,14 @@ struct kv_cfg_clerk *kv_cfg_make_client(struct kv_cfg *cfg, const int *to, int t
     sim_rand_shuffle_int(&cfg->rand, order, (size_t)cfg->n);
     for (int j = 0; j < cfg->n; j++)
         shuffled[j] = ck->ends[order[j]];
-    uint64_t client_id = cfg->client_id_next++;
-    ck->ck = kv_clerk_new(cfg->sim, shuffled, cfg->n, client_id);
+    ck->ck = kv_clerk_new(cfg->sim, shuffled, cfg->n);
     if (ck->ck == NULL) {
         lab_fatalf(cfg->ctx, SIM_NODE_NONE, "MakeClerk failed");
         return NULL;
     }
-    sim_trace4(cfg->sim, SIM_NODE_NONE, &kind_clerk, ck->number, (int64_t)client_id, 0, 0);
+    /* The clerk names itself (Go's nrand); the trace records the name it chose. */
+    sim_trace4(cfg->sim, SIM_NODE_NONE, &kind_clerk, ck->number, (int64_t)kv_clerk_id(ck->ck), 0,
+               0);
     kv_cfg_connect_client(cfg, ck, to, to_count);
     return ck;
 }

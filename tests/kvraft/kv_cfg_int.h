@@ -63,7 +63,6 @@ struct kv_cfg {
 
     struct kv_cfg_clerk **clerks;
     size_t clerks_count;
-    uint64_t client_id_next;
 
     sim_time_us start_us; /* make_config */
     sim_time_us t0_us;    /* begin */

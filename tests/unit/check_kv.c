@@ -6,7 +6,8 @@
  *   input.
  * - server: scenarios on a live cluster, each a small lab test body: a duplicated Append is
  *   applied once (sent twice by hand, and with labrpc duplicating every request), a clerk
- *   retries past non-leaders and then remembers the leader, a restart from a snapshot keeps
+ *   retries past non-leaders and then remembers the leader, clerks make distinct ids of their
+ *   own that the servers tell apart, a restart from a snapshot keeps
  *   the duplicate table, bad arguments get an error reply.
  * - history: the harness turns an ILLEGAL history into a failure with an HTML artifact and an
  *   exhausted budget into LAB_UNKNOWN.
@@ -386,6 +387,35 @@ START_TEST(test_kv_network_duplicates)
 }
 END_TEST
 
+/* Clerks name themselves (Go's nrand): 64 clerks get 64 distinct ids below 2^62, and two
+ * clerks' first Appends (both seq 1) are both applied, so the servers told them apart. */
+static void body_clerk_ids(struct lab_ctx *ctx)
+{
+    enum { CLERKS = 64 };
+    int all[KV_CFG_SERVERS_MAX];
+    uint64_t ids[CLERKS];
+    struct kv_cfg *cfg = kv_cfg_make(ctx, "UnitClerkIds", 3, false, -1);
+    struct kv_cfg_clerk *cks[CLERKS];
+    for (int i = 0; i < CLERKS; i++) {
+        cks[i] = kv_cfg_make_client(cfg, all, kv_cfg_all(cfg, all));
+        ids[i] = kv_clerk_id(cks[i]->ck);
+        if (ids[i] >= (1ull << 62)) lab_fatalf(ctx, SIM_NODE_NONE, "clerk id %d is not 62-bit", i);
+        for (int j = 0; j < i; j++)
+            if (ids[j] == ids[i]) lab_fatalf(ctx, SIM_NODE_NONE, "clerks %d and %d collide", j, i);
+    }
+    kv_cfg_put(cfg, cks[0], "k", "", -1);
+    kv_cfg_append(cfg, cks[1], "k", "a", -1);
+    kv_cfg_append(cfg, cks[2], "k", "b", -1);
+    expect_value(cfg, cks[0], "k", "ab");
+    kv_cfg_cleanup(cfg);
+}
+
+START_TEST(test_kv_clerk_ids)
+{
+    run_pass(body_clerk_ids, "UnitClerkIds", 3);
+}
+END_TEST
+
 /* A clerk whose first servers are not the leader gets there, then goes straight to it. */
 static void body_wrong_leader_retry(struct lab_ctx *ctx)
 {
@@ -395,7 +425,7 @@ static void body_wrong_leader_retry(struct lab_ctx *ctx)
     kv_cfg_put(cfg, ck, "k", "v", -1);
     int l = await_leader(cfg);
     struct rpc_end *ends[3] = {ck->ends[(l + 1) % 3], ck->ends[(l + 2) % 3], ck->ends[l]};
-    struct kv_clerk *mine = kv_clerk_new(kv_cfg_sim(cfg), ends, 3, 4242);
+    struct kv_clerk *mine = kv_clerk_new(kv_cfg_sim(cfg), ends, 3);
     int rc = kv_clerk_append(mine, "k", "w");
     uint64_t rpcs1 = kv_clerk_calls(mine);
     int leader_index = kv_clerk_leader(mine);
@@ -601,6 +631,7 @@ Suite *kv_suite(void)
     tcase_add_test(server, test_kv_duplicate_append_applied_once);
     tcase_add_loop_test(server, test_kv_network_duplicates, 0, 3);
     tcase_add_test(server, test_kv_wrong_leader_retry);
+    tcase_add_test(server, test_kv_clerk_ids);
     tcase_add_test(server, test_kv_snapshot_keeps_dups);
     tcase_add_test(server, test_kv_bad_args);
     tcase_add_test(server, test_kv_history_illegal);

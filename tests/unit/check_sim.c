@@ -409,6 +409,57 @@ START_TEST(test_sim_rand_streams)
 }
 END_TEST
 
+static int nrand_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+START_TEST(test_sim_nrand)
+{
+    /* Goal: sim_nrand is Go's nrand made replayable: the same seed gives the same draws, a
+     * different seed different ones; every draw is below 2^62 and the top of that range is
+     * reached; 10000 draws never collide (a clerk's id must be unique); draws on a component's
+     * stream do not move it, nor it theirs; and it traces nothing (the digest stays put). */
+    struct sim *sim = sim_new(9);
+    struct sim *twin = sim_new(9);
+    struct sim *other = sim_new(10);
+    uint64_t digest = sim_digest(sim);
+    ck_assert_uint_ne(sim_nrand(sim), sim_nrand(other));
+    struct sim_rand net;
+    sim_rand_init(&net, twin, "net");
+    for (int i = 0; i < 1000; i++)
+        sim_rand_u64(&net); /* another stream's draws: sim_nrand(twin) must not move */
+    ck_assert_uint_ne(sim_nrand(twin), 0); /* twin's first draw, to keep it level with sim */
+    enum { DRAWS = 10000 };
+    static uint64_t draws[DRAWS];
+    uint64_t top = 0;
+    for (int i = 0; i < DRAWS; i++) {
+        draws[i] = sim_nrand(sim);
+        ck_assert_uint_eq(draws[i], sim_nrand(twin));
+        ck_assert_uint_lt(draws[i], 1ull << 62);
+        if (draws[i] > top) top = draws[i];
+    }
+    ck_assert_uint_ge(top, 1ull << 61);
+    ck_assert_uint_eq(sim_digest(sim), digest);
+    struct sim *fresh_sim = sim_new(9);
+    struct sim_rand fresh;
+    struct sim_rand after;
+    sim_rand_init(&fresh, fresh_sim, "net");
+    sim_rand_init(&after, sim, "net"); /* sim has drawn 10001 nrands by now */
+    for (int i = 0; i < 100; i++)
+        ck_assert_uint_eq(sim_rand_u64(&after), sim_rand_u64(&fresh));
+    sim_free(fresh_sim);
+    qsort(draws, DRAWS, sizeof(draws[0]), nrand_cmp);
+    for (int i = 1; i < DRAWS; i++)
+        ck_assert_uint_ne(draws[i - 1], draws[i]);
+    sim_free(other);
+    sim_free(twin);
+    sim_free(sim);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- trace */
 
 static const struct sim_trace_kind kind_ping = {1, SIM_TOPIC_NET, "test.ping", {"n", "to"}};
@@ -631,6 +682,7 @@ Suite *sim_suite(void)
     tc = tcase_create("rand");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_sim_rand_streams);
+    tcase_add_test(tc, test_sim_nrand);
     suite_add_tcase(s, tc);
     tc = tcase_create("trace");
     tcase_set_timeout(tc, 10);
