@@ -61,8 +61,8 @@ static char *env_apply(char *text, const struct env_plant *p)
     return out;
 }
 
-/* Copies raft/ (all but the persister, which the build always links) into d/raft with the
- * plants applied, and appends each .c file's path to impl. */
+/* Copies raft/ (all but the persister and the trace API, which the build always links) into d/raft
+ * with the plants applied, and appends each .c file's path to impl. */
 static void env_copy_raft(const struct cu_dir *d, const struct env_plant *plants,
                           size_t plants_count, char *impl, size_t impl_size)
 {
@@ -83,7 +83,9 @@ static void env_copy_raft(const struct cu_dir *d, const struct env_plant *plants
         size_t len = strlen(e->d_name);
         bool is_c = len > 2 && strcmp(e->d_name + len - 2, ".c") == 0;
         bool is_h = len > 2 && strcmp(e->d_name + len - 2, ".h") == 0;
-        if ((!is_c && !is_h) || strcmp(e->d_name, "persister.c") == 0) continue;
+        bool provided =
+            strcmp(e->d_name, "persister.c") == 0 || strcmp(e->d_name, "trace_api.c") == 0;
+        if ((!is_c && !is_h) || provided) continue;
         char from[768];
         char to[768];
         snprintf(from, sizeof(from), "%s/%s", src_dir, e->d_name);
