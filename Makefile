@@ -33,6 +33,11 @@ LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) $(RAFT_PROVIDED) $(RAFT_
 HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
 CHECK_SRCS  = $(wildcard tests/unit/*.c)
 TOOL_SRCS   = $(wildcard tools/*.c)
+# `labsim init` writes the skeletons of tools/skel/ (one per lab), built into the binary by a
+# small generator. Each skeleton is also compiled as it stands, so one that no longer builds
+# against its lab's header fails the build instead of a student's first make.
+SKEL_SRCS = $(wildcard tools/skel/*.c)
+SKEL_OBJS = $(patsubst tools/skel/%.c,$(BUILD)/gen/skel_%.o,$(SKEL_SRCS))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJS     = $(call obj,$(LIB_SRCS))
@@ -57,8 +62,19 @@ $(BUILD)/liblabsim.a: $(LIB_OBJS) $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LABSIM): $(TOOL_OBJS) $(BUILD)/liblabsim.a
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
+$(LABSIM): $(TOOL_OBJS) $(SKEL_OBJS) $(BUILD)/liblabsim.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) $(SKEL_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
+
+# The rules that build the skeletons `labsim init` writes (SKEL_OBJS, above).
+$(BUILD)/embed: tools/embed/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+$(BUILD)/gen/skel_%.c: tools/skel/%.c $(BUILD)/embed $(BUILD)/obj/tools/skel/%.o
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed skel_$* $< $@
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+.PRECIOUS: $(BUILD)/gen/skel_%.c $(BUILD)/obj/tools/skel/%.o
 
 $(CHECK_MAIN): $(CHECK_OBJS) $(BUILD)/liblabsim.a
 	$(CC) $(CFLAGS) -o $@ $(CHECK_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
