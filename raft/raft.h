@@ -5,8 +5,9 @@
  * the shape of the 6.824 lab: make, start, get-state, snapshot, kill. A student builds the
  * suites against another implementation file (see the README, `make grade RAFT_IMPL=...`);
  * it must implement every function of the "lab API" part, and the "introspection" pair, which
- * only the study tools use (stubs that fill zeros are fine). The "persister" part is provided:
- * raft/persister.c is always linked, like the handout's persister.go. Student files include
+ * only the study tools use (stubs that fill zeros are fine). The "persister" and "trace" parts
+ * are provided: raft/persister.c and raft/trace_api.c are always linked, like the handout's
+ * persister.go. `labsim init raft DIR` writes a skeleton to start from. Student files include
  * this header as "raft.h" (the build puts raft/, labgob/, labrpc/ and src/ on the include
  * path, so "labgob.h", "labrpc.h" and "sim.h" work the same way).
  *

@@ -115,21 +115,8 @@ static void env_build(const struct cu_dir *d, const struct env_plant *plants, si
     static char impl[ENV_IMPL_MAX];
     env_copy_raft(d, plants, plants_count, impl, sizeof(impl));
     char build[512];
-    char build_arg[600];
-    char impl_arg[ENV_IMPL_MAX + 16];
     cu_dir_file(d, "build", build, sizeof(build));
-    snprintf(build_arg, sizeof(build_arg), "BUILD=%s", build);
-    snprintf(impl_arg, sizeof(impl_arg), "RAFT_IMPL=%s", impl);
-    snprintf(bin, bin_size, "%s/labsim", build);
-    char *argv[] = {"/usr/bin/make", "-s",      "-j2",    "-C", (char *)env_root(),
-                    build_arg,       "OPT=-O1", impl_arg, bin,  NULL};
-    /* The parent make's jobserver and flags must not leak into this one. */
-    static const char *const env[] = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", NULL};
-    struct cu_spawn how = {.env = env, .timeout_s = ENV_BUILD_TIMEOUT_S};
-    struct cu_run r;
-    cu_run(&r, argv, &how);
-    ck_assert_msg(r.status == 0, "building the planted Raft failed (%d): %s", r.status, r.err);
-    cu_run_free(&r);
+    cu_build_labsim(build, impl, bin, bin_size, ENV_BUILD_TIMEOUT_S);
 }
 
 /* Runs `bin run ARGS...` (NULL-terminated, at most 8) into r. */

@@ -16,6 +16,7 @@
     X(lin)                                                                                         \
     X(runner)                                                                                      \
     X(env)                                                                                         \
+    X(student)                                                                                     \
     X(determinism)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
