@@ -8,9 +8,11 @@ PKG_CONFIG ?= pkg-config
 SAN       ?=
 
 # The implementations under test: a student may point these at their own files (README,
-# "Grading your own Raft"). RAFT_IMPL is the Raft (the persister is always ours); KVRAFT_IMPL
-# the kvraft server and clerk, graded on whichever Raft RAFT_IMPL names.
-RAFT_IMPL ?= $(filter-out raft/persister.c,$(wildcard raft/*.c))
+# "Grading your own Raft"). RAFT_IMPL is the Raft; KVRAFT_IMPL the kvraft server and clerk,
+# graded on whichever Raft RAFT_IMPL names. The persister and the Raft trace API are provided,
+# always linked, like the handout's persister.go.
+RAFT_PROVIDED = raft/persister.c raft/trace_api.c
+RAFT_IMPL ?= $(filter-out $(RAFT_PROVIDED),$(wildcard raft/*.c))
 KVRAFT_IMPL ?= $(wildcard kvraft/*.c)
 
 # Every *_IMPL variable set from outside (command line or environment) names a student's code.
@@ -34,12 +36,17 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null || \
                 echo -lcheck -lsubunit -lm -lrt -lpthread -lxxhash)
 LDLIBS     = $(DEP_LIBS)
 
-LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) raft/persister.c $(RAFT_IMPL) \
+LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) $(RAFT_PROVIDED) $(RAFT_IMPL) \
               $(KVRAFT_IMPL)
 # The graded harness and every lab's suite; the Check unit suites.
 HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
 CHECK_SRCS  = $(wildcard tests/unit/*.c)
 TOOL_SRCS   = $(wildcard tools/*.c)
+# `labsim init` writes the skeletons of tools/skel/ (one per lab), built into the binary by a
+# small generator. Each skeleton is also compiled as it stands, so one that no longer builds
+# against its lab's header fails the build instead of a student's first make.
+SKEL_SRCS = $(wildcard tools/skel/*.c)
+SKEL_OBJS = $(patsubst tools/skel/%.c,$(BUILD)/gen/skel_%.o,$(SKEL_SRCS))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJS     = $(call obj,$(LIB_SRCS))
@@ -82,8 +89,19 @@ $(BUILD)/liblabsim.a: $(LIB_OBJS) $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LABSIM): $(TOOL_OBJS) $(BUILD)/liblabsim.a
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
+$(LABSIM): $(TOOL_OBJS) $(SKEL_OBJS) $(BUILD)/liblabsim.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) $(SKEL_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
+
+# The rules that build the skeletons `labsim init` writes (SKEL_OBJS, above).
+$(BUILD)/embed: tools/embed/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+$(BUILD)/gen/skel_%.c: tools/skel/%.c $(BUILD)/embed $(BUILD)/obj/tools/skel/%.o
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed skel_$* $< $@
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+.PRECIOUS: $(BUILD)/gen/skel_%.c $(BUILD)/obj/tools/skel/%.o
 
 $(CHECK_MAIN): $(CHECK_OBJS) $(BUILD)/liblabsim.a
 	$(CC) $(CFLAGS) -o $@ $(CHECK_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)

@@ -51,7 +51,7 @@ static bool deliver_snapshot(struct raft *rf)
     };
     rf->snapshot_pending = false;
     rf->last_applied = index;
-    raft_trace_apply_snapshot(rf, index, term);
+    raft_trace_apply_snapshot(rf->sim, rf->me, index, term);
     rf->apply(rf->apply_ctx, &msg);
     return true;
 }
@@ -72,7 +72,7 @@ static bool deliver_entry(struct raft *rf)
     /* lastApplied moves before the callback: the service may snapshot through `index` from
      * inside it (the tester's applierSnap does). */
     rf->last_applied = index;
-    raft_trace_apply(rf, index);
+    raft_trace_apply(rf->sim, rf->me, index);
     rf->apply(rf->apply_ctx, &msg);
     return true;
 }

@@ -78,7 +78,7 @@ bool raft_call_send(struct raft *rf, int peer, enum raft_call_kind kind, const c
     raft_persist_flush(rf);
     struct raft_call *call = call_take(rf);
     if (call == NULL) {
-        raft_trace_reject(rf, peer, "send skipped: too many calls in flight");
+        raft_trace_reject(rf->sim, rf->me, peer, "send skipped: too many calls in flight");
         return false;
     }
     call->kind = kind;

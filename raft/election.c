@@ -58,7 +58,7 @@ static void election_timer_fire(struct sim *sim, void *arg)
         election_timer_arm(rf);
         return;
     }
-    raft_trace_election_timeout(rf);
+    raft_trace_election_timeout(rf->sim, rf->me, rf->current_term);
     raft_become_candidate(rf);
     raft_persist_flush(rf);
     raft_check_invariants(rf);
@@ -85,7 +85,7 @@ void raft_become_follower(struct raft *rf, uint64_t term)
         rf->replicate_event = 0;
         raft_election_reset(rf);
     }
-    if (changed) raft_trace_role(rf);
+    if (changed) raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
 }
 
 static bool votes_won(const struct raft *rf)
@@ -117,7 +117,7 @@ void raft_become_candidate(struct raft *rf)
     rf->role = RAFT_CANDIDATE;
     rf->votes_mask = 1u << rf->me;
     raft_persist_mark(rf);
-    raft_trace_role(rf);
+    raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
     raft_election_reset(rf);
     if (votes_won(rf)) { /* a single-peer cluster */
         raft_become_leader(rf);
@@ -132,7 +132,8 @@ void raft_become_candidate(struct raft *rf)
     vote_args_encode(&rf->enc_msg, &a);
     for (int peer = 0; peer < rf->peers_count; peer++) {
         if (peer == rf->me) continue;
-        raft_trace_vote_request(rf, peer);
+        raft_trace_vote_request(rf->sim, rf->me, rf->current_term, peer, a.last_log_index,
+                                a.last_log_term);
         raft_call_send(rf, peer, RAFT_CALL_VOTE, "Raft.RequestVote", 0, 0, on_vote_reply);
     }
 }
@@ -153,7 +154,7 @@ void raft_become_leader(struct raft *rf)
     }
     sim_timer_cancel(rf->sim, rf->election_timer);
     rf->election_timer = 0;
-    raft_trace_role(rf);
+    raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
     raft_heartbeat_start(rf);
     /* A single-peer leader commits by itself (its own match is the whole log). */
     raft_commit_advance(rf);
@@ -173,7 +174,7 @@ static void on_vote_reply(void *ctx, bool ok, const uint8_t *reply, size_t reply
     bool nums_ok = raft_wire_get_num(&d, 1, &r.term);
     gob_get_bool(&d, 2, &r.granted);
     if (gob_dec_finish(&d) != GOB_OK || !nums_ok) {
-        raft_trace_reject(rf, peer, "bad RequestVote reply");
+        raft_trace_reject(rf->sim, rf->me, peer, "bad RequestVote reply");
         return;
     }
     if (r.term > rf->current_term) {
@@ -221,7 +222,7 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
     if (rf->dead) return; /* a killed peer answers nothing; its server is deleted anyway */
     struct vote_args a = {0};
     if (!vote_args_decode(rf, args, args_len, &a)) {
-        raft_trace_reject(rf, -1, "bad RequestVote args");
+        raft_trace_reject(rf->sim, rf->me, -1, "bad RequestVote args");
         RAFT_REPLY_IGNORED(req);
         return;
     }
@@ -236,7 +237,7 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
         raft_persist_mark(rf);
         raft_election_reset(rf); /* Followers: granting a vote resets the election timer */
     }
-    raft_trace_vote(rf, candidate, a.term, granted);
+    raft_trace_vote(rf->sim, rf->me, a.term, candidate, granted);
     raft_persist_flush(rf); /* before responding */
     struct gob_enc *e = &rf->enc_msg;
     gob_enc_reset(e);

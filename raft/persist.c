@@ -329,7 +329,7 @@ void raft_persist_flush(struct raft *rf)
                             rf->snapshot_len) != 0)
         return;
     rf->persist_dirty = false;
-    raft_trace_persist(rf, gob_enc_len(e), rf->snapshot_len);
+    raft_trace_persist(rf->sim, rf->me, gob_enc_len(e), rf->snapshot_len);
 }
 
 /* The scalar part of the saved state, checked before anything becomes ours. */

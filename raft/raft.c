@@ -52,8 +52,9 @@ struct raft *raft_make(struct sim *sim, struct rpc_end *const *peers, int peers_
         raft_free(rf);
         return NULL;
     }
-    if (rc != RAFT_OK) raft_trace_reject(rf, -1, "persisted state unreadable: starting empty");
-    raft_trace_role(rf);
+    if (rc != RAFT_OK)
+        raft_trace_reject(rf->sim, rf->me, -1, "persisted state unreadable: starting empty");
+    raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
     raft_election_reset(rf);
     raft_check_invariants(rf);
     return rf;
@@ -84,7 +85,7 @@ bool raft_start(struct raft *rf, const uint8_t *command, size_t command_len, uin
     if (raft_log_append(&rf->log, rf->current_term, command, command_len) != RAFT_OK)
         return false; /* log full or out of memory: refuse, as a non-leader would */
     raft_persist_mark(rf);
-    raft_trace_append(rf, next, rf->current_term);
+    raft_trace_append(rf->sim, rf->me, next, rf->current_term);
     raft_replicate_schedule(rf);
     raft_check_invariants(rf);
     return true;

@@ -5,8 +5,9 @@
  * the shape of the 6.824 lab: make, start, get-state, snapshot, kill. A student builds the
  * suites against another implementation file (see the README, `make grade RAFT_IMPL=...`);
  * it must implement every function of the "lab API" part, and the "introspection" pair, which
- * only the study tools use (stubs that fill zeros are fine). The "persister" part is provided:
- * raft/persister.c is always linked, like the handout's persister.go. Student files include
+ * only the study tools use (stubs that fill zeros are fine). The "persister" and "trace" parts
+ * are provided: raft/persister.c and raft/trace_api.c are always linked, like the handout's
+ * persister.go. `labsim init raft DIR` writes a skeleton to start from. Student files include
  * this header as "raft.h" (the build puts raft/, labgob/, labrpc/ and src/ on the include
  * path, so "labgob.h", "labrpc.h" and "sim.h" work the same way).
  *
@@ -133,5 +134,60 @@ struct raft_inspect {
 void raft_inspect(const struct raft *rf, struct raft_inspect *out);
 /* Term of log entry `index`, or 0 when it is not in the log (compacted or beyond the end). */
 uint64_t raft_inspect_term_at(const struct raft *rf, uint64_t index);
+
+/* ---------------------------------------------------------------- trace */
+
+/* The structured DPrintf of this world: a Raft says what it did, and `labsim log`, `labsim
+ * step` (e, c, b), the HTML timeline and the run's digest see it. Provided like the persister:
+ * raft/trace_api.c is always linked, and our Raft makes exactly these calls. A Raft that makes
+ * none still runs and is graded the same; only the study tools then see nothing of it (`step`'s
+ * `e` says so). Each call records one event at the current virtual time on node `me`: call it
+ * when the thing happened, from inside the event that did it. Every call is part of the digest,
+ * so a run that traces more is a different (but still deterministic) run. Never fails; numbers
+ * beyond INT64_MAX are shown as INT64_MAX.
+ *
+ * kind (id)                      call                       when
+ * raft.role (200)                raft_trace_role            became follower, candidate or
+ *                                                           leader of `term` (also once at
+ *                                                           make: the state it starts in)
+ * raft.election_timeout (201)    raft_trace_election_timeout  the election timer fired
+ * raft.vote_request (202)        raft_trace_vote_request    sent RequestVote to `peer`
+ * raft.vote_grant / _deny (203/204) raft_trace_vote         answered a RequestVote
+ * raft.append (205)              raft_trace_append          an entry is now at `index`
+ * raft.truncate (206)            raft_trace_truncate        deleting entries from_index..last
+ * raft.commit (207)              raft_trace_commit          commitIndex rose to `index`
+ * raft.apply (208)               raft_trace_apply           handing entry `index` to the service
+ * raft.persist (209)             raft_trace_persist         saved to the persister
+ * raft.snapshot_taken (210)      raft_trace_snapshot_taken  the service's Snapshot() compacted
+ * raft.snapshot_installed (211)  raft_trace_snapshot_installed  InstallSnapshot accepted
+ * raft.apply_snapshot (212)      raft_trace_apply_snapshot  handing a snapshot to the service
+ * raft.reject (213)              raft_trace_reject          a message ignored, and why
+ * raft.note (214)                raft_trace_note            anything else (printf-style)
+ */
+void raft_trace_role(struct sim *sim, int me, uint64_t term, enum raft_role role);
+void raft_trace_election_timeout(struct sim *sim, int me, uint64_t term);
+/* In `term`, asking `peer` for its vote with our last log index and term. */
+void raft_trace_vote_request(struct sim *sim, int me, uint64_t term, int peer, uint64_t last_index,
+                             uint64_t last_term);
+/* Granted (or denied) our vote to `candidate` for `term` (the candidate's term). */
+void raft_trace_vote(struct sim *sim, int me, uint64_t term, int candidate, bool granted);
+/* The entry at `index` has term `term` (appended by Start or from an AppendEntries). */
+void raft_trace_append(struct sim *sim, int me, uint64_t index, uint64_t term);
+/* Entries from_index..last_index are being deleted (a conflict, or a snapshot replaces them). */
+void raft_trace_truncate(struct sim *sim, int me, uint64_t from_index, uint64_t last_index);
+/* commitIndex is now `index`; `term` is the current term. `step`'s `c` stops here. */
+void raft_trace_commit(struct sim *sim, int me, uint64_t index, uint64_t term);
+void raft_trace_apply(struct sim *sim, int me, uint64_t index);
+void raft_trace_apply_snapshot(struct sim *sim, int me, uint64_t index, uint64_t term);
+void raft_trace_persist(struct sim *sim, int me, size_t state_bytes, size_t snapshot_bytes);
+/* The log now starts after `index` (of `term`), which the snapshot covers. */
+void raft_trace_snapshot_taken(struct sim *sim, int me, uint64_t index, uint64_t term);
+void raft_trace_snapshot_installed(struct sim *sim, int me, uint64_t index, uint64_t term);
+/* A message from `peer` (-1: unknown) ignored because of `why` (first 63 bytes kept). */
+void raft_trace_reject(struct sim *sim, int me, int peer, const char *why);
+/* Free text, as DPrintf (the first 63 bytes are kept). Topic "test": `--topics test` shows
+ * these notes beside the test's own events. */
+void raft_trace_note(struct sim *sim, int me, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* RAFT_H */

@@ -10,7 +10,7 @@
  *   replication.c AppendEntries, heartbeats, fast backup, commit (sections 5.3, 5.4.2)
  *   snapshot.c    Snapshot() and InstallSnapshot (section 7)
  *   apply.c       in-order delivery to the service (apply callback)
- *   trace.c       trace kinds 200-299 and their emitters
+ * Traces go through the raft_trace_* calls of raft.h (trace_api.c, provided to every Raft).
  *
  * Invariants of `struct raft` (checked by raft_check_invariants after every entry point):
  *   1. log.snapshot_index <= commit_index <= last log index.
@@ -348,22 +348,5 @@ bool raft_snapshot_store(struct raft *rf, const uint8_t *data, size_t len);
 
 /* Schedules in-order delivery (an event at delay 0) when something is waiting. */
 void raft_apply_schedule(struct raft *rf);
-
-/* ---------------------------------------------------------------- trace.c */
-
-void raft_trace_role(struct raft *rf);
-void raft_trace_election_timeout(struct raft *rf);
-void raft_trace_vote_request(struct raft *rf, int peer);
-void raft_trace_vote(struct raft *rf, int candidate, uint64_t term, bool granted);
-void raft_trace_append(struct raft *rf, uint64_t index, uint64_t term);
-void raft_trace_truncate(struct raft *rf, uint64_t from_index, uint64_t last_index);
-void raft_trace_commit(struct raft *rf, uint64_t index);
-void raft_trace_apply(struct raft *rf, uint64_t index);
-void raft_trace_apply_snapshot(struct raft *rf, uint64_t index, uint64_t term);
-void raft_trace_persist(struct raft *rf, size_t state_len, size_t snapshot_len);
-void raft_trace_snapshot_taken(struct raft *rf, uint64_t index, uint64_t term);
-void raft_trace_snapshot_installed(struct raft *rf, uint64_t index, uint64_t term);
-/* A message that decoded badly or made no sense; ignored. */
-void raft_trace_reject(struct raft *rf, int peer, const char *what);
 
 #endif /* RAFT_INT_H */

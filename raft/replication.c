@@ -137,7 +137,7 @@ void raft_commit_set(struct raft *rf, uint64_t index)
     if (index <= rf->commit_index) return;
     RAFT_ASSERT(rf, index <= raft_log_last_index(&rf->log));
     rf->commit_index = index;
-    raft_trace_commit(rf, index);
+    raft_trace_commit(rf->sim, rf->me, index, rf->current_term);
     raft_apply_schedule(rf);
 }
 
@@ -245,7 +245,7 @@ static void on_append_reply(void *ctx, bool ok, const uint8_t *reply, size_t rep
     }
     struct append_reply r = {0};
     if (!append_reply_decode(reply, reply_len, &r)) {
-        raft_trace_reject(rf, peer, "bad AppendEntries reply");
+        raft_trace_reject(rf->sim, rf->me, peer, "bad AppendEntries reply");
         return;
     }
     if (r.term > rf->current_term) {
@@ -345,11 +345,12 @@ static bool append_merge(struct raft *rf, const struct append_args *a, size_t sk
 {
     uint64_t conflict = first_conflict(rf, a, skip);
     if (conflict != 0 && conflict <= rf->commit_index) {
-        raft_trace_reject(rf, (int)a->leader, "AppendEntries would truncate committed entries");
+        raft_trace_reject(rf->sim, rf->me, (int)a->leader,
+                          "AppendEntries would truncate committed entries");
         return false;
     }
     if (conflict != 0) {
-        raft_trace_truncate(rf, conflict, raft_log_last_index(&rf->log));
+        raft_trace_truncate(rf->sim, rf->me, conflict, raft_log_last_index(&rf->log));
         raft_log_truncate(&rf->log, conflict);
         raft_persist_log_changed(rf, conflict);
         raft_persist_mark(rf);
@@ -362,7 +363,7 @@ static bool append_merge(struct raft *rf, const struct append_args *a, size_t sk
         if (raft_log_append(&rf->log, v->term, v->cmd, v->cmd_len) != RAFT_OK)
             return false; /* full or out of memory: keep the prefix, report failure */
         raft_persist_mark(rf);
-        raft_trace_append(rf, index, v->term);
+        raft_trace_append(rf->sim, rf->me, index, v->term);
     }
     return true;
 }
@@ -387,7 +388,8 @@ static void append_process(struct raft *rf, const struct append_args *a, struct 
         return;
     } else if (raft_log_term_at(&rf->log, a->prev_log_index) != a->prev_log_term) {
         if (a->prev_log_index == snap) {
-            raft_trace_reject(rf, (int)a->leader, "AppendEntries disagrees with snapshot");
+            raft_trace_reject(rf->sim, rf->me, (int)a->leader,
+                              "AppendEntries disagrees with snapshot");
             r->conflict_index = snap + 1;
             return;
         }
@@ -396,7 +398,7 @@ static void append_process(struct raft *rf, const struct append_args *a, struct 
         return;
     }
     if (skip > 0 && rf->scratch_entries[skip - 1].term != rf->log.snapshot_term) {
-        raft_trace_reject(rf, (int)a->leader, "AppendEntries disagrees with snapshot");
+        raft_trace_reject(rf->sim, rf->me, (int)a->leader, "AppendEntries disagrees with snapshot");
         return;
     }
     if (!append_merge(rf, a, skip)) {
@@ -418,7 +420,7 @@ void raft_handle_append_entries(void *receiver, struct rpc_req *req, const uint8
     if (rf->dead) return; /* a killed peer answers nothing; its server is deleted anyway */
     struct append_args a = {0};
     if (!append_args_decode(rf, args, args_len, &a)) {
-        raft_trace_reject(rf, -1, "bad AppendEntries args");
+        raft_trace_reject(rf->sim, rf->me, -1, "bad AppendEntries args");
         RAFT_REPLY_IGNORED(req);
         return;
     }

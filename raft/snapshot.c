@@ -45,7 +45,7 @@ void raft_snapshot(struct raft *rf, uint64_t index, const uint8_t *snapshot, siz
     if (rf == NULL || rf->dead) return;
     if (index <= rf->log.snapshot_index || index > rf->last_applied) {
         /* Already compacted (e.g. an installed snapshot overtook it), or not yet applied. */
-        raft_trace_reject(rf, -1, "Snapshot index out of range");
+        raft_trace_reject(rf->sim, rf->me, -1, "Snapshot index out of range");
         return;
     }
     RAFT_ASSERT(rf, index <= rf->commit_index);
@@ -53,7 +53,7 @@ void raft_snapshot(struct raft *rf, uint64_t index, const uint8_t *snapshot, siz
         return; /* out of memory: keep the log; the service will snapshot again later */
     raft_log_compact(&rf->log, index);
     raft_persist_log_changed(rf, UINT64_MAX);
-    raft_trace_snapshot_taken(rf, index, rf->log.snapshot_term);
+    raft_trace_snapshot_taken(rf->sim, rf->me, index, rf->log.snapshot_term);
     raft_persist_mark(rf);
     /* Saved at once: the tester measures the persisted size right after (LogSize in 3D). */
     raft_persist_flush(rf);
@@ -105,7 +105,7 @@ static void on_snapshot_reply(void *ctx, bool ok, const uint8_t *reply, size_t r
     gob_dec_init(&d, reply, reply_len);
     bool nums_ok = raft_wire_get_num(&d, 1, &reply_term);
     if (gob_dec_finish(&d) != GOB_OK || !nums_ok) {
-        raft_trace_reject(rf, peer, "bad InstallSnapshot reply");
+        raft_trace_reject(rf->sim, rf->me, peer, "bad InstallSnapshot reply");
         return;
     }
     if (reply_term > rf->current_term) {
@@ -150,12 +150,13 @@ static void snapshot_install(struct raft *rf, const struct snapshot_args *a)
     if (raft_log_term_at(&rf->log, index) == a->last_included_term) {
         raft_log_compact(&rf->log, index);
     } else {
-        raft_trace_truncate(rf, rf->log.snapshot_index + 1, raft_log_last_index(&rf->log));
+        raft_trace_truncate(rf->sim, rf->me, rf->log.snapshot_index + 1,
+                            raft_log_last_index(&rf->log));
         raft_log_reset(&rf->log, index, a->last_included_term);
     }
     raft_persist_log_changed(rf, index + 1);
     raft_persist_mark(rf);
-    raft_trace_snapshot_installed(rf, index, a->last_included_term);
+    raft_trace_snapshot_installed(rf->sim, rf->me, index, a->last_included_term);
     /* 8. "Reset state machine using snapshot contents": the service gets it next, in order,
      * through the apply queue; the snapshot's entries count as committed. */
     rf->snapshot_pending = true;
@@ -170,7 +171,7 @@ void raft_handle_install_snapshot(void *receiver, struct rpc_req *req, const uin
     if (rf->dead) return; /* a killed peer answers nothing; its server is deleted anyway */
     struct snapshot_args a = {0};
     if (!snapshot_args_decode(rf, args, args_len, &a)) {
-        raft_trace_reject(rf, -1, "bad InstallSnapshot args");
+        raft_trace_reject(rf->sim, rf->me, -1, "bad InstallSnapshot args");
         RAFT_REPLY_IGNORED(req);
         return;
     }

@@ -5,7 +5,9 @@
  * the tests drive it):
  *
  *   s [N]      run N kernel events (default 1)
- *   e          run to the next election won (a role change to leader)
+ *   e          run to the next election won (a role change to leader); in a run with no
+ *              role events at all (a Raft that never calls raft_trace_role) it stops after
+ *              STEP_NO_ROLES_US of virtual time and says so, pointing at raft.h
  *   c          run to the next commit
  *   f          run to the next fault (partition, crash, restart, network change)
  *   t SECONDS  run to that virtual time (e.g. t 2.5)
@@ -36,6 +38,9 @@
 #define STEP_RECORDS_MAX (1u << 20) /* trace records kept (the listener sees only kept ones) */
 #define STEP_EVENTS_MAX 1000000000u /* s N */
 #define STEP_NODES_MAX 64           /* p without a node */
+/* How long `e` looks for a first role event before saying the Raft traces none: the lab's
+ * 5 s election budget (a tracing Raft reports its first role at make, time 0). */
+#define STEP_NO_ROLES_US SIM_S(5)
 
 enum step_until {
     STEP_UNTIL_NONE = 0,
@@ -54,6 +59,8 @@ struct step {
     bool hit; /* the current break condition matched */
     char hit_what[128];
     bool truncated_told;
+    uint64_t roles_seen;          /* role events so far (any node) */
+    sim_time_us no_roles_stop_us; /* e: stop here while roles_seen is 0 (0: no such stop) */
 };
 
 /* Index of a kind's field called `name`, or -1. */
@@ -134,13 +141,15 @@ static void step_listener(struct sim *sim, const struct sim_trace_rec *rec, void
     (void)sim;
     struct step *st = arg;
     if ((st->print_mask & SIM_TOPIC_BIT(rec->kind->topic)) != 0) step_print_rec(rec);
+    if (step_is_role(rec->kind)) st->roles_seen++;
     step_check_break(st, rec);
 }
 
 static bool step_hit_pred(struct sim *sim, void *arg)
 {
-    (void)sim;
     const struct step *st = arg;
+    if (st->no_roles_stop_us != 0 && st->roles_seen == 0 && sim_now_us(sim) >= st->no_roles_stop_us)
+        return true;
     return st->hit;
 }
 
@@ -181,9 +190,18 @@ static void step_until(struct step *st, enum step_until until, enum sim_topic to
     st->until = until;
     st->until_topic = topic;
     st->hit = false;
+    st->no_roles_stop_us = 0;
+    if (until == STEP_UNTIL_ELECTION && st->roles_seen == 0)
+        st->no_roles_stop_us = sim_now_us(st->sim) + STEP_NO_ROLES_US;
     lab_session_run(st->session, step_hit_pred, st);
     st->until = STEP_UNTIL_NONE;
+    st->no_roles_stop_us = 0;
     step_status(st, st->hit ? st->hit_what : NULL);
+    if (until == STEP_UNTIL_ELECTION && !st->hit && st->roles_seen == 0)
+        printf("-- no role events in this run so far: this Raft does not trace its role changes,\n"
+               "   so e cannot see an election. Call raft_trace_role (the trace section of\n"
+               "   raft/raft.h) when it becomes follower, candidate or leader; meanwhile\n"
+               "   t SECONDS, s N and b TOPIC still work.\n");
 }
 
 static void step_events(struct step *st, const char *arg)

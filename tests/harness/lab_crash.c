@@ -89,12 +89,18 @@ static void crash_flush(void)
 static const char *crash_signal_name(int sig)
 {
     switch (sig) {
-    case SIGSEGV: return "segmentation fault";
-    case SIGBUS: return "bus error";
-    case SIGILL: return "illegal instruction";
-    case SIGFPE: return "arithmetic exception";
-    case SIGABRT: return "abort";
-    default: return "fatal signal";
+    case SIGSEGV:
+        return "segmentation fault";
+    case SIGBUS:
+        return "bus error";
+    case SIGILL:
+        return "illegal instruction";
+    case SIGFPE:
+        return "arithmetic exception";
+    case SIGABRT:
+        return "abort";
+    default:
+        return "fatal signal";
     }
 }
 
@@ -167,8 +173,7 @@ void lab_crash_arm(const struct sim *sim, const char *test_name, uint64_t seed)
     lab_crash.sim = sim;
     snprintf(lab_crash.head, sizeof(lab_crash.head), "--- CRASH: %s (seed %" PRIu64 ")\n",
              test_name, seed);
-    snprintf(lab_crash.replay, sizeof(lab_crash.replay), "    replay: %s\n",
-             sim_replay_hint(sim));
+    snprintf(lab_crash.replay, sizeof(lab_crash.replay), "    replay: %s\n", sim_replay_hint(sim));
     lab_crash.armed = 1;
 }
 

@@ -63,8 +63,8 @@ static char *env_apply(char *text, const struct env_plant *p)
     return out;
 }
 
-/* Copies raft/ (all but the persister, which the build always links) into d/raft with the
- * plants applied, and appends each .c file's path to impl. */
+/* Copies raft/ (all but the persister and the trace API, which the build always links) into d/raft
+ * with the plants applied, and appends each .c file's path to impl. */
 static void env_copy_raft(const struct cu_dir *d, const struct env_plant *plants,
                           size_t plants_count, char *impl, size_t impl_size)
 {
@@ -85,7 +85,9 @@ static void env_copy_raft(const struct cu_dir *d, const struct env_plant *plants
         size_t len = strlen(e->d_name);
         bool is_c = len > 2 && strcmp(e->d_name + len - 2, ".c") == 0;
         bool is_h = len > 2 && strcmp(e->d_name + len - 2, ".h") == 0;
-        if ((!is_c && !is_h) || strcmp(e->d_name, "persister.c") == 0) continue;
+        bool provided =
+            strcmp(e->d_name, "persister.c") == 0 || strcmp(e->d_name, "trace_api.c") == 0;
+        if ((!is_c && !is_h) || provided) continue;
         char from[768];
         char to[768];
         snprintf(from, sizeof(from), "%s/%s", src_dir, e->d_name);
@@ -115,21 +117,8 @@ static void env_build(const struct cu_dir *d, const struct env_plant *plants, si
     static char impl[ENV_IMPL_MAX];
     env_copy_raft(d, plants, plants_count, impl, sizeof(impl));
     char build[512];
-    char build_arg[600];
-    char impl_arg[ENV_IMPL_MAX + 16];
     cu_dir_file(d, "build", build, sizeof(build));
-    snprintf(build_arg, sizeof(build_arg), "BUILD=%s", build);
-    snprintf(impl_arg, sizeof(impl_arg), "RAFT_IMPL=%s", impl);
-    snprintf(bin, bin_size, "%s/labsim", build);
-    char *argv[] = {"/usr/bin/make", "-s",      "-j2",    "-C", (char *)env_root(),
-                    build_arg,       "OPT=-O1", impl_arg, bin,  NULL};
-    /* The parent make's jobserver and flags must not leak into this one. */
-    static const char *const env[] = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", NULL};
-    struct cu_spawn how = {.env = env, .timeout_s = ENV_BUILD_TIMEOUT_S};
-    struct cu_run r;
-    cu_run(&r, argv, &how);
-    ck_assert_msg(r.status == 0, "building the planted Raft failed (%d): %s", r.status, r.err);
-    cu_run_free(&r);
+    cu_build_labsim(build, impl, bin, bin_size, ENV_BUILD_TIMEOUT_S);
 }
 
 /* Runs `bin run ARGS...` (NULL-terminated, at most 8) into r. */

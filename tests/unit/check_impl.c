@@ -49,7 +49,7 @@ static const char *const impl_make_env[] = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", 
  * (the header a student includes from the build's include path) and `skip_c` (a file the
  * build always links, or NULL). The copied .c paths go into list, space-separated. */
 static void impl_copy(const struct cu_dir *d, const char *from, const char *to,
-                      const char *public_h, const char *skip_c, char *list, size_t list_size)
+                      const char *public_h, const char *const *skip_c, char *list, size_t list_size)
 {
     char src_dir[512];
     char dst_dir[512];
@@ -70,7 +70,10 @@ static void impl_copy(const struct cu_dir *d, const char *from, const char *to,
         bool is_h = len > 2 && strcmp(e->d_name + len - 2, ".h") == 0;
         if (!is_c && !is_h) continue;
         if (strcmp(e->d_name, public_h) == 0) continue;
-        if (skip_c != NULL && strcmp(e->d_name, skip_c) == 0) continue;
+        bool provided = false; /* always linked by the build: not the student's to give */
+        for (size_t k = 0; skip_c != NULL && skip_c[k] != NULL; k++)
+            provided = provided || strcmp(e->d_name, skip_c[k]) == 0;
+        if (provided) continue;
         char path_from[IMPL_PATH_MAX];
         char path_to[IMPL_PATH_MAX];
         snprintf(path_from, sizeof(path_from), "%s/%s", src_dir, e->d_name);
@@ -166,11 +169,12 @@ struct impl_setup {
 
 static void impl_setup_make(struct impl_setup *s, const char *tag, bool with_raft)
 {
+    static const char *const raft_provided[] = {"persister.c", "trace_api.c", NULL};
     cu_dir_make(&s->d, tag);
     impl_copy(&s->d, "kvraft", "mykv", "kvraft.h", NULL, s->kv_list, sizeof(s->kv_list));
     s->raft_list[0] = '\0';
     if (with_raft)
-        impl_copy(&s->d, "raft", "myraft", "raft.h", "persister.c", s->raft_list,
+        impl_copy(&s->d, "raft", "myraft", "raft.h", raft_provided, s->raft_list,
                   sizeof(s->raft_list));
     cu_dir_file(&s->d, "build", s->build, sizeof(s->build));
     snprintf(s->bin, sizeof(s->bin), "%s/labsim", s->build);

@@ -17,6 +17,7 @@
     X(runner)                                                                                      \
     X(env)                                                                                         \
     X(impl)                                                                                        \
+    X(student)                                                                                     \
     X(determinism)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);

@@ -176,6 +176,30 @@ const char *cu_labsim_bin(void)
     return cu_bin("LABSIM_BIN");
 }
 
+void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_size, int timeout_s)
+{
+    const char *root = getenv("LABSIM_ROOT");
+    char build_arg[512];
+    char *impl_arg = malloc(strlen(impl) + 16);
+    ck_assert_ptr_nonnull(impl_arg);
+    int n = snprintf(build_arg, sizeof(build_arg), "BUILD=%s", build);
+    ck_assert(n > 0 && (size_t)n < sizeof(build_arg));
+    sprintf(impl_arg, "RAFT_IMPL=%s", impl);
+    n = snprintf(bin, bin_size, "%s/labsim", build);
+    ck_assert(n > 0 && (size_t)n < bin_size);
+    char *argv[] = {"/usr/bin/make", "-s",      "-j2",    "-C", root != NULL ? (char *)root : ".",
+                    build_arg,       "OPT=-O1", impl_arg, bin,  NULL};
+    /* The parent make's jobserver and flags must not leak into this one. */
+    static const char *const env[] = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", NULL};
+    struct cu_spawn how = {.env = env, .timeout_s = timeout_s};
+    struct cu_run r;
+    cu_run(&r, argv, &how);
+    ck_assert_msg(r.status == 0, "building labsim against %s failed (%d): %s", impl, r.status,
+                  r.err);
+    cu_run_free(&r);
+    free(impl_arg);
+}
+
 /* ---------------------------------------------------------------- files */
 
 void cu_dir_make(struct cu_dir *d, const char *tag)

@@ -52,6 +52,13 @@ void cu_collect(struct cu_run *r, pid_t pid, int out_fd, int err_fd, int timeout
 const char *cu_bin(const char *var);
 const char *cu_labsim_bin(void); /* cu_bin("LABSIM_BIN") */
 
+/* Builds BUILD/labsim against the Raft files `impl` (make's RAFT_IMPL: paths, space-separated)
+ * as a student would: `make -C ROOT BUILD=build OPT=-O1 RAFT_IMPL=impl BUILD/labsim`, with ROOT
+ * from LABSIM_ROOT (default ".") and none of a calling make's flags. Fails the test when the
+ * build fails; the binary's path goes into bin. */
+void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_size,
+                     int timeout_s);
+
 /* A scratch directory /tmp/labsim-TAG-XXXXXX. */
 struct cu_dir {
     char path[96];

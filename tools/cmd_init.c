@@ -1,0 +1,200 @@
+/* cmd_init: `labsim init LAB DIR [--force]`, a student's starting files.
+ *
+ * Writes the skeleton of one lab into DIR, as the lab hands out raft.go: a file that builds
+ * against the lab's header, fails the lab's tests the way an empty implementation should, and
+ * has TODOs where the parts go. The skeletons are real sources in tools/skel/ (every build
+ * compiles them, so they cannot rot), built into the binary by tools/embed/embed.c. A lab is
+ * one entry in init_labs: its files and how to grade them.
+ *
+ * DIR is created when missing (not its parents). Nothing is written unless every file can be:
+ * an existing file stays untouched without --force. Exit status: 0 written, 1 could not write,
+ * 2 bad arguments.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cmds.h"
+
+#define INIT_FILES_MAX 4
+#define INIT_PATH_MAX 4096
+
+/* Defined in $(BUILD)/gen/skel_*.c, generated from tools/skel/ (Makefile). */
+extern const char skel_raft[];
+extern const size_t skel_raft_len;
+
+struct init_file {
+    const char *name; /* written as DIR/name */
+    const char *text;
+    const size_t *len;
+};
+
+struct init_lab {
+    const char *name;                       /* labsim init NAME */
+    const char *what;                       /* for the messages */
+    const char *impl_var;                   /* the make variable that grades these files */
+    const char *first_run;                  /* the first test of the lab (the step example) */
+    struct init_file files[INIT_FILES_MAX]; /* name NULL: end */
+};
+
+static const struct init_lab init_labs[] = {
+    {"raft",
+     "lab 3, Raft: 3A-3D",
+     "RAFT_IMPL",
+     "TestInitialElection3A",
+     {{"raft.c", skel_raft, &skel_raft_len}}},
+    /* kvraft (lab 4): its entry comes with its skeleton, once the clerk's API is settled. */
+};
+#define INIT_LABS_COUNT (sizeof(init_labs) / sizeof(init_labs[0]))
+
+static void init_usage(FILE *out)
+{
+    fprintf(out, "usage: labsim init LAB DIR [--force]\n"
+                 "  writes LAB's starting files into DIR (created when missing); an existing\n"
+                 "  file is kept unless --force. Labs:");
+    for (size_t i = 0; i < INIT_LABS_COUNT; i++)
+        fprintf(out, " %s (%s)", init_labs[i].name, init_labs[i].what);
+    fprintf(out, "\n");
+}
+
+static const struct init_lab *init_lab_find(const char *name)
+{
+    for (size_t i = 0; i < INIT_LABS_COUNT; i++) {
+        if (strcmp(init_labs[i].name, name) == 0) return &init_labs[i];
+    }
+    return NULL;
+}
+
+/* DIR exists as a directory, or is created (one level). 0, or 1/2 after a one-line message. */
+static int init_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return 0;
+        fprintf(stderr, "labsim init: '%s' exists and is not a directory\n", dir);
+        return 2;
+    }
+    if (mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "labsim init: cannot create directory '%s': %s\n", dir, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static int init_path(char *buf, const char *dir, const char *name)
+{
+    int n = snprintf(buf, INIT_PATH_MAX, "%s/%s", dir, name);
+    if (n < 0 || n >= INIT_PATH_MAX) {
+        fprintf(stderr, "labsim init: path too long: '%s/%s'\n", dir, name);
+        return 2;
+    }
+    return 0;
+}
+
+/* Every file of `lab` may be written (absent, or --force). 0, or 1/2 after a message. */
+static int init_check(const struct init_lab *lab, const char *dir, bool force)
+{
+    char path[INIT_PATH_MAX];
+    for (size_t i = 0; i < INIT_FILES_MAX && lab->files[i].name != NULL; i++) {
+        int rc = init_path(path, dir, lab->files[i].name);
+        if (rc != 0) return rc;
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (!S_ISREG(st.st_mode)) {
+            fprintf(stderr, "labsim init: '%s' exists and is not a file\n", path);
+            return 1;
+        }
+        if (!force) {
+            fprintf(stderr, "labsim init: '%s' exists; not overwritten (--force replaces it)\n",
+                    path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int init_write(const char *path, const struct init_file *file)
+{
+    FILE *out = fopen(path, "w");
+    if (out == NULL) {
+        fprintf(stderr, "labsim init: cannot write '%s': %s\n", path, strerror(errno));
+        return 1;
+    }
+    size_t wrote = fwrite(file->text, 1, *file->len, out);
+    if (fclose(out) != 0 || wrote != *file->len) {
+        fprintf(stderr, "labsim init: cannot write '%s' (disk full?)\n", path);
+        return 1;
+    }
+    return 0;
+}
+
+/* The commands that come next, with DIR made absolute so they work from the clone (the
+ * directory as given, not resolved: it exists, so the path works). */
+static void init_next_steps(const struct init_lab *lab, const struct labsim_cli *cli,
+                            const char *dir)
+{
+    char cwd[INIT_PATH_MAX];
+    char abs_dir[2 * INIT_PATH_MAX];
+    if (dir[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+        snprintf(abs_dir, sizeof(abs_dir), "%s/%s", cwd, dir);
+    else
+        snprintf(abs_dir, sizeof(abs_dir), "%s", dir);
+    (void)cli;
+    printf("next steps, in the labsim clone:\n");
+    printf("  make grade %s=\"", lab->impl_var);
+    for (size_t i = 0; i < INIT_FILES_MAX && lab->files[i].name != NULL; i++)
+        printf("%s%s/%s", i > 0 ? " " : "", abs_dir, lab->files[i].name);
+    printf("\" BUILD=build-mine\n"
+           "      builds labsim against your files and runs every graded test (the skeleton\n"
+           "      fails them, cleanly); then one part at a time: build-mine/labsim run 3A\n"
+           "  build-mine/labsim step %s --seed 1\n"
+           "      watches one run; trace your code with the raft_trace_* calls (raft/raft.h)\n",
+           lab->first_run);
+}
+
+int cmd_init(const struct labsim_cli *cli, int argc, char **argv)
+{
+    bool force = false;
+    bool help = false;
+    const struct args_flag flags[] = {
+        {"force", ARGS_BOOL, &force, NULL},
+        {"help", ARGS_BOOL, &help, NULL},
+    };
+    const char *positional[2];
+    size_t positional_count = 0;
+    char err[ARGS_ERR_MAX];
+    if (args_parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]), positional, 2,
+                   &positional_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "labsim init: %s\n", err);
+        return 2;
+    }
+    if (help) {
+        init_usage(stdout);
+        return 0;
+    }
+    if (positional_count != 2) {
+        fprintf(stderr, "labsim init: needs a lab and a directory (usage: labsim init raft DIR)\n");
+        return 2;
+    }
+    const struct init_lab *lab = init_lab_find(positional[0]);
+    if (lab == NULL) {
+        fprintf(stderr, "labsim init: unknown lab '%s' (labsim init --help lists them)\n",
+                positional[0]);
+        return 2;
+    }
+    const char *dir = positional[1];
+    int rc = init_dir(dir);
+    if (rc == 0) rc = init_check(lab, dir, force);
+    char path[INIT_PATH_MAX];
+    for (size_t i = 0; rc == 0 && i < INIT_FILES_MAX && lab->files[i].name != NULL; i++) {
+        rc = init_path(path, dir, lab->files[i].name);
+        if (rc == 0) rc = init_write(path, &lab->files[i]);
+        if (rc == 0) printf("labsim init: wrote %s (%s)\n", path, lab->what);
+    }
+    if (rc == 0) init_next_steps(lab, cli, dir);
+    return rc;
+}
