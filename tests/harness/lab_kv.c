@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,20 +81,83 @@ void lab_kv_check_history(struct lab_ctx *ctx, const char *test_name, struct lin
     }
 }
 
-void lab_kv_check_clnt_appends(struct lab_ctx *ctx, int clnt, const char *v, int count)
+/* The canonical decimal at *pp ("0" or no leading zero, at most 9 digits) into *out, moving *pp
+ * past it; false when the digit run there is not one. */
+static bool number_at(const char **pp, long *out)
+{
+    const char *p = *pp;
+    size_t n = 0;
+    long v = 0;
+    while (p[n] >= '0' && p[n] <= '9') {
+        if (n == 9) return false;
+        v = v * 10 + (p[n] - '0');
+        n++;
+    }
+    if (n == 0 || (n > 1 && p[0] == '0')) return false;
+    *pp = p + n;
+    *out = v;
+    return true;
+}
+
+/* Whether "x <c> <j> y" (canonical decimals) starts at p; its numbers into *c and *j. */
+static bool element_at(const char *p, long *c, long *j)
+{
+    if (p[0] != 'x' || p[1] != ' ') return false;
+    p += 2;
+    if (!number_at(&p, c) || p[0] != ' ') return false;
+    p++;
+    if (!number_at(&p, j)) return false;
+    return p[0] == ' ' && p[1] == 'y';
+}
+
+/* Go's checks for element j, in Go's order, given its first offset (if seen > 0) and number of
+ * occurrences; writes the failure into msg and returns false, or returns true. */
+static bool element_ok(int clnt, int j, const char *v, const size_t *first, const uint32_t *seen,
+                       char *msg, size_t msg_size)
 {
     char wanted[64];
-    const char *lastoff = NULL;
-    for (int j = 0; j < count; j++) {
-        snprintf(wanted, sizeof(wanted), "x %d %d y", clnt, j);
-        const char *off = strstr(v, wanted);
-        if (off == NULL)
-            lab_fatalf(ctx, SIM_NODE_NONE, "%d missing element %s in Append result %s", clnt,
-                       wanted, v);
-        if (strstr(off + 1, wanted) != NULL) /* LastIndex != Index */
-            lab_fatalf(ctx, SIM_NODE_NONE, "duplicate element %s in Append result", wanted);
-        if (lastoff != NULL && off <= lastoff)
-            lab_fatalf(ctx, SIM_NODE_NONE, "wrong order for element %s in Append result", wanted);
-        lastoff = off;
+    snprintf(wanted, sizeof(wanted), "x %d %d y", clnt, j);
+    if (seen[j] == 0) {
+        snprintf(msg, msg_size, "%d missing element %s in Append result %s", clnt, wanted, v);
+        return false;
     }
+    if (seen[j] > 1) { /* LastIndex != Index */
+        snprintf(msg, msg_size, "duplicate element %s in Append result", wanted);
+        return false;
+    }
+    if (j > 0 && first[j] <= first[j - 1]) {
+        snprintf(msg, msg_size, "wrong order for element %s in Append result", wanted);
+        return false;
+    }
+    return true;
+}
+
+/* Go searches v for every element (strings.Index, LastIndex): O(count x len(v)). Every
+ * occurrence of "x <clnt> <j> y" starts at an 'x' and reads as that element there, so one pass
+ * over the 'x's of v finds each element's first offset and number of occurrences, and the
+ * checks below give Go's verdict and message in O(len(v)). */
+void lab_kv_check_clnt_appends(struct lab_ctx *ctx, int clnt, const char *v, int count)
+{
+    if (count <= 0) return;
+    size_t *first = calloc((size_t)count, sizeof(*first));
+    uint32_t *seen = calloc((size_t)count, sizeof(*seen));
+    if (first == NULL || seen == NULL) {
+        free(first);
+        free(seen);
+        lab_fatalf(ctx, SIM_NODE_NONE, "out of memory checking appends");
+        return;
+    }
+    for (const char *p = strchr(v, 'x'); p != NULL; p = strchr(p + 1, 'x')) {
+        long c = 0;
+        long j = 0;
+        if (!element_at(p, &c, &j) || c != clnt || j >= count) continue;
+        if (seen[j]++ == 0) first[j] = (size_t)(p - v);
+    }
+    char msg[LAB_MSG_MAX];
+    bool ok = true;
+    for (int j = 0; ok && j < count; j++)
+        ok = element_ok(clnt, j, v, first, seen, msg, sizeof(msg));
+    free(first);
+    free(seen);
+    if (!ok) lab_fatalf(ctx, SIM_NODE_NONE, "%s", msg);
 }

@@ -19,6 +19,7 @@
 #include "check_suites.h"
 #include "check_util.h"
 #include "kvsrv_cfg_int.h"
+#include "lab_kv.h"
 #include "lin.h"
 
 #define GRADED_SEEDS 3
@@ -126,6 +127,69 @@ START_TEST(test_kvsrv_lin_append_old)
         {1, 2, 3, LIN_KV_GET, "k", "", ""},
     };
     ck_assert_int_eq(check_ops(lost, 2), LIN_ILLEGAL);
+}
+END_TEST
+
+/* Go's checkClntAppends as written (strings.Index / LastIndex per element): the message of the
+ * first failure into msg, or "" when v passes. */
+static void appends_reference(int clnt, const char *v, int count, char *msg, size_t size)
+{
+    const char *lastoff = NULL;
+    msg[0] = '\0';
+    for (int j = 0; j < count; j++) {
+        char wanted[64];
+        snprintf(wanted, sizeof(wanted), "x %d %d y", clnt, j);
+        const char *off = strstr(v, wanted);
+        if (off == NULL) {
+            snprintf(msg, size, "%d missing element %s in Append result %s", clnt, wanted, v);
+            return;
+        }
+        if (strstr(off + 1, wanted) != NULL) {
+            snprintf(msg, size, "duplicate element %s in Append result", wanted);
+            return;
+        }
+        if (lastoff != NULL && off <= lastoff) {
+            snprintf(msg, size, "wrong order for element %s in Append result", wanted);
+            return;
+        }
+        lastoff = off;
+    }
+}
+
+static char appends_value[256];
+
+static void body_appends(struct lab_ctx *ctx)
+{
+    lab_kv_check_clnt_appends(ctx, 1, appends_value, 3);
+}
+
+START_TEST(test_kvsrv_check_appends_like_go)
+{
+    /* Goal: the one-pass checkClntAppends gives Go's verdict and message on values built from
+     * elements, near-misses ("x 1 10 y", "x 01 1 y", "x 1 1"), stray letters and repeats. */
+    static const char *const pieces[] = {"x 1 0 y",  "x 1 1 y", "x 1 2 y", "x 0 1 y", "x 1 10 y",
+                                         "x 01 1 y", "x 1 1",   "xx",      " y",      "1 2 y"};
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    for (int round = 0; round < 300; round++) {
+        size_t len = 0;
+        appends_value[0] = '\0';
+        for (int k = 0; k < 6; k++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            const char *piece = pieces[(state >> 33) % 10u];
+            if (len + strlen(piece) + 1 > sizeof(appends_value)) break;
+            memcpy(appends_value + len, piece, strlen(piece) + 1);
+            len += strlen(piece);
+        }
+        char want[LAB_MSG_MAX];
+        appends_reference(1, appends_value, 3, want, sizeof(want));
+        struct lab_test test = {"appends", "unit", "appends", body_appends};
+        struct lab_opts opts = {0};
+        struct lab_result r;
+        ck_assert_int_eq(lab_run(&test, 1, &opts, &r), 0);
+        ck_assert_msg(strcmp(r.message, want) == 0, "value \"%s\": got \"%s\", want \"%s\"",
+                      appends_value, r.message, want);
+        ck_assert_int_eq(r.outcome, want[0] == '\0' ? LAB_PASS : LAB_FAIL);
+    }
 }
 END_TEST
 
@@ -386,6 +450,7 @@ Suite *kvsrv_suite(void)
     tcase_add_test(unit, test_kvsrv_strerror);
     tcase_add_test(unit, test_kvsrv_nrand);
     tcase_add_test(unit, test_kvsrv_lin_append_old);
+    tcase_add_test(unit, test_kvsrv_check_appends_like_go);
     tcase_add_test(unit, test_kvsrv_catalogue);
     suite_add_tcase(s, unit);
 
