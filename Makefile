@@ -14,6 +14,9 @@ SAN       ?=
 RAFT_PROVIDED = raft/persister.c raft/trace_api.c
 RAFT_IMPL ?= $(filter-out $(RAFT_PROVIDED),$(wildcard raft/*.c))
 KVRAFT_IMPL ?= $(wildcard kvraft/*.c)
+# Lab 2's server and clerk (kvsrv/kvsrv_heap.c, the provided allocator, is always linked).
+KVSRV_PROVIDED = kvsrv/kvsrv_heap.c
+KVSRV_IMPL ?= $(filter-out $(KVSRV_PROVIDED),$(wildcard kvsrv/*.c))
 
 # Every *_IMPL variable set from outside (command line or environment) names a student's code.
 # With one set, only labsim is built: the Check unit suites test our own implementations
@@ -26,7 +29,7 @@ IMPL_GIVEN = $(strip $(foreach v,$(filter %_IMPL,$(.VARIABLES)), \
 # include path, so a new lab's suite needs no edit here.
 TEST_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard tests/*/*.c tests/*/*.h))))
 SUITE_DIRS := $(filter-out tests/unit tests/fuzz tests/data,$(TEST_DIRS))
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft \
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Ikvsrv \
              $(addprefix -I,$(filter-out tests/fuzz,$(TEST_DIRS))) -Itests
 CFLAGS    ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SAN)
 DEPFLAGS   = -MMD -MP
@@ -37,7 +40,7 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null || \
 LDLIBS     = $(DEP_LIBS)
 
 LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) $(RAFT_PROVIDED) $(RAFT_IMPL) \
-              $(KVRAFT_IMPL)
+              $(KVRAFT_IMPL) $(KVSRV_PROVIDED) $(KVSRV_IMPL)
 # The graded harness and every lab's suite; the Check unit suites.
 HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
 CHECK_SRCS  = $(wildcard tests/unit/*.c)
@@ -158,7 +161,7 @@ LINT_RE = \b(time|clock_gettime|gettimeofday|rand|random|srand|srandom|getpid|pt
 # escaped so that this Makefile does not match itself).
 SHARED_RE = \.\./shared
 lint:
-	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft \
+	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft kvsrv \
 	  | sed -E 's#/\*([^*]|\*+[^*/])*\*+/##g; s#//.*$$##' \
 	  | grep -vE '^[^:]+:[0-9]+:[[:space:]]*/?\*' | grep -E '$(LINT_RE)'); \
 	if [ -n "$$hits" ]; then echo "$$hits"; \

@@ -157,15 +157,17 @@ struct lin_model {
 };
 
 /* The 6.824 key/value service: get / put / append on string keys, partitioned by key. A key
- * never written reads as "". Inputs are struct lin_kv_input, outputs struct lin_kv_output. */
-enum lin_kv_kind { LIN_KV_GET = 0, LIN_KV_PUT = 1, LIN_KV_APPEND = 2 };
+ * never written reads as "". Inputs are struct lin_kv_input, outputs struct lin_kv_output.
+ * LIN_KV_APPEND_OLD is Porcupine's op 3, lab 2's Append: it appends and returns the value the
+ * key held just before (its output), so it is legal only where that was the state. */
+enum lin_kv_kind { LIN_KV_GET = 0, LIN_KV_PUT = 1, LIN_KV_APPEND = 2, LIN_KV_APPEND_OLD = 3 };
 struct lin_kv_input {
     enum lin_kv_kind kind;
     const char *key;
     const char *value; /* put/append argument; ignored for get */
 };
 struct lin_kv_output {
-    const char *value; /* get result; ignored for put/append */
+    const char *value; /* get and append-old result; ignored for put/append */
 };
 extern const struct lin_model lin_model_kv;
 /* The same service checked as one state (a map of every key): much slower, for comparison. */
@@ -264,7 +266,7 @@ struct lin_kv_op {
     enum lin_kv_kind kind;
     const char *key;    /* borrowed for the duration of lin_check_kv */
     const char *value;  /* put/append argument; "" for get */
-    const char *output; /* get result; "" for put/append */
+    const char *output; /* get and append-old result; "" for put/append */
 };
 
 /* Checks with the KV model partitioned by key, stopping at the first ILLEGAL key. Returns the

@@ -317,7 +317,8 @@ int lin_check_kv(const struct lin_kv_op *ops, size_t ops_count, const struct lin
     for (size_t i = 0; i < ops_count; i++) {
         const struct lin_kv_op *o = &ops[i];
         if (o->key == NULL || o->value == NULL || o->output == NULL) goto out_free;
-        if (o->kind != LIN_KV_GET && o->kind != LIN_KV_PUT && o->kind != LIN_KV_APPEND)
+        if (o->kind != LIN_KV_GET && o->kind != LIN_KV_PUT && o->kind != LIN_KV_APPEND &&
+            o->kind != LIN_KV_APPEND_OLD)
             goto out_free;
         in[i] = (struct lin_kv_input){o->kind, o->key, o->value};
         out[i] = (struct lin_kv_output){o->output};

@@ -2,9 +2,11 @@
  * partitioning by key.
  *
  * A get returns the key's whole current string ("" if never written), put replaces it and
- * append concatenates. Operations on different keys commute, so the history is checked one
- * key at a time (lin_model_kv); lin_model_kv_nopartition checks it as one map, the way
- * Porcupine's "no partition" variant does, for comparison.
+ * append concatenates. Append-old (Porcupine's op 3, lab 2's Append) is a get and an append
+ * in one step: legal only where the state is its output, then it appends. Operations on different
+ * keys commute, so the history is checked one key at a time (lin_model_kv);
+ * lin_model_kv_nopartition checks it as one map, the way Porcupine's "no partition" variant does,
+ * for comparison.
  *
  * String states are hash-consed append chains, never materialized during the search: a node
  * is (parent node, value) meaning "parent's string followed by value" (a put or the initial ""
@@ -241,6 +243,8 @@ static int kv_op_valid(const struct lin_op *op)
     if (in->kind == LIN_KV_GET) return out->value != NULL ? 0 : LIN_EINVAL;
     if (in->kind == LIN_KV_PUT || in->kind == LIN_KV_APPEND)
         return in->value != NULL ? 0 : LIN_EINVAL;
+    if (in->kind == LIN_KV_APPEND_OLD)
+        return in->value != NULL && out->value != NULL ? 0 : LIN_EINVAL;
     return LIN_EINVAL;
 }
 
@@ -275,8 +279,9 @@ static int kv_ctx_code_op(struct kv_ctx *c, const struct lin_op *op, struct kv_c
     const struct lin_kv_output *out = op->output;
     *code = (struct kv_code){in->kind, 0, 0, 0, {KV_NONE, KV_NONE}};
     int rc = kv_intern_str(&c->keys, in->key, &code->key);
+    bool reads = in->kind == LIN_KV_GET || in->kind == LIN_KV_APPEND_OLD;
     if (rc == 0 && in->kind != LIN_KV_GET) rc = kv_intern_str(&c->strs, in->value, &code->value);
-    if (rc == 0 && in->kind == LIN_KV_GET) rc = kv_intern_str(&c->strs, out->value, &code->out);
+    if (rc == 0 && reads) rc = kv_intern_str(&c->strs, out->value, &code->out);
     return rc;
 }
 
@@ -329,7 +334,7 @@ static int kv_ctx_new(const struct lin_op *ops, size_t ops_count, void **ctx_out
 static int kv_apply(struct kv_ctx *c, uint32_t node, const struct kv_code *code, uint32_t *out)
 {
     if (code->kind == LIN_KV_PUT) return kv_node_get(c, KV_NONE, code->value, out);
-    LIN_ASSERT(code->kind == LIN_KV_APPEND);
+    LIN_ASSERT(code->kind == LIN_KV_APPEND || code->kind == LIN_KV_APPEND_OLD);
     if (c->str[code->value].len == 0) {
         *out = node;
         return 0;
@@ -358,7 +363,7 @@ static size_t kv_ctx_bytes(void *ctx)
 
 static void kv_describe_op(const struct lin_op *op, char *buf, size_t buf_size)
 {
-    static const char *const names[] = {"get", "put", "append"};
+    static const char *const names[] = {"get", "put", "append", "append"};
     const struct lin_kv_input *in = op->input;
     const struct lin_kv_output *out = op->output;
     struct lin_text t;
@@ -373,6 +378,10 @@ static void kv_describe_op(const struct lin_op *op, char *buf, size_t buf_size)
     lin_text_add(&t, ", ", 2);
     lin_text_quote(&t, in->value, strlen(in->value), KV_QUOTE_OP_MAX);
     lin_text_add(&t, ")", 1);
+    if (in->kind == LIN_KV_APPEND_OLD) {
+        lin_text_add(&t, " -> ", 4);
+        lin_text_quote(&t, out->value, strlen(out->value), KV_QUOTE_OP_MAX);
+    }
 }
 
 /* ---------------------------------------------------------------- lookahead (one key) */
@@ -384,9 +393,10 @@ static void kv_describe_op(const struct lin_op *op, char *buf, size_t buf_size)
  * constrain each other.) Suppose further that no put P other than o can be linearized between
  * o and G: every such P either must precede o (P.return_us < o.call_us) or must follow G
  * (P.call_us > G.return_us). Then in any linearization the operations between o and G are
- * appends and gets, which leave the value o produced as a prefix of what G reads. So if the
- * state o would leave is not a prefix of G's output, no linearization of the whole history
- * places o there, whatever precedes it: kv_viable says false and the search drops the step.
+ * appends (append-old included: it only extends the state) and gets, which leave the value o
+ * produced as a prefix of what G reads. So if the state o would leave is not a prefix of G's
+ * output, no linearization of the whole history places o there, whatever precedes it:
+ * kv_viable says false and the search drops the step.
  *
  * Any such G gives a valid constraint; kv_ctx_lookahead keeps up to two per operation: among
  * the gets called strictly after o returned and returned strictly before the earliest call of
@@ -658,10 +668,11 @@ static int kv_step(void *ctx, uint64_t state, size_t op_index, uint64_t *next_ou
     LIN_ASSERT(state < c->nodes_count);
     const struct kv_code *code = &c->code[op_index];
     *next_out = state;
-    if (code->kind == LIN_KV_GET) {
+    if (code->kind == LIN_KV_GET || code->kind == LIN_KV_APPEND_OLD) {
         bool equal = false;
         int rc = kv_node_is(c, (uint32_t)state, code->out, &equal);
-        return rc != 0 ? rc : equal ? 1 : 0;
+        if (rc != 0 || !equal) return rc != 0 ? rc : 0;
+        if (code->kind == LIN_KV_GET) return 1;
     }
     uint32_t next = 0;
     int rc = kv_apply(c, (uint32_t)state, code, &next);
@@ -770,10 +781,11 @@ static int kv_map_step(void *ctx, uint64_t state, size_t op_index, uint64_t *nex
     LIN_ASSERT(op_index < c->ops_count);
     const struct kv_code *code = &c->code[op_index];
     *next_out = state;
-    if (code->kind == LIN_KV_GET) {
+    if (code->kind == LIN_KV_GET || code->kind == LIN_KV_APPEND_OLD) {
         bool equal = false;
         int rc = kv_node_is(c, kv_map_vec(c, state)[code->key], code->out, &equal);
-        return rc != 0 ? rc : equal ? 1 : 0;
+        if (rc != 0 || !equal) return rc != 0 ? rc : 0;
+        if (code->kind == LIN_KV_GET) return 1;
     }
     uint32_t id = 0;
     int rc = kv_map_update(c, state, op_index, &id);

@@ -95,6 +95,7 @@ int cmd_bench(const struct labsim_cli *cli, int argc, char **argv)
     bench_rpc(out);
     bench_gob(out);
     bench_lin(out, data_dir);
+    bench_suite(out, "2", LAB_DEFAULT_SEED);
     bench_suite(out, "3", LAB_DEFAULT_SEED);
     bench_suite(out, "4", LAB_DEFAULT_SEED);
     bench_sweep(out);
