@@ -16,6 +16,16 @@ struct run_cpu_ref {
 };
 
 static const struct run_cpu_ref run_cpu_refs[] = {
+    {"TestBasic2", 98000},
+    {"TestConcurrent2", 256000},
+    {"TestUnreliable2", 4000},
+    {"TestUnreliableOneKey2", 1000},
+    {"TestMemGet2", 80000},
+    {"TestMemPut2", 34000},
+    {"TestMemAppend2", 128000},
+    {"TestMemPutManyClients", 276000},
+    {"TestMemGetManyClients", 218000},
+    {"TestMemManyAppends", 102000},
     {"TestInitialElection3A", 1000},
     {"TestReElection3A", 1000},
     {"TestManyElections3A", 1000},
