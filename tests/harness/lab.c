@@ -70,6 +70,7 @@ struct lab_suite {
     const size_t *count;
 };
 static const struct lab_suite lab_suites[] = {
+    {lab_mr_tests, &lab_mr_tests_count},
     {lab_raft_tests, &lab_raft_tests_count},
     {lab_kv_tests, &lab_kv_tests_count},
 };

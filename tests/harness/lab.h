@@ -31,12 +31,12 @@ typedef void (*lab_test_fn)(struct lab_ctx *ctx);
 
 struct lab_test {
     const char *name;  /* Go function name, e.g. "TestInitialElection3A" */
-    const char *part;  /* "3A" .. "3D", "4A", "4B" */
+    const char *part;  /* "1", "3A" .. "3D", "4A", "4B" */
     const char *title; /* one-line description (the first printed title) */
     lab_test_fn fn;
 };
 
-/* The graded tests in catalogue order (3A..3D, then 4A, 4B): their number, and the i-th one
+/* The graded tests in catalogue order (1, then 3A..3D, then 4A, 4B): their number, and the i-th one
  * (NULL when i >= lab_tests_count()). The returned test lives in a static const table, so the
  * pointer is valid for the life of the program and is the same on every call. */
 size_t lab_tests_count(void);
@@ -46,6 +46,8 @@ const struct lab_test *lab_test_find(const char *name);
 
 /* Per-suite tables, concatenated in course order by lab_test_at (tests/harness/lab.c lists
  * them; a new lab's suite adds its table here and one line there). */
+extern const struct lab_test lab_mr_tests[];
+extern const size_t lab_mr_tests_count;
 extern const struct lab_test lab_raft_tests[];
 extern const size_t lab_raft_tests_count;
 extern const struct lab_test lab_kv_tests[];
