@@ -19,7 +19,7 @@
 #define MR_TASK_DONE MR_SERVICE "." MR_METHOD_TASK_DONE
 
 /* How long a worker told to wait sleeps before asking again. */
-#define MR_WORKER_WAIT_US SIM_MS(200)
+#define MR_WORKER_WAIT_US SIM_MS(500)
 /* Bytes of a file name in a task reply (the inputs' names are far shorter). */
 #define MR_FILE_NAME_MAX SIM_FS_NAME_MAX
 

@@ -104,7 +104,8 @@ void mr_cfg_say(struct mr_cfg *cfg, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- processes */
 
-static struct mr_proc *proc_new(struct mr_cfg *cfg, int node, sim_time_us limit_us)
+static struct mr_proc *proc_new(struct mr_cfg *cfg, int node, const char *what,
+                                sim_time_us limit_us)
 {
     if (cfg->procs_count == MR_PROCS_MAX)
         lab_fatalf(cfg->ctx, node, "more than %u processes", MR_PROCS_MAX);
@@ -117,8 +118,8 @@ static struct mr_proc *proc_new(struct mr_cfg *cfg, int node, sim_time_us limit_
     sim_rand_init_n(&proc->rand, cfg->sim, "mr.app", proc->pid);
     cfg->procs[cfg->procs_count++] = proc;
     sim_fs_node_up(cfg->sim, node);
-    sim_trace4(cfg->sim, node, &kind_proc_start, proc->pid, (int64_t)(limit_us / SIM_US_PER_S), 0,
-               0);
+    sim_tracef(cfg->sim, node, &kind_proc_start, proc->pid, (int64_t)(limit_us / SIM_US_PER_S),
+               "%s", what);
     return proc;
 }
 
@@ -139,7 +140,8 @@ static void proc_end(struct mr_proc *proc, enum mr_proc_end how)
         mr_coordinator_kill(cfg->coordinator);
     }
     cfg->ended_count++;
-    sim_trace4(cfg->sim, proc->node, &kind_proc_end, proc->pid, how, 0, 0);
+    static const char *const how_names[] = {"running", "exited", "crashed", "killed"};
+    sim_tracef(cfg->sim, proc->node, &kind_proc_end, proc->pid, how, "%s", how_names[how]);
     sim_cond_broadcast(cfg->sim, &cfg->ended);
 }
 
@@ -198,7 +200,7 @@ struct mr_proc *mr_cfg_start_coordinator(struct mr_cfg *cfg, sim_time_us limit_u
         files[i] = mr_input_at(i)->name;
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (server == NULL) lab_fatalf(cfg->ctx, MR_NODE_COORDINATOR, "out of memory for a server");
-    struct mr_proc *proc = proc_new(cfg, MR_NODE_COORDINATOR, limit_us);
+    struct mr_proc *proc = proc_new(cfg, MR_NODE_COORDINATOR, "mrcoordinator", limit_us);
     int rc = mr_coordinator_make(cfg->sim, MR_NODE_COORDINATOR, files, MR_INPUTS_COUNT, MR_N_REDUCE,
                                  server, &cfg->coordinator);
     if (rc != MR_OK)
@@ -228,7 +230,7 @@ struct mr_proc *mr_cfg_start_worker(struct mr_cfg *cfg, int slot, const char *ap
                 "slot %d reused while its process's task still runs", slot);
     const struct mr_app *app = mr_app_find(app_name);
     if (app == NULL) lab_fatalf(cfg->ctx, slot, "unknown application %s", app_name);
-    struct mr_proc *proc = proc_new(cfg, slot, limit_us);
+    struct mr_proc *proc = proc_new(cfg, slot, app->name, limit_us);
     cfg->slot_proc[slot] = proc;
     proc->app = *app;
     proc->app.arg = proc;
