@@ -449,6 +449,10 @@ int lab_session_finish(struct lab_session *session, struct lab_result *result)
     if (ctx->opts->trace_path != NULL &&
         sim_trace_write(ctx->sim, ctx->opts->trace_path, ctx->test->name) != SIM_OK && rc == SIM_OK)
         rc = SIM_EIO;
+    /* The final files for a user to read (lab 1's mr-out-*): after the run, never during. */
+    if (ctx->opts->fs_out_dir != NULL &&
+        sim_fs_dump(ctx->sim, ctx->opts->fs_out_dir) != SIM_FS_OK && rc == SIM_OK)
+        rc = SIM_EIO;
     if (ctx->user_free != NULL) ctx->user_free(ctx->user);
     sim_free(ctx->sim);
     free(session);

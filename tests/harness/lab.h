@@ -65,6 +65,7 @@ struct lab_opts {
     uint32_t trace_topics;    /* topic mask to record when trace_path is set */
     const char *replay_cmd;   /* program path used in "replay:" lines; NULL = build/labsim */
     const char *artifact_dir; /* where failure artifacts (HTML) go; NULL = build/artifacts */
+    const char *fs_out_dir;   /* after the run, copy the sim's files here (NULL = none) */
     /* A wall clock in milliseconds, supplied only by tools that report timings (make bench).
      * Runs never read the clock themselves; with NULL, wall-time figures stay 0. */
     double (*wall_ms)(void);
@@ -86,8 +87,8 @@ struct lab_result {
 };
 
 /* Runs one test on one seed. Returns 0, SIM_ENOMEM when the sim could not be built, or SIM_EIO
- * when opts->trace_path could not be written (the result is filled in either case but the
- * first). */
+ * when opts->trace_path or opts->fs_out_dir could not be written (the result is filled in
+ * either case but the first). */
 int lab_run(const struct lab_test *test, uint64_t seed, const struct lab_opts *opts,
             struct lab_result *result);
 
