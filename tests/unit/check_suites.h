@@ -16,7 +16,8 @@
     X(lin)                                                                                         \
     X(runner)                                                                                      \
     X(env)                                                                                         \
-    X(determinism)
+    X(determinism)                                                                                 \
+    X(mr)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
