@@ -100,6 +100,23 @@ void mr_kvs_free(struct mr_kvs *kvs);
 /* Go's ihash: 32-bit FNV-1a of the key's bytes, & 0x7fffffff. Bucket = mr_ihash % nReduce. */
 uint32_t mr_ihash(const char *key, size_t key_len);
 
+/* The pairs of a struct mr_kvs grouped by key, for a reduce (what Go's sort.Sort(ByKey) and
+ * the scan for runs of equal keys give mrsequential): group g holds the pairs
+ * kvs->items[order[starts[g]]] .. kvs->items[order[starts[g + 1] - 1]], all with the same
+ * key, in the order they were added; groups are in byte order of their keys. */
+struct mr_groups {
+    uint32_t *order;  /* pair indices, grouped (count of the kvs) */
+    uint32_t *starts; /* count + 1 offsets into order */
+    uint32_t count;   /* distinct keys */
+};
+
+/* Groups `kvs` (which must not change while `g` is used). MR_OK, or MR_ENOMEM with nothing
+ * allocated. Free with mr_groups_free (also after a failure; zero-initialised g is empty). */
+int mr_kvs_group(const struct mr_kvs *kvs, struct mr_groups *g);
+void mr_groups_free(struct mr_groups *g);
+/* The key of group i (borrowed from the kvs). */
+const char *mr_group_key(const struct mr_kvs *kvs, const struct mr_groups *g, uint32_t i);
+
 /* ---------------------------------------------------------------- provided: applications */
 
 /* Go's mapf(filename, contents): appends its pairs to `out` (which the caller owns and may

@@ -4,9 +4,9 @@
  * is done or cannot be reached (it exited: Go's failed dial), then returns.
  *  - Map task X: read the input, call the map function, and write the pairs of every reduce
  *    bucket Y (mr_ihash(key) % nReduce) to "mr-X-Y", even when empty.
- *  - Reduce task Y: read "mr-X-Y" for every map task X, sort the pairs by key, call the reduce
- *    function once per distinct key (values in map-task order) and write "key result\n"
- *    lines to "mr-out-Y".
+ *  - Reduce task Y: read "mr-X-Y" for every map task X, group the pairs by key (mr_kvs_group:
+ *    keys in order, values in map-task order), call the reduce function once per key and
+ *    write "key result\n" lines to "mr-out-Y".
  * Every file is written whole under a temporary name and then renamed, so a final name only
  * ever holds a complete file even when this worker dies (the crash application) or is slow
  * and its task was handed to another worker meanwhile.
@@ -24,8 +24,6 @@
 
 #include "mr_int.h"
 
-struct sort_ent;
-
 struct mr_buf {
     char *data;
     size_t len;
@@ -40,9 +38,8 @@ struct mr_worker {
     struct mr_kvs kvs;                    /* a map's output, or a reduce's input */
     struct mr_buf out;                    /* a reduce's output file being built */
     struct mr_buf buckets[MR_REDUCE_MAX]; /* a map's intermediate files being built */
-    struct sort_ent *order;               /* a reduce's pairs, sorted by key */
-    size_t order_cap;
-    char **values; /* the values of one key */
+    struct mr_groups groups;              /* a reduce's pairs, grouped by key in key order */
+    char **values;                        /* the values of one key */
     size_t values_cap;
     char *result;        /* the last reduce result */
     uint64_t tasks_done; /* tasks this worker finished */
@@ -196,50 +193,6 @@ static int worker_map(struct mr_worker *w, const struct mr_task_reply *task)
 
 /* ---------------------------------------------------------------- reduce */
 
-/* A pair's place in the sort: its key, the key's first 8 bytes as a big-endian number (most
- * comparisons end there, without a strcmp), and its index (the tie-break, so equal keys keep
- * map-task order and the result does not depend on qsort's algorithm). */
-struct sort_ent {
-    uint64_t prefix;
-    const char *key;
-    size_t index;
-};
-
-static uint64_t key_prefix(const char *key)
-{
-    uint64_t v = 0;
-    size_t i = 0;
-    for (; i < 8 && key[i] != '\0'; i++)
-        v = (v << 8) | (uint8_t)key[i];
-    return v << (8 * (8 - i)); /* i == 8 shifts by 0 */
-}
-
-static int sort_ent_cmp(const void *a, const void *b)
-{
-    const struct sort_ent *x = a;
-    const struct sort_ent *y = b;
-    if (x->prefix != y->prefix) return x->prefix < y->prefix ? -1 : 1;
-    /* Equal prefixes with a NUL in them are equal keys (keys hold no NUL). */
-    int cmp = (x->prefix & 0xff) != 0 ? strcmp(x->key + 8, y->key + 8) : 0;
-    if (cmp != 0) return cmp;
-    return x->index < y->index ? -1 : (x->index > y->index ? 1 : 0);
-}
-
-static int worker_sort(struct mr_worker *w)
-{
-    if (w->kvs.count > w->order_cap) {
-        struct sort_ent *grown = realloc(w->order, w->kvs.count * sizeof(*grown));
-        if (grown == NULL) return MR_ENOMEM;
-        w->order = grown;
-        w->order_cap = w->kvs.count;
-    }
-    for (size_t i = 0; i < w->kvs.count; i++)
-        w->order[i] = (struct sort_ent){
-            .prefix = key_prefix(w->kvs.items[i].key), .key = w->kvs.items[i].key, .index = i};
-    qsort(w->order, w->kvs.count, sizeof(w->order[0]), sort_ent_cmp);
-    return MR_OK;
-}
-
 /* Reads every map task's file for bucket `y` into w->kvs. */
 static int worker_gather(struct mr_worker *w, const struct mr_task_reply *task)
 {
@@ -260,19 +213,20 @@ static int worker_gather(struct mr_worker *w, const struct mr_task_reply *task)
     return MR_OK;
 }
 
-/* Calls reduce on the key group order[from .. to) and appends its line to w->out. */
-static int worker_reduce_group(struct mr_worker *w, size_t from, size_t to)
+/* Calls reduce on key group `k` of w->groups and appends its line to w->out. */
+static int worker_reduce_group(struct mr_worker *w, uint32_t k)
 {
-    size_t count = to - from;
+    uint32_t from = w->groups.starts[k];
+    uint32_t count = w->groups.starts[k + 1] - from;
     if (count > w->values_cap) {
         char **grown = realloc(w->values, count * sizeof(*grown));
         if (grown == NULL) return MR_ENOMEM;
         w->values = grown;
         w->values_cap = count;
     }
-    for (size_t k = 0; k < count; k++)
-        w->values[k] = w->kvs.items[w->order[from + k].index].value;
-    const char *key = w->order[from].key;
+    for (uint32_t i = 0; i < count; i++)
+        w->values[i] = w->kvs.items[w->groups.order[from + i]].value;
+    const char *key = mr_group_key(&w->kvs, &w->groups, k);
     free(w->result);
     w->result = NULL; /* the call may end the process: mr_worker_free must not free it twice */
     w->result = w->env.app.reduce(w->env.app.arg, key, w->values, count);
@@ -286,19 +240,13 @@ static int worker_reduce_group(struct mr_worker *w, size_t from, size_t to)
 
 static int worker_reduce(struct mr_worker *w, const struct mr_task_reply *task)
 {
+    mr_groups_free(&w->groups);
     int rc = worker_gather(w, task);
-    if (rc == MR_OK) rc = worker_sort(w);
+    if (rc == MR_OK) rc = mr_kvs_group(&w->kvs, &w->groups);
     w->out.len = 0;
-    size_t i = 0;
-    while (rc == MR_OK && i < w->kvs.count) {
-        size_t j = i + 1;
-        const char *key = w->order[i].key;
-        while (j < w->kvs.count && w->order[j].prefix == w->order[i].prefix &&
-               ((w->order[i].prefix & 0xff) == 0 || strcmp(w->order[j].key + 8, key + 8) == 0))
-            j++;
-        rc = worker_reduce_group(w, i, j);
-        i = j;
-    }
+    for (uint32_t k = 0; rc == MR_OK && k < w->groups.count; k++)
+        rc = worker_reduce_group(w, k);
+    mr_groups_free(&w->groups);
     char name[SIM_FS_NAME_MAX];
     mr_name_output(name, sizeof(name), task->task);
     if (rc == MR_OK) rc = worker_publish(w, &w->out, name);
@@ -389,7 +337,7 @@ void mr_worker_free(struct mr_worker *w)
     free(w->out.data);
     for (uint32_t y = 0; y < MR_REDUCE_MAX; y++)
         free(w->buckets[y].data);
-    free(w->order);
+    mr_groups_free(&w->groups);
     free(w->values);
     free(w->result);
     free(w);

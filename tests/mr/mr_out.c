@@ -4,8 +4,8 @@
  *
  * Lines are compared in byte order on both sides (LC_ALL=C sort); Go's test sorts both sides
  * with the same locale, so equality is the same question. mrsequential sorts its pairs with
- * Go's unstable sort.Sort; here equal keys are grouped with their values in input order (see
- * seq_group), which no application can tell apart (each sorts or counts its values).
+ * Go's unstable sort.Sort; here equal keys are grouped with their values in input order
+ * (mr_kvs_group), which no application can tell apart (each sorts or counts its values).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,76 +109,9 @@ void mr_cfg_outputs_raw(struct mr_cfg *cfg, struct mr_lines *out)
 
 /* ---------------------------------------------------------------- mrsequential */
 
-/* mrsequential's grouping of the pairs by key. Go sorts all pairs by key and reduces each run
- * of equal keys; the reduce sees a key's values in the order the sort leaves them, and the
- * lines are sorted afterwards, so grouping equal keys with a hash table (values in input
- * order, groups in order of first occurrence: never the table's order) gives the same lines
- * in linear time. */
-struct seq_groups {
-    uint32_t *first;    /* group -> its first pair */
-    uint32_t *group_of; /* pair -> its group */
-    uint32_t *starts;   /* group g's pairs are order[starts[g] .. starts[g + 1]) */
-    uint32_t *order;    /* pairs, grouped */
-    uint32_t count;
-};
-
-static void seq_groups_free(struct seq_groups *g)
-{
-    free(g->first);
-    free(g->group_of);
-    free(g->starts);
-    free(g->order);
-}
-
-/* Assigns every pair its group through an open-addressing table of group numbers + 1. */
-static bool seq_assign(const struct mr_kvs *kvs, struct seq_groups *g)
-{
-    size_t cap = 16;
-    while (cap < 2 * kvs->count)
-        cap *= 2;
-    uint32_t *table = calloc(cap, sizeof(*table));
-    if (table == NULL) return false;
-    for (size_t i = 0; i < kvs->count; i++) {
-        const char *key = kvs->items[i].key;
-        size_t at = mr_ihash(key, strlen(key)) & (cap - 1);
-        while (table[at] != 0 && strcmp(kvs->items[g->first[table[at] - 1]].key, key) != 0)
-            at = (at + 1) & (cap - 1); /* never full: cap >= 2 * pairs */
-        if (table[at] == 0) {
-            g->first[g->count] = (uint32_t)i;
-            table[at] = ++g->count;
-        }
-        g->group_of[i] = table[at] - 1;
-    }
-    free(table);
-    return true;
-}
-
-static bool seq_group(const struct mr_kvs *kvs, struct seq_groups *g)
-{
-    size_t n = kvs->count > 0 ? kvs->count : 1;
-    memset(g, 0, sizeof(*g));
-    g->first = malloc(n * sizeof(*g->first));
-    g->group_of = malloc(n * sizeof(*g->group_of));
-    g->starts = calloc(n + 1, sizeof(*g->starts));
-    g->order = malloc(n * sizeof(*g->order));
-    if (g->first == NULL || g->group_of == NULL || g->starts == NULL || g->order == NULL ||
-        !seq_assign(kvs, g))
-        return false;
-    for (size_t i = 0; i < kvs->count; i++)
-        g->starts[g->group_of[i] + 1]++;
-    for (uint32_t k = 0; k < g->count; k++)
-        g->starts[k + 1] += g->starts[k];
-    /* Fill with first[] as each group's cursor (its first pair is no longer needed). */
-    for (uint32_t k = 0; k < g->count; k++)
-        g->first[k] = g->starts[k];
-    for (size_t i = 0; i < kvs->count; i++)
-        g->order[g->first[g->group_of[i]]++] = (uint32_t)i;
-    return true;
-}
-
 /* Reduces each group into a "key result" line. */
 static void seq_reduce(struct mr_cfg *cfg, const struct mr_app *app, void *arg,
-                       const struct mr_kvs *kvs, const struct seq_groups *g, struct mr_lines *out)
+                       const struct mr_kvs *kvs, const struct mr_groups *g, struct mr_lines *out)
 {
     char **values = malloc((kvs->count > 0 ? kvs->count : 1) * sizeof(*values));
     if (values == NULL) lab_fatalf(mr_cfg_ctx(cfg), SIM_NODE_NONE, "out of memory (mrsequential)");
@@ -187,7 +120,7 @@ static void seq_reduce(struct mr_cfg *cfg, const struct mr_app *app, void *arg,
         uint32_t to = g->starts[k + 1];
         for (uint32_t j = from; j < to; j++)
             values[j - from] = kvs->items[g->order[j]].value;
-        const char *key = kvs->items[g->order[from]].key;
+        const char *key = mr_group_key(kvs, g, k);
         char *result = app->reduce(arg, key, values, to - from);
         if (result == NULL) lab_fatalf(mr_cfg_ctx(cfg), SIM_NODE_NONE, "out of memory (reduce)");
         size_t key_len = strlen(key);
@@ -221,11 +154,11 @@ const struct mr_lines *mr_cfg_sequential(struct mr_cfg *cfg, const char *app_nam
         if (app->map(&seq, in->name, in->data, (size_t)*in->size, &kvs) != MR_OK)
             lab_fatalf(mr_cfg_ctx(cfg), SIM_NODE_NONE, "out of memory (mrsequential map)");
     }
-    struct seq_groups groups;
-    if (!seq_group(&kvs, &groups))
+    struct mr_groups groups;
+    if (mr_kvs_group(&kvs, &groups) != MR_OK)
         lab_fatalf(mr_cfg_ctx(cfg), SIM_NODE_NONE, "out of memory (mrsequential)");
     seq_reduce(cfg, app, &seq, &kvs, &groups, out);
-    seq_groups_free(&groups);
+    mr_groups_free(&groups);
     mr_kvs_free(&kvs);
     lines_sort(out);
     return out;
