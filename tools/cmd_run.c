@@ -37,7 +37,7 @@ static void run_usage(FILE *out)
             "                  [--shard I/N] [--stop-on-fail] [--junit FILE] [--verbose]\n"
             "                  [--failing-seeds FILE]\n"
             "       labsim run --from-file FILE [same options, no seeds]\n"
-            "  PATTERN          a test name (TestFigure83C), a part (3A .. 3D, 4A, 4B), a glob\n"
+            "  PATTERN          a test name (TestFigure83C), a part (1, 3A .. 3D, 4A, 4B), a glob\n"
             "                   over names ('TestFigure8*') or all\n"
             "  --seed S         the seed, or the first seed with --seeds (default %u)\n"
             "  --seeds N        N consecutive seeds per test\n"

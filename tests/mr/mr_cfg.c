@@ -55,6 +55,26 @@ static void mr_cfg_load_inputs(struct mr_cfg *cfg)
     }
 }
 
+/* The step tool's `p NODE`: the node's current process and what the directory holds. */
+static int mr_cfg_inspect(void *user, int node, FILE *out)
+{
+    const struct mr_cfg *cfg = user;
+    static const char *const how_names[] = {"running", "exited", "crashed", "killed"};
+    const struct mr_proc *proc = NULL;
+    for (uint32_t i = 0; i < cfg->procs_count; i++)
+        if (cfg->procs[i]->node == node) proc = cfg->procs[i];
+    if (proc == NULL) return SIM_EINVAL;
+    fprintf(out, "node %d: %s pid %d (%s), started at %.3f s, %zu files open\n", node,
+            node == MR_NODE_COORDINATOR ? "coordinator" : proc->app.name, proc->pid,
+            how_names[proc->end], (double)proc->started_us / (double)SIM_US_PER_S,
+            sim_fs_open_count(cfg->sim, node));
+    size_t outputs = 0;
+    for (size_t i = 0; i < sim_fs_count(cfg->sim); i++)
+        outputs += strncmp(sim_fs_name_at(cfg->sim, i), "mr-out-", 7) == 0;
+    fprintf(out, "  directory: %zu files, %zu of them mr-out-*\n", sim_fs_count(cfg->sim), outputs);
+    return SIM_OK;
+}
+
 struct mr_cfg *mr_cfg_make(struct lab_ctx *ctx)
 {
     struct mr_cfg *cfg = calloc(1, sizeof(*cfg));
@@ -65,6 +85,7 @@ struct mr_cfg *mr_cfg_make(struct lab_ctx *ctx)
     sim_cond_init(&cfg->ended);
     lab_set_user(ctx, cfg);
     lab_set_user_free(ctx, mr_cfg_free);
+    lab_set_inspector(ctx, mr_cfg_inspect);
     if (cfg->net == NULL) lab_fatalf(ctx, SIM_NODE_NONE, "out of memory for the network");
     mr_cfg_load_inputs(cfg);
     return cfg;
