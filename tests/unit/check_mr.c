@@ -4,6 +4,7 @@
  *    mrsequential over them gives the word counts the texts have (figures computed outside
  *    labsim with `tr -cs A-Za-z '\n'`, which splits words as Go's unicode.IsLetter does on
  *    ASCII), and ihash puts rtiming's keys in the lab's buckets;
+ *  - processes: the time limits kill as `timeout` does;
  *  - graded: every lab 1 test passes on a handful of seeds, and a second run of each (test,
  *    seed) has the same digest (replay is the same run);
  *  - outside: a labsim built with `make MR_IMPL=...` from a copy of mr/ (as a student builds
@@ -118,6 +119,51 @@ START_TEST(test_mr_ihash_buckets)
         ck_assert_int_eq((int)(mr_ihash(key, 1) % 10), buckets[i]);
     }
     ck_assert_uint_eq(mr_ihash("", 0), 0x811c9dc5u & 0x7fffffffu);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- processes */
+
+/* A body that kills a worker by its time limit while it sleeps in a jobcount map, and checks
+ * what test-mr.sh's `timeout` would leave: the process counts as ended at once, its pid is
+ * dead, and when its task wakes up it can change nothing (no intermediate file appears); then
+ * the coordinator is killed by its own limit. */
+static void mr_body_kill(struct lab_ctx *ctx)
+{
+    struct mr_cfg *cfg = mr_cfg_make(ctx);
+    struct sim *sim = lab_sim(ctx);
+    struct mr_proc *coordinator = mr_cfg_start_coordinator(cfg, SIM_S(30));
+    sim_sleep_us(sim, SIM_S(1));
+    struct mr_proc *worker = mr_cfg_start_worker(cfg, 1, "jobcount", SIM_S(1));
+    mr_cfg_wait(cfg, worker);
+    if (worker->end != MR_PROC_KILLED || sim_now_us(sim) != SIM_S(2))
+        lab_fatalf(ctx, 1, "worker ended as %d at %llu us", (int)worker->end,
+                   (unsigned long long)sim_now_us(sim));
+    if (mr_cfg_pid_alive(cfg, worker->pid) || worker->task_done)
+        lab_fatalf(ctx, 1, "killed worker: pid alive or task already done");
+    if (!sim_fs_exists(sim, "mr-worker-jobcount-1001-0"))
+        lab_fatalf(ctx, 1, "the map did not start before the kill");
+    sim_sleep_us(sim, SIM_S(10)); /* the jobcount sleep (2-5 s) ends: the zombie goes on */
+    if (!worker->task_done) lab_fatalf(ctx, 1, "the killed worker's task never ended");
+    for (int y = 0; y < MR_N_REDUCE; y++) {
+        char name[32];
+        snprintf(name, sizeof(name), "mr-0-%d", y);
+        if (sim_fs_exists(sim, name)) lab_fatalf(ctx, 1, "a killed worker wrote %s", name);
+    }
+    mr_cfg_wait(cfg, coordinator);
+    if (coordinator->end != MR_PROC_KILLED || sim_now_us(sim) != SIM_S(30))
+        lab_fatalf(ctx, 0, "coordinator ended as %d at %llu us", (int)coordinator->end,
+                   (unsigned long long)sim_now_us(sim));
+}
+
+START_TEST(test_mr_time_limit_kills)
+{
+    /* Goal: the process limits of test-mr.sh (timeout 45s / 120s) act as a kill: the killed
+     * process ends at its limit exactly, and a killed worker's late steps have no effect. */
+    static const struct lab_test test = {"MrKill", "1", "process limits", mr_body_kill};
+    struct lab_result result;
+    ck_assert_int_eq(lab_run(&test, 1, NULL, &result), 0);
+    ck_assert_msg(result.outcome == LAB_PASS, "%s", result.message);
 }
 END_TEST
 
@@ -302,6 +348,10 @@ Suite *mr_suite(void)
     tcase_add_test(tc, test_mr_inputs_are_the_labs);
     tcase_add_test(tc, test_mr_sequential_counts);
     tcase_add_test(tc, test_mr_ihash_buckets);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("processes");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_mr_time_limit_kills);
     suite_add_tcase(s, tc);
     tc = tcase_create("graded");
     tcase_set_timeout(tc, 300);
