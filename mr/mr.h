@@ -73,7 +73,9 @@ const char *mr_strerror(int err);
 
 /* ---------------------------------------------------------------- provided: key/values */
 
-/* Go's mr.KeyValue: two NUL-terminated strings, owned by the array that holds them. */
+/* Go's mr.KeyValue: two NUL-terminated strings, owned by the array that holds them. Read them
+ * freely; add pairs only with mr_kvs_add and free them only with mr_kvs_clear / mr_kvs_free
+ * (the array decides how a pair is stored). Keys hold no NUL byte. */
 struct mr_kv {
     char *key;
     char *value;
