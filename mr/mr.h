@@ -82,11 +82,13 @@ struct mr_kv {
 };
 
 /* A growable array of pairs (Go's []mr.KeyValue). Caller-allocated; zero-initialised (or
- * mr_kvs_init) it is empty. */
+ * mr_kvs_init) it is empty. The pairs' bytes live in blocks the array owns. */
+struct mr_kvs_block;
 struct mr_kvs {
     struct mr_kv *items;
     size_t count;
     size_t cap;
+    struct mr_kvs_block *blocks; /* newest first */
 };
 
 void mr_kvs_init(struct mr_kvs *kvs);

@@ -44,7 +44,9 @@ static struct sim *app_sim(const struct mr_proc *proc)
 
 static bool is_letter(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    /* (c | 0x20) folds upper case onto lower case and leaves no other byte in 'a'..'z'. */
+    unsigned char lower = (unsigned char)c | 0x20u;
+    return lower >= 'a' && lower <= 'z';
 }
 
 /* The next word of contents[*at .. len): true with [*start, *at) the word. */
