@@ -24,12 +24,15 @@ KVSRV_IMPL ?= $(filter-out $(KVSRV_PROVIDED),$(wildcard kvsrv/*.c))
 IMPL_GIVEN = $(strip $(foreach v,$(filter %_IMPL,$(.VARIABLES)), \
                $(if $(filter command environment%,$(firstword $(origin $(v)))),$(v))))
 
+# The MapReduce coordinator and worker under test (lab 1): a student may point this at theirs.
+MR_IMPL ?= $(wildcard mr/*.c)
+
 # tests/ has one folder per lab's graded suite (raft/, kvraft/, ...), the shared graded harness
 # (harness/), the Check unit suites (unit/), data/ and fuzz/. Every folder with sources is on the
 # include path, so a new lab's suite needs no edit here.
 TEST_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard tests/*/*.c tests/*/*.h))))
 SUITE_DIRS := $(filter-out tests/unit tests/fuzz tests/data,$(TEST_DIRS))
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Ikvsrv \
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Ikvsrv -Imr \
              $(addprefix -I,$(filter-out tests/fuzz,$(TEST_DIRS))) -Itests
 CFLAGS    ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SAN)
 DEPFLAGS   = -MMD -MP
@@ -40,7 +43,7 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null || \
 LDLIBS     = $(DEP_LIBS)
 
 LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) $(RAFT_PROVIDED) $(RAFT_IMPL) \
-              $(KVRAFT_IMPL) $(KVSRV_PROVIDED) $(KVSRV_IMPL)
+              $(KVRAFT_IMPL) $(KVSRV_PROVIDED) $(KVSRV_IMPL) $(MR_IMPL)
 # The graded harness and every lab's suite; the Check unit suites.
 HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
 CHECK_SRCS  = $(wildcard tests/unit/*.c)
@@ -87,6 +90,9 @@ FORCE_CONFIG:
 $(BUILD)/obj/%.o: %.c $(BUILD_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEP_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# Lab 1's inputs are embedded in the binary (.incbin), so the object depends on them.
+$(call obj,tests/mr/mr_data.c): $(wildcard tests/data/mr/pg-*.txt)
 
 $(BUILD)/liblabsim.a: $(LIB_OBJS) $(HARNESS_OBJS)
 	@rm -f $@
@@ -161,7 +167,7 @@ LINT_RE = \b(time|clock_gettime|gettimeofday|rand|random|srand|srandom|getpid|pt
 # escaped so that this Makefile does not match itself).
 SHARED_RE = \.\./shared
 lint:
-	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft kvsrv \
+	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft kvsrv mr \
 	  | sed -E 's#/\*([^*]|\*+[^*/])*\*+/##g; s#//.*$$##' \
 	  | grep -vE '^[^:]+:[0-9]+:[[:space:]]*/?\*' | grep -E '$(LINT_RE)'); \
 	if [ -n "$$hits" ]; then echo "$$hits"; \

@@ -49,6 +49,7 @@ void sim_free(struct sim *sim)
     SIM_ASSERTF(sim, SIM_NODE_NONE, sim->task_current == NULL,
                 "sim_free called from inside task '%s'", sim->task_current->name);
     sim_tasks_free(sim);
+    sim_fs_free(sim);
     sim_queue_free(sim);
     free(sim->trace_recs);
     free(sim);

@@ -38,6 +38,7 @@ typedef uint64_t sim_time_us;
 
 struct sim;
 struct sim_task;
+struct sim_fs;
 
 /* ---------------------------------------------------------------- errors */
 
@@ -248,8 +249,9 @@ int sim_topic_parse(const char *name);
 
 /* A kind of traced event: a stable numeric id (part of the digest, so never reuse one), a
  * dotted name, its topic and the names of its integer fields. Kinds are static const tables
- * owned by the module that emits them. Id ranges: kernel 1-99, labrpc 100-199, raft 200-299,
- * kvraft 300-399, harness 400-499, lin 500-599. */
+ * owned by the module that emits them. Id ranges: kernel 1-99 (file system 20-29), labrpc
+ * 100-199, raft 200-299, kvraft 300-399, harness 400-499, lin 500-599, mr 600-649, the lab 1
+ * harness 650-699. */
 struct sim_trace_kind {
     uint16_t id;
     enum sim_topic topic;
@@ -299,6 +301,91 @@ uint64_t sim_trace_events(const struct sim *sim);
 /* Writes the kept records to `path` in the labsim text trace format (see sim_trace.c).
  * `title` (the test name) and the digest go in the header. Returns SIM_OK or SIM_EIO. */
 int sim_trace_write(const struct sim *sim, const char *path, const char *title);
+
+/* ---------------------------------------------------------------- file system */
+
+/* A simulated file system owned by the sim (lab 1's shared working directory): one flat
+ * namespace of names (any printable ASCII without spaces, so "../pg-grimm.txt" is a name like
+ * any other), contents in memory, created on first use and freed with the sim. It behaves like
+ * a POSIX directory seen by processes on one machine:
+ *  - Every write is visible to every node at once (the page cache): a process that dies
+ *    mid-way leaves exactly the bytes it wrote, so only a rename publishes a file whole.
+ *  - A descriptor names the file, not the name: writes after a rename or remove still go to
+ *    that file, and a removed file's bytes live until its last descriptor is closed.
+ *  - sim_fs_rename replaces the target atomically: a reader sees the old file or the new one.
+ *  - sim_fs_node_down is a process exit: the node's descriptors are closed and its later calls
+ *    fail with SIM_FS_EDOWN until sim_fs_node_up (a new process on that node).
+ *  - Listing is in byte order of the names, whatever the order of creation.
+ * Every operation that changes the file system is traced (topic "persist") and so part of the
+ * digest. Names, sizes, files and descriptors are bounded; past a bound a call fails with its
+ * code and changes nothing. */
+#define SIM_FS_NAME_MAX 128u                 /* bytes of a name, NUL included */
+#define SIM_FS_FILES_MAX 4096u               /* names at once */
+#define SIM_FS_FDS_MAX 256u                  /* open descriptors at once, all nodes */
+#define SIM_FS_FILE_BYTES_MAX (64u << 20)    /* one file */
+#define SIM_FS_BYTES_MAX (UINT64_C(1) << 30) /* all files together */
+#define SIM_FS_NODES_MAX 64                  /* node ids 0 .. SIM_FS_NODES_MAX - 1 */
+
+#define SIM_FS_ERRNO_MAP(X)                                                                        \
+    X(SIM_FS_OK, 0, "success")                                                                     \
+    X(SIM_FS_ENOMEM, -1, "out of memory")                                                          \
+    X(SIM_FS_ENOENT, -2, "no such file")                                                           \
+    X(SIM_FS_ENAME, -3, "bad file name (empty, too long, or not printable ASCII)")                 \
+    X(SIM_FS_EFILES, -4, "too many files")                                                         \
+    X(SIM_FS_ESPACE, -5, "file or file-system size limit reached")                                 \
+    X(SIM_FS_EBADF, -6, "bad file descriptor")                                                     \
+    X(SIM_FS_EFDS, -7, "too many open files")                                                      \
+    X(SIM_FS_EDOWN, -8, "the calling node's process has exited")                                   \
+    X(SIM_FS_EINVAL, -9, "invalid argument")                                                       \
+    X(SIM_FS_EIO, -10, "cannot write the real file")
+
+enum sim_fs_err {
+#define SIM_FS_ERR_ENUM(name, value, text) name = value,
+    SIM_FS_ERRNO_MAP(SIM_FS_ERR_ENUM)
+#undef SIM_FS_ERR_ENUM
+};
+
+/* Returns a static, never-NULL description of a SIM_FS_* code. */
+const char *sim_fs_strerror(int err);
+
+/* Opens `name` for writing on behalf of `node`: sim_fs_create empties the file (creating it
+ * when missing), sim_fs_append keeps it and writes at its end. On SIM_FS_OK *fd is the
+ * descriptor (>= 0), owned by the node until sim_fs_close or sim_fs_node_down. */
+int sim_fs_create(struct sim *sim, int node, const char *name, int *fd);
+int sim_fs_append(struct sim *sim, int node, const char *name, int *fd);
+/* Appends `len` bytes to the descriptor's file, all or nothing. */
+int sim_fs_write(struct sim *sim, int node, int fd, const void *data, size_t len);
+int sim_fs_close(struct sim *sim, int node, int fd);
+/* create + write + close: NOT atomic (a reader may see the file empty), like os.WriteFile. */
+int sim_fs_write_file(struct sim *sim, int node, const char *name, const void *data, size_t len);
+
+/* Reads the whole file into a malloc'd buffer with a NUL after the last byte (so text can be
+ * used as a string); the caller frees *data. */
+int sim_fs_read(struct sim *sim, int node, const char *name, char **data, size_t *len);
+/* The size of `name`, or SIM_FS_ENOENT. Reads nothing, traces nothing. */
+int sim_fs_size(const struct sim *sim, const char *name, size_t *len);
+bool sim_fs_exists(const struct sim *sim, const char *name);
+
+/* Renames `from` to `to` atomically, replacing `to` when it exists. */
+int sim_fs_rename(struct sim *sim, int node, const char *from, const char *to);
+int sim_fs_remove(struct sim *sim, int node, const char *name);
+
+/* Listing: the number of names and the i-th name in byte order (NULL when i >= count). The
+ * name is borrowed until the next call that creates, renames or removes a file. */
+size_t sim_fs_count(const struct sim *sim);
+const char *sim_fs_name_at(const struct sim *sim, size_t i);
+
+/* Process exit on `node`: closes its descriptors (the bytes written stay) and makes its later
+ * calls fail with SIM_FS_EDOWN. sim_fs_node_up lets a new process on the node use the file
+ * system again. Node ids outside [0, SIM_FS_NODES_MAX) are never down. */
+void sim_fs_node_down(struct sim *sim, int node);
+void sim_fs_node_up(struct sim *sim, int node);
+/* Open descriptors of `node` (any node when node is SIM_NODE_NONE). */
+size_t sim_fs_open_count(const struct sim *sim, int node);
+
+/* For a user after a run (never called during one): writes every file whose name contains no
+ * '/' into the existing real directory `dir`, under the same name. SIM_FS_OK or SIM_FS_EIO. */
+int sim_fs_dump(const struct sim *sim, const char *dir);
 
 /* ---------------------------------------------------------------- assertions */
 

@@ -98,6 +98,7 @@ struct sim {
     char replay_hint[512];
 
     struct sim_rand nrand; /* the stream behind sim_nrand */
+    struct sim_fs *fs;     /* the file system (sim_fs.c), NULL until first used */
 
     /* The last traced events of a suspected livelock (ring; reset when time advances). */
     struct sim_storm_rec storm[SIM_STORM_RING];
@@ -119,5 +120,8 @@ void sim_storm_summary(const struct sim *sim, char *buf, size_t buf_size);
 
 /* sim_task.c */
 void sim_tasks_free(struct sim *sim);
+
+/* sim_fs.c: frees the file system and every file in it. */
+void sim_fs_free(struct sim *sim);
 
 #endif /* SIM_INT_H */

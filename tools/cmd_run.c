@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -36,7 +37,7 @@ static void run_usage(FILE *out)
             "                  [--shard I/N] [--stop-on-fail] [--junit FILE] [--verbose]\n"
             "                  [--failing-seeds FILE]\n"
             "       labsim run --from-file FILE [same options, no seeds]\n"
-            "  PATTERN          a test name (TestFigure83C), a part (2, 3A .. 3D, 4A, 4B),\n"
+            "  PATTERN          a test name (TestFigure83C), a part (1, 2, 3A .. 3D, 4A, 4B),\n"
             "                   a glob over names ('TestFigure8*') or all\n"
             "  --seed S         the seed, or the first seed with --seeds (default %u)\n"
             "  --seeds N        N consecutive seeds per test\n"
@@ -449,9 +450,12 @@ int cmd_run(const struct labsim_cli *cli, int argc, char **argv)
 static void replay_usage(FILE *out)
 {
     fprintf(out, "usage: labsim replay TEST --seed S [--trace FILE] [--topics a,b]\n"
-                 "                     [--expect-digest HEX]\n"
+                 "                     [--expect-digest HEX] [--fs-out DIR]\n"
                  "       labsim replay --check-trace FILE [--trace FILE2]\n"
                  "  --trace          write the run's trace to FILE\n"
+                 "  --fs-out DIR     after the run, copy the files it left in its simulated\n"
+                 "                   file system (lab 1: mr-out-*, mr-X-Y) into the existing\n"
+                 "                   directory DIR\n"
                  "  --expect-digest  fail loudly unless the run's digest is HEX (the digest a\n"
                  "                   failing run or a trace header recorded)\n"
                  "  --check-trace F  replay the run trace F recorded (its test, seed) and fail\n"
@@ -495,6 +499,7 @@ struct replay_args {
     bool expect;
     uint64_t expect_digest;
     const char *check_trace; /* a recorded trace: its test, seed and digest */
+    const char *fs_out;      /* a directory for the run's final files */
     bool help;
 };
 
@@ -506,10 +511,15 @@ static int replay_report(const struct lab_test *test, const struct replay_args *
            (double)result->virtual_us / (double)SIM_US_PER_S, result->events, result->digest);
     int status = result->outcome == LAB_FAIL ? 1 : 0;
     if (rc == SIM_EIO) {
-        fprintf(stderr, "labsim replay: cannot write the trace to '%s'\n", a->trace);
+        if (a->trace != NULL)
+            fprintf(stderr, "labsim replay: cannot write the trace to '%s'%s\n", a->trace,
+                    a->fs_out != NULL ? " or the files to --fs-out" : "");
+        else
+            fprintf(stderr, "labsim replay: cannot write the files to '%s'\n", a->fs_out);
         status = 1;
-    } else if (a->trace != NULL) {
-        printf("trace written to %s\n", a->trace);
+    } else {
+        if (a->trace != NULL) printf("trace written to %s\n", a->trace);
+        if (a->fs_out != NULL) printf("files written to %s\n", a->fs_out);
     }
     if (a->expect && a->expect_digest != result->digest) {
         /* Loud on both streams: this run is not the run that was recorded. */
@@ -537,6 +547,7 @@ static int replay_parse_args(int argc, char **argv, struct replay_args *a, const
         {"topics", ARGS_STR, &a->topics, NULL},
         {"expect-digest", ARGS_STR, &a->expect_text, &a->expect},
         {"check-trace", ARGS_STR, &a->check_trace, NULL},
+        {"fs-out", ARGS_STR, &a->fs_out, NULL},
         {"help", ARGS_BOOL, &a->help, NULL},
     };
     const char *positional[1];
@@ -634,6 +645,13 @@ int cmd_replay(const struct labsim_cli *cli, int argc, char **argv)
         fprintf(stderr, "labsim replay: --trace: %s\n", err);
         return 2;
     }
+    struct stat st;
+    if (a.fs_out != NULL &&
+        (stat(a.fs_out, &st) != 0 || !S_ISDIR(st.st_mode) || access(a.fs_out, W_OK) != 0)) {
+        fprintf(stderr, "labsim replay: --fs-out: '%s' is not a writable directory\n", a.fs_out);
+        return 2;
+    }
+    opts.fs_out_dir = a.fs_out;
     struct lab_result result;
     int rc = lab_run(test, a.seed, &opts, &result);
     if (rc == SIM_ENOMEM) {

@@ -31,12 +31,12 @@ typedef void (*lab_test_fn)(struct lab_ctx *ctx);
 
 struct lab_test {
     const char *name;  /* Go function name, e.g. "TestInitialElection3A" */
-    const char *part;  /* "2", "3A" .. "3D", "4A", "4B" */
+    const char *part;  /* "1", "2", "3A" .. "3D", "4A", "4B" */
     const char *title; /* one-line description (the first printed title) */
     lab_test_fn fn;
 };
 
-/* The graded tests in catalogue order (2, 3A..3D, 4A, 4B): their number, and the i-th one
+/* The graded tests in catalogue order (1, 2, 3A..3D, 4A, 4B): their number, and the i-th one
  * (NULL when i >= lab_tests_count()). The returned test lives in a static const table, so the
  * pointer is valid for the life of the program and is the same on every call. */
 size_t lab_tests_count(void);
@@ -46,6 +46,8 @@ const struct lab_test *lab_test_find(const char *name);
 
 /* Per-suite tables, concatenated in course order by lab_test_at (tests/harness/lab.c lists
  * them; a new lab's suite adds its table here and one line there). */
+extern const struct lab_test lab_mr_tests[];
+extern const size_t lab_mr_tests_count;
 extern const struct lab_test lab_kvsrv_tests[];
 extern const size_t lab_kvsrv_tests_count;
 extern const struct lab_test lab_raft_tests[];
@@ -65,6 +67,7 @@ struct lab_opts {
     uint32_t trace_topics;    /* topic mask to record when trace_path is set */
     const char *replay_cmd;   /* program path used in "replay:" lines; NULL = build/labsim */
     const char *artifact_dir; /* where failure artifacts (HTML) go; NULL = build/artifacts */
+    const char *fs_out_dir;   /* after the run, copy the sim's files here (NULL = none) */
     /* A wall clock in milliseconds, supplied only by tools that report timings (make bench).
      * Runs never read the clock themselves; with NULL, wall-time figures stay 0. */
     double (*wall_ms)(void);
@@ -86,8 +89,8 @@ struct lab_result {
 };
 
 /* Runs one test on one seed. Returns 0, SIM_ENOMEM when the sim could not be built, or SIM_EIO
- * when opts->trace_path could not be written (the result is filled in either case but the
- * first). */
+ * when opts->trace_path or opts->fs_out_dir could not be written (the result is filled in
+ * either case but the first). */
 int lab_run(const struct lab_test *test, uint64_t seed, const struct lab_opts *opts,
             struct lab_result *result);
 

@@ -695,5 +695,6 @@ Suite *sim_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_sim_livelock_names_storm);
     suite_add_tcase(s, tc);
+    sim_fs_tcases_add(s);
     return s;
 }

@@ -19,7 +19,8 @@
     X(env)                                                                                         \
     X(impl)                                                                                        \
     X(student)                                                                                     \
-    X(determinism)
+    X(determinism)                                                                                 \
+    X(mr)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
@@ -28,5 +29,7 @@ CHECK_SUITES(CHECK_SUITE_DECL)
 /* The labgob suite's cases for the gob model and headers (tests/unit/check_gob_size.c), added by
  * gob_suite so that CK_RUN_SUITE=labgob runs them too. */
 void gob_size_tcases_add(Suite *s);
+/* The sim suite's cases for the file system (tests/unit/check_sim_fs.c). */
+void sim_fs_tcases_add(Suite *s);
 
 #endif /* CHECK_SUITES_H */
