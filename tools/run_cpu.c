@@ -16,6 +16,13 @@ struct run_cpu_ref {
 };
 
 static const struct run_cpu_ref run_cpu_refs[] = {
+    {"TestWc1", 256000},
+    {"TestIndexer1", 140000},
+    {"TestMapParallelism1", 1000},
+    {"TestReduceParallelism1", 1000},
+    {"TestJobCount1", 1000},
+    {"TestEarlyExit1", 1000},
+    {"TestCrash1", 2000},
     {"TestBasic2", 98000},
     {"TestConcurrent2", 256000},
     {"TestUnreliable2", 4000},
