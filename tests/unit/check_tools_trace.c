@@ -920,7 +920,7 @@ struct tt_corrupt {
 static const struct tt_corrupt tt_corrupts[] = {
     {"empty file", "", 0, 1, "empty file"},
     {"not a trace", "hello\n", 0, 1, "not a labsim trace"},
-    {"later version", "# labsim-trace 2\n", 0, 1, "unsupported trace format version '2'"},
+    {"later version", "# labsim-trace 3\n", 0, 1, "unsupported trace format version '3'"},
     {"unknown kind id",
      TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS "E 10 0 101 1 1 8\tx\n" TT_BASE_E9 TT_BASE_E10, 0, 8,
      "unknown kind id '101'"},
