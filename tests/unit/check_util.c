@@ -2,6 +2,7 @@
  * Check suites (see check_util.h). Test-side code, so wall-clock deadlines are fine here.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
+#define _DEFAULT_SOURCE   /* wait4 */
 
 #include "check_util.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -101,8 +103,11 @@ void cu_collect(struct cu_run *r, pid_t pid, int out_fd, int err_fd, int timeout
             open[1] = cu_drain(err_fd, &r->err, &r->err_len);
     }
     int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    struct rusage usage;
+    memset(&usage, 0, sizeof(usage));
+    ck_assert_int_eq(wait4(pid, &status, 0, &usage), pid);
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r->maxrss_kb = usage.ru_maxrss;
     /* Helpers the program left behind (Chromium's) go with it; usually there are none. */
     kill(-pid, SIGKILL);
 }
