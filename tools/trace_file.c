@@ -587,6 +587,10 @@ static int line_event(struct trace_file *tf, struct trace_file_event *ev,
         return fail(err, r->line, TRACE_FILE_EFORMAT, "event line has no TAB before its text");
     struct cursor c = {r->buf + 2, tab};
     struct token value;
+    if (r->header_events && tf->events_read == r->header_recorded)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "more events than the %llu the header says were recorded",
+                    (unsigned long long)r->header_recorded);
     memset(ev, 0, sizeof(*ev));
     const struct trace_file_kind *kind = event_head(tf, &c, ev, r->line, err);
     if (kind == NULL) return TRACE_FILE_EFORMAT;
