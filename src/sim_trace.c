@@ -224,10 +224,12 @@ static void out_printf(struct trace_out *o, const char *fmt, ...)
     o->len += (size_t)n;
 }
 
+/* Appends TAB, the text escaped (\\, \t, \n), then the newline that ends an E line. */
 static void out_escaped(struct trace_out *o, const char *s)
 {
     SIM_ASSERT(NULL, SIM_NODE_NONE, strlen(s) < SIM_TRACE_TEXT_MAX);
-    if (sizeof(o->buf) - o->len < 2 * SIM_TRACE_TEXT_MAX) out_flush(o);
+    if (sizeof(o->buf) - o->len < 2 * SIM_TRACE_TEXT_MAX + 2) out_flush(o);
+    o->buf[o->len++] = '\t';
     for (; *s != '\0'; s++) {
         char ch = *s;
         if (ch == '\\' || ch == '\t' || ch == '\n') {
@@ -236,6 +238,7 @@ static void out_escaped(struct trace_out *o, const char *s)
         }
         o->buf[o->len++] = ch;
     }
+    o->buf[o->len++] = '\n';
 }
 
 /* Writes one K line per distinct kind, in order of first appearance. */
@@ -275,6 +278,23 @@ static void write_nodes(const struct sim *sim, struct trace_out *o)
     out_printf(o, "\n");
 }
 
+/* Appends a signed decimal number: the hot path of write_records, without printf. */
+static void out_i64(struct trace_out *o, int64_t value)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (sizeof(o->buf) - o->len < sizeof(digits) + 2) out_flush(o);
+    o->buf[o->len++] = ' ';
+    if (value < 0) o->buf[o->len++] = '-';
+    while (n > 0)
+        o->buf[o->len++] = digits[--n];
+}
+
 static void write_records(const struct sim *sim, struct trace_out *o)
 {
     for (size_t i = 0; i < sim->trace_len; i++) {
@@ -282,10 +302,8 @@ static void write_records(const struct sim *sim, struct trace_out *o)
         out_printf(o, "E %llu %d %u", (unsigned long long)rec->at_us, (int)rec->node,
                    (unsigned)rec->kind->id);
         for (int k = 0; k < kind_fields_count(rec->kind); k++)
-            out_printf(o, " %lld", (long long)rec->v[k]);
-        out_printf(o, "\t");
-        out_escaped(o, rec->text);
-        out_printf(o, "\n");
+            out_i64(o, rec->v[k]);
+        out_escaped(o, rec->text); /* TAB, the text, newline */
     }
 }
 
