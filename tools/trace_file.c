@@ -263,7 +263,6 @@ static int header_events(struct trace_file *tf, struct trace_file_reader *r, str
         return fail(err, r->line, TRACE_FILE_EFORMAT, "duplicate '# events' line");
     r->header_events = true;
     tf->events_count = r->header_recorded;
-    tf->has_events_count = true;
     return TRACE_FILE_OK;
 }
 
@@ -729,7 +728,6 @@ static int trace_scan_v1(struct trace_file *tf, struct trace_file_error *err)
     tf->events_read = 0;
     rc = trace_read_header(tf, err);
     tf->events_count = count;
-    tf->has_events_count = true;
     return rc;
 }
 

@@ -117,7 +117,6 @@ struct trace_file {
     bool truncated;         /* the header says recording stopped early */
     uint64_t events_traced; /* from the header: events traced in the run, recorded or not */
     uint64_t events_count;  /* events in the file: the header's count (version 1: counted) */
-    bool has_events_count;  /* version 1 files may lack the header's count */
     uint64_t events_read;   /* events trace_file_next has handed out */
     struct trace_file_kind kinds[TRACE_FILE_KINDS_MAX];
     size_t kinds_count;
