@@ -42,6 +42,18 @@ static double cu_now_s(void)
 }
 
 /* Appends what is readable on fd to *buf; returns false at end of file (or a pty's EIO). */
+/* The smallest power of two >= n (n >= 1). */
+static size_t cu_pow2_at_least(size_t n)
+{
+    size_t p = 1;
+    while (p < n)
+        p *= 2;
+    return p;
+}
+
+/* Appends what fd has to *buf. The buffer's size is always cu_pow2_at_least(*len + 1), so it
+ * is reallocated only when that power of two is outgrown: a long output costs linear copying,
+ * not a copy per pipe read (quadratic, and minutes under ASan, whose realloc always copies). */
 static bool cu_drain(int fd, char **buf, size_t *len)
 {
     char chunk[65536];
@@ -49,7 +61,8 @@ static bool cu_drain(int fd, char **buf, size_t *len)
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
     if (got <= 0) return false;
     ck_assert_msg(*len + (size_t)got <= CU_OUT_MAX, "child printed more than %u bytes", CU_OUT_MAX);
-    *buf = realloc(*buf, *len + (size_t)got + 1);
+    size_t need = *len + (size_t)got + 1;
+    if (need > cu_pow2_at_least(*len + 1)) *buf = realloc(*buf, cu_pow2_at_least(need));
     ck_assert_ptr_nonnull(*buf);
     memcpy(*buf + *len, chunk, (size_t)got);
     *len += (size_t)got;
@@ -242,13 +255,24 @@ char *cu_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* Lengths are measured once and the search goes by memchr and memcmp: strstr on the rest of a
+ * long output is quadratic under ASan, whose strstr measures the whole haystack every call. */
 size_t cu_count(const char *haystack, const char *needle)
 {
     size_t len = strlen(needle);
     ck_assert_uint_gt(len, 0);
+    const char *end = haystack + strlen(haystack);
     size_t n = 0;
-    for (const char *p = strstr(haystack, needle); p != NULL; p = strstr(p + len, needle))
-        n++;
+    const char *p = haystack;
+    while ((size_t)(end - p) >= len && (p = memchr(p, needle[0], (size_t)(end - p))) != NULL) {
+        if ((size_t)(end - p) < len) break;
+        if (memcmp(p, needle, len) == 0) {
+            n++;
+            p += len;
+        } else {
+            p++;
+        }
+    }
     return n;
 }
 
