@@ -9,6 +9,7 @@
 #include "trace_check.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,9 +100,16 @@ static bool event_same(const struct trace_file *tf, const struct trace_file_even
     return strcmp(ev->text, rec->text) == 0;
 }
 
-static void check_differs(struct trace_check *check, const char *fmt, const char *a, const char *b)
+static void check_differs(struct trace_check *check, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Keeps the first difference (invariant 2) and stops comparing. */
+static void check_differs(struct trace_check *check, const char *fmt, ...)
 {
-    snprintf(check->msg, sizeof(check->msg), fmt, check->compared, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(check->msg, sizeof(check->msg), fmt, ap);
+    va_end(ap);
     check->differs = true;
     check->done = true;
 }
@@ -132,12 +140,12 @@ static void check_event(struct sim *sim, const struct sim_trace_rec *rec, void *
     if (rc < 0) {
         check_file_error(check, &err);
     } else if (rc == 0) {
-        check_differs(check, "event %" PRIu64 ": the file has no more events%s, the replay has %s",
-                      "", theirs);
+        check_differs(check, "event %" PRIu64 ": the file has no more events, the replay has %s",
+                      check->compared, theirs);
     } else if (!event_same(check->tf, &ev, rec)) {
         describe_ev(mine, sizeof(mine), check->tf, &ev);
-        check_differs(check, "event %" PRIu64 " differs: the file has %s, the replay has %s", mine,
-                      theirs);
+        check_differs(check, "event %" PRIu64 " differs: the file has %s, the replay has %s",
+                      check->compared, mine, theirs);
     } else {
         check->compared++;
     }
@@ -162,8 +170,8 @@ static void check_rest(struct trace_check *check)
         check_file_error(check, &err);
     } else if (rc == 1) {
         describe_ev(mine, sizeof(mine), check->tf, &ev);
-        check_differs(check, "event %" PRIu64 ": the file has %s, the replay has no more events%s",
-                      mine, "");
+        check_differs(check, "event %" PRIu64 ": the file has %s, the replay has no more events",
+                      check->compared, mine);
     }
 }
 
