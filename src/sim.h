@@ -293,13 +293,19 @@ bool sim_trace_truncated(const struct sim *sim);
 typedef void (*sim_trace_cb)(struct sim *sim, const struct sim_trace_rec *rec, void *arg);
 void sim_trace_set_listener(struct sim *sim, sim_trace_cb cb, void *arg);
 
+/* Passes every traced event whose topic is in `topic_mask` to cb as it is traced, whether or
+ * not it is recorded, and keeps nothing for it: a run can be compared with a trace file in
+ * bounded memory (labsim replay --check-trace). NULL cb stops. The digest is unaffected. */
+void sim_trace_set_stream(struct sim *sim, uint32_t topic_mask, sim_trace_cb cb, void *arg);
+
 /* The rolling digest of every event traced so far. */
 uint64_t sim_digest(const struct sim *sim);
 /* Total events traced (recorded or not). */
 uint64_t sim_trace_events(const struct sim *sim);
 
-/* Writes the kept records to `path` in the labsim text trace format (see sim_trace.c).
- * `title` (the test name) and the digest go in the header. Returns SIM_OK or SIM_EIO. */
+/* Writes the kept records to `path` in the labsim text trace format, version 2 (see
+ * sim_trace.c). `title` (the test name), the digest and the node ids go in the header, a digest
+ * of the file's bytes in its last line. Returns SIM_OK or SIM_EIO. */
 int sim_trace_write(const struct sim *sim, const char *path, const char *title);
 
 /* ---------------------------------------------------------------- file system */

@@ -94,6 +94,9 @@ struct sim {
     size_t trace_cap;
     sim_trace_cb trace_listener;
     void *trace_listener_arg;
+    uint32_t trace_stream_mask; /* topics passed to trace_stream, recorded or not */
+    sim_trace_cb trace_stream;
+    void *trace_stream_arg;
 
     char replay_hint[512];
 

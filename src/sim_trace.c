@@ -3,15 +3,22 @@
  * Every traced event is folded into the digest, recorded or not, by hashing its canonical
  * encoding (time, node, kind id, all field values, text) with XXH3-64 seeded by the previous
  * digest. That chaining makes the digest order-sensitive and cheap (no allocation, one hash per
- * event), so it can stay on in every run and prove that a replay is the same run.
+ * event), so it can stay on in every run and prove that a replay is the same run. The digest is
+ * over events, never over the file: the file format can change without changing any digest.
  *
- * Trace file format (text, one record per line, see sim_trace_write):
- *   # labsim-trace 1                       header lines start with '#'
+ * Trace file format, version 2 (text, one record per line, see sim_trace_write):
+ *   # labsim-trace 2                       header lines start with '#'
  *   # title <test name>
  *   # seed <seed>
- *   # digest <16 hex digits>
- *   K <kind id> <topic> <kind name> <field name>...      one per kind that appears
+ *   # digest <16 hex digits>               the run's digest (sim_digest)
+ *   # events <traced> recorded <kept>[ truncated]
+ *   # nodes <id>...                        every node id of an E line, ascending
+ *   K <kind id> <topic> <kind name> <field name>...      one per kind that appears, before any E
  *   E <t_us> <node> <kind id> <value>...<TAB><text>      one per record; text escaped
+ *   # end <16 hex digits>                  XXH3-64 (seed 0) of every byte before this line
+ * The header says everything a reader needs before the first event (how many, which nodes), so
+ * tools read a trace in one pass; the end line lets them notice a body changed or cut short.
+ * Version 1 had no nodes and no end line.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +82,7 @@ void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, con
                const char *text)
 {
     SIM_ASSERT(sim, node, kind != NULL);
+    uint32_t topic_bit = SIM_TOPIC_BIT(kind->topic);
     struct trace_canon canon;
     memset(&canon, 0, sizeof(canon));
     canon.at_us = sim->now_us;
@@ -88,7 +96,7 @@ void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, con
     sim->digest = XXH3_64bits_withSeed(&canon, canon_len, sim->digest);
     sim->trace_events++;
     if (sim->same_instant_events >= SIM_STORM_WATCH_EVENTS) sim_storm_note(sim, node, kind, text);
-    if ((sim->trace_mask & SIM_TOPIC_BIT(kind->topic)) == 0) return;
+    if (((sim->trace_mask | sim->trace_stream_mask) & topic_bit) == 0) return;
     struct sim_trace_rec rec;
     rec.at_us = sim->now_us;
     rec.node = node;
@@ -96,7 +104,9 @@ void sim_trace(struct sim *sim, int node, const struct sim_trace_kind *kind, con
     memcpy(rec.v, canon.v, sizeof(rec.v));
     memcpy(rec.text, canon.text, text_len);
     rec.text[text_len] = '\0';
-    trace_keep(sim, &rec);
+    if (sim->trace_stream != NULL && (sim->trace_stream_mask & topic_bit) != 0)
+        sim->trace_stream(sim, &rec, sim->trace_stream_arg);
+    if ((sim->trace_mask & topic_bit) != 0) trace_keep(sim, &rec);
 }
 
 void sim_trace4(struct sim *sim, int node, const struct sim_trace_kind *kind, int64_t a, int64_t b,
@@ -151,6 +161,13 @@ void sim_trace_set_listener(struct sim *sim, sim_trace_cb cb, void *arg)
     sim->trace_listener_arg = arg;
 }
 
+void sim_trace_set_stream(struct sim *sim, uint32_t topic_mask, sim_trace_cb cb, void *arg)
+{
+    sim->trace_stream = cb;
+    sim->trace_stream_arg = arg;
+    sim->trace_stream_mask = cb != NULL ? topic_mask & SIM_TOPICS_ALL : 0;
+}
+
 uint64_t sim_digest(const struct sim *sim)
 {
     return sim->digest;
@@ -169,22 +186,63 @@ static int kind_fields_count(const struct sim_trace_kind *kind)
     return n;
 }
 
-static void write_escaped(FILE *f, const char *s)
+/* ---------------------------------------------------------------- the trace file */
+
+#define TRACE_OUT_BUF_SIZE (64u * 1024u)
+#define TRACE_OUT_PIECE_MAX 1024u /* one formatted piece: a few numbers or one name */
+#define TRACE_NODE_ID_MAX 4095    /* node ids the readers take: -1 .. this */
+
+/* The file being written, through a buffer, and the running hash of every byte written. */
+struct trace_out {
+    FILE *f;
+    XXH3_state_t *hash;
+    bool failed;
+    size_t len;
+    char buf[TRACE_OUT_BUF_SIZE];
+};
+
+static void out_flush(struct trace_out *o)
 {
+    if (o->len == 0) return;
+    if (XXH3_64bits_update(o->hash, o->buf, o->len) != XXH_OK) o->failed = true;
+    if (fwrite(o->buf, 1, o->len, o->f) != o->len) o->failed = true;
+    o->len = 0;
+}
+
+static void out_printf(struct trace_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void out_printf(struct trace_out *o, const char *fmt, ...)
+{
+    va_list ap;
+    if (sizeof(o->buf) - o->len < TRACE_OUT_PIECE_MAX) out_flush(o);
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->len, sizeof(o->buf) - o->len, fmt, ap);
+    va_end(ap);
+    SIM_ASSERT(NULL, SIM_NODE_NONE, n >= 0);
+    SIM_ASSERT(NULL, SIM_NODE_NONE, (size_t)n < TRACE_OUT_PIECE_MAX);
+    o->len += (size_t)n;
+}
+
+/* Appends TAB, the text escaped (\\, \t, \n), then the newline that ends an E line. */
+static void out_escaped(struct trace_out *o, const char *s)
+{
+    SIM_ASSERT(NULL, SIM_NODE_NONE, strlen(s) < SIM_TRACE_TEXT_MAX);
+    if (sizeof(o->buf) - o->len < 2 * SIM_TRACE_TEXT_MAX + 2) out_flush(o);
+    o->buf[o->len++] = '\t';
     for (; *s != '\0'; s++) {
-        if (*s == '\\')
-            fputs("\\\\", f);
-        else if (*s == '\t')
-            fputs("\\t", f);
-        else if (*s == '\n')
-            fputs("\\n", f);
-        else
-            fputc(*s, f);
+        char ch = *s;
+        if (ch == '\\' || ch == '\t' || ch == '\n') {
+            o->buf[o->len++] = '\\';
+            ch = ch == '\t' ? 't' : ch == '\n' ? 'n' : '\\';
+        }
+        o->buf[o->len++] = ch;
     }
+    o->buf[o->len++] = '\n';
 }
 
 /* Writes one K line per distinct kind, in order of first appearance. */
-static void write_kinds(const struct sim *sim, FILE *f)
+static void write_kinds(const struct sim *sim, struct trace_out *o)
 {
     const struct sim_trace_kind *seen[1024];
     size_t seen_len = 0;
@@ -195,35 +253,84 @@ static void write_kinds(const struct sim *sim, FILE *f)
             known = seen[j] == kind;
         if (known || seen_len == sizeof(seen) / sizeof(seen[0])) continue;
         seen[seen_len++] = kind;
-        fprintf(f, "K %u %s %s", (unsigned)kind->id, sim_topic_name(kind->topic), kind->name);
+        out_printf(o, "K %u %s %s", (unsigned)kind->id, sim_topic_name(kind->topic), kind->name);
         for (int k = 0; k < kind_fields_count(kind); k++)
-            fprintf(f, " %s", kind->fields[k]);
-        fputc('\n', f);
+            out_printf(o, " %s", kind->fields[k]);
+        out_printf(o, "\n");
+    }
+}
+
+/* "# nodes ...": the node ids of the records, ascending. Ids outside -1..TRACE_NODE_ID_MAX
+ * are left out; readers refuse their events anyway. */
+static void write_nodes(const struct sim *sim, struct trace_out *o)
+{
+    uint8_t seen[(TRACE_NODE_ID_MAX + 2 + 7) / 8];
+    memset(seen, 0, sizeof(seen));
+    for (size_t i = 0; i < sim->trace_len; i++) {
+        int32_t node = sim->trace_recs[i].node;
+        if (node < -1 || node > TRACE_NODE_ID_MAX) continue;
+        seen[(node + 1) / 8] |= (uint8_t)(1u << ((node + 1) % 8));
+    }
+    out_printf(o, "# nodes");
+    for (int id = 0; id < TRACE_NODE_ID_MAX + 2; id++) {
+        if (seen[id / 8] & (1u << (id % 8))) out_printf(o, " %d", id - 1);
+    }
+    out_printf(o, "\n");
+}
+
+/* Appends a signed decimal number: the hot path of write_records, without printf. */
+static void out_i64(struct trace_out *o, int64_t value)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (sizeof(o->buf) - o->len < sizeof(digits) + 2) out_flush(o);
+    o->buf[o->len++] = ' ';
+    if (value < 0) o->buf[o->len++] = '-';
+    while (n > 0)
+        o->buf[o->len++] = digits[--n];
+}
+
+static void write_records(const struct sim *sim, struct trace_out *o)
+{
+    for (size_t i = 0; i < sim->trace_len; i++) {
+        const struct sim_trace_rec *rec = &sim->trace_recs[i];
+        out_printf(o, "E %llu %d %u", (unsigned long long)rec->at_us, (int)rec->node,
+                   (unsigned)rec->kind->id);
+        for (int k = 0; k < kind_fields_count(rec->kind); k++)
+            out_i64(o, rec->v[k]);
+        out_escaped(o, rec->text); /* TAB, the text, newline */
     }
 }
 
 int sim_trace_write(const struct sim *sim, const char *path, const char *title)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL) return SIM_EIO;
-    fprintf(f, "# labsim-trace 1\n# title %s\n# seed %llu\n# digest %016llx\n",
-            title != NULL ? title : "-", (unsigned long long)sim->seed,
-            (unsigned long long)sim->digest);
-    fprintf(f, "# events %llu recorded %zu%s\n", (unsigned long long)sim->trace_events,
-            sim->trace_len, sim->trace_truncated ? " truncated" : "");
-    write_kinds(sim, f);
-    for (size_t i = 0; i < sim->trace_len; i++) {
-        const struct sim_trace_rec *rec = &sim->trace_recs[i];
-        fprintf(f, "E %llu %d %u", (unsigned long long)rec->at_us, (int)rec->node,
-                (unsigned)rec->kind->id);
-        for (int k = 0; k < kind_fields_count(rec->kind); k++)
-            fprintf(f, " %lld", (long long)rec->v[k]);
-        fputc('\t', f);
-        write_escaped(f, rec->text);
-        fputc('\n', f);
-    }
-    int rc = ferror(f) ? SIM_EIO : SIM_OK;
-    if (fclose(f) != 0) rc = SIM_EIO;
+    struct trace_out *o = calloc(1, sizeof(*o));
+    if (o == NULL) return SIM_EIO;
+    o->hash = XXH3_createState();
+    o->f = fopen(path, "w");
+    int rc = SIM_EIO;
+    if (o->hash == NULL || XXH3_64bits_reset(o->hash) != XXH_OK || o->f == NULL) goto out_free;
+    out_printf(o, "# labsim-trace 2\n# title %.*s\n# seed %llu\n# digest %016llx\n",
+               TRACE_OUT_PIECE_MAX / 2, title != NULL ? title : "-", (unsigned long long)sim->seed,
+               (unsigned long long)sim->digest);
+    out_printf(o, "# events %llu recorded %zu%s\n", (unsigned long long)sim->trace_events,
+               sim->trace_len, sim->trace_truncated ? " truncated" : "");
+    write_nodes(sim, o);
+    write_kinds(sim, o);
+    write_records(sim, o);
+    out_flush(o);
+    /* The end line is not part of the bytes it covers. */
+    fprintf(o->f, "# end %016llx\n", (unsigned long long)XXH3_64bits_digest(o->hash));
+    rc = o->failed || ferror(o->f) ? SIM_EIO : SIM_OK;
+out_free:
+    if (o->f != NULL && fclose(o->f) != 0) rc = SIM_EIO;
+    if (o->hash != NULL) XXH3_freeState(o->hash);
+    free(o);
     return rc;
 }
 

@@ -13,6 +13,8 @@ void bench_sim(FILE *out);
 void bench_rpc(FILE *out);
 void bench_gob(FILE *out);
 void bench_lin(FILE *out, const char *data_dir);
+/* Writing a 500,000-event trace and reading it back event by event (tools/bench_trace.c). */
+void bench_trace(FILE *out);
 /* 1000 seeds of TestFigure8Unreliable3C with 2 worker processes, through the `labsim run`
  * sweep engine (tools/bench_sweep.c). */
 void bench_sweep(FILE *out);

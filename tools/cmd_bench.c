@@ -94,6 +94,7 @@ int cmd_bench(const struct labsim_cli *cli, int argc, char **argv)
     bench_sim(out);
     bench_rpc(out);
     bench_gob(out);
+    bench_trace(out);
     bench_lin(out, data_dir);
     bench_suite(out, "1", LAB_DEFAULT_SEED);
     bench_suite(out, "2", LAB_DEFAULT_SEED);

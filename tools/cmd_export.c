@@ -7,10 +7,18 @@
  * with two tracks: "events" (every event: rpc events as 1 us slices so flow arrows can bind to
  * them, the rest as instants, faults as process-wide or global instants) and "role" (one slice
  * per role held, named by the role, with the term in its args). Each request (send -> deliver)
- * and reply (deliver -> reply, or -> drop_reply) is a flow: an "s" event right after its source
- * slice and an "f" event with binding point "e" right after its target slice, both at the same
- * timestamps as those slices, so each flow binds to its own slice even when several share a
- * microsecond.
+ * and reply (deliver -> reply, or -> drop_reply) is a flow, written when its target is read: an
+ * "s" event at its source slice's timestamp and track, then an "f" event with binding point "e"
+ * right after its target slice. Importers order events by timestamp, so the "s" binds to its
+ * source slice; only when several rpc slices of one node share that microsecond may it bind to
+ * the last of them. Role slices are written when the next role change of their node (or the
+ * end of the trace) closes them.
+ *
+ * Both formats are written while the trace is read (export.h), in bounded memory. When the
+ * trace turns out malformed part way (a bad line, a wrong event count, a version 2 end digest
+ * that does not match), the document is closed properly over the events before the problem,
+ * the problem is reported in one line and the exit code is 2; an output FILE is then removed,
+ * so no picture stands for a corrupt trace, while stdout keeps what was written.
  *
  * Exit codes: 0 written, 2 bad arguments, an unreadable / malformed trace or an unwritable
  * output path, 1 a write error.
@@ -61,82 +69,99 @@ void export_json_int(FILE *out, int64_t value)
         fprintf(out, "\"%lld\"", (long long)value);
 }
 
-/* ---------------------------------------------------------------- the model */
+/* ---------------------------------------------------------------- the walk */
 
-bool export_model_node_shown(const struct export_model *model, size_t node_index)
+bool export_walk_node_shown(const struct export_walk *walk, size_t node_index)
 {
-    SIM_ASSERT(NULL, SIM_NODE_NONE, node_index < model->tf->nodes_count);
-    return trace_file_filter_node(model->filter, model->tf->nodes[node_index]);
+    SIM_ASSERT(NULL, SIM_NODE_NONE, node_index < walk->tf->nodes_count);
+    return trace_file_filter_node(walk->filter, walk->tf->nodes[node_index]);
 }
 
-/* Keeps the spans of shown nodes whose role kind passes the topics, clipped to the window. */
-static void model_clip_spans(struct export_model *model)
+int export_walk_init(struct export_walk *walk, struct trace_file *tf,
+                     const struct trace_file_filter *filter)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < model->spans_count; i++) {
-        struct trace_file_span span = model->spans[i];
-        const struct trace_file_event *ev = &model->tf->events[span.event];
-        enum sim_topic topic = trace_file_event_kind(model->tf, ev)->topic;
-        if ((model->filter->topic_mask & SIM_TOPIC_BIT(topic)) == 0 ||
-            !export_model_node_shown(model, span.node_index))
-            continue;
-        if (span.end_us < model->begin_us || span.begin_us > model->end_us) continue;
-        span.begin_us = span.begin_us > model->begin_us ? span.begin_us : model->begin_us;
-        span.end_us = span.end_us < model->end_us ? span.end_us : model->end_us;
-        model->spans[n++] = span;
-    }
-    model->spans_count = n;
+    memset(walk, 0, sizeof(*walk));
+    walk->tf = tf;
+    walk->filter = filter;
+    walk->begin_us = filter->from_us;
+    walk->end_us = filter->to_us;
+    walk->calls = calloc(1, sizeof(*walk->calls));
+    return walk->calls != NULL ? TRACE_FILE_OK : TRACE_FILE_ENOMEM;
 }
 
-int export_model_init(struct export_model *model, const struct trace_file *tf,
-                      const struct trace_file_filter *filter)
+void export_walk_close(struct export_walk *walk)
 {
-    size_t count = tf->events_count;
-    uint64_t last_us = count > 0 ? tf->events[count - 1].at_us : 0;
-    memset(model, 0, sizeof(*model));
-    model->tf = tf;
-    model->filter = filter;
-    model->keep = calloc(count > 0 ? count : 1, sizeof(*model->keep));
-    model->kept_index = calloc(count > 0 ? count : 1, sizeof(*model->kept_index));
-    if (model->keep == NULL || model->kept_index == NULL) return TRACE_FILE_ENOMEM;
-    for (size_t i = 0; i < count; i++) {
-        model->keep[i] = trace_file_filter_match(filter, tf, &tf->events[i]);
-        model->kept_index[i] = model->kept_count;
-        model->kept_count += model->keep[i];
-    }
-    model->begin_us = filter->from_us;
-    model->end_us = filter->to_us != UINT64_MAX ? filter->to_us : last_us;
-    if (model->end_us < model->begin_us) model->end_us = model->begin_us;
-    if (trace_file_links(tf, &model->links, &model->links_count) != TRACE_FILE_OK)
-        return TRACE_FILE_ENOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < model->links_count; i++) {
-        if (model->keep[model->links[i].from] && model->keep[model->links[i].to])
-            model->links[n++] = model->links[i];
-    }
-    SIM_ASSERT(NULL, SIM_NODE_NONE, model->kept_count <= count);
-    SIM_ASSERT(NULL, SIM_NODE_NONE, n <= model->links_count);
-    model->links_count = n;
-    if (trace_file_spans(tf, last_us, &model->spans, &model->spans_count) != TRACE_FILE_OK)
-        return TRACE_FILE_ENOMEM;
-    model_clip_spans(model);
-    return TRACE_FILE_OK;
+    free(walk->calls);
+    memset(walk, 0, sizeof(*walk));
 }
 
-void export_model_close(struct export_model *model)
+/* Reports a closed span when its node is shown, its role kind's topic passes and it overlaps
+ * the window, clipped to the window. */
+static void walk_span(struct export_walk *walk, const struct export_sink *sink,
+                      struct trace_file_span span)
 {
-    free(model->keep);
-    free(model->kept_index);
-    free(model->links);
-    free(model->spans);
-    memset(model, 0, sizeof(*model));
+    enum sim_topic topic = walk->tf->kinds[span.kind].topic;
+    if ((walk->filter->topic_mask & SIM_TOPIC_BIT(topic)) == 0 ||
+        !export_walk_node_shown(walk, span.node_index))
+        return;
+    if (span.end_us < walk->begin_us || span.begin_us > walk->end_us) return;
+    span.begin_us = span.begin_us > walk->begin_us ? span.begin_us : walk->begin_us;
+    span.end_us = span.end_us < walk->end_us ? span.end_us : walk->end_us;
+    SIM_ASSERT(NULL, span.node, span.begin_us <= span.end_us);
+    sink->span(sink->arg, &span);
+    walk->spans_count++;
+}
+
+/* One event: reported when kept, then the link it ends, then the span it closes. */
+static void walk_event(struct export_walk *walk, const struct export_sink *sink,
+                       const struct trace_file_event *ev, uint64_t index)
+{
+    bool keep = trace_file_filter_match(walk->filter, walk->tf, ev);
+    struct trace_file_ref self = {index, ev->at_us, ev->node, ev->node_index, SIZE_MAX};
+    struct export_link link;
+    struct trace_file_span closed;
+    if (keep) {
+        self.tag = walk->kept_count++;
+        sink->event(sink->arg, ev, self.tag);
+    }
+    if (trace_file_calls_feed(walk->calls, walk->tf, ev, &self, &link.from, &link.type) && keep &&
+        link.from.tag != SIZE_MAX) {
+        SIM_ASSERT(NULL, ev->node, link.from.index < index);
+        link.to = self;
+        link.id = walk->links_count++;
+        sink->link(sink->arg, &link);
+    }
+    if (trace_file_spans_feed(&walk->spans, walk->tf, ev, index, &closed))
+        walk_span(walk, sink, closed);
+}
+
+int export_walk_run(struct export_walk *walk, const struct export_sink *sink,
+                    struct trace_file_error *err)
+{
+    struct trace_file_event ev;
+    uint64_t index = 0;
+    uint64_t last_us = 0;
+    int rc = 0;
+    while ((rc = trace_file_next(walk->tf, &ev, err)) == 1) {
+        walk_event(walk, sink, &ev, index++);
+        last_us = ev.at_us;
+    }
+    if (walk->filter->to_us == UINT64_MAX) walk->end_us = last_us;
+    if (walk->end_us < walk->begin_us) walk->end_us = walk->begin_us;
+    /* Spans still open end with the trace (or where it stopped making sense). */
+    for (size_t n = 0; n < walk->tf->nodes_count; n++) {
+        struct trace_file_span closed;
+        if (trace_file_spans_end(&walk->spans, n, last_us, &closed)) walk_span(walk, sink, closed);
+    }
+    SIM_ASSERT(NULL, SIM_NODE_NONE, walk->kept_count <= index);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- Perfetto JSON */
 
 struct perfetto_writer {
     FILE *out;
-    const struct export_model *model;
+    const struct export_walk *walk;
     size_t written; /* entries of traceEvents so far, for the commas */
 };
 
@@ -159,11 +184,11 @@ static void perfetto_meta_name(struct perfetto_writer *w, int32_t node, int tid,
 
 static void perfetto_tracks(struct perfetto_writer *w)
 {
-    const struct trace_file *tf = w->model->tf;
+    const struct trace_file *tf = w->walk->tf;
     char name[32];
     for (size_t i = 0; i < tf->nodes_count; i++) {
         int32_t node = tf->nodes[i];
-        if (!export_model_node_shown(w->model, i)) continue;
+        if (!export_walk_node_shown(w->walk, i)) continue;
         if (node == SIM_NODE_NONE)
             snprintf(name, sizeof(name), "test (harness)");
         else
@@ -176,30 +201,28 @@ static void perfetto_tracks(struct perfetto_writer *w)
     }
 }
 
-static void perfetto_spans(struct perfetto_writer *w)
+static void perfetto_span(void *arg, const struct trace_file_span *span)
 {
+    struct perfetto_writer *w = arg;
     char name[32];
-    for (size_t i = 0; i < w->model->spans_count; i++) {
-        const struct trace_file_span *span = &w->model->spans[i];
-        const char *role = trace_file_role_name(span->role);
-        if (role == NULL) snprintf(name, sizeof(name), "role %lld", (long long)span->role);
-        perfetto_entry(w, "X", span->node, 2);
-        fprintf(w->out, ",\"ts\":%llu,\"dur\":%llu,\"cat\":\"role\",\"name\":",
-                (unsigned long long)span->begin_us,
-                (unsigned long long)(span->end_us - span->begin_us));
-        export_json_string(w->out, role != NULL ? role : name);
-        fputs(",\"args\":{\"term\":", w->out);
-        export_json_int(w->out, span->term);
-        fputs(",\"role\":", w->out);
-        export_json_int(w->out, span->role);
-        fputs("}}", w->out);
-    }
+    const char *role = trace_file_role_name(span->role);
+    if (role == NULL) snprintf(name, sizeof(name), "role %lld", (long long)span->role);
+    perfetto_entry(w, "X", span->node, 2);
+    fprintf(w->out, ",\"ts\":%llu,\"dur\":%llu,\"cat\":\"role\",\"name\":",
+            (unsigned long long)span->begin_us,
+            (unsigned long long)(span->end_us - span->begin_us));
+    export_json_string(w->out, role != NULL ? role : name);
+    fputs(",\"args\":{\"term\":", w->out);
+    export_json_int(w->out, span->term);
+    fputs(",\"role\":", w->out);
+    export_json_int(w->out, span->role);
+    fputs("}}", w->out);
 }
 
 /* The name, category and args of an event entry, closing it. */
 static void perfetto_event_body(struct perfetto_writer *w, const struct trace_file_event *ev)
 {
-    const struct trace_file_kind *kind = trace_file_event_kind(w->model->tf, ev);
+    const struct trace_file_kind *kind = trace_file_event_kind(w->walk->tf, ev);
     fprintf(w->out, ",\"ts\":%llu,\"cat\":\"%s\",\"name\":", (unsigned long long)ev->at_us,
             sim_topic_name(kind->topic));
     export_json_string(w->out, kind->name);
@@ -217,9 +240,11 @@ static void perfetto_event_body(struct perfetto_writer *w, const struct trace_fi
     fputs("}}", w->out);
 }
 
-static void perfetto_event(struct perfetto_writer *w, const struct trace_file_event *ev)
+static void perfetto_event(void *arg, const struct trace_file_event *ev, size_t kept_index)
 {
-    const struct trace_file_kind *kind = trace_file_event_kind(w->model->tf, ev);
+    struct perfetto_writer *w = arg;
+    const struct trace_file_kind *kind = trace_file_event_kind(w->walk->tf, ev);
+    (void)kept_index;
     if (kind->cls >= TRACE_FILE_RPC_SEND && kind->cls <= TRACE_FILE_RPC_FAIL) {
         perfetto_entry(w, "X", ev->node, 1);
         fputs(",\"dur\":1", w->out);
@@ -239,48 +264,24 @@ static const char *link_name(enum trace_file_link_type type)
                                            : "lost reply";
 }
 
-static void perfetto_flow(struct perfetto_writer *w, size_t link, bool start)
+/* The flow of a link, right after its target's slice: its start, then its end. */
+static void perfetto_link(void *arg, const struct export_link *link)
 {
-    const struct trace_file_link *l = &w->model->links[link];
-    const struct trace_file_event *ev = &w->model->tf->events[start ? l->from : l->to];
-    perfetto_entry(w, start ? "s" : "f", ev->node, 1);
-    fprintf(w->out, ",\"ts\":%llu,\"id\":%zu,\"cat\":\"rpc\",\"name\":\"%s\"%s}",
-            (unsigned long long)ev->at_us, link + 1, link_name(l->type),
-            start ? "" : ",\"bp\":\"e\"");
+    struct perfetto_writer *w = arg;
+    for (int start = 1; start >= 0; start--) {
+        const struct trace_file_ref *at = start ? &link->from : &link->to;
+        perfetto_entry(w, start ? "s" : "f", at->node, 1);
+        fprintf(w->out, ",\"ts\":%llu,\"id\":%zu,\"cat\":\"rpc\",\"name\":\"%s\"%s}",
+                (unsigned long long)at->at_us, link->id + 1, link_name(link->type),
+                start ? "" : ",\"bp\":\"e\"");
+    }
 }
 
-/* Events in order, each followed by the flows that start and end on it. */
-static int perfetto_events(struct perfetto_writer *w)
+static int export_perfetto(FILE *out, struct export_walk *walk, struct trace_file_error *err)
 {
-    const struct export_model *m = w->model;
-    size_t count = m->tf->events_count;
-    size_t *link_to = malloc((count > 0 ? count : 1) * sizeof(*link_to));
-    size_t next_from = 0;
-    if (link_to == NULL) return TRACE_FILE_ENOMEM;
-    for (size_t i = 0; i < count; i++)
-        link_to[i] = SIZE_MAX;
-    for (size_t l = 0; l < m->links_count; l++) {
-        /* An event ends at most one link: each delivery or reply answers one send. */
-        SIM_ASSERT(NULL, SIM_NODE_NONE, link_to[m->links[l].to] == SIZE_MAX);
-        link_to[m->links[l].to] = l;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (!m->keep[i]) continue;
-        perfetto_event(w, &m->tf->events[i]);
-        if (link_to[i] != SIZE_MAX) perfetto_flow(w, link_to[i], false);
-        while (next_from < m->links_count && m->links[next_from].from < i)
-            next_from++;
-        for (size_t l = next_from; l < m->links_count && m->links[l].from == i; l++)
-            perfetto_flow(w, l, true);
-    }
-    free(link_to);
-    return TRACE_FILE_OK;
-}
-
-static int export_perfetto(FILE *out, const struct export_model *model)
-{
-    const struct trace_file *tf = model->tf;
-    struct perfetto_writer w = {out, model, 0};
+    const struct trace_file *tf = walk->tf;
+    struct perfetto_writer w = {out, walk, 0};
+    const struct export_sink sink = {&w, perfetto_event, perfetto_link, perfetto_span};
     fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"title\":", out);
     export_json_string(out, tf->title);
     fprintf(out, ",\"seed\":\"%llu\",\"digest\":\"%016llx\",\"truncated\":%s},",
@@ -288,8 +289,7 @@ static int export_perfetto(FILE *out, const struct export_model *model)
             tf->truncated ? "true" : "false");
     fputs("\"traceEvents\":[", out);
     perfetto_tracks(&w);
-    perfetto_spans(&w);
-    int rc = perfetto_events(&w);
+    int rc = export_walk_run(walk, &sink, err);
     fputs("\n]}\n", out);
     return rc;
 }
@@ -405,33 +405,38 @@ static FILE *export_open(const struct export_opts *opts, char *path, size_t path
     return out;
 }
 
-/* Writes the model; returns the exit code. */
-static int export_write(const struct export_opts *opts, const struct export_model *model)
+/* Walks the trace into the output; returns the exit code. */
+static int export_write(const struct export_opts *opts, struct export_walk *walk)
 {
     char path[EXPORT_PATH_MAX];
     bool to_stdout = false;
+    struct trace_file_error err = {0, ""};
     FILE *out = export_open(opts, path, sizeof(path), &to_stdout);
     if (out == NULL) return 2;
-    int rc = TRACE_FILE_OK;
-    if (opts->format == EXPORT_PERFETTO)
-        rc = export_perfetto(out, model);
-    else
-        export_html(out, model);
+    int rc = opts->format == EXPORT_PERFETTO ? export_perfetto(out, walk, &err)
+                                             : export_html(out, walk, &err);
     bool write_ok = fflush(out) == 0 && !ferror(out);
+    int write_errno = errno;
     if (!to_stdout && fclose(out) != 0) write_ok = false;
+    if (rc != TRACE_FILE_OK && rc != EXPORT_ESCRATCH) {
+        /* The trace is at fault: no output file may look like a picture of it. */
+        if (!to_stdout) remove(path);
+        trace_file_error_print(opts->path, &err);
+        return 2;
+    }
     if (rc != TRACE_FILE_OK || !write_ok) {
         fprintf(stderr, "labsim export: error writing %s: %s\n", to_stdout ? "stdout" : path,
-                rc != TRACE_FILE_OK ? trace_file_strerror(rc) : strerror(errno));
+                rc != TRACE_FILE_OK ? err.msg : strerror(write_errno));
         return 1;
     }
     if (!to_stdout)
-        printf("labsim export: wrote %s (%zu events, %zu messages)\n", path, model->kept_count,
-               model->links_count);
-    if (opts->format == EXPORT_HTML && model->kept_count > EXPORT_HTML_EVENTS_HEAVY)
+        printf("labsim export: wrote %s (%zu events, %zu messages)\n", path, walk->kept_count,
+               walk->links_count);
+    if (opts->format == EXPORT_HTML && walk->kept_count > EXPORT_HTML_EVENTS_HEAVY)
         fprintf(stderr,
                 "labsim export: note: %zu events make a slow page; --from/--to, --nodes or "
                 "--topics keep fewer\n",
-                model->kept_count);
+                walk->kept_count);
     return 0;
 }
 
@@ -439,10 +444,10 @@ int cmd_export(const struct labsim_cli *cli, int argc, char **argv)
 {
     (void)cli;
     struct export_opts *opts = calloc(1, sizeof(*opts));
-    struct export_model model;
+    struct export_walk walk;
     struct trace_file *tf = NULL;
     int rc = 2;
-    memset(&model, 0, sizeof(model));
+    memset(&walk, 0, sizeof(walk));
     if (opts == NULL) {
         fprintf(stderr, "labsim export: out of memory\n");
         return 2;
@@ -450,15 +455,15 @@ int cmd_export(const struct labsim_cli *cli, int argc, char **argv)
     rc = export_parse_args(argc, argv, opts);
     if (rc >= 0) goto out_free;
     rc = 2;
-    if (trace_opts_load(opts->path, &opts->filter, "export", &tf) != TRACE_FILE_OK) goto out_free;
-    if (export_model_init(&model, tf, &opts->filter) != TRACE_FILE_OK) {
+    if (trace_opts_open(opts->path, &opts->filter, "export", &tf) != TRACE_FILE_OK) goto out_free;
+    if (export_walk_init(&walk, tf, &opts->filter) != TRACE_FILE_OK) {
         fprintf(stderr, "labsim export: out of memory\n");
         goto out_free;
     }
-    rc = export_write(opts, &model);
+    rc = export_write(opts, &walk);
 out_free:
-    export_model_close(&model);
-    trace_file_free(tf);
+    export_walk_close(&walk);
+    trace_file_close(tf);
     free(opts);
     return rc;
 }

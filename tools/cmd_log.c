@@ -7,7 +7,14 @@
  * empty); --plain never colours, --color always does (for `less -R`). --flat prints one line
  * per event instead: time node kind field=value... text.
  *
- * Exit codes: 0 printed, 2 bad arguments or an unreadable / malformed trace, 1 write error.
+ * The trace is read as it is printed, one event at a time, so memory stays bounded whatever
+ * its size and `labsim log FILE | head` stops early. A problem in the body (a malformed line,
+ * fewer or more events than the header says, a version 2 file whose bytes do not match its end
+ * digest) is found where it is, so the events before it are already printed: the error line
+ * follows them on stderr and the exit code is 2.
+ *
+ * Exit codes: 0 printed, 2 bad arguments or an unreadable / malformed trace (also after its
+ * valid part was printed), 1 write error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,8 +282,8 @@ static void log_header(const struct log_view *view)
     log_put_text(&title, tf->title);
     fprintf(view->out, "%s%s", view->color ? "\x1b[1m" : "", title.s);
     if (tf->has_seed) fprintf(view->out, "  seed %llu", (unsigned long long)tf->seed);
-    fprintf(view->out, "  %zu events%s%s\n", tf->events_count, tf->truncated ? " (truncated)" : "",
-            view->color ? "\x1b[0m" : "");
+    fprintf(view->out, "  %llu events%s%s\n", (unsigned long long)tf->events_count,
+            tf->truncated ? " (truncated)" : "", view->color ? "\x1b[0m" : "");
     fprintf(view->out, "%*s ", LOG_TIME_WIDTH - 1, "time (s)");
     for (size_t i = 0; i < tf->nodes_count; i++) {
         if (view->column_of[i] < 0) continue;
@@ -341,29 +348,38 @@ static void log_flat(const struct log_view *view, const struct trace_file_event 
         fprintf(view->out, "%s\n", cell->s);
 }
 
-static void log_print(const struct log_view *view)
+/* Prints the events as they are read. Returns 0, or a TRACE_FILE_* error (reported) when the
+ * trace turns out malformed part way. Stops early when the output fails (a closed pipe). */
+static int log_print(const struct log_view *view, struct trace_file *tf)
 {
-    const struct trace_file *tf = view->tf;
+    struct trace_file_event ev;
+    struct trace_file_error err = {0, ""};
     struct log_buf cell;
     char time[32];
     size_t shown = 0;
+    int rc = 1;
     if (!view->opts->flat) log_header(view);
-    for (size_t i = 0; i < tf->events_count; i++) {
-        const struct trace_file_event *ev = &tf->events[i];
-        if (!trace_file_filter_match(&view->opts->filter, tf, ev)) continue;
-        log_format_event(tf, ev, &cell);
-        log_time(ev->at_us, time, sizeof(time));
+    while (!ferror(view->out) && (rc = trace_file_next(tf, &ev, &err)) == 1) {
+        if (!trace_file_filter_match(&view->opts->filter, tf, &ev)) continue;
+        log_format_event(tf, &ev, &cell);
+        log_time(ev.at_us, time, sizeof(time));
         if (view->opts->flat)
-            log_flat(view, ev, time, &cell);
+            log_flat(view, &ev, time, &cell);
         else
-            log_cell(view, time, view->column_of[ev->node_index],
-                     trace_file_event_kind(tf, ev)->topic, cell.s);
+            log_cell(view, time, view->column_of[ev.node_index],
+                     trace_file_event_kind(tf, &ev)->topic, cell.s);
         shown++;
+    }
+    if (rc < 0) {
+        fflush(view->out);
+        trace_file_error_print(view->opts->path, &err);
+        return rc;
     }
     if (!view->opts->flat && shown == 0) fprintf(view->out, "(no events match)\n");
     if (!view->opts->flat && tf->truncated)
         fprintf(view->out, "(recording stopped early: the run traced %llu events)\n",
                 (unsigned long long)tf->events_traced);
+    return TRACE_FILE_OK;
 }
 
 int cmd_log(const struct labsim_cli *cli, int argc, char **argv)
@@ -380,13 +396,13 @@ int cmd_log(const struct labsim_cli *cli, int argc, char **argv)
     rc = log_parse_args(argc, argv, opts);
     if (rc >= 0) goto out_free;
     rc = 2;
-    if (trace_opts_load(opts->path, &opts->filter, "log", &tf) != TRACE_FILE_OK) goto out_free;
+    if (trace_opts_open(opts->path, &opts->filter, "log", &tf) != TRACE_FILE_OK) goto out_free;
     log_view_init(view, tf, opts, stdout);
-    log_print(view);
+    if (log_print(view, tf) != TRACE_FILE_OK) goto out_free;
     rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
     if (rc != 0) fprintf(stderr, "labsim log: error writing the output\n");
 out_free:
-    trace_file_free(tf);
+    trace_file_close(tf);
     free(view);
     free(opts);
     return rc;

@@ -23,6 +23,7 @@
 #include "lab.h"
 #include "run_report.h"
 #include "runner.h"
+#include "trace_check.h"
 #include "trace_file.h"
 
 #define RUN_SEEDS_MAX 1000000u
@@ -459,7 +460,9 @@ static void replay_usage(FILE *out)
                  "  --expect-digest  fail loudly unless the run's digest is HEX (the digest a\n"
                  "                   failing run or a trace header recorded)\n"
                  "  --check-trace F  replay the run trace F recorded (its test, seed) and fail\n"
-                 "                   loudly unless the digest is the one in its header\n"
+                 "                   loudly unless the digest is the one in its header and\n"
+                 "                   every event of F is the replay's (the first difference\n"
+                 "                   is named)\n"
                  "  --topics         topics to record (default all):");
     for (int t = 0; t < SIM_TOPIC_COUNT; t++)
         fprintf(out, " %s", sim_topic_name((enum sim_topic)t));
@@ -583,31 +586,101 @@ static int replay_parse_args(int argc, char **argv, struct replay_args *a, const
 }
 
 /* --check-trace: the test, seed and digest come from a trace's header; the test name is copied
- * into `title`. Returns 0, or -1 after printing one line. */
-static int replay_from_trace(struct replay_args *a, char *title, size_t title_size)
+ * into `title`. Returns 0 with *check open, or -1 after printing one line. */
+static int replay_from_trace(struct replay_args *a, char *title, size_t title_size,
+                             struct trace_check **check)
 {
-    struct trace_file *tf = NULL;
-    struct trace_file_error err;
-    if (trace_file_load(a->check_trace, &tf, &err) != TRACE_FILE_OK) {
+    struct trace_file_error err = {0, ""};
+    const char *name = NULL;
+    if (trace_check_open(a->check_trace, check, &err) != TRACE_FILE_OK) {
         trace_file_error_print(a->check_trace, &err);
         return -1;
     }
-    bool complete = tf->has_seed && tf->has_digest && lab_test_find(tf->title) != NULL;
-    if (complete) {
-        snprintf(title, title_size, "%s", tf->title);
-        a->seed = tf->seed;
+    bool complete = trace_check_header(*check, &name, &a->seed, &a->expect_digest);
+    if (complete && lab_test_find(name) != NULL) {
+        snprintf(title, title_size, "%s", name);
         a->expect = true;
-        a->expect_digest = tf->digest;
+        return 0;
     }
-    trace_file_free(tf);
-    if (!complete) {
-        fprintf(stderr,
-                "labsim replay: %s: the header does not name a graded test with its seed and "
-                "digest\n",
-                a->check_trace);
-        return -1;
+    trace_check_close(*check);
+    *check = NULL;
+    fprintf(stderr,
+            "labsim replay: %s: the header does not name a graded test with its seed and digest\n",
+            a->check_trace);
+    return -1;
+}
+
+/* The run, through a session so that a trace check can watch its events. */
+static int replay_run(const struct lab_test *test, uint64_t seed, const struct lab_opts *opts,
+                      struct trace_check *check, struct lab_result *result)
+{
+    struct lab_session *session = NULL;
+    memset(result, 0, sizeof(*result));
+    result->seed = seed;
+    int rc = lab_session_start(test, seed, opts, &session);
+    if (rc != SIM_OK) return rc;
+    if (check != NULL) trace_check_attach(check, lab_session_sim(session));
+    lab_session_run(session, NULL, NULL);
+    return lab_session_finish(session, result);
+}
+
+/* After the digest: the trace check's verdict. Returns the exit status. */
+static int replay_check_report(struct trace_check *check, const char *path, int status)
+{
+    char msg[TRACE_CHECK_MSG_MAX];
+    char summary[160];
+    if (trace_check_finish(check, msg, sizeof(msg), summary, sizeof(summary))) {
+        printf("trace matches the replay: %s\n", summary);
+        return status;
     }
-    return 0;
+    /* Loud on both streams, like a digest mismatch. */
+    printf("TRACE MISMATCH: %s\n", msg);
+    fflush(stdout);
+    fprintf(stderr,
+            "labsim replay: TRACE MISMATCH: %s: %s is not this run's trace (changed, cut short or "
+            "extended after it was written, another build, or nondeterminism)\n",
+            msg, path);
+    return 1;
+}
+
+/* Runs the replay (a trace check watching it when `check` is not NULL) and reports. Returns
+ * the exit status. */
+static int replay_checked(const struct labsim_cli *cli, struct replay_args *a, const char *name,
+                          struct trace_check *check)
+{
+    char err[ARGS_ERR_MAX];
+    const struct lab_test *test = lab_test_find(name);
+    if (test == NULL) {
+        fprintf(stderr, "labsim replay: unknown test '%s' (see labsim list)\n", name);
+        return 2;
+    }
+    struct lab_opts opts = {.out = stdout,
+                            .replay_cmd = cli->program,
+                            .trace_path = a->trace,
+                            .trace_topics = SIM_TOPICS_ALL};
+    if (a->topics != NULL && replay_parse_topics(a->topics, &opts.trace_topics, err, sizeof(err))) {
+        fprintf(stderr, "labsim replay: %s\n", err);
+        return 2;
+    }
+    if (a->trace != NULL && args_check_writable(a->trace, err, sizeof(err)) != 0) {
+        fprintf(stderr, "labsim replay: --trace: %s\n", err);
+        return 2;
+    }
+    struct stat st;
+    if (a->fs_out != NULL &&
+        (stat(a->fs_out, &st) != 0 || !S_ISDIR(st.st_mode) || access(a->fs_out, W_OK) != 0)) {
+        fprintf(stderr, "labsim replay: --fs-out: '%s' is not a writable directory\n", a->fs_out);
+        return 2;
+    }
+    opts.fs_out_dir = a->fs_out;
+    struct lab_result result;
+    int rc = replay_run(test, a->seed, &opts, check, &result);
+    if (rc == SIM_ENOMEM) {
+        fprintf(stderr, "labsim replay: %s\n", sim_strerror(rc));
+        return 1;
+    }
+    int status = replay_report(test, a, &result, rc);
+    return check != NULL ? replay_check_report(check, a->check_trace, status) : status;
 }
 
 int cmd_replay(const struct labsim_cli *cli, int argc, char **argv)
@@ -624,39 +697,12 @@ int cmd_replay(const struct labsim_cli *cli, int argc, char **argv)
         return 0;
     }
     char title[TRACE_FILE_TITLE_MAX];
+    struct trace_check *check = NULL;
     if (a.check_trace != NULL) {
-        if (replay_from_trace(&a, title, sizeof(title)) != 0) return 2;
+        if (replay_from_trace(&a, title, sizeof(title), &check) != 0) return 2;
         name = title;
     }
-    const struct lab_test *test = lab_test_find(name);
-    if (test == NULL) {
-        fprintf(stderr, "labsim replay: unknown test '%s' (see labsim list)\n", name);
-        return 2;
-    }
-    struct lab_opts opts = {.out = stdout,
-                            .replay_cmd = cli->program,
-                            .trace_path = a.trace,
-                            .trace_topics = SIM_TOPICS_ALL};
-    if (a.topics != NULL && replay_parse_topics(a.topics, &opts.trace_topics, err, sizeof(err))) {
-        fprintf(stderr, "labsim replay: %s\n", err);
-        return 2;
-    }
-    if (a.trace != NULL && args_check_writable(a.trace, err, sizeof(err)) != 0) {
-        fprintf(stderr, "labsim replay: --trace: %s\n", err);
-        return 2;
-    }
-    struct stat st;
-    if (a.fs_out != NULL &&
-        (stat(a.fs_out, &st) != 0 || !S_ISDIR(st.st_mode) || access(a.fs_out, W_OK) != 0)) {
-        fprintf(stderr, "labsim replay: --fs-out: '%s' is not a writable directory\n", a.fs_out);
-        return 2;
-    }
-    opts.fs_out_dir = a.fs_out;
-    struct lab_result result;
-    int rc = lab_run(test, a.seed, &opts, &result);
-    if (rc == SIM_ENOMEM) {
-        fprintf(stderr, "labsim replay: %s\n", sim_strerror(rc));
-        return 1;
-    }
-    return replay_report(test, &a, &result, rc);
+    int status = replay_checked(cli, &a, name, check);
+    trace_check_close(check);
+    return status;
 }

@@ -11,12 +11,17 @@
  * data-faults attributes, which the tests check. JSON strings escape <, > and &, so no trace
  * text can close the script element.
  *
- * Embedded data: {"title", "seed", "digest", "truncated", "begin_us", "end_us",
+ * Written while the trace is read: events go straight to the page; links and spans, which the
+ * data lists after the events, go to two scratch files (tmpfile) and are copied in at the end,
+ * so memory stays bounded whatever the size of the trace.
+ *
+ * Embedded data: {"title", "seed", "digest", "truncated", "begin_us",
  *   "nodes": [node id per lane], "kinds": [[name, topic, [field...], class]...],
  *   "events": [[t_us, lane, kind, [value...], text]...],
  *   "links": [[from event, to event, 0 request | 1 reply | 2 lost reply]...],
- *   "spans": [[lane, begin_us, end_us, term, role]...]}
+ *   "spans": [[lane, begin_us, end_us, term, role]...], "end_us"}
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -408,87 +413,123 @@ static void html_kinds(FILE *out, const struct trace_file *tf)
     fputs("]", out);
 }
 
-static void html_events(FILE *out, const struct export_model *model, const int *lane_of)
+/* The page being written: the events go to `out`, links and spans to their scratch files. */
+struct html_writer {
+    FILE *out;
+    FILE *links;
+    FILE *spans;
+    const struct export_walk *walk;
+    int lane_of[TRACE_FILE_NODES_MAX]; /* node index -> lane, -1 when hidden */
+};
+
+static void html_event(void *arg, const struct trace_file_event *ev, size_t kept_index)
 {
-    const struct trace_file *tf = model->tf;
-    bool first = true;
-    fputs(",\"events\":[", out);
-    for (size_t i = 0; i < tf->events_count; i++) {
-        const struct trace_file_event *ev = &tf->events[i];
-        const struct trace_file_kind *kind = trace_file_event_kind(tf, ev);
-        if (!model->keep[i]) continue;
-        SIM_ASSERT(NULL, ev->node, lane_of[ev->node_index] >= 0);
-        fprintf(out, "%s[%llu,%d,%u,[", first ? "\n" : ",\n", (unsigned long long)ev->at_us,
-                lane_of[ev->node_index], (unsigned)ev->kind);
-        for (int k = 0; k < kind->fields_count; k++) {
-            fputs(k == 0 ? "" : ",", out);
-            export_json_int(out, ev->v[k]);
-        }
-        fputs("],", out);
-        export_json_string(out, ev->text);
-        fputs("]", out);
-        first = false;
+    struct html_writer *w = arg;
+    const struct trace_file_kind *kind = trace_file_event_kind(w->walk->tf, ev);
+    SIM_ASSERT(NULL, ev->node, w->lane_of[ev->node_index] >= 0);
+    fprintf(w->out, "%s[%llu,%d,%u,[", kept_index == 0 ? "\n" : ",\n",
+            (unsigned long long)ev->at_us, w->lane_of[ev->node_index], (unsigned)ev->kind);
+    for (int k = 0; k < kind->fields_count; k++) {
+        fputs(k == 0 ? "" : ",", w->out);
+        export_json_int(w->out, ev->v[k]);
     }
-    fputs("]", out);
+    fputs("],", w->out);
+    export_json_string(w->out, ev->text);
+    fputs("]", w->out);
 }
 
-static void html_links_spans(FILE *out, const struct export_model *model, const int *lane_of)
+static void html_link(void *arg, const struct export_link *link)
 {
-    fputs(",\"links\":[", out);
-    for (size_t i = 0; i < model->links_count; i++) {
-        const struct trace_file_link *link = &model->links[i];
-        fprintf(out, "%s[%zu,%zu,%d]", i == 0 ? "\n" : ",\n", model->kept_index[link->from],
-                model->kept_index[link->to], (int)link->type);
-    }
-    fputs("],\"spans\":[", out);
-    for (size_t i = 0; i < model->spans_count; i++) {
-        const struct trace_file_span *span = &model->spans[i];
-        fprintf(out, "%s[%d,%llu,%llu,", i == 0 ? "\n" : ",\n", lane_of[span->node_index],
-                (unsigned long long)span->begin_us, (unsigned long long)span->end_us);
-        export_json_int(out, span->term);
-        fputc(',', out);
-        export_json_int(out, span->role);
-        fputc(']', out);
-    }
-    fputs("]", out);
+    struct html_writer *w = arg;
+    fprintf(w->links, "%s[%zu,%zu,%d]", link->id == 0 ? "\n" : ",\n", link->from.tag, link->to.tag,
+            (int)link->type);
 }
 
-/* The embedded trace: see the file comment for its shape. */
-static void html_data(FILE *out, const struct export_model *model)
+static void html_span(void *arg, const struct trace_file_span *span)
 {
-    const struct trace_file *tf = model->tf;
-    int lane_of[TRACE_FILE_NODES_MAX];
+    struct html_writer *w = arg;
+    fprintf(w->spans, "%s[%d,%llu,%llu,", ftell(w->spans) == 0 ? "\n" : ",\n",
+            w->lane_of[span->node_index], (unsigned long long)span->begin_us,
+            (unsigned long long)span->end_us);
+    export_json_int(w->spans, span->term);
+    fputc(',', w->spans);
+    export_json_int(w->spans, span->role);
+    fputc(']', w->spans);
+}
+
+/* Copies a scratch file to the page. Returns false on a read error. */
+static bool html_copy(FILE *out, FILE *scratch)
+{
+    char buf[8192];
+    size_t n = 0;
+    if (fflush(scratch) != 0 || fseek(scratch, 0, SEEK_SET) != 0) return false;
+    while ((n = fread(buf, 1, sizeof(buf), scratch)) > 0)
+        fwrite(buf, 1, n, out);
+    return !ferror(scratch);
+}
+
+/* The embedded trace up to its "events" array, which it opens; lanes are chosen here. */
+static void html_data_head(struct html_writer *w)
+{
+    const struct trace_file *tf = w->walk->tf;
     int lanes = 0;
-    fputs("{\"title\":", out);
-    export_json_string(out, tf->title);
-    fprintf(out, ",\"seed\":\"%llu\",\"digest\":\"%016llx\",\"truncated\":%s",
+    fputs("{\"title\":", w->out);
+    export_json_string(w->out, tf->title);
+    fprintf(w->out, ",\"seed\":\"%llu\",\"digest\":\"%016llx\",\"truncated\":%s",
             (unsigned long long)tf->seed, (unsigned long long)tf->digest,
             tf->truncated ? "true" : "false");
-    fprintf(out, ",\"begin_us\":%llu,\"end_us\":%llu,\"nodes\":[",
-            (unsigned long long)model->begin_us, (unsigned long long)model->end_us);
+    fprintf(w->out, ",\"begin_us\":%llu,\"nodes\":[", (unsigned long long)w->walk->begin_us);
     for (size_t i = 0; i < tf->nodes_count; i++) {
-        lane_of[i] = -1;
-        if (!export_model_node_shown(model, i)) continue;
-        fprintf(out, "%s%d", lanes == 0 ? "" : ",", (int)tf->nodes[i]);
-        lane_of[i] = lanes++;
+        w->lane_of[i] = -1;
+        if (!export_walk_node_shown(w->walk, i)) continue;
+        fprintf(w->out, "%s%d", lanes == 0 ? "" : ",", (int)tf->nodes[i]);
+        w->lane_of[i] = lanes++;
     }
-    fputs("]", out);
-    html_kinds(out, tf);
-    html_events(out, model, lane_of);
-    html_links_spans(out, model, lane_of);
-    fputs("}\n", out);
+    fputs("]", w->out);
+    html_kinds(w->out, tf);
+    fputs(",\"events\":[", w->out);
 }
 
-void export_html(FILE *out, const struct export_model *model)
+/* The embedded trace (see the file comment for its shape), written as the walk goes. */
+static int html_data(struct html_writer *w, struct export_walk *walk, struct trace_file_error *err)
 {
+    const struct export_sink sink = {w, html_event, html_link, html_span};
+    html_data_head(w);
+    int rc = export_walk_run(walk, &sink, err);
+    fputs("],\"links\":[", w->out);
+    bool copied = html_copy(w->out, w->links);
+    fputs("],\"spans\":[", w->out);
+    copied = html_copy(w->out, w->spans) && copied;
+    fprintf(w->out, "],\"end_us\":%llu}\n", (unsigned long long)walk->end_us);
+    if (rc == TRACE_FILE_OK && !copied) {
+        snprintf(err->msg, sizeof(err->msg), "cannot read back a scratch file");
+        rc = EXPORT_ESCRATCH;
+    }
+    return rc;
+}
+
+int export_html(FILE *out, struct export_walk *walk, struct trace_file_error *err)
+{
+    struct html_writer w = {.out = out, .walk = walk};
+    w.links = tmpfile();
+    w.spans = tmpfile();
+    int rc = EXPORT_ESCRATCH;
     html_lines(out, html_head);
     fputs("<title>labsim: ", out);
-    html_text(out, model->tf->title);
+    html_text(out, walk->tf->title);
     fputs("</title>\n", out);
     html_lines(out, html_body);
     fputs("<script type=\"application/json\" id=\"trace-data\">\n", out);
-    html_data(out, model);
+    if (w.links != NULL && w.spans != NULL) {
+        rc = html_data(&w, walk, err);
+    } else {
+        snprintf(err->msg, sizeof(err->msg), "cannot create a scratch file: %s", strerror(errno));
+        fputs("{}\n", out);
+    }
     fputs("</script>\n<script>\n", out);
     html_lines(out, html_script);
     fputs("</script>\n</body>\n</html>\n", out);
+    if (w.links != NULL) fclose(w.links);
+    if (w.spans != NULL) fclose(w.spans);
+    return rc;
 }

@@ -1,10 +1,12 @@
 /* trace_file: the parser of labsim text traces, the rpc/role analysis the renderers share, and
- * the event filters of the study tools. See trace_file.h for the invariants of a loaded trace.
+ * the event filters of the study tools. See trace_file.h for the invariants of an open trace.
  *
  * Reading is line by line through a fixed buffer: a line longer than TRACE_FILE_LINE_MAX, a NUL
  * byte, a missing final newline, a number that does not fit, an id out of range, a kind used
- * before its K line or a bad escape stops the load with "LINE: problem". Nothing a file says
- * is used as a size or an index before it is checked against a bound.
+ * before its K line or a bad escape stops the read with "LINE: problem". Nothing a file says
+ * is used as a size or an index before it is checked against a bound. Every byte before a
+ * version 2 end line is folded into an XXH3-64 state as it is read, so the end line is checked
+ * without keeping or re-reading anything.
  */
 #include "trace_file.h"
 
@@ -12,8 +14,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
-#define HEADER_MAGIC "# labsim-trace 1"
+#define HEADER_MAGIC "# labsim-trace "
 #define NONE SIZE_MAX
 
 const char *trace_file_strerror(int err)
@@ -133,19 +136,33 @@ static bool token_is_name(const struct token *tok)
 
 /* ---------------------------------------------------------------- reading lines */
 
-struct reader {
+/* How the events of the file are being read. */
+enum reader_pass {
+    PASS_ONLY = 0,  /* version 2: the one pass */
+    PASS_SCAN = 1,  /* version 1, first pass: check every line, collect the nodes */
+    PASS_AGAIN = 2, /* version 1, second pass: kinds and nodes known, hand out events */
+};
+
+struct trace_file_reader {
     FILE *f;
+    enum reader_pass pass;
     uint64_t line;
     size_t len;
     bool records_seen;  /* a K or E line has been read: no more header lines */
+    bool events_seen;   /* an E line has been read: no more K lines (version 2) */
     bool header_events; /* the header had an "events" line */
+    bool header_nodes;  /* the header had a "nodes" line */
+    bool pending;       /* buf holds the first E line, read by trace_file_open */
+    bool ended;         /* the end line (version 2) has been read */
     uint64_t header_recorded;
+    uint64_t last_at_us;
+    XXH3_state_t *hash; /* of every byte before the end line */
     char buf[TRACE_FILE_LINE_MAX + 1];
 };
 
 /* Reads the next line into r->buf. Returns 1 for a line, 0 at a clean end of file, or an
  * error code with err set. */
-static int reader_next(struct reader *r, struct trace_file_error *err)
+static int reader_next(struct trace_file_reader *r, struct trace_file_error *err)
 {
     size_t len = 0;
     int ch = EOF;
@@ -170,30 +187,43 @@ static int reader_next(struct reader *r, struct trace_file_error *err)
     return 1;
 }
 
+/* Folds the current line, newline included, into the file's digest. */
+static void reader_hash_line(struct trace_file_reader *r)
+{
+    r->buf[r->len] = '\n';
+    XXH3_64bits_update(r->hash, r->buf, r->len + 1);
+    r->buf[r->len] = '\0';
+}
+
 /* ---------------------------------------------------------------- header lines */
 
-static int header_first(struct reader *r, struct trace_file_error *err)
+static int header_first(struct trace_file *tf, struct trace_file_reader *r,
+                        struct trace_file_error *err)
 {
-    if (strcmp(r->buf, HEADER_MAGIC) == 0) return TRACE_FILE_OK;
-    if (strcmp(r->buf, HEADER_MAGIC "\r") == 0)
+    if (strcmp(r->buf, HEADER_MAGIC "1") == 0 || strcmp(r->buf, HEADER_MAGIC "2") == 0) {
+        tf->version = (unsigned)(r->buf[r->len - 1] - '0');
+        return TRACE_FILE_OK;
+    }
+    if (strncmp(r->buf, HEADER_MAGIC, strlen(HEADER_MAGIC)) == 0 && r->buf[r->len - 1] == '\r')
         return fail(err, r->line, TRACE_FILE_EFORMAT,
                     "CRLF line ends: convert the file back to LF line ends");
-    if (strncmp(r->buf, "# labsim-trace ", 15) == 0) {
-        struct token tok = {r->buf + 15, r->len - 15};
+    if (strncmp(r->buf, HEADER_MAGIC, strlen(HEADER_MAGIC)) == 0) {
+        struct token tok = {r->buf + strlen(HEADER_MAGIC), r->len - strlen(HEADER_MAGIC)};
         char shown[32];
         return fail(err, r->line, TRACE_FILE_EFORMAT,
-                    "unsupported trace format version '%s' (this labsim reads 1)",
+                    "unsupported trace format version '%s' (this labsim reads 1 and 2)",
                     token_show(&tok, shown, sizeof(shown)));
     }
     return fail(err, r->line, TRACE_FILE_EFORMAT,
-                "not a labsim trace: the first line must be '" HEADER_MAGIC "'");
+                "not a labsim trace: the first line must be '" HEADER_MAGIC "%u'",
+                TRACE_FILE_VERSION);
 }
 
-static int header_digest(struct trace_file *tf, const struct token *tok, uint64_t line,
-                         struct trace_file_error *err)
+/* 16 hex digits. */
+static bool parse_hex16(const struct token *tok, uint64_t *out)
 {
     uint64_t value = 0;
-    if (tok->len != 16) return fail(err, line, TRACE_FILE_EFORMAT, "digest is not 16 hex digits");
+    if (tok->len != 16) return false;
     for (size_t i = 0; i < 16; i++) {
         char ch = tok->s[i];
         uint64_t nibble = 0;
@@ -204,16 +234,15 @@ static int header_digest(struct trace_file *tf, const struct token *tok, uint64_
         else if (ch >= 'A' && ch <= 'F')
             nibble = (uint64_t)(ch - 'A' + 10);
         else
-            return fail(err, line, TRACE_FILE_EFORMAT, "digest is not 16 hex digits");
+            return false;
         value = value << 4 | nibble;
     }
-    tf->digest = value;
-    tf->has_digest = true;
-    return TRACE_FILE_OK;
+    *out = value;
+    return true;
 }
 
 /* "# events N recorded M [truncated]" */
-static int header_events(struct trace_file *tf, struct reader *r, struct cursor *c,
+static int header_events(struct trace_file *tf, struct trace_file_reader *r, struct cursor *c,
                          struct trace_file_error *err)
 {
     struct token events;
@@ -233,12 +262,62 @@ static int header_events(struct trace_file *tf, struct reader *r, struct cursor 
     if (r->header_events)
         return fail(err, r->line, TRACE_FILE_EFORMAT, "duplicate '# events' line");
     r->header_events = true;
+    tf->events_count = r->header_recorded;
+    return TRACE_FILE_OK;
+}
+
+/* "# nodes ID...": node ids in -1..TRACE_FILE_NODE_ID_MAX, strictly ascending. */
+static int header_nodes(struct trace_file *tf, struct trace_file_reader *r, struct cursor *c,
+                        struct trace_file_error *err)
+{
+    struct token tok;
+    char shown[32];
+    if (r->header_nodes) return fail(err, r->line, TRACE_FILE_EFORMAT, "duplicate '# nodes' line");
+    r->header_nodes = true;
+    while (token_next(c, &tok)) {
+        int64_t node = 0;
+        if (!parse_i64(&tok, &node) || node < -1 || node > TRACE_FILE_NODE_ID_MAX)
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "node '%s' is not a node id in -1..%d",
+                        token_show(&tok, shown, sizeof(shown)), TRACE_FILE_NODE_ID_MAX);
+        if (tf->nodes_count > 0 && node <= tf->nodes[tf->nodes_count - 1])
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "node ids are not in ascending order");
+        if (tf->nodes_count == TRACE_FILE_NODES_MAX)
+            return fail(err, r->line, TRACE_FILE_ELIMIT, "more than %u distinct nodes",
+                        TRACE_FILE_NODES_MAX);
+        tf->nodes[tf->nodes_count++] = (int32_t)node;
+    }
+    return TRACE_FILE_OK;
+}
+
+/* "# end HEX", the last line of a version 2 file: the digest of every byte before it. */
+static int header_end(struct trace_file_reader *r, struct cursor *c, struct trace_file_error *err)
+{
+    struct token tok;
+    struct token extra;
+    uint64_t recorded = 0;
+    if (!token_next(c, &tok) || !parse_hex16(&tok, &recorded) || token_next(c, &extra))
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "malformed end line (expected '# end HEX')");
+    uint64_t computed = XXH3_64bits_digest(r->hash);
+    if (recorded != computed)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "the file's bytes do not match its end digest (%016llx, computed %016llx): "
+                    "changed after it was written",
+                    (unsigned long long)recorded, (unsigned long long)computed);
+    r->ended = true;
     return TRACE_FILE_OK;
 }
 
 /* A '#' line after the first: a known key, or a comment (ignored, for later versions). */
-static int header_line(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+static int header_line(struct trace_file *tf, struct trace_file_reader *r,
+                       struct trace_file_error *err)
 {
+    struct cursor c = {r->buf + 2, r->buf + r->len};
+    struct token key = {"", 0};
+    struct token value;
+    struct token extra;
+    bool keyed = r->len >= 2 && r->buf[1] == ' ' && token_next(&c, &key);
+    if (tf->version >= 2 && keyed && token_is(&key, "end")) return header_end(r, &c, err);
+    reader_hash_line(r);
     if (r->records_seen)
         return fail(err, r->line, TRACE_FILE_EFORMAT, "header line after the K/E records");
     if (strncmp(r->buf, "# title ", 8) == 0) {
@@ -248,20 +327,36 @@ static int header_line(struct trace_file *tf, struct reader *r, struct trace_fil
         memcpy(tf->title, r->buf + 8, r->len - 8 + 1);
         return TRACE_FILE_OK;
     }
-    struct cursor c = {r->buf + 2, r->buf + r->len};
-    struct token key;
-    struct token value;
-    struct token extra;
-    if (r->len < 2 || r->buf[1] != ' ' || !token_next(&c, &key)) return TRACE_FILE_OK;
+    if (!keyed) return TRACE_FILE_OK;
     if (token_is(&key, "events")) return header_events(tf, r, &c, err);
+    if (token_is(&key, "nodes") && tf->version >= 2) return header_nodes(tf, r, &c, err);
     if (!token_is(&key, "seed") && !token_is(&key, "digest")) return TRACE_FILE_OK;
     if (!token_next(&c, &value) || token_next(&c, &extra))
         return fail(err, r->line, TRACE_FILE_EFORMAT, "malformed '%s' line",
                     token_is(&key, "seed") ? "seed" : "digest");
-    if (token_is(&key, "digest")) return header_digest(tf, &value, r->line, err);
+    if (token_is(&key, "digest")) {
+        if (!parse_hex16(&value, &tf->digest))
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "digest is not 16 hex digits");
+        tf->has_digest = true;
+        return TRACE_FILE_OK;
+    }
     if (!parse_u64(&value, UINT64_MAX, &tf->seed))
         return fail(err, r->line, TRACE_FILE_EFORMAT, "seed is not a number below 2^64");
     tf->has_seed = true;
+    return TRACE_FILE_OK;
+}
+
+/* A version 2 header must say, before the records, how many events and which nodes follow. */
+static int header_complete(const struct trace_file *tf, const struct trace_file_reader *r,
+                           struct trace_file_error *err)
+{
+    if (tf->version < 2) return TRACE_FILE_OK;
+    if (!r->header_events)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "the header has no '# events' line (required in version 2)");
+    if (!r->header_nodes)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "the header has no '# nodes' line (required in version 2)");
     return TRACE_FILE_OK;
 }
 
@@ -340,7 +435,8 @@ static int kind_head(struct cursor *c, struct trace_file_kind *kind, uint64_t li
     return TRACE_FILE_OK;
 }
 
-static int line_kind(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+static int line_kind(struct trace_file *tf, struct trace_file_reader *r,
+                     struct trace_file_error *err)
 {
     struct cursor c = {r->buf + 2, r->buf + r->len};
     struct trace_file_kind kind;
@@ -433,22 +529,22 @@ static const struct trace_file_kind *event_head(struct trace_file *tf, struct cu
     return &tf->kinds[ev->kind];
 }
 
-static int events_grow(struct trace_file *tf, uint64_t line, struct trace_file_error *err)
+/* The index of `node` in the sorted nodes[], or nodes_count when absent. */
+static size_t nodes_find(const struct trace_file *tf, int32_t node)
 {
-    if (tf->events_count < tf->events_cap) return TRACE_FILE_OK;
-    if (tf->events_cap == TRACE_FILE_EVENTS_MAX)
-        return fail(err, line, TRACE_FILE_ELIMIT, "more than %u events", TRACE_FILE_EVENTS_MAX);
-    size_t cap = tf->events_cap == 0 ? 1024 : tf->events_cap * 2;
-    if (cap > TRACE_FILE_EVENTS_MAX) cap = TRACE_FILE_EVENTS_MAX;
-    struct trace_file_event *events = realloc(tf->events, cap * sizeof(*events));
-    if (events == NULL)
-        return fail(err, line, TRACE_FILE_ENOMEM, "out of memory at %zu events", tf->events_count);
-    tf->events = events;
-    tf->events_cap = cap;
-    return TRACE_FILE_OK;
+    size_t lo = 0;
+    size_t hi = tf->nodes_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tf->nodes[mid] < node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < tf->nodes_count && tf->nodes[lo] == node ? lo : tf->nodes_count;
 }
 
-/* Adds a node id to the sorted set of nodes. */
+/* Adds a node id to the sorted set of nodes (version 1, first pass). */
 static int nodes_add(struct trace_file *tf, int32_t node, uint64_t line,
                      struct trace_file_error *err)
 {
@@ -465,121 +561,212 @@ static int nodes_add(struct trace_file *tf, int32_t node, uint64_t line,
     return TRACE_FILE_OK;
 }
 
-static int line_event(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+/* Sets ev->node_index: the node must be one the header listed (or the first pass found). */
+static int event_node(struct trace_file *tf, struct trace_file_event *ev, uint64_t line,
+                      struct trace_file_error *err)
 {
+    if (tf->reader->pass == PASS_SCAN) {
+        int rc = nodes_add(tf, ev->node, line, err);
+        if (rc != TRACE_FILE_OK) return rc;
+    }
+    size_t at = nodes_find(tf, ev->node);
+    if (at == tf->nodes_count)
+        return fail(err, line, TRACE_FILE_EFORMAT, "node %d is not in the header's nodes line",
+                    (int)ev->node);
+    ev->node_index = (uint16_t)at;
+    return TRACE_FILE_OK;
+}
+
+static int line_event(struct trace_file *tf, struct trace_file_event *ev,
+                      struct trace_file_error *err)
+{
+    struct trace_file_reader *r = tf->reader;
     const char *tab = memchr(r->buf, '\t', r->len);
     if (tab == NULL)
         return fail(err, r->line, TRACE_FILE_EFORMAT, "event line has no TAB before its text");
     struct cursor c = {r->buf + 2, tab};
-    struct trace_file_event ev;
     struct token value;
-    memset(&ev, 0, sizeof(ev));
-    const struct trace_file_kind *kind = event_head(tf, &c, &ev, r->line, err);
+    if (r->header_events && tf->events_read == r->header_recorded)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "more events than the %llu the header says were recorded",
+                    (unsigned long long)r->header_recorded);
+    memset(ev, 0, sizeof(*ev));
+    const struct trace_file_kind *kind = event_head(tf, &c, ev, r->line, err);
     if (kind == NULL) return TRACE_FILE_EFORMAT;
     int values = 0;
     bool bad = false;
     while (!bad && token_next(&c, &value)) {
-        bad = values == kind->fields_count || !parse_i64(&value, &ev.v[values]);
+        bad = values == kind->fields_count || !parse_i64(&value, &ev->v[values]);
         values += !bad;
     }
     if (bad || values != kind->fields_count)
         return fail(err, r->line, TRACE_FILE_EFORMAT,
                     "kind '%s' takes %d integer values, the line has something else", kind->name,
                     kind->fields_count);
-    if (tf->events_count > 0 && ev.at_us < tf->events[tf->events_count - 1].at_us)
+    if (tf->events_read > 0 && ev->at_us < r->last_at_us)
         return fail(err, r->line, TRACE_FILE_EFORMAT, "time goes backwards (%llu us after %llu us)",
-                    (unsigned long long)ev.at_us,
-                    (unsigned long long)tf->events[tf->events_count - 1].at_us);
-    int rc = event_text(&ev, tab + 1, (size_t)(r->buf + r->len - (tab + 1)), r->line, err);
-    if (rc == TRACE_FILE_OK) rc = nodes_add(tf, ev.node, r->line, err);
-    if (rc == TRACE_FILE_OK) rc = events_grow(tf, r->line, err);
+                    (unsigned long long)ev->at_us, (unsigned long long)r->last_at_us);
+    int rc = event_text(ev, tab + 1, (size_t)(r->buf + r->len - (tab + 1)), r->line, err);
+    if (rc == TRACE_FILE_OK) rc = event_node(tf, ev, r->line, err);
     if (rc != TRACE_FILE_OK) return rc;
-    tf->events[tf->events_count++] = ev;
+    r->last_at_us = ev->at_us;
+    tf->events_read++;
     return TRACE_FILE_OK;
 }
 
-/* ---------------------------------------------------------------- loading */
+/* ---------------------------------------------------------------- reading */
 
-static int line_any(struct trace_file *tf, struct reader *r, struct trace_file_error *err)
+/* What a line is, from its first bytes. */
+enum line_type { LINE_HEADER, LINE_KIND, LINE_EVENT, LINE_UNKNOWN };
+
+static enum line_type line_type(const struct trace_file_reader *r)
 {
-    if (r->line == 1) return header_first(r, err);
-    if (r->buf[0] == '#') return header_line(tf, r, err);
-    if (r->len >= 2 && r->buf[1] == ' ' && (r->buf[0] == 'K' || r->buf[0] == 'E')) {
-        r->records_seen = true;
-        return r->buf[0] == 'K' ? line_kind(tf, r, err) : line_event(tf, r, err);
-    }
-    return fail(err, r->line, TRACE_FILE_EFORMAT,
-                "unknown line (expected '#', 'K ' or 'E ' at its start)");
+    if (r->buf[0] == '#') return LINE_HEADER;
+    if (r->len >= 2 && r->buf[1] == ' ' && r->buf[0] == 'K') return LINE_KIND;
+    if (r->len >= 2 && r->buf[1] == ' ' && r->buf[0] == 'E') return LINE_EVENT;
+    return LINE_UNKNOWN;
 }
 
-/* Whole-file checks once every line has been read, then each event's node index. */
-static int trace_finish(struct trace_file *tf, const struct reader *r, struct trace_file_error *err)
+/* Handles the current line unless it is an event; an event line is only hashed and left in
+ * the buffer. Returns TRACE_FILE_OK or an error. */
+static int line_other(struct trace_file *tf, struct trace_file_error *err)
 {
-    if (r->line == 0) return fail(err, 1, TRACE_FILE_EFORMAT, "empty file: not a labsim trace");
-    if (r->header_events && r->header_recorded != tf->events_count)
+    struct trace_file_reader *r = tf->reader;
+    enum line_type type = line_type(r);
+    if (r->ended) return fail(err, r->line, TRACE_FILE_EFORMAT, "line after the '# end' line");
+    if (r->line == 1) {
+        reader_hash_line(r);
+        return header_first(tf, r, err);
+    }
+    if (type == LINE_HEADER) return header_line(tf, r, err);
+    if (type == LINE_UNKNOWN)
         return fail(err, r->line, TRACE_FILE_EFORMAT,
-                    "the header says %llu events were recorded, the file has %zu (cut short?)",
-                    (unsigned long long)r->header_recorded, tf->events_count);
-    for (size_t i = 0; i < tf->events_count; i++) {
-        struct trace_file_event *ev = &tf->events[i];
-        size_t lo = 0;
-        size_t hi = tf->nodes_count;
-        while (lo + 1 < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (tf->nodes[mid] <= ev->node)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        SIM_ASSERT(NULL, ev->node, tf->nodes[lo] == ev->node);
-        ev->node_index = (uint16_t)lo;
-    }
+                    "unknown line (expected '#', 'K ' or 'E ' at its start)");
+    reader_hash_line(r);
+    int rc = TRACE_FILE_OK;
+    if (!r->records_seen) rc = header_complete(tf, r, err);
+    r->records_seen = true;
+    if (rc != TRACE_FILE_OK || type == LINE_EVENT) return rc;
+    if (r->events_seen && tf->version >= 2)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "kind line after the first event");
+    /* The second pass of a version 1 file knows every kind from the first. */
+    return r->pass == PASS_AGAIN ? TRACE_FILE_OK : line_kind(tf, r, err);
+}
+
+/* Whole-file checks at the end of the file. */
+static int trace_finish(struct trace_file *tf, struct trace_file_error *err)
+{
+    struct trace_file_reader *r = tf->reader;
+    if (r->line == 0) return fail(err, 1, TRACE_FILE_EFORMAT, "empty file: not a labsim trace");
+    int rc = r->records_seen ? TRACE_FILE_OK : header_complete(tf, r, err);
+    if (rc != TRACE_FILE_OK) return rc;
+    if (r->header_events && r->header_recorded != tf->events_read)
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "the header says %llu events were recorded, the file has %llu (cut short?)",
+                    (unsigned long long)r->header_recorded, (unsigned long long)tf->events_read);
+    if (tf->version >= 2 && !r->ended)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "no '# end' line: the file is cut short");
     return TRACE_FILE_OK;
 }
 
-int trace_file_read(FILE *f, struct trace_file **out, struct trace_file_error *err)
+int trace_file_next(struct trace_file *tf, struct trace_file_event *ev,
+                    struct trace_file_error *err)
+{
+    struct trace_file_reader *r = tf->reader;
+    int rc = TRACE_FILE_OK;
+    while (!r->pending) {
+        rc = reader_next(r, err);
+        if (rc == 0) return trace_finish(tf, err);
+        if (rc < 0) return rc;
+        rc = line_other(tf, err);
+        if (rc != TRACE_FILE_OK) return rc;
+        r->pending = line_type(r) == LINE_EVENT;
+    }
+    r->pending = false;
+    r->events_seen = true;
+    rc = line_event(tf, ev, err);
+    return rc == TRACE_FILE_OK ? 1 : rc;
+}
+
+/* Reads up to the first event line (left pending) or the end of the file. */
+static int trace_read_header(struct trace_file *tf, struct trace_file_error *err)
+{
+    struct trace_file_reader *r = tf->reader;
+    for (;;) {
+        int rc = reader_next(r, err);
+        if (rc < 0) return rc;
+        if (rc == 0) return r->line == 0 ? trace_finish(tf, err) : TRACE_FILE_OK;
+        rc = line_other(tf, err);
+        if (rc != TRACE_FILE_OK) return rc;
+        if (line_type(r) == LINE_EVENT) {
+            r->pending = true;
+            return TRACE_FILE_OK;
+        }
+    }
+}
+
+/* Version 1: reads every event once (checking them and collecting the nodes), then rewinds
+ * for the pass that hands them out. */
+static int trace_scan_v1(struct trace_file *tf, struct trace_file_error *err)
+{
+    struct trace_file_reader *r = tf->reader;
+    struct trace_file_event ev;
+    int rc = 1;
+    r->pass = PASS_SCAN;
+    while (rc == 1)
+        rc = trace_file_next(tf, &ev, err);
+    if (rc != 0) return rc;
+    uint64_t count = tf->events_read;
+    if (fseek(r->f, 0, SEEK_SET) != 0)
+        return fail(err, 0, TRACE_FILE_EIO,
+                    "a version 1 trace is read twice and must be a regular file: %s",
+                    strerror(errno));
+    XXH3_64bits_reset(r->hash);
+    r->pass = PASS_AGAIN;
+    r->line = 0;
+    r->records_seen = r->events_seen = r->header_events = r->pending = false;
+    tf->events_read = 0;
+    rc = trace_read_header(tf, err);
+    tf->events_count = count;
+    return rc;
+}
+
+int trace_file_open(const char *path, struct trace_file **out, struct trace_file_error *err)
 {
     struct trace_file *tf = calloc(1, sizeof(*tf));
-    struct reader *r = calloc(1, sizeof(*r));
-    int rc = TRACE_FILE_OK;
     *out = NULL;
-    if (tf == NULL || r == NULL) {
-        rc = fail(err, 0, TRACE_FILE_ENOMEM, "out of memory");
-        goto err_free;
+    if (tf == NULL || (tf->reader = calloc(1, sizeof(*tf->reader))) == NULL) {
+        free(tf);
+        return fail(err, 0, TRACE_FILE_ENOMEM, "out of memory");
     }
     strcpy(tf->title, "-");
-    r->f = f;
-    for (;;) {
-        rc = reader_next(r, err);
-        if (rc <= 0) break;
-        rc = line_any(tf, r, err);
-        if (rc != TRACE_FILE_OK) goto err_free;
+    tf->reader->hash = XXH3_createState();
+    tf->reader->f = fopen(path, "r");
+    int rc = TRACE_FILE_OK;
+    if (tf->reader->hash == NULL)
+        rc = fail(err, 0, TRACE_FILE_ENOMEM, "out of memory");
+    else if (tf->reader->f == NULL)
+        rc = fail(err, 0, TRACE_FILE_EIO, "%s", strerror(errno));
+    else
+        XXH3_64bits_reset(tf->reader->hash);
+    if (rc == TRACE_FILE_OK) rc = trace_read_header(tf, err);
+    if (rc == TRACE_FILE_OK && tf->version < 2) rc = trace_scan_v1(tf, err);
+    if (rc != TRACE_FILE_OK) {
+        trace_file_close(tf);
+        return rc;
     }
-    if (rc == 0) rc = trace_finish(tf, r, err);
-    if (rc != TRACE_FILE_OK) goto err_free;
-    free(r);
     *out = tf;
     return TRACE_FILE_OK;
-err_free:
-    free(r);
-    trace_file_free(tf);
-    return rc;
 }
 
-int trace_file_load(const char *path, struct trace_file **out, struct trace_file_error *err)
-{
-    *out = NULL;
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return fail(err, 0, TRACE_FILE_EIO, "%s", strerror(errno));
-    int rc = trace_file_read(f, out, err);
-    fclose(f);
-    return rc;
-}
-
-void trace_file_free(struct trace_file *tf)
+void trace_file_close(struct trace_file *tf)
 {
     if (tf == NULL) return;
-    free(tf->events);
+    if (tf->reader != NULL) {
+        if (tf->reader->f != NULL) fclose(tf->reader->f);
+        XXH3_freeState(tf->reader->hash);
+        free(tf->reader);
+    }
     free(tf);
 }
 
@@ -614,130 +801,76 @@ void trace_file_error_print(const char *path, const struct trace_file_error *err
 
 /* ---------------------------------------------------------------- analysis: rpc links */
 
-struct call_ref {
-    int64_t call;
-    size_t event;
-};
-
-static int call_ref_cmp(const void *a, const void *b)
+bool trace_file_calls_feed(struct trace_file_calls *calls, const struct trace_file *tf,
+                           const struct trace_file_event *ev, const struct trace_file_ref *self,
+                           struct trace_file_ref *from, enum trace_file_link_type *type)
 {
-    const struct call_ref *x = a;
-    const struct call_ref *y = b;
-    if (x->call != y->call) return x->call < y->call ? -1 : 1;
-    return x->event < y->event ? -1 : x->event > y->event;
-}
-
-static int link_cmp(const void *a, const void *b)
-{
-    const struct trace_file_link *x = a;
-    const struct trace_file_link *y = b;
-    if (x->from != y->from) return x->from < y->from ? -1 : 1;
-    return x->to < y->to ? -1 : x->to > y->to;
-}
-
-/* Walks the events of one call (refs[begin..end), in file order) and appends its links. */
-static void links_of_call(const struct trace_file *tf, const struct call_ref *refs, size_t begin,
-                          size_t end, struct trace_file_link *links, size_t *count)
-{
-    size_t send = NONE;
-    size_t deliver = NONE;
-    for (size_t i = begin; i < end; i++) {
-        size_t e = refs[i].event;
-        enum trace_file_class cls = tf->kinds[tf->events[e].kind].cls;
-        if (cls == TRACE_FILE_RPC_SEND) {
-            send = e;
-            deliver = NONE;
-        } else if (cls == TRACE_FILE_RPC_DELIVER && send != NONE) {
-            links[(*count)++] = (struct trace_file_link){send, e, TRACE_FILE_LINK_REQUEST};
-            if (deliver == NONE) deliver = e;
-        } else if (cls == TRACE_FILE_RPC_REPLY && deliver != NONE) {
-            links[(*count)++] = (struct trace_file_link){deliver, e, TRACE_FILE_LINK_REPLY};
-        } else if (cls == TRACE_FILE_RPC_DROP_REPLY && deliver != NONE) {
-            links[(*count)++] = (struct trace_file_link){deliver, e, TRACE_FILE_LINK_LOST};
-        }
+    const struct trace_file_kind *kind = trace_file_event_kind(tf, ev);
+    if (kind->cls < TRACE_FILE_RPC_SEND || kind->cls > TRACE_FILE_RPC_FAIL) return false;
+    SIM_ASSERT(NULL, ev->node, kind->call_field >= 0);
+    int64_t call = ev->v[kind->call_field];
+    struct trace_file_call *slot = &calls->slots[(uint64_t)call % TRACE_FILE_CALLS_MAX];
+    if (!slot->used || slot->call != call) {
+        /* A call not seen yet, or one that pushes out an older call of the same slot. */
+        memset(slot, 0, sizeof(*slot));
+        slot->used = true;
+        slot->call = call;
     }
-}
-
-int trace_file_links(const struct trace_file *tf, struct trace_file_link **links, size_t *count)
-{
-    size_t refs_count = 0;
-    *links = NULL;
-    *count = 0;
-    for (size_t i = 0; i < tf->events_count; i++) {
-        enum trace_file_class cls = tf->kinds[tf->events[i].kind].cls;
-        refs_count += cls >= TRACE_FILE_RPC_SEND && cls <= TRACE_FILE_RPC_FAIL;
+    switch (kind->cls) {
+    case TRACE_FILE_RPC_SEND:
+        slot->has_send = true;
+        slot->send = *self;
+        slot->has_deliver = false;
+        return false;
+    case TRACE_FILE_RPC_DELIVER:
+        if (!slot->has_send) return false;
+        if (!slot->has_deliver) slot->deliver = *self;
+        slot->has_deliver = true;
+        *from = slot->send;
+        *type = TRACE_FILE_LINK_REQUEST;
+        return true;
+    case TRACE_FILE_RPC_REPLY:
+    case TRACE_FILE_RPC_DROP_REPLY:
+        if (!slot->has_deliver) return false;
+        *from = slot->deliver;
+        *type = kind->cls == TRACE_FILE_RPC_REPLY ? TRACE_FILE_LINK_REPLY : TRACE_FILE_LINK_LOST;
+        return true;
+    default:
+        return false;
     }
-    if (refs_count == 0) return TRACE_FILE_OK;
-    struct call_ref *refs = calloc(refs_count, sizeof(*refs));
-    struct trace_file_link *out = calloc(refs_count, sizeof(*out));
-    if (refs == NULL || out == NULL) {
-        free(refs);
-        free(out);
-        return TRACE_FILE_ENOMEM;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < tf->events_count; i++) {
-        const struct trace_file_kind *kind = &tf->kinds[tf->events[i].kind];
-        if (kind->cls >= TRACE_FILE_RPC_SEND && kind->cls <= TRACE_FILE_RPC_FAIL)
-            refs[n++] = (struct call_ref){tf->events[i].v[kind->call_field], i};
-    }
-    qsort(refs, n, sizeof(*refs), call_ref_cmp);
-    size_t links_count = 0;
-    for (size_t begin = 0, end = 0; begin < n; begin = end) {
-        end = begin + 1;
-        while (end < n && refs[end].call == refs[begin].call)
-            end++;
-        links_of_call(tf, refs, begin, end, out, &links_count);
-    }
-    SIM_ASSERT(NULL, SIM_NODE_NONE, links_count <= refs_count);
-    free(refs);
-    qsort(out, links_count, sizeof(*out), link_cmp);
-    for (size_t i = 0; i < links_count; i++) {
-        SIM_ASSERT(NULL, SIM_NODE_NONE, out[i].from < out[i].to);
-        SIM_ASSERT(NULL, SIM_NODE_NONE, out[i].to < tf->events_count);
-    }
-    *links = out;
-    *count = links_count;
-    return TRACE_FILE_OK;
 }
 
 /* ---------------------------------------------------------------- analysis: role spans */
 
-int trace_file_spans(const struct trace_file *tf, uint64_t end_us, struct trace_file_span **spans,
-                     size_t *count)
+bool trace_file_spans_end(struct trace_file_spans *spans, size_t node_index, uint64_t end_us,
+                          struct trace_file_span *closed)
 {
-    size_t open[TRACE_FILE_NODES_MAX];
-    size_t roles = 0;
-    *spans = NULL;
-    *count = 0;
-    for (size_t i = 0; i < tf->events_count; i++)
-        roles += tf->kinds[tf->events[i].kind].cls == TRACE_FILE_ROLE;
-    if (roles == 0) return TRACE_FILE_OK;
-    struct trace_file_span *out = calloc(roles, sizeof(*out));
-    if (out == NULL) return TRACE_FILE_ENOMEM;
-    for (size_t n = 0; n < TRACE_FILE_NODES_MAX; n++)
-        open[n] = NONE;
-    size_t n = 0;
-    for (size_t i = 0; i < tf->events_count; i++) {
-        const struct trace_file_event *ev = &tf->events[i];
-        const struct trace_file_kind *kind = &tf->kinds[ev->kind];
-        if (kind->cls != TRACE_FILE_ROLE) continue;
-        if (open[ev->node_index] != NONE) out[open[ev->node_index]].end_us = ev->at_us;
-        out[n] = (struct trace_file_span){ev->node,
-                                          ev->node_index,
-                                          ev->at_us,
-                                          end_us > ev->at_us ? end_us : ev->at_us,
-                                          ev->v[kind->term_field],
-                                          ev->v[kind->role_field],
-                                          i};
-        open[ev->node_index] = n++;
-    }
-    SIM_ASSERT(NULL, SIM_NODE_NONE, n == roles);
-    for (size_t i = 0; i < n; i++)
-        SIM_ASSERT(NULL, out[i].node, out[i].begin_us <= out[i].end_us);
-    *spans = out;
-    *count = n;
-    return TRACE_FILE_OK;
+    SIM_ASSERT(NULL, SIM_NODE_NONE, node_index < TRACE_FILE_NODES_MAX);
+    if (!spans->open[node_index]) return false;
+    *closed = spans->span[node_index];
+    closed->end_us = end_us > closed->begin_us ? end_us : closed->begin_us;
+    spans->open[node_index] = false;
+    SIM_ASSERT(NULL, closed->node, closed->begin_us <= closed->end_us);
+    return true;
+}
+
+bool trace_file_spans_feed(struct trace_file_spans *spans, const struct trace_file *tf,
+                           const struct trace_file_event *ev, uint64_t index,
+                           struct trace_file_span *closed)
+{
+    const struct trace_file_kind *kind = trace_file_event_kind(tf, ev);
+    if (kind->cls != TRACE_FILE_ROLE) return false;
+    bool ended = trace_file_spans_end(spans, ev->node_index, ev->at_us, closed);
+    spans->span[ev->node_index] = (struct trace_file_span){ev->node,
+                                                           ev->node_index,
+                                                           ev->kind,
+                                                           ev->at_us,
+                                                           ev->at_us,
+                                                           ev->v[kind->term_field],
+                                                           ev->v[kind->role_field],
+                                                           index};
+    spans->open[ev->node_index] = true;
+    return ended;
 }
 
 /* ---------------------------------------------------------------- filters */

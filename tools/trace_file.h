@@ -1,21 +1,32 @@
 /* trace_file: reading a labsim text trace (the format written by sim_trace_write, described in
- * src/sim_trace.c) into memory, for the study tools (log, export, step).
+ * src/sim_trace.c) one event at a time, in bounded memory, for the study tools (log, export,
+ * replay --check-trace).
+ *
+ * trace_file_open reads the header and the kind lines; trace_file_next then hands out the
+ * events in file order, and its last call checks the whole file: the event count the header
+ * announced and, in version 2, the end line's digest of every byte before it. So a tool prints
+ * as it reads, and learns that the body was cut short, extended or altered only at the end.
+ * Version 1 traces (no nodes line, no end line) are still read: they are scanned once in full
+ * at open, to check every line and collect the node ids the header does not list, and then
+ * read again; so they must be regular files, and their events cannot be checked for changed
+ * digits (use replay --check-trace, which compares every event with a replay).
  *
  * The parser trusts nothing in the file: every line, number, id and escape is bounds-checked,
- * and the first problem stops the load with its line number and a one-line description. A
- * loaded trace is read-only; kinds are kept as the file declares them, so traces with kinds
- * the tools have never heard of load and render generically. A few kinds are recognised by
- * NAME (never by id) for special renderings: the rpc.* call kinds of labrpc (matched into
- * request/reply links by their "call" field) and role-change kinds (raft.role, with "term"
- * and "role" fields), which become role spans.
+ * and the first problem stops the read with its line number and a one-line description. Kinds
+ * are kept as the file declares them, so traces with kinds the tools have never heard of read
+ * and render generically. A few kinds are recognised by NAME (never by id) for special
+ * renderings: the rpc.* call kinds of labrpc (matched into request/reply links by their "call"
+ * field) and role-change kinds (raft.role, with "term" and "role" fields), which become role
+ * spans.
  *
- * Invariants of a loaded trace:
- *  1. Events are in file order and their times never decrease.
+ * Invariants of an open trace:
+ *  1. Events come in file order and their times never decrease.
  *  2. Every event's kind index is < kinds_count, and it carries exactly that kind's number
  *     of values (the rest are 0); its text is NUL-terminated and shorter than
  *     SIM_TRACE_TEXT_MAX.
- *  3. nodes[] holds each node id that appears, ascending (-1, the harness, first), and every
- *     event's node_index points into it.
+ *  3. nodes[] holds each node id that appears, ascending (-1, the harness, first), known before
+ *     the first event, and every event's node_index points into it.
+ *  4. Memory does not grow with the file: a fixed-size struct plus one line buffer.
  */
 #ifndef TOOLS_TRACE_FILE_H
 #define TOOLS_TRACE_FILE_H
@@ -29,7 +40,8 @@
 
 #define TRACE_FILE_LINE_MAX 1024u                 /* bytes per line, newline excluded */
 #define TRACE_FILE_KINDS_MAX 1024u                /* distinct kinds (sim_trace_write's own limit) */
-#define TRACE_FILE_EVENTS_MAX (1u << 23)          /* events per file */
+#define TRACE_FILE_VERSION 2u                     /* written by sim_trace_write; 1 still read */
+#define TRACE_FILE_CALLS_MAX (1u << 16)           /* calls whose rpc events are matched at once */
 #define TRACE_FILE_NODES_MAX 64u                  /* distinct node ids per file */
 #define TRACE_FILE_NODE_ID_MAX 4095               /* node ids are -1 .. this */
 #define TRACE_FILE_NAME_MAX 64u                   /* bytes of a kind or field name, NUL included */
@@ -93,33 +105,40 @@ struct trace_file_event {
     char text[SIM_TRACE_TEXT_MAX];
 };
 
+struct trace_file_reader; /* the open file and the parser's state (trace_file.c) */
+
 struct trace_file {
     char title[TRACE_FILE_TITLE_MAX]; /* "-" when the file has none */
+    unsigned version;                 /* 1 or 2 */
     uint64_t seed;
     uint64_t digest;
     bool has_seed;
     bool has_digest;
     bool truncated;         /* the header says recording stopped early */
     uint64_t events_traced; /* from the header: events traced in the run, recorded or not */
+    uint64_t events_count;  /* events in the file: the header's count (version 1: counted) */
+    uint64_t events_read;   /* events trace_file_next has handed out */
     struct trace_file_kind kinds[TRACE_FILE_KINDS_MAX];
     size_t kinds_count;
     int32_t nodes[TRACE_FILE_NODES_MAX];
     size_t nodes_count;
-    struct trace_file_event *events;
-    size_t events_count;
-    size_t events_cap;
     uint16_t kind_by_id[UINT16_MAX + 1]; /* kind id -> index + 1; 0 = not declared */
+    struct trace_file_reader *reader;
 };
 
-/* Loads the trace at `path`. On success returns TRACE_FILE_OK and *out is a trace the caller
- * frees with trace_file_free. On failure returns a TRACE_FILE_* error, *out is NULL and `err`
- * says what and where (line 0 when the file could not be opened or read). */
-int trace_file_load(const char *path, struct trace_file **out, struct trace_file_error *err);
+/* Opens the trace at `path` and reads its header and kinds. On success returns TRACE_FILE_OK
+ * and *out is a trace the caller reads with trace_file_next and closes with trace_file_close.
+ * On failure returns a TRACE_FILE_* error, *out is NULL and `err` says what and where (line 0
+ * when the file could not be opened or read). */
+int trace_file_open(const char *path, struct trace_file **out, struct trace_file_error *err);
 
-/* Same from an open stream (not closed here). */
-int trace_file_read(FILE *f, struct trace_file **out, struct trace_file_error *err);
+/* Reads the next event into *ev. Returns 1 with an event; 0 at the end of the file, once the
+ * whole file checked out (event count, end digest); or a TRACE_FILE_* error with `err` set,
+ * after which the trace only needs closing. */
+int trace_file_next(struct trace_file *tf, struct trace_file_event *ev,
+                    struct trace_file_error *err);
 
-void trace_file_free(struct trace_file *tf);
+void trace_file_close(struct trace_file *tf);
 
 /* The kind of an event. */
 const struct trace_file_kind *trace_file_event_kind(const struct trace_file *tf,
@@ -138,36 +157,69 @@ enum trace_file_link_type {
     TRACE_FILE_LINK_LOST = 2,
 };
 
-struct trace_file_link {
-    size_t from; /* event index; from < to */
-    size_t to;
-    enum trace_file_link_type type;
+/* An event as the analysis remembers it: where it is, and the caller's tag (e.g. its index
+ * among the events a tool shows, or SIZE_MAX when it shows none). */
+struct trace_file_ref {
+    uint64_t index; /* in file order, from 0 */
+    uint64_t at_us;
+    int32_t node;
+    uint16_t node_index;
+    size_t tag;
 };
 
-/* Matches the rpc events of each call id into links, ordered by `from` then `to`. Each
- * delivery links back to the latest send of its call; each reply or lost reply links back to
- * the first delivery after that send. Calls with missing halves (a send never delivered, a
- * trace cut short) simply have fewer links. On success *links (caller frees; NULL when
- * empty) holds *count links. Returns TRACE_FILE_OK or TRACE_FILE_ENOMEM. */
-int trace_file_links(const struct trace_file *tf, struct trace_file_link **links, size_t *count);
+struct trace_file_call {
+    bool used;
+    bool has_send;
+    bool has_deliver;
+    int64_t call;
+    struct trace_file_ref send;    /* the latest send of the call */
+    struct trace_file_ref deliver; /* the first delivery after that send */
+};
+
+/* The rpc events of each call matched into links as the events stream by. Each delivery links
+ * back to the latest send of its call; each reply or lost reply links back to the first
+ * delivery after that send. Calls with missing halves (a send never delivered, a trace cut
+ * short) simply have fewer links. Bounded: a call is remembered in slot call mod
+ * TRACE_FILE_CALLS_MAX, so an rpc event whose call was pushed out by a call
+ * TRACE_FILE_CALLS_MAX ids later (labrpc numbers calls in order) gets no link. */
+struct trace_file_calls {
+    struct trace_file_call slots[TRACE_FILE_CALLS_MAX];
+};
+
+/* Feeds one event (`self` says where it is). Returns true when it ends a link, with the link's
+ * source in *from and its type in *type. Events must be fed in file order. */
+bool trace_file_calls_feed(struct trace_file_calls *calls, const struct trace_file *tf,
+                           const struct trace_file_event *ev, const struct trace_file_ref *self,
+                           struct trace_file_ref *from, enum trace_file_link_type *type);
 
 /* A stretch of time during which a node held one role in one term. */
 struct trace_file_span {
     int32_t node;
     uint16_t node_index;
+    uint16_t kind; /* of the role-change event that began it */
     uint64_t begin_us;
     uint64_t end_us; /* the next role change of the node, or the end of the trace */
     int64_t term;
     int64_t role;
-    size_t event; /* index of the role-change event that began it */
+    uint64_t event; /* index of the role-change event that began it */
 };
 
-/* Turns the role-change events into spans, in event order. `end_us` closes the last span of
- * each node (pass the trace's last event time, or the end of a viewed window). On success
- * *spans (caller frees; NULL when empty) holds *count spans. Returns TRACE_FILE_OK or
- * TRACE_FILE_ENOMEM. */
-int trace_file_spans(const struct trace_file *tf, uint64_t end_us, struct trace_file_span **spans,
-                     size_t *count);
+/* The open role span of each node, as the events stream by. */
+struct trace_file_spans {
+    bool open[TRACE_FILE_NODES_MAX];
+    struct trace_file_span span[TRACE_FILE_NODES_MAX];
+};
+
+/* Feeds event `index`. Returns true when it is a role change that ends an earlier span of its
+ * node, copied into *closed (end_us = this event's time). */
+bool trace_file_spans_feed(struct trace_file_spans *spans, const struct trace_file *tf,
+                           const struct trace_file_event *ev, uint64_t index,
+                           struct trace_file_span *closed);
+
+/* Ends node index `node_index`'s open span at `end_us` (or at its start, if later). Returns
+ * true with the span in *closed when there was one. */
+bool trace_file_spans_end(struct trace_file_spans *spans, size_t node_index, uint64_t end_us,
+                          struct trace_file_span *closed);
 
 /* ---------------------------------------------------------------- filters */
 
@@ -193,7 +245,7 @@ int trace_file_filter_nodes(struct trace_file_filter *filter, const char *list,
                             struct trace_file_error *err);
 int trace_file_parse_seconds(const char *text, uint64_t *us, struct trace_file_error *err);
 
-/* Checks the filter against a loaded trace: the window is not empty and every node asked for
+/* Checks the filter against an open trace: the window is not empty and every node asked for
  * appears in the trace. */
 int trace_file_filter_check(const struct trace_file_filter *filter, const struct trace_file *tf,
                             struct trace_file_error *err);

@@ -1,4 +1,4 @@
-/* trace_opts: the filter options and the checked trace load shared by the trace tools (see
+/* trace_opts: the filter options and the checked trace open shared by the trace tools (see
  * trace_opts.h).
  */
 #include "trace_opts.h"
@@ -24,16 +24,19 @@ int trace_opts_filter(const struct trace_opts *opts, const char *tool,
     return TRACE_FILE_EINVAL;
 }
 
-int trace_opts_load(const char *path, const struct trace_file_filter *filter, const char *tool,
+int trace_opts_open(const char *path, const struct trace_file_filter *filter, const char *tool,
                     struct trace_file **tf)
 {
     struct trace_file_error err = {0, ""};
-    int rc = trace_file_load(path, tf, &err);
+    int rc = trace_file_open(path, tf, &err);
     if (rc != TRACE_FILE_OK) {
         trace_file_error_print(path, &err);
         return rc;
     }
     rc = trace_file_filter_check(filter, *tf, &err);
-    if (rc != TRACE_FILE_OK) fprintf(stderr, "labsim %s: %s\n", tool, err.msg);
+    if (rc == TRACE_FILE_OK) return rc;
+    fprintf(stderr, "labsim %s: %s\n", tool, err.msg);
+    trace_file_close(*tf);
+    *tf = NULL;
     return rc;
 }

@@ -1,5 +1,5 @@
 /* trace_opts: the options every trace-reading tool shares (`labsim log`, `labsim export`):
- * --topics, --nodes, --from and --to turned into a trace_file_filter, and the load of the trace
+ * --topics, --nodes, --from and --to turned into a trace_file_filter, and the open of the trace
  * FILE checked against that filter, with errors reported the same way by each tool.
  */
 #ifndef TOOLS_TRACE_OPTS_H
@@ -20,10 +20,11 @@ struct trace_opts {
 int trace_opts_filter(const struct trace_opts *opts, const char *tool,
                       struct trace_file_filter *filter);
 
-/* Loads the trace at path into *tf (caller frees with trace_file_free) and checks filter
- * against it (the window is not empty, every node asked for is in the trace). Returns
- * TRACE_FILE_OK, or an error code after reporting on stderr. */
-int trace_opts_load(const char *path, const struct trace_file_filter *filter, const char *tool,
+/* Opens the trace at path into *tf (its header and kinds read; the caller reads the events and
+ * closes it with trace_file_close) and checks filter against it (the window is not empty, every
+ * node asked for is in the trace). Returns TRACE_FILE_OK, or an error code after reporting on
+ * stderr, with *tf NULL. */
+int trace_opts_open(const char *path, const struct trace_file_filter *filter, const char *tool,
                     struct trace_file **tf);
 
 #endif /* TOOLS_TRACE_OPTS_H */

@@ -511,6 +511,34 @@ START_TEST(test_sim_trace_digest)
 }
 END_TEST
 
+/* Counts streamed events and checks they are the net ones. */
+static void stream_count(struct sim *sim, const struct sim_trace_rec *rec, void *arg)
+{
+    (void)sim;
+    ck_assert_int_eq(rec->kind->topic, SIM_TOPIC_NET);
+    ck_assert_int_eq(rec->v[0], (int64_t)(*(size_t *)arg) + 1); /* ping n = 1, 2, ... */
+    (*(size_t *)arg)++;
+}
+
+START_TEST(test_sim_trace_stream)
+{
+    /* Goal: a stream sees every event of its topics as it is traced, recorded or not, keeps
+     * nothing, and leaves the digest alone (labsim replay --check-trace relies on all three). */
+    uint64_t plain = ping_run(11, 0, NULL);
+    struct sim *sim = sim_new(11);
+    struct pinger p = {{{0}}, 0};
+    size_t streamed = 0;
+    sim_rand_init(&p.r, sim, "ping");
+    sim_trace_set_stream(sim, SIM_TOPIC_BIT(SIM_TOPIC_NET), stream_count, &streamed);
+    sim_after(sim, 0, ping_cb, &p);
+    sim_run_until(sim, NULL, NULL, SIM_S(100));
+    ck_assert_uint_eq(streamed, 50);
+    ck_assert_uint_eq(sim_trace_count(sim), 0);
+    ck_assert_uint_eq(sim_digest(sim), plain);
+    sim_free(sim);
+}
+END_TEST
+
 START_TEST(test_sim_trace_write)
 {
     /* Goal: the trace file has the header, one K line per kind and one E line per record. */
@@ -688,6 +716,7 @@ Suite *sim_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_sim_trace_digest);
     tcase_add_test(tc, test_sim_trace_write);
+    tcase_add_test(tc, test_sim_trace_stream);
     tcase_add_test(tc, test_sim_topics);
     tcase_add_test(tc, test_sim_assert_aborts);
     suite_add_tcase(s, tc);

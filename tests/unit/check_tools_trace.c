@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "check_suites.h"
 #include "check_util.h"
@@ -920,7 +921,7 @@ struct tt_corrupt {
 static const struct tt_corrupt tt_corrupts[] = {
     {"empty file", "", 0, 1, "empty file"},
     {"not a trace", "hello\n", 0, 1, "not a labsim trace"},
-    {"later version", "# labsim-trace 2\n", 0, 1, "unsupported trace format version '2'"},
+    {"later version", "# labsim-trace 3\n", 0, 1, "unsupported trace format version '3'"},
     {"unknown kind id",
      TT_BASE_HEAD TT_BASE_COUNT TT_BASE_KINDS "E 10 0 101 1 1 8\tx\n" TT_BASE_E9 TT_BASE_E10, 0, 8,
      "unknown kind id '101'"},
@@ -1186,6 +1187,425 @@ START_TEST(test_tools_trace_limits)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- version 2: the format */
+
+/* XXH3-64 of the file's bytes before its last line, which must be "# end HEX". */
+static void tt_assert_end_digest(const char *text, size_t len)
+{
+    ck_assert(len > 0 && text[len - 1] == '\n');
+    const char *last = text + len - 1;
+    while (last > text && last[-1] != '\n')
+        last--;
+    char want[40];
+    snprintf(want, sizeof(want), "# end %016llx\n",
+             (unsigned long long)XXH3_64bits(text, (size_t)(last - text)));
+    ck_assert_msg(strcmp(last, want) == 0, "last line '%s', want '%s'", last, want);
+}
+
+START_TEST(test_tools_trace_v2_format)
+{
+    /* Goal: sim_trace_write writes version 2: the node ids in the header (so tools lay out
+     * columns before the first event) and an end line holding XXH3-64 of every byte before
+     * it; the run's digest in the header is the run's, unchanged by the format. */
+    struct cu_dir dir;
+    char trace[128];
+    size_t len = 0;
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
+    char *text = cu_read_file(trace, &len);
+    ck_assert(strncmp(text, "# labsim-trace 2\n# title TestDemo3A\n# seed 7\n", 45) == 0);
+    ck_assert_ptr_nonnull(strstr(text, "\n# events 30 recorded 30\n# nodes -1 0 1 2\nK "));
+    tt_assert_end_digest(text, len);
+    free(text);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- bounded memory (defect 3) */
+
+#define TT_HUGE_EVENTS 400000 /* the old tools kept 128 bytes per event: 64 MB of array */
+#define TT_RSS_MAX_KB (40 * 1024)
+
+/* Writes a long trace of rpc calls (sent, then delivered) and appends on 5 nodes, in format
+ * `version` (1 or 2), with its end line computed as sim_trace_write does. */
+static void tt_huge_write(const char *path, int version)
+{
+    FILE *f = fopen(path, "w");
+    XXH3_state_t *hash = XXH3_createState();
+    char line[256];
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(hash);
+    XXH3_64bits_reset(hash);
+    for (long i = -1; i < TT_HUGE_EVENTS; i++) {
+        int n = 0;
+        int node = (int)(i % 5);
+        if (i < 0)
+            n = snprintf(line, sizeof(line),
+                         "# labsim-trace %d\n# title TestHuge\n# events %d recorded %d\n%s"
+                         "K 100 net rpc.send call server bytes\n"
+                         "K 101 net rpc.deliver call server count dup\n"
+                         "K 205 log raft.append index term\n",
+                         version, TT_HUGE_EVENTS, TT_HUGE_EVENTS,
+                         version == 2 ? "# nodes 0 1 2 3 4\n" : "");
+        else if (i % 3 == 0)
+            n = snprintf(line, sizeof(line), "E %ld %d 100 %ld %d 512\tRaft.AppendEntries\n",
+                         i * 37, node, i, (node + 1) % 5);
+        else if (i % 3 == 1)
+            n = snprintf(line, sizeof(line), "E %ld %d 101 %ld %d 1 0\tRaft.AppendEntries\n",
+                         i * 37, node, i - 1, node);
+        else
+            n = snprintf(line, sizeof(line), "E %ld %d 205 %ld 7\tentry\n", i * 37, node, i);
+        ck_assert(n > 0 && (size_t)n < sizeof(line));
+        XXH3_64bits_update(hash, line, (size_t)n);
+        ck_assert_uint_eq(fwrite(line, 1, (size_t)n, f), (size_t)n);
+    }
+    if (version == 2) fprintf(f, "# end %016llx\n", (unsigned long long)XXH3_64bits_digest(hash));
+    XXH3_freeState(hash);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A child's peak memory (wait4) also counts what it had before its exec: the forked test
+ * process, which grows with the outputs it collects. Under the sanitizers that alone is far
+ * above the limit (quarantined buffers), so before each measured run a trivial one (`labsim
+ * list`) measures what the test process lends its children; the limit is checked only while
+ * that is under half of it, as it is in the normal build (a few MB). Returns that baseline. */
+static long tt_peak_baseline_kb(void)
+{
+    struct cu_run r;
+    tt_labsim_run(&r, "list");
+    ck_assert_int_eq(r.status, 0);
+    long baseline_kb = r.maxrss_kb;
+    cu_run_free(&r);
+    return baseline_kb;
+}
+
+static void tt_assert_small(const struct cu_run *r, long baseline_kb, const char *what)
+{
+    ck_assert_msg(r->status == 0, "%s: exit %d: %s", what, r->status, r->err);
+    ck_assert_msg(r->maxrss_kb > 0, "%s: no peak memory measured", what);
+    if (baseline_kb >= TT_RSS_MAX_KB / 2) {
+        fprintf(stderr, "%s: peak not checked: a trivial run measures %ld KiB here\n", what,
+                baseline_kb);
+        return;
+    }
+    ck_assert_msg(r->maxrss_kb < TT_RSS_MAX_KB,
+                  "%s: peak memory %ld KiB for a trace of %d events (limit %d KiB)", what,
+                  r->maxrss_kb, TT_HUGE_EVENTS, TT_RSS_MAX_KB);
+}
+
+START_TEST(test_tools_trace_memory_bounded)
+{
+    /* Goal (issue 11, defect 3): log and export read a trace in one pass with bounded memory,
+     * so their peak memory does not grow with the trace: 400,000 events (64 MB of events in
+     * memory for the old loader) stay under 40 MB, in both formats (version 1 is read twice,
+     * still one event at a time), whether every event is printed or none. */
+    struct cu_dir dir;
+    char v1[128];
+    char v2[128];
+    char html[128];
+    struct cu_run r;
+    long baseline_kb = 0;
+    cu_dir_make(&dir, "tools-trace");
+    tt_huge_write(cu_dir_file(&dir, "huge1.trace", v1, sizeof(v1)), 1);
+    tt_huge_write(cu_dir_file(&dir, "huge2.trace", v2, sizeof(v2)), 2);
+    baseline_kb = tt_peak_baseline_kb();
+    tt_labsim_run(&r, "log", v2, "--flat");
+    tt_assert_small(&r, baseline_kb, "log --flat (version 2)");
+    ck_assert_uint_eq(tt_lines(r.out), TT_HUGE_EVENTS);
+    cu_run_free(&r);
+    baseline_kb = tt_peak_baseline_kb();
+    tt_labsim_run(&r, "log", v1, "--flat", "--nodes", "4", "--topics", "log");
+    tt_assert_small(&r, baseline_kb, "log --flat (version 1)");
+    ck_assert_uint_eq(tt_lines(r.out), TT_HUGE_EVENTS / 15);
+    cu_run_free(&r);
+    baseline_kb = tt_peak_baseline_kb();
+    tt_labsim_run(&r, "log", v2, "--topics", "fault");
+    tt_assert_small(&r, baseline_kb, "log in columns");
+    cu_run_free(&r);
+    baseline_kb = tt_peak_baseline_kb();
+    tt_labsim_run(&r, "export", v2, "--format", "perfetto", "--topics", "role");
+    tt_assert_small(&r, baseline_kb, "export --format perfetto");
+    cu_run_free(&r);
+    baseline_kb = tt_peak_baseline_kb();
+    tt_labsim_run(&r, "export", v1, "--format", "html", "--from", "14.7", "-o",
+                  cu_dir_file(&dir, "huge.html", html, sizeof(html)));
+    tt_assert_small(&r, baseline_kb, "export --format html");
+    /* 14.7 s is event 397298 (37 us apart): 2702 events, and 900 deliveries whose send is
+     * among them. */
+    ck_assert_msg(strstr(r.out, "(2702 events, 900 messages)") != NULL, "%s", r.out);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- a checked body (defect 4) */
+
+/* The byte offsets of the E lines of a trace text; returns their count. */
+static size_t tt_event_lines(const char *text, size_t *at, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = text; *p != '\0'; p = strchr(p, '\n') + 1) {
+        if (p[0] == 'E' && p[1] == ' ' && n < max) at[n++] = (size_t)(p - text);
+        if (strchr(p, '\n') == NULL) break;
+    }
+    return n;
+}
+
+/* Changes one byte of event line `index` (0-based), keeping it well-formed: the last digit of
+ * its last value, else of its time. Returns the event's index it changed (the first event at
+ * or after `index` with a value). */
+static size_t tt_flip_event(char *text, const size_t *at, size_t count, size_t index)
+{
+    for (size_t e = index; e < count; e++) {
+        char *line = text + at[e];
+        char *tab = strchr(line, '\t');
+        int spaces = 0;
+        for (char *p = line; p < tab; p++)
+            spaces += *p == ' ';
+        if (spaces < 4) continue; /* E t node kind: no value to change */
+        char *digit = tab - 1;
+        ck_assert(*digit >= '0' && *digit <= '9');
+        *digit = (char)('0' + ((*digit - '0') ^ 1));
+        return e;
+    }
+    ck_abort_msg("no event with a value at or after %zu", index);
+    return 0;
+}
+
+/* `labsim replay --check-trace path`: exit 1 and a TRACE MISMATCH line containing `says`. */
+static void tt_assert_mismatch(const char *path, const char *says)
+{
+    struct cu_run r;
+    tt_labsim_run(&r, "replay", "--check-trace", path);
+    ck_assert_msg(r.status == 1, "exit %d for %s, want 1: %s%s", r.status, says, r.out, r.err);
+    const char *line = strstr(r.out, "TRACE MISMATCH: ");
+    ck_assert_msg(line != NULL, "no TRACE MISMATCH in: %s", r.out);
+    ck_assert_msg(strstr(line, says) != NULL, "'%s' does not say '%s'", line, says);
+    ck_assert_ptr_nonnull(strstr(r.err, "labsim replay: TRACE MISMATCH: "));
+    cu_run_free(&r);
+}
+
+/* The version 1 form of a version 2 trace (no nodes line, no end line) still checks event by
+ * event: as it is, and with its last event changed. */
+static void tt_check_v1(const char *text, const char *path)
+{
+    struct cu_run r;
+    size_t at[4096];
+    size_t n = 0;
+    char *v1 = malloc(strlen(text) + 1);
+    ck_assert_ptr_nonnull(v1);
+    for (const char *p = text; *p != '\0';) {
+        const char *next = strchr(p, '\n') + 1;
+        if (strncmp(p, "# nodes", 7) != 0 && strncmp(p, "# end ", 6) != 0) {
+            memcpy(v1 + n, p, (size_t)(next - p));
+            n += (size_t)(next - p);
+        }
+        p = next;
+    }
+    v1[n] = '\0';
+    ck_assert(strncmp(v1, "# labsim-trace 2\n", 17) == 0);
+    v1[15] = '1';
+    cu_write_file(path, v1, n);
+    tt_labsim_run(&r, "replay", "--check-trace", path);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "events compared (version 1: no end digest)\n"));
+    cu_run_free(&r);
+    size_t count = tt_event_lines(v1, at, sizeof(at) / sizeof(at[0]));
+    size_t e = tt_flip_event(v1, at, count, count - 1);
+    char want[64];
+    snprintf(want, sizeof(want), "event %zu differs: ", e);
+    cu_write_file(path, v1, n);
+    tt_assert_mismatch(path, want);
+    free(v1);
+}
+
+START_TEST(test_tools_trace_check_body)
+{
+    /* Goal (issue 11, defect 4): replay --check-trace compares the body with the replay, event
+     * by event: a byte changed in the first, a middle or the last event is named (index,
+     * virtual time, node, kind), and a body appended after the end line, duplicated, or
+     * extended 70 times with a consistent header and end digest is refused, each with exit 1;
+     * the untouched trace passes, and so does its version 1 form, whose events are compared
+     * the same way. */
+    struct cu_dir dir;
+    char trace[128];
+    char bad[128];
+    char want[160];
+    size_t at[4096];
+    size_t len = 0;
+    struct cu_run r;
+    cu_dir_make(&dir, "tools-trace");
+    cu_dir_file(&dir, "t.trace", trace, sizeof(trace));
+    cu_dir_file(&dir, "bad.trace", bad, sizeof(bad));
+    tt_labsim_run(&r, "replay", "TestInitialElection3A", "--seed", "3", "--trace", trace);
+    ck_assert_int_eq(r.status, 0);
+    cu_run_free(&r);
+    tt_labsim_run(&r, "replay", "--check-trace", trace);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "trace matches the replay: "));
+    cu_run_free(&r);
+    char *text = cu_read_file(trace, &len);
+    size_t count = tt_event_lines(text, at, sizeof(at) / sizeof(at[0]));
+    ck_assert_uint_gt(count, 20);
+    ck_assert_uint_lt(count, sizeof(at) / sizeof(at[0]));
+    size_t starts[3] = {0, count / 2, count - 1};
+    for (size_t i = 0; i < 3; i++) {
+        char *copy = strdup(text);
+        ck_assert_ptr_nonnull(copy);
+        size_t e = tt_flip_event(copy, at, count, starts[i]);
+        unsigned long long t_us = strtoull(copy + at[e] + 2, NULL, 10);
+        cu_write_file(bad, copy, len);
+        snprintf(want, sizeof(want), "event %zu differs: the file has %llu.%06llu s, node ", e,
+                 t_us / 1000000, t_us % 1000000);
+        tt_assert_mismatch(bad, want);
+        free(copy);
+    }
+    /* A body appended after the end line, and the body twice before it. */
+    const char *end = strstr(text, "\n# end ") + 1;
+    size_t body_len = (size_t)(end - (text + at[0]));
+    char *longer = malloc(len + 71 * body_len + 64);
+    ck_assert_ptr_nonnull(longer);
+    memcpy(longer, text, len);
+    memcpy(longer + len, text + at[0], body_len);
+    cu_write_file(bad, longer, len + body_len);
+    tt_assert_mismatch(bad, "line after the '# end' line");
+    size_t head_len = (size_t)(end - text);
+    memcpy(longer + head_len, text + at[0], body_len);
+    memcpy(longer + head_len + body_len, end, len - head_len);
+    cu_write_file(bad, longer, len + body_len);
+    tt_assert_mismatch(bad, "");
+    /* 70 more copies of the last event (same time, so well-ordered), with the header's count
+     * and the end digest made to match: only the comparison with the replay can tell. */
+    char *count_line = strstr(text, "# events ");
+    unsigned long long traced = 0;
+    unsigned long long recorded = 0;
+    ck_assert_int_eq(sscanf(count_line, "# events %llu recorded %llu", &traced, &recorded), 2);
+    size_t n = (size_t)(count_line - text);
+    memcpy(longer, text, n);
+    n += (size_t)sprintf(longer + n, "# events %llu recorded %llu\n", traced, recorded + 70);
+    const char *after_count = strchr(count_line, '\n') + 1;
+    memcpy(longer + n, after_count, (size_t)(end - after_count));
+    n += (size_t)(end - after_count);
+    size_t last_len = (size_t)(end - (text + at[count - 1]));
+    for (int k = 0; k < 70; k++, n += last_len)
+        memcpy(longer + n, text + at[count - 1], last_len);
+    n += (size_t)sprintf(longer + n, "# end %016llx\n", (unsigned long long)XXH3_64bits(longer, n));
+    cu_write_file(bad, longer, n);
+    snprintf(want, sizeof(want), "event %zu: the file has ", count);
+    tt_assert_mismatch(bad, want);
+    tt_check_v1(text, bad);
+    free(longer);
+    free(text);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
+START_TEST(test_tools_trace_body_streamed)
+{
+    /* Goal (issue 11, defect 4, for log and export): a version 2 trace whose body was changed
+     * after it was written is printed as far as it reads, then refused: every event on stdout,
+     * one line naming the end digest mismatch on stderr, exit 2; export removes its output file
+     * so no picture stands for it. */
+    struct cu_dir dir;
+    char trace[128];
+    char html[128];
+    size_t at[64];
+    size_t len = 0;
+    struct cu_run r;
+    char prefix[200];
+    cu_dir_make(&dir, "tools-trace");
+    demo_write(cu_dir_file(&dir, "demo.trace", trace, sizeof(trace)));
+    char *text = cu_read_file(trace, &len);
+    size_t count = tt_event_lines(text, at, sizeof(at) / sizeof(at[0]));
+    ck_assert_uint_eq(count, DEMO_EVENTS);
+    tt_flip_event(text, at, count, DEMO_EVENTS / 2);
+    cu_write_file(trace, text, len);
+    size_t end_line = cu_count(text, "\n"); /* the end line is the last */
+    free(text);
+    snprintf(prefix, sizeof(prefix), "labsim: %s:%zu: the file's bytes do not match its end digest",
+             trace, end_line);
+    tt_labsim_run(&r, "log", trace, "--flat");
+    ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+    ck_assert_uint_eq(tt_lines(r.out), DEMO_EVENTS);
+    ck_assert_msg(tt_lines(r.err) == 1 && strncmp(r.err, prefix, strlen(prefix)) == 0,
+                  "stderr '%s' should be one line starting '%s'", r.err, prefix);
+    cu_run_free(&r);
+    tt_labsim_run(&r, "export", trace, "--format", "html", "-o",
+                  cu_dir_file(&dir, "demo.html", html, sizeof(html)));
+    tt_assert_one_line_error(&r, 2, prefix);
+    ck_assert_msg(access(html, F_OK) != 0, "a refused export must not leave %s", html);
+    cu_run_free(&r);
+    /* On stdout the JSON is closed properly over what was read. */
+    tt_labsim_run(&r, "export", trace, "--format", "perfetto");
+    ck_assert_int_eq(r.status, 2);
+    tt_assert_json(r.out, r.out_len);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
+/* Version 2 variants of the base trace: the header lists nodes, the end line closes it. */
+#define TT_V2_HEAD "# labsim-trace 2\n# title TestBase\n# events 3 recorded 3\n# nodes -1 0 1\n"
+
+struct tt_v2_bad {
+    const char *why;
+    const char *text;
+    size_t printed; /* events printed by log --flat before the problem */
+    int line;
+    const char *says;
+};
+
+static const struct tt_v2_bad tt_v2_bads[] = {
+    {"no end line", TT_V2_HEAD TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 TT_BASE_E10, 3, 9,
+     "no '# end' line: the file is cut short"},
+    {"wrong end digest",
+     TT_V2_HEAD TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 TT_BASE_E10 "# end 0123456789abcdef\n", 3, 10,
+     "do not match its end digest (0123456789abcdef, computed "},
+    {"malformed end line", TT_V2_HEAD TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 TT_BASE_E10 "# end x\n",
+     3, 10, "malformed end line"},
+    {"bad third event", TT_V2_HEAD TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 "E 30 -1 200 1\tok\n", 2, 9,
+     "'raft.role' takes 2 integer values"},
+    {"node not in the header", TT_V2_HEAD TT_BASE_KINDS TT_BASE_E8 "E 20 2 200 1 2\t\n" TT_BASE_E10,
+     1, 8, "node 2 is not in the header's nodes line"},
+    {"kind after an event",
+     TT_V2_HEAD TT_BASE_KINDS TT_BASE_E8 "K 300 log x.y a\n" TT_BASE_E9 TT_BASE_E10, 1, 8,
+     "kind line after the first event"},
+    {"no nodes line",
+     "# labsim-trace 2\n# events 3 recorded 3\n" TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9 TT_BASE_E10, 0,
+     3, "no '# nodes' line"},
+    {"no events line", "# labsim-trace 2\n# nodes 0\n" TT_BASE_KINDS, 0, 3, "no '# events' line"},
+    {"nodes out of order", "# labsim-trace 2\n# nodes 1 0\n", 0, 2, "not in ascending order"},
+    {"more events than the header says",
+     "# labsim-trace 2\n# events 2 recorded 2\n# nodes -1 0 1\n" TT_BASE_KINDS TT_BASE_E8 TT_BASE_E9
+         TT_BASE_E10,
+     2, 8, "more events than the 2 the header says were recorded"},
+};
+
+START_TEST(test_tools_trace_v2_bad_files)
+{
+    /* Goal: a version 2 trace is checked as it streams: each problem is named with its line,
+     * after the events before it were printed (log --flat), exit 2. Loop index: the variant. */
+    const struct tt_v2_bad *c = &tt_v2_bads[_i];
+    struct cu_dir dir;
+    char path[128];
+    char prefix[200];
+    struct cu_run r;
+    cu_dir_make(&dir, "tools-trace");
+    cu_write_file(cu_dir_file(&dir, "bad.trace", path, sizeof(path)), c->text, strlen(c->text));
+    snprintf(prefix, sizeof(prefix), "labsim: %s:%d: ", path, c->line);
+    tt_labsim_run(&r, "log", path, "--flat");
+    ck_assert_msg(r.status == 2, "%s: exit %d, stderr: %s", c->why, r.status, r.err);
+    ck_assert_msg(tt_lines(r.out) == c->printed, "%s: printed %zu events, want %zu", c->why,
+                  tt_lines(r.out), c->printed);
+    ck_assert_msg(tt_lines(r.err) == 1 && strncmp(r.err, prefix, strlen(prefix)) == 0,
+                  "%s: stderr '%s' should be one line starting '%s'", c->why, r.err, prefix);
+    ck_assert_msg(strstr(r.err, c->says) != NULL, "%s: '%s' does not say '%s'", c->why, r.err,
+                  c->says);
+    cu_run_free(&r);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- the suite */
 
 Suite *tools_trace_suite(void)
@@ -1217,10 +1637,22 @@ Suite *tools_trace_suite(void)
     tcase_add_loop_test(tc, test_tools_trace_corrupt_files, 0,
                         (int)(sizeof(tt_corrupts) / sizeof(tt_corrupts[0])));
     tcase_add_test(tc, test_tools_trace_limits);
+    tcase_add_loop_test(tc, test_tools_trace_v2_bad_files, 0,
+                        (int)(sizeof(tt_v2_bads) / sizeof(tt_v2_bads[0])));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("checked_body");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tools_trace_v2_format);
+    tcase_add_test(tc, test_tools_trace_check_body);
+    tcase_add_test(tc, test_tools_trace_body_streamed);
     suite_add_tcase(s, tc);
     tc = tcase_create("volume");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_tools_trace_big);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("memory");
+    tcase_set_timeout(tc, 300); /* a dozen runs over 17 MB traces; slow under the sanitizers */
+    tcase_add_test(tc, test_tools_trace_memory_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

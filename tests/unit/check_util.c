@@ -2,6 +2,7 @@
  * Check suites (see check_util.h). Test-side code, so wall-clock deadlines are fine here.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
+#define _DEFAULT_SOURCE   /* wait4 */
 
 #include "check_util.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +42,18 @@ static double cu_now_s(void)
 }
 
 /* Appends what is readable on fd to *buf; returns false at end of file (or a pty's EIO). */
+/* The smallest power of two >= n (n >= 1). */
+static size_t cu_pow2_at_least(size_t n)
+{
+    size_t p = 1;
+    while (p < n)
+        p *= 2;
+    return p;
+}
+
+/* Appends what fd has to *buf. The buffer's size is always cu_pow2_at_least(*len + 1), so it
+ * is reallocated only when that power of two is outgrown: a long output costs linear copying,
+ * not a copy per pipe read (quadratic, and minutes under ASan, whose realloc always copies). */
 static bool cu_drain(int fd, char **buf, size_t *len)
 {
     char chunk[65536];
@@ -47,7 +61,8 @@ static bool cu_drain(int fd, char **buf, size_t *len)
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
     if (got <= 0) return false;
     ck_assert_msg(*len + (size_t)got <= CU_OUT_MAX, "child printed more than %u bytes", CU_OUT_MAX);
-    *buf = realloc(*buf, *len + (size_t)got + 1);
+    size_t need = *len + (size_t)got + 1;
+    if (need > cu_pow2_at_least(*len + 1)) *buf = realloc(*buf, cu_pow2_at_least(need));
     ck_assert_ptr_nonnull(*buf);
     memcpy(*buf + *len, chunk, (size_t)got);
     *len += (size_t)got;
@@ -101,8 +116,11 @@ void cu_collect(struct cu_run *r, pid_t pid, int out_fd, int err_fd, int timeout
             open[1] = cu_drain(err_fd, &r->err, &r->err_len);
     }
     int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    struct rusage usage;
+    memset(&usage, 0, sizeof(usage));
+    ck_assert_int_eq(wait4(pid, &status, 0, &usage), pid);
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r->maxrss_kb = usage.ru_maxrss;
     /* Helpers the program left behind (Chromium's) go with it; usually there are none. */
     kill(-pid, SIGKILL);
 }
@@ -261,13 +279,24 @@ char *cu_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* Lengths are measured once and the search goes by memchr and memcmp: strstr on the rest of a
+ * long output is quadratic under ASan, whose strstr measures the whole haystack every call. */
 size_t cu_count(const char *haystack, const char *needle)
 {
     size_t len = strlen(needle);
     ck_assert_uint_gt(len, 0);
+    const char *end = haystack + strlen(haystack);
     size_t n = 0;
-    for (const char *p = strstr(haystack, needle); p != NULL; p = strstr(p + len, needle))
-        n++;
+    const char *p = haystack;
+    while ((size_t)(end - p) >= len && (p = memchr(p, needle[0], (size_t)(end - p))) != NULL) {
+        if ((size_t)(end - p) < len) break;
+        if (memcmp(p, needle, len) == 0) {
+            n++;
+            p += len;
+        } else {
+            p++;
+        }
+    }
     return n;
 }
 

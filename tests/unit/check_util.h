@@ -24,6 +24,7 @@ struct cu_run {
     size_t out_len;
     char *err;
     size_t err_len;
+    long maxrss_kb; /* the child's peak resident memory (wait4), in KiB */
 };
 
 /* How to start a child; a NULL pointer (or a zero field) means the default. */
