@@ -13,7 +13,8 @@
  *  - in this process: the raft_trace_* calls emit exactly the kinds the tools know (ids
  *    200-214, names, topics, fields), with numbers past INT64_MAX clamped.
  * The builds share one scratch build directory (an unchecked fixture makes it), so after the
- * first only the Raft file is compiled again. LABSIM_ROOT names the repository.
+ * first only the Raft file is compiled again. LABSIM_ROOT names the repository. The other labs'
+ * skeletons (mr, kvsrv, kvraft) are tested by check_student_labs.c, in this suite too.
  */
 #include <check.h>
 #include <stdint.h>
@@ -469,5 +470,6 @@ Suite *student_suite(void)
     tcase_add_test(e2e, test_student_filled_copy_passes_and_is_traced);
     tcase_add_test(e2e, test_student_step_without_role_events_says_so);
     suite_add_tcase(s, e2e);
+    student_labs_tcases_add(s);
     return s;
 }
