@@ -26,6 +26,18 @@
 /* Defined in $(BUILD)/gen/skel_*.c, generated from tools/skel/ (Makefile). */
 extern const char skel_raft[];
 extern const size_t skel_raft_len;
+extern const char skel_kvraft_server[];
+extern const size_t skel_kvraft_server_len;
+extern const char skel_kvraft_client[];
+extern const size_t skel_kvraft_client_len;
+extern const char skel_kvsrv_server[];
+extern const size_t skel_kvsrv_server_len;
+extern const char skel_kvsrv_client[];
+extern const size_t skel_kvsrv_client_len;
+extern const char skel_mr_coordinator[];
+extern const size_t skel_mr_coordinator_len;
+extern const char skel_mr_worker[];
+extern const size_t skel_mr_worker_len;
 
 struct init_file {
     const char *name; /* written as DIR/name */
@@ -37,17 +49,50 @@ struct init_lab {
     const char *name;                       /* labsim init NAME */
     const char *what;                       /* for the messages */
     const char *impl_var;                   /* the make variable that grades these files */
+    const char *first_part;                 /* `labsim run PART`: the lab's first part */
     const char *first_run;                  /* the first test of the lab (the step example) */
+    const char *trace_hint;                 /* how to trace the student's code; NULL: none */
+    const char *grade_note;                 /* a line under the make line; NULL: none */
     struct init_file files[INIT_FILES_MAX]; /* name NULL: end */
 };
 
+/* In the order of the labs. Lab 5 (shardkv) gets its entry with its skeleton. */
 static const struct init_lab init_labs[] = {
+    {"mr",
+     "lab 1, MapReduce",
+     "MR_IMPL",
+     "1",
+     "TestWc1",
+     NULL,
+     NULL,
+     {{"coordinator.c", skel_mr_coordinator, &skel_mr_coordinator_len},
+      {"worker.c", skel_mr_worker, &skel_mr_worker_len}}},
+    {"kvsrv",
+     "lab 2, the key/value server",
+     "KVSRV_IMPL",
+     "2",
+     "TestBasic2",
+     NULL,
+     NULL,
+     {{"server.c", skel_kvsrv_server, &skel_kvsrv_server_len},
+      {"client.c", skel_kvsrv_client, &skel_kvsrv_client_len}}},
     {"raft",
      "lab 3, Raft: 3A-3D",
      "RAFT_IMPL",
+     "3A",
      "TestInitialElection3A",
+     "trace your code with the raft_trace_* calls (raft/raft.h)",
+     NULL,
      {{"raft.c", skel_raft, &skel_raft_len}}},
-    /* kvraft (lab 4): its entry comes with its skeleton, once the clerk's API is settled. */
+    {"kvraft",
+     "lab 4, key/value on Raft: 4A-4B",
+     "KVRAFT_IMPL",
+     "4A",
+     "TestBasic4A",
+     "trace your server with raft_trace_note (raft/raft.h)",
+     "on our Raft; add RAFT_IMPL=/path/to/raft.c to grade it on yours",
+     {{"server.c", skel_kvraft_server, &skel_kvraft_server_len},
+      {"client.c", skel_kvraft_client, &skel_kvraft_client_len}}},
 };
 #define INIT_LABS_COUNT (sizeof(init_labs) / sizeof(init_labs[0]))
 
@@ -55,10 +100,15 @@ static void init_usage(FILE *out)
 {
     fprintf(out, "usage: labsim init LAB DIR [--force]\n"
                  "  writes LAB's starting files into DIR (created when missing); an existing\n"
-                 "  file is kept unless --force. Labs:");
-    for (size_t i = 0; i < INIT_LABS_COUNT; i++)
-        fprintf(out, " %s (%s)", init_labs[i].name, init_labs[i].what);
-    fprintf(out, "\n");
+                 "  file is kept unless --force. Each skeleton builds and fails its lab's tests\n"
+                 "  cleanly; `make grade VAR=\"FILES\" BUILD=build-mine` grades it. Labs:\n");
+    for (size_t i = 0; i < INIT_LABS_COUNT; i++) {
+        const struct init_lab *lab = &init_labs[i];
+        fprintf(out, "  %-7s %s; writes ", lab->name, lab->what);
+        for (size_t f = 0; f < INIT_FILES_MAX && lab->files[f].name != NULL; f++)
+            fprintf(out, "%s ", lab->files[f].name);
+        fprintf(out, "(%s)\n", lab->impl_var);
+    }
 }
 
 static const struct init_lab *init_lab_find(const char *name)
@@ -148,12 +198,14 @@ static void init_next_steps(const struct init_lab *lab, const struct labsim_cli 
     printf("  make grade %s=\"", lab->impl_var);
     for (size_t i = 0; i < INIT_FILES_MAX && lab->files[i].name != NULL; i++)
         printf("%s%s/%s", i > 0 ? " " : "", abs_dir, lab->files[i].name);
-    printf("\" BUILD=build-mine\n"
-           "      builds labsim against your files and runs every graded test (the skeleton\n"
-           "      fails them, cleanly); then one part at a time: build-mine/labsim run 3A\n"
+    printf("\" BUILD=build-mine\n");
+    if (lab->grade_note != NULL) printf("      %s\n", lab->grade_note);
+    printf("      builds labsim against your files and runs every graded test (the skeleton\n"
+           "      fails them, cleanly); then one part at a time: build-mine/labsim run %s\n"
            "  build-mine/labsim step %s --seed 1\n"
-           "      watches one run; trace your code with the raft_trace_* calls (raft/raft.h)\n",
-           lab->first_run);
+           "      watches one run%s%s\n",
+           lab->first_part, lab->first_run, lab->trace_hint != NULL ? "; " : "",
+           lab->trace_hint != NULL ? lab->trace_hint : "");
 }
 
 int cmd_init(const struct labsim_cli *cli, int argc, char **argv)
@@ -177,7 +229,7 @@ int cmd_init(const struct labsim_cli *cli, int argc, char **argv)
         return 0;
     }
     if (positional_count != 2) {
-        fprintf(stderr, "labsim init: needs a lab and a directory (usage: labsim init raft DIR)\n");
+        fprintf(stderr, "labsim init: needs a lab and a directory (usage: labsim init LAB DIR)\n");
         return 2;
     }
     const struct init_lab *lab = init_lab_find(positional[0]);

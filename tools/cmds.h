@@ -14,7 +14,7 @@
     X("step", cmd_step, "study one run event by event: labsim step TEST --seed S")                 \
     X("log", cmd_log, "print a trace file as one column per node: labsim log FILE")                \
     X("export", cmd_export, "trace file to Perfetto JSON or an HTML timeline")                     \
-    X("init", cmd_init, "write a lab's starting files (a skeleton): labsim init raft DIR")
+    X("init", cmd_init, "write a lab's starting files (a skeleton): labsim init LAB DIR")
 
 /* What every command gets besides its arguments. */
 struct labsim_cli {

@@ -13,7 +13,8 @@
  *  - in this process: the raft_trace_* calls emit exactly the kinds the tools know (ids
  *    200-214, names, topics, fields), with numbers past INT64_MAX clamped.
  * The builds share one scratch build directory (an unchecked fixture makes it), so after the
- * first only the Raft file is compiled again. LABSIM_ROOT names the repository.
+ * first only the Raft file is compiled again. LABSIM_ROOT names the repository. The other labs'
+ * skeletons (mr, kvsrv, kvraft) are tested by check_student_labs.c, in this suite too.
  */
 #include <check.h>
 #include <stdint.h>
@@ -36,17 +37,12 @@ static char st_build_dir[256];
 
 static void st_build_dir_make(void)
 {
-    char templ[] = "/tmp/labsim-student-XXXXXX";
-    if (mkdtemp(templ) != NULL) snprintf(st_build_dir, sizeof(st_build_dir), "%s", templ);
+    cu_scratch_make(st_build_dir, sizeof(st_build_dir), "student");
 }
 
 static void st_build_dir_remove(void)
 {
-    if (st_build_dir[0] == '\0') return;
-    char *argv[] = {"/bin/rm", "-rf", st_build_dir, NULL};
-    struct cu_run r;
-    cu_run(&r, argv, NULL);
-    cu_run_free(&r);
+    cu_scratch_remove(st_build_dir);
 }
 
 static const char *st_root(void)
@@ -84,19 +80,6 @@ static void st_run(struct cu_run *r, const struct cu_dir *d, const char *input, 
     argv[n] = NULL;
     struct cu_spawn how = {.cwd = d->path, .input = input, .timeout_s = ST_RUN_TIMEOUT_S};
     cu_run(r, argv, &how);
-}
-
-/* Nothing in a run's output may look like a crash or a sanitizer report. */
-static void st_assert_no_crash(const struct cu_run *r)
-{
-    static const char *const marks[] = {
-        "CRASH",         "Segmentation",     "Aborted",     "Sanitizer",
-        "runtime error", "assertion failed", "core dumped", NULL};
-    for (size_t i = 0; marks[i] != NULL; i++) {
-        ck_assert_msg(strstr(r->out, marks[i]) == NULL, "'%s' in stdout:\n%s", marks[i], r->out);
-        ck_assert_msg(strstr(r->err, marks[i]) == NULL, "'%s' in stderr:\n%s", marks[i], r->err);
-    }
-    ck_assert_msg(r->status < 128, "killed by signal %d", r->status - 128);
 }
 
 /* `labsim init raft SUB` in d into r (SUB relative to d). */
@@ -268,7 +251,7 @@ START_TEST(test_student_skeleton_fails_cleanly)
     static const char *const args[] = {"run", "3A", "--jobs", "2", NULL};
     st_run(&r, &d, NULL, bin, args);
     ck_assert_msg(r.status == 1, "exit %d; stdout: %s; stderr: %s", r.status, r.out, r.err);
-    st_assert_no_crash(&r);
+    cu_assert_no_crash(&r);
     ck_assert_uint_eq(cu_count(r.out, "expected one leader, got none"), 3);
     ck_assert_ptr_nonnull(strstr(r.out, "--- FAIL: TestInitialElection3A (seed 1)"));
     ck_assert_ptr_nonnull(strstr(r.out, "0 passed, 3 failed"));
@@ -487,5 +470,6 @@ Suite *student_suite(void)
     tcase_add_test(e2e, test_student_filled_copy_passes_and_is_traced);
     tcase_add_test(e2e, test_student_step_without_role_events_says_so);
     suite_add_tcase(s, e2e);
+    student_labs_tcases_add(s);
     return s;
 }

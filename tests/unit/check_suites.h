@@ -31,5 +31,7 @@ CHECK_SUITES(CHECK_SUITE_DECL)
 void gob_size_tcases_add(Suite *s);
 /* The sim suite's cases for the file system (tests/unit/check_sim_fs.c). */
 void sim_fs_tcases_add(Suite *s);
+/* The student suite's cases for the labs other than Raft (tests/unit/check_student_labs.c). */
+void student_labs_tcases_add(Suite *s);
 
 #endif /* CHECK_SUITES_H */

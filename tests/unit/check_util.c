@@ -194,28 +194,56 @@ const char *cu_labsim_bin(void)
     return cu_bin("LABSIM_BIN");
 }
 
-void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_size, int timeout_s)
+void cu_build_labsim_vars(const char *build, const char *const *vars, char *bin, size_t bin_size,
+                          int timeout_s)
 {
     const char *root = getenv("LABSIM_ROOT");
     char build_arg[512];
-    char *impl_arg = malloc(strlen(impl) + 16);
-    ck_assert_ptr_nonnull(impl_arg);
     int n = snprintf(build_arg, sizeof(build_arg), "BUILD=%s", build);
     ck_assert(n > 0 && (size_t)n < sizeof(build_arg));
-    sprintf(impl_arg, "RAFT_IMPL=%s", impl);
     n = snprintf(bin, bin_size, "%s/labsim", build);
     ck_assert(n > 0 && (size_t)n < bin_size);
-    char *argv[] = {"/usr/bin/make", "-s",      "-j2",    "-C", root != NULL ? (char *)root : ".",
-                    build_arg,       "OPT=-O1", impl_arg, bin,  NULL};
+    char *argv[CU_BUILD_VARS_MAX + 10] = {
+        "/usr/bin/make", "-s",     "-j2", "-C", root != NULL ? (char *)root : ".",
+        build_arg,       "OPT=-O1"};
+    size_t argc = 7;
+    for (size_t i = 0; vars[i] != NULL; i++) {
+        ck_assert_msg(i < CU_BUILD_VARS_MAX, "more than %d make variables", CU_BUILD_VARS_MAX);
+        argv[argc++] = (char *)vars[i];
+    }
+    argv[argc++] = bin;
+    argv[argc] = NULL;
     /* The parent make's jobserver and flags must not leak into this one. */
     static const char *const env[] = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", NULL};
     struct cu_spawn how = {.env = env, .timeout_s = timeout_s};
     struct cu_run r;
     cu_run(&r, argv, &how);
-    ck_assert_msg(r.status == 0, "building labsim against %s failed (%d): %s", impl, r.status,
+    ck_assert_msg(r.status == 0, "building labsim against %s failed (%d): %s", vars[0], r.status,
                   r.err);
     cu_run_free(&r);
+}
+
+void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_size, int timeout_s)
+{
+    char *impl_arg = malloc(strlen(impl) + 16);
+    ck_assert_ptr_nonnull(impl_arg);
+    sprintf(impl_arg, "RAFT_IMPL=%s", impl);
+    const char *vars[] = {impl_arg, NULL};
+    cu_build_labsim_vars(build, vars, bin, bin_size, timeout_s);
     free(impl_arg);
+}
+
+/* Nothing in a run's output may look like a crash or a sanitizer report. */
+void cu_assert_no_crash(const struct cu_run *r)
+{
+    static const char *const marks[] = {
+        "CRASH",         "Segmentation",     "Aborted",     "Sanitizer",
+        "runtime error", "assertion failed", "core dumped", NULL};
+    for (size_t i = 0; marks[i] != NULL; i++) {
+        ck_assert_msg(strstr(r->out, marks[i]) == NULL, "'%s' in stdout:\n%s", marks[i], r->out);
+        ck_assert_msg(strstr(r->err, marks[i]) == NULL, "'%s' in stderr:\n%s", marks[i], r->err);
+    }
+    ck_assert_msg(r->status < 128, "killed by signal %d", r->status - 128);
 }
 
 /* ---------------------------------------------------------------- files */
@@ -239,6 +267,17 @@ void cu_dir_remove(const struct cu_dir *d)
 {
     ck_assert_msg(nftw(d->path, cu_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0,
                   "cannot remove %s: %s", d->path, strerror(errno));
+}
+
+void cu_scratch_make(char *path, size_t size, const char *tag)
+{
+    int n = snprintf(path, size, "/tmp/labsim-%s-XXXXXX", tag);
+    if (n <= 0 || (size_t)n >= size || mkdtemp(path) == NULL) path[0] = '\0';
+}
+
+void cu_scratch_remove(const char *path)
+{
+    if (path[0] != '\0') nftw(path, cu_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 const char *cu_dir_file(const struct cu_dir *d, const char *name, char *buf, size_t size)

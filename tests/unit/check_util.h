@@ -59,6 +59,15 @@ const char *cu_labsim_bin(void); /* cu_bin("LABSIM_BIN") */
  * build fails; the binary's path goes into bin. */
 void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_size,
                      int timeout_s);
+/* The same with any make variables ("KVSRV_IMPL=a.c b.c", ...; NULL-terminated, at most
+ * CU_BUILD_VARS_MAX) in place of RAFT_IMPL=impl. */
+#define CU_BUILD_VARS_MAX 8
+void cu_build_labsim_vars(const char *build, const char *const *vars, char *bin, size_t bin_size,
+                          int timeout_s);
+
+/* Fails the test when the run was killed by a signal or its output looks like a crash or a
+ * sanitizer report (a student's code failing a lab must fail it cleanly). */
+void cu_assert_no_crash(const struct cu_run *r);
 
 /* A scratch directory /tmp/labsim-TAG-XXXXXX. */
 struct cu_dir {
@@ -68,6 +77,11 @@ struct cu_dir {
 void cu_dir_make(struct cu_dir *d, const char *tag);
 /* Removes it and everything in it (a failing test exits before this: its files stay). */
 void cu_dir_remove(const struct cu_dir *d);
+/* The same for an unchecked fixture, which runs outside any test and so must not fail one:
+ * path is "" when the directory could not be made (the tests then say so). Removing "" does
+ * nothing. */
+void cu_scratch_make(char *path, size_t size, const char *tag);
+void cu_scratch_remove(const char *path);
 /* "DIR/name" into buf; returns buf. */
 const char *cu_dir_file(const struct cu_dir *d, const char *name, char *buf, size_t size);
 
