@@ -110,15 +110,14 @@ static void env_copy_raft(const struct cu_dir *d, const struct env_plant *plants
     ck_assert_uint_eq(applied, plants_count);
 }
 
-/* Builds d/build/labsim from the planted copy; its path into bin. */
+/* Builds a labsim from the planted copy in the shared build directory (only the planted files
+ * compile); its path into bin. Each test uses the binary before the next one builds. */
 static void env_build(const struct cu_dir *d, const struct env_plant *plants, size_t plants_count,
                       char *bin, size_t bin_size)
 {
     static char impl[ENV_IMPL_MAX];
     env_copy_raft(d, plants, plants_count, impl, sizeof(impl));
-    char build[512];
-    cu_dir_file(d, "build", build, sizeof(build));
-    cu_build_labsim(build, impl, bin, bin_size, ENV_BUILD_TIMEOUT_S);
+    cu_build_labsim(cu_shared_build(), impl, bin, bin_size, ENV_BUILD_TIMEOUT_S);
 }
 
 /* Runs `bin run ARGS...` (NULL-terminated, at most 8) into r. */
@@ -254,10 +253,11 @@ START_TEST(test_env_cpu_heavy_raft_is_flagged)
 }
 END_TEST
 
-/* The CRASH block (three lines from "--- CRASH: ") of a run's stderr, copied; NULL if none. */
-static char *env_crash_block(const char *err)
+/* The CRASH block (three lines from `head`) of a run's stderr, copied; NULL if none. Workers
+ * die in any order, so a block is found by its test and seed. */
+static char *env_crash_block(const char *err, const char *head)
 {
-    const char *at = strstr(err, "--- CRASH: ");
+    const char *at = strstr(err, head);
     if (at == NULL) return NULL;
     const char *end = at;
     for (int lines = 0; lines < 3 && end != NULL; lines++) {
@@ -291,7 +291,7 @@ START_TEST(test_env_crash_reports_like_a_failure)
     env_run(&r, bin, args);
     ck_assert_msg(r.status == 1, "exit %d; stdout: %s; stderr: %s", r.status, r.out, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "--- FAIL: TestReElection3A (seed 1)"));
-    char *block = env_crash_block(r.err);
+    char *block = env_crash_block(r.err, "--- CRASH: TestReElection3A (seed 1)\n");
     ck_assert_msg(block != NULL, "no crash report; stderr: %s", r.err);
     ck_assert_ptr_nonnull(strstr(block, "--- CRASH: TestReElection3A (seed 1)\n    at "));
     ck_assert_ptr_nonnull(strstr(block, "s virtual, node "));
@@ -305,7 +305,7 @@ START_TEST(test_env_crash_reports_like_a_failure)
     struct cu_spawn how = {.timeout_s = ENV_RUN_TIMEOUT_S};
     cu_run(&r, argv, &how);
     ck_assert_int_eq(r.status, 128 + 11);
-    char *again = env_crash_block(r.err);
+    char *again = env_crash_block(r.err, "--- CRASH: TestReElection3A (seed 1)\n");
     ck_assert_msg(again != NULL && strcmp(again, block) == 0, "replay said: %s", r.err);
     free(again);
     free(block);

@@ -63,9 +63,7 @@ static char *st_read_repo_file(const char *rel)
 static void st_build(const char *impl, char *bin, size_t bin_size)
 {
     ck_assert_msg(st_build_dir[0] != '\0', "no scratch build directory (mkdtemp failed)");
-    char build[sizeof(st_build_dir) + 8];
-    snprintf(build, sizeof(build), "%s/build", st_build_dir);
-    cu_build_labsim(build, impl, bin, bin_size, ST_BUILD_TIMEOUT_S);
+    cu_build_labsim(cu_shared_build(), impl, bin, bin_size, ST_BUILD_TIMEOUT_S);
 }
 
 /* Runs `bin ARGS...` (NULL-terminated, at most 10) in d with stdin `input` into r. */

@@ -204,9 +204,7 @@ static void sl_build(char *bin, size_t bin_size)
         vars[i] = lists[i];
     }
     vars[SL_LABS_COUNT] = NULL;
-    char build[sizeof(sl_scratch) + 8];
-    snprintf(build, sizeof(build), "%s/build", sl_scratch);
-    cu_build_labsim_vars(build, vars, bin, bin_size, SL_BUILD_TIMEOUT_S);
+    cu_build_labsim_vars(cu_shared_build(), vars, bin, bin_size, SL_BUILD_TIMEOUT_S);
 }
 
 /* The skeleton of lab `i` fails its two short tests cleanly, with the lab's messages. */

@@ -223,6 +223,18 @@ void cu_build_labsim_vars(const char *build, const char *const *vars, char *bin,
     cu_run_free(&r);
 }
 
+const char *cu_shared_build(void)
+{
+    static char path[600];
+    const char *bin = getenv("LABSIM_BIN");
+    const char *slash = bin != NULL ? strrchr(bin, '/') : NULL;
+    if (slash != NULL && slash != bin && (size_t)(slash - bin) < sizeof(path) - 32)
+        snprintf(path, sizeof(path), "%.*s/scratch-build", (int)(slash - bin), bin);
+    else
+        snprintf(path, sizeof(path), "/tmp/labsim-scratch-build");
+    return path;
+}
+
 void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_size, int timeout_s)
 {
     char *impl_arg = malloc(strlen(impl) + 16);

@@ -65,6 +65,13 @@ void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_
 void cu_build_labsim_vars(const char *build, const char *const *vars, char *bin, size_t bin_size,
                           int timeout_s);
 
+/* The build directory every test that builds a labsim shares: BINDIR/scratch-build beside the
+ * labsim under test (LABSIM_BIN), or /tmp/labsim-scratch-build. A build there recompiles only
+ * the files that differ from the last one (the planted or outside implementation), not the
+ * hundred-odd files every build has in common; tests run one at a time, so they never build
+ * into it at once. Returns a static string. */
+const char *cu_shared_build(void);
+
 /* Fails the test when the run was killed by a signal or its output looks like a crash or a
  * sanitizer report (a student's code failing a lab must fail it cleanly). */
 void cu_assert_no_crash(const struct cu_run *r);
