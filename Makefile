@@ -9,13 +9,16 @@ SAN       ?=
 
 # The Raft implementation under test: a student may point this at their own file(s).
 RAFT_IMPL ?= $(filter-out raft/persister.c,$(wildcard raft/*.c))
+# Lab 5's services, replaceable the same way (`make grade SHARDKV_IMPL="my/*.c"`).
+SHARDCTRLER_IMPL ?= $(wildcard shardctrler/*.c)
+SHARDKV_IMPL ?= $(wildcard shardkv/*.c)
 
 # tests/ has one folder per lab's graded suite (raft/, kvraft/, ...), the shared graded harness
 # (harness/), the Check unit suites (unit/), data/ and fuzz/. Every folder with sources is on the
 # include path, so a new lab's suite needs no edit here.
 TEST_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard tests/*/*.c tests/*/*.h))))
 SUITE_DIRS := $(filter-out tests/unit tests/fuzz tests/data,$(TEST_DIRS))
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft \
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Ishardctrler -Ishardkv \
              $(addprefix -I,$(filter-out tests/fuzz,$(TEST_DIRS))) -Itests
 CFLAGS    ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SAN)
 DEPFLAGS   = -MMD -MP
@@ -26,7 +29,7 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null || \
 LDLIBS     = $(DEP_LIBS)
 
 LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) raft/persister.c $(RAFT_IMPL) \
-              $(wildcard kvraft/*.c)
+              $(wildcard kvraft/*.c) $(SHARDCTRLER_IMPL) $(SHARDKV_IMPL)
 # The graded harness and every lab's suite; the Check unit suites.
 HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
 CHECK_SRCS  = $(wildcard tests/unit/*.c)
@@ -101,7 +104,7 @@ LINT_RE = \b(time|clock_gettime|gettimeofday|rand|random|srand|srandom|getpid|pt
 # escaped so that this Makefile does not match itself).
 SHARED_RE = \.\./shared
 lint:
-	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft \
+	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft shardctrler shardkv \
 	  | sed -E 's#/\*([^*]|\*+[^*/])*\*+/##g; s#//.*$$##' \
 	  | grep -vE '^[^:]+:[0-9]+:[[:space:]]*/?\*' | grep -E '$(LINT_RE)'); \
 	if [ -n "$$hits" ]; then echo "$$hits"; \
