@@ -73,6 +73,7 @@ static const struct lab_suite lab_suites[] = {
     {lab_raft_tests, &lab_raft_tests_count},
     {lab_kv_tests, &lab_kv_tests_count},
     {lab_sc_tests, &lab_sc_tests_count},
+    {lab_skv_tests, &lab_skv_tests_count},
 };
 #define LAB_SUITES_COUNT (sizeof(lab_suites) / sizeof(lab_suites[0]))
 

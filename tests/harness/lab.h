@@ -52,6 +52,8 @@ extern const struct lab_test lab_kv_tests[];
 extern const size_t lab_kv_tests_count;
 extern const struct lab_test lab_sc_tests[];
 extern const size_t lab_sc_tests_count;
+extern const struct lab_test lab_skv_tests[];
+extern const size_t lab_skv_tests_count;
 
 enum lab_outcome {
     LAB_PASS = 0,
