@@ -10,6 +10,13 @@
 #include "skv_tests.h"
 
 #define CFG_TIMEOUT_US SIM_S(120) /* checkTimeout's two-minute limit, in virtual time */
+/* The CPU time of one client request, as the kvraft tester charges it (see kv_cfg_service_us
+ * in tests/kvraft/kv_cfg.c: Go's measured cost of a request, 40 us plus 13 ns per byte of
+ * persisted state and snapshot). Without it a client loop runs ops tens of times faster than
+ * any Go shardkv could: TestConcurrent3_5B's ten appenders would make 200,000 ops, each
+ * applied op of a small maxraftstate re-encoding a snapshot that grows with them. */
+#define CFG_CPU_REQUEST_US 40u
+#define CFG_CPU_STATE_NS_PER_BYTE 13u
 
 static const struct sim_trace_kind kind_fault = {460, SIM_TOPIC_FAULT, "skvcfg.fault", {NULL}};
 
@@ -238,6 +245,15 @@ static void saved_copy(struct skv_cfg *cfg, struct raft_persister **saved)
     *saved = copy;
 }
 
+static sim_time_us cfg_service_us(void *arg)
+{
+    struct raft_persister *const *saved = arg;
+    uint64_t bytes = 0;
+    if (*saved != NULL)
+        bytes = raft_persister_state_size(*saved) + raft_persister_snapshot_size(*saved);
+    return CFG_CPU_REQUEST_US + bytes * CFG_CPU_STATE_NS_PER_BYTE / 1000u;
+}
+
 void skv_cfg_start_server(struct skv_cfg *cfg, int gi, int i)
 {
     struct skv_cfg_group *g = &cfg->groups[gi];
@@ -261,6 +277,8 @@ void skv_cfg_start_server(struct skv_cfg *cfg, int gi, int i)
                          ctl_ends, SKV_CFG_CTRLERS, cfg_make_end, cfg, server, &g->servers[i]);
     sim_node_swap(cfg->sim, node);
     if (rc != SKV_OK) lab_fatalf(cfg->ctx, id, "StartServer failed: %s", skv_strerror(rc));
+    rc = rpc_server_set_service_time(server, "ShardKV", cfg_service_us, &g->saved[i]);
+    SIM_ASSERTF(cfg->sim, id, rc == RPC_OK, "service time: %s", rpc_strerror(rc));
     rpc_net_add_server(cfg->net, id, server);
     if (++g->generation[i] > 1) {
         char label[64];
