@@ -44,7 +44,7 @@ TOOL_OBJS    = $(call obj,$(TOOL_SRCS))
 LABSIM = $(BUILD)/labsim
 CHECK_MAIN = $(BUILD)/check_main
 
-.PHONY: all deps test grade bench sanitize fuzz lint format format-check clean
+.PHONY: all deps test grade bench sanitize fuzz lint format format-check clean mutants
 all: $(LABSIM) $(CHECK_MAIN)
 
 deps:
@@ -87,6 +87,12 @@ grade: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(LABSIM)
 	@$(LABSIM) bench
+
+# Each broken copy of tests/mutants/ must fail some graded test within MUTANT_SEEDS seeds (see
+# tests/mutants/run.sh). Minutes per mutant, so not part of `make test`.
+MUTANT_SEEDS ?= 50
+mutants: deps
+	@sh tests/mutants/run.sh $(MUTANT_SEEDS)
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 sanitize: deps

@@ -12,6 +12,7 @@
     X(raft_unit)                                                                                   \
     X(raft)                                                                                        \
     X(kv)                                                                                          \
+    X(lab5)                                                                                        \
     X(tools_trace)                                                                                 \
     X(lin)                                                                                         \
     X(runner)                                                                                      \
