@@ -35,6 +35,7 @@ struct sc_pending {
 struct sc_server {
     struct sim *sim;
     int me;
+    int node; /* node context at start: names this server in traces and assertions */
     struct raft *rf;
     bool dead;
     struct sc_config *configs; /* configs[k] is config k */
@@ -58,14 +59,14 @@ static void reply_send(struct sc_server *sc, struct rpc_req *req, enum sc_reply_
                        const struct sc_config *config)
 {
     int rc = sc_reply_encode(&sc->enc_out, err, config);
-    SIM_ASSERTF(sc->sim, sc->me, rc == SC_OK, "encoding a reply: %s", sc_strerror(rc));
+    SIM_ASSERTF(sc->sim, sc->node, rc == SC_OK, "encoding a reply: %s", sc_strerror(rc));
     rpc_req_reply(req, gob_enc_bytes(&sc->enc_out), gob_enc_len(&sc->enc_out));
 }
 
 static void pending_answer(struct sc_server *sc, uint32_t at, enum sc_reply_err err,
                            const struct sc_config *config)
 {
-    SIM_ASSERT(sc->sim, sc->me, at < sc->pending_count);
+    SIM_ASSERT(sc->sim, sc->node, at < sc->pending_count);
     struct rpc_req *req = sc->pending[at].req;
     memmove(&sc->pending[at], &sc->pending[at + 1],
             (sc->pending_count - at - 1) * sizeof(sc->pending[0]));
@@ -84,7 +85,7 @@ static void tick_arm(struct sc_server *sc)
 static void sc_tick(struct sim *sim, void *arg)
 {
     struct sc_server *sc = arg;
-    SIM_ASSERT(sim, sc->me, sc->sim == sim);
+    SIM_ASSERT(sim, sc->node, sc->sim == sim);
     sc->tick_timer = 0;
     if (sc->dead) return;
     uint64_t term = 0;
@@ -118,7 +119,7 @@ static void sc_handle(struct sc_server *sc, enum sc_op_kind kind, struct rpc_req
         return;
     }
     int rc = sc_op_encode(&sc->enc_op, &sc->op);
-    SIM_ASSERTF(sc->sim, sc->me, rc == SC_OK, "re-encoding a decoded op: %s", sc_strerror(rc));
+    SIM_ASSERTF(sc->sim, sc->node, rc == SC_OK, "re-encoding a decoded op: %s", sc_strerror(rc));
     uint64_t client_id = sc->op.client_id; /* sc->op is apply's scratch too */
     uint64_t seq = sc->op.seq;
     uint64_t index = 0;
@@ -167,7 +168,7 @@ static enum sc_reply_err config_append(struct sc_server *sc, const struct sc_op 
     if (sc->configs_count == sc->configs_cap) {
         size_t cap = sc->configs_cap * 2;
         struct sc_config *configs = realloc(sc->configs, cap * sizeof(*configs));
-        SIM_ASSERTF(sc->sim, sc->me, configs != NULL, "out of memory for %zu configs", cap);
+        SIM_ASSERTF(sc->sim, sc->node, configs != NULL, "out of memory for %zu configs", cap);
         sc->configs = configs;
         sc->configs_cap = cap;
     }
@@ -180,9 +181,9 @@ static enum sc_reply_err config_append(struct sc_server *sc, const struct sc_op 
     } else {
         sc_config_move(next, op->shard, op->gid);
     }
-    SIM_ASSERT(sc->sim, sc->me, next->num == (int)sc->configs_count);
+    SIM_ASSERT(sc->sim, sc->node, next->num == (int)sc->configs_count);
     sc->configs_count++;
-    sim_trace4(sc->sim, sc->me, &trace_config, next->num, (int64_t)op->kind, next->groups_count,
+    sim_trace4(sc->sim, sc->node, &trace_config, next->num, (int64_t)op->kind, next->groups_count,
                (int64_t)index);
     return SC_REPLY_OK;
 }
@@ -195,7 +196,7 @@ static enum sc_reply_err apply_change(struct sc_server *sc, const struct sc_op *
         return op->seq == session->seq_last ? (enum sc_reply_err)session->err_last : SC_REPLY_OK;
     enum sc_reply_err err = config_append(sc, op, index);
     int rc = sc_dups_record(&sc->dups, op->client_id, op->seq, (uint32_t)err);
-    SIM_ASSERTF(sc->sim, sc->me, rc == SC_OK, "recording client %llu: %s",
+    SIM_ASSERTF(sc->sim, sc->node, rc == SC_OK, "recording client %llu: %s",
                 (unsigned long long)op->client_id, sc_strerror(rc));
     return err;
 }
@@ -232,7 +233,7 @@ static void sc_apply(void *ctx, const struct raft_apply_msg *msg)
 {
     struct sc_server *sc = ctx;
     if (sc->dead || !msg->command_valid || msg->command_index <= sc->applied_index) return;
-    SIM_ASSERTF(sc->sim, sc->me, msg->command_index == sc->applied_index + 1,
+    SIM_ASSERTF(sc->sim, sc->node, msg->command_index == sc->applied_index + 1,
                 "apply out of order: applied %llu, got index %llu",
                 (unsigned long long)sc->applied_index, (unsigned long long)msg->command_index);
     uint64_t index = msg->command_index;
@@ -279,6 +280,7 @@ int sc_server_start(struct sim *sim, struct rpc_end *const *ends, int ends_count
     if (sc == NULL) return SC_ENOMEM;
     sc->sim = sim;
     sc->me = me;
+    sc->node = sim_node_current(sim) != SIM_NODE_NONE ? sim_node_current(sim) : me;
     gob_enc_init(&sc->enc_op);
     gob_enc_init(&sc->enc_out);
     sc->configs_cap = 16;
