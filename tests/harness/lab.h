@@ -31,12 +31,12 @@ typedef void (*lab_test_fn)(struct lab_ctx *ctx);
 
 struct lab_test {
     const char *name;  /* Go function name, e.g. "TestInitialElection3A" */
-    const char *part;  /* "3A" .. "3D", "4A", "4B" */
+    const char *part;  /* "3A" .. "3D", "4A", "4B", "5A", "5B", "5C" (lab 5 challenges) */
     const char *title; /* one-line description (the first printed title) */
     lab_test_fn fn;
 };
 
-/* The graded tests in catalogue order (3A..3D, then 4A, 4B): their number, and the i-th one
+/* The graded tests in catalogue order (3A..3D, 4A, 4B, 5A..5C): their number, and the i-th one
  * (NULL when i >= lab_tests_count()). The returned test lives in a static const table, so the
  * pointer is valid for the life of the program and is the same on every call. */
 size_t lab_tests_count(void);
