@@ -4,7 +4,7 @@
  *   op:        1 client id, 2 seq, 3 kind ("Get", "Put", "Append"), 4 key, 5 value
  *   reply:     1 err, 2 value
  *   move args: 1 config num, 2 shard          pull reply: 1 err, 2 data, 3 sessions
- *   command:   1 type ("Op", "Config", "Insert", "Delete", "GCDone"), 2 client id, 3 seq,
+ *   command:   1 type ("Op", "Config", "Insert", "Delete", "GCDone", "NoOp"), 2 client id, 3 seq,
  *              4 op kind, 5 key, 6 value, 7 config num, 8 shard, 9 config, 10 data,
  *              11 sessions
  *   snapshot:  1 applied index, 2 current config, 3 previous config, 4 [NShards]shard
@@ -20,8 +20,8 @@
 #include "skv_int.h"
 
 const char *const skv_method_names[SKV_OP_KINDS_COUNT] = {"Get", "Put", "Append"};
-static const char *const cmd_names[SKV_CMD_KINDS_COUNT] = {"Op", "Config", "Insert", "Delete",
-                                                           "GCDone"};
+static const char *const cmd_names[SKV_CMD_KINDS_COUNT] = {"Op",     "Config", "Insert",
+                                                           "Delete", "GCDone", "NoOp"};
 
 static int enc_result(const struct gob_enc *e)
 {

@@ -132,8 +132,9 @@ enum skv_cmd_kind {
     SKV_CMD_INSERT = 2,
     SKV_CMD_DELETE = 3,
     SKV_CMD_GC_DONE = 4,
+    SKV_CMD_NOOP = 5, /* a new leader's first entry (see skv_migrate.c) */
 };
-#define SKV_CMD_KINDS_COUNT 5
+#define SKV_CMD_KINDS_COUNT 6
 
 /* A decoded command: op for OP; config for CONFIG (a pointer to the caller's scratch);
  * num and shard for INSERT/DELETE/GC_DONE; shard data for INSERT (into `insert`, which the
@@ -149,7 +150,7 @@ struct skv_cmd {
 
 int skv_cmd_encode_op(struct gob_enc *e, const struct skv_op *op);
 int skv_cmd_encode_config(struct gob_enc *e, const struct sc_config *c);
-/* INSERT carries sh's data and table; DELETE and GC_DONE pass sh = NULL. */
+/* INSERT carries sh's data and table; DELETE, GC_DONE and NOOP pass sh = NULL. */
 int skv_cmd_encode_shard(struct gob_enc *e, enum skv_cmd_kind kind, int num, int shard,
                          const struct skv_shard *sh);
 /* cmd->config and cmd->insert must point to the caller's scratch on entry. */
@@ -210,7 +211,8 @@ struct skv_server {
     uint32_t pending_count;
     sim_timer_id tick_timer;
     struct sc_clerk *sck;
-    bool task_running; /* the server task has not returned yet */
+    bool task_running;  /* the server task has not returned yet */
+    uint64_t noop_term; /* the last term the task started a NOOP in */
     struct skv_ends ends;
     struct sc_config cmd_config;  /* apply scratch */
     struct skv_shard cmd_insert;  /* apply scratch */

@@ -1,7 +1,11 @@
 /* skv_migrate: how configurations and shards reach a group: the server's task (Go's
  * background goroutine) and the inter-group RPCs "ShardKV.Pull" and "ShardKV.Delete".
  *
- * Every SKV_POLL_US, on the leader only, the task does one of two things:
+ * Every SKV_POLL_US, on the leader only, the task first starts a NOOP once per term: Raft
+ * commits an entry of an earlier term only with one of the current term, and a group that owns
+ * no shard gets no client op, so without it a restarted group holding SENDING shards would
+ * never apply the DELETEs already in its log, stay unstable and never take the next
+ * configuration. Then it does one of two things:
  *   - stable (no shard in motion): asks the controller for config cur.num + 1 and, when it
  *     exists, starts it in the log. Configurations are therefore applied one at a time and in
  *     order, each only after the previous one's moves are complete.
@@ -178,12 +182,24 @@ static void move_shards(struct skv_server *kv)
     }
 }
 
+/* Starts a NOOP when this leader has not started one in its current term. */
+static void noop_maybe(struct skv_server *kv)
+{
+    uint64_t term = 0;
+    if (!raft_get_state(kv->rf, &term) || term == kv->noop_term) return;
+    int rc = skv_cmd_encode_shard(&kv->enc_task, SKV_CMD_NOOP, 0, 0, NULL);
+    SIM_ASSERTF(kv->sim, kv->node, rc == SKV_OK, "encoding a no-op: %s", skv_strerror(rc));
+    task_start(kv);
+    kv->noop_term = term;
+}
+
 void skv_task(struct sim *sim, void *arg)
 {
     struct skv_server *kv = arg;
     SIM_ASSERT(sim, kv->node, kv->sim == sim);
     while (!kv->dead) { /* ends with the server (Kill cancels the clerk it may wait in) */
         if (leader_now(kv)) {
+            noop_maybe(kv);
             if (skv_server_stable(kv))
                 poll_config(kv);
             else

@@ -4,8 +4,8 @@
  *   the next Join or Leave), key2shard as the lab defines it, and a shard's store and
  *   duplicate table surviving the codec a move and a snapshot use.
  * - graded: every lab 5 graded test through lab_run on GRADED_SEEDS seeds, asserting LAB_PASS
- *   (the failure message is in the assertion), and per test a replay of one seed that must
- *   reproduce its digest, event count and virtual time.
+ *   (the failure message is in the assertion), per test a replay of one seed that must
+ *   reproduce its digest, event count and virtual time, and the seeds that found bugs.
  * - outside: the suites built, as a student's would be, from a copy of our shardctrler/ and
  *   shardkv/ given as outside files (make SHARDCTRLER_IMPL=... SHARDKV_IMPL=...), run on one
  *   seed of each part. LABSIM_ROOT names the repository (make test sets it).
@@ -213,6 +213,20 @@ START_TEST(test_lab5_replay_digest)
 }
 END_TEST
 
+START_TEST(test_lab5_restarted_group_commits_old_entries)
+{
+    /* Goal: a group restarted while it held SENDING shards, and owning none, still applies the
+     * DELETEs already in its log and takes the next configuration. Before the leader's
+     * per-term NOOP, Raft never committed those earlier-term entries (no client op reaches a
+     * group without shards) and TestConcurrent3_5B seed 93 hit the 300 s cap. */
+    const struct lab_test *test = lab_test_find("TestConcurrent3_5B");
+    struct lab_result r;
+    ck_assert_ptr_nonnull(test);
+    ck_assert_int_eq(lab_run(test, 93, NULL, &r), 0);
+    ck_assert_msg(r.outcome == LAB_PASS, "seed 93: %s", r.message);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- outside files */
 
 static const char *root(void)
@@ -304,6 +318,7 @@ Suite *lab5_suite(void)
     tcase_set_timeout(graded, 120);
     tcase_add_loop_test(graded, test_lab5_graded, 0, lab5_tests_count() * GRADED_SEEDS);
     tcase_add_loop_test(graded, test_lab5_replay_digest, 0, lab5_tests_count());
+    tcase_add_test(graded, test_lab5_restarted_group_commits_old_entries);
     suite_add_tcase(s, graded);
 
     TCase *outside = tcase_create("outside");
