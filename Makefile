@@ -9,7 +9,7 @@ SAN       ?=
 
 # The Raft implementation under test: a student may point this at their own file(s).
 RAFT_IMPL ?= $(filter-out raft/persister.c,$(wildcard raft/*.c))
-# Lab 5's services, replaceable the same way (`make grade SHARDKV_IMPL="my/*.c"`).
+# Lab 5's services, replaceable the same way (a list of files; see README.md, "Lab 5").
 SHARDCTRLER_IMPL ?= $(wildcard shardctrler/*.c)
 SHARDKV_IMPL ?= $(wildcard shardkv/*.c)
 
