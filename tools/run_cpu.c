@@ -67,6 +67,23 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestSnapshotUnreliableRecover4B", 34000},
     {"TestSnapshotUnreliableRecoverConcurrentPartition4B", 21000},
     {"TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable4B", 71000},
+    {"TestBasic", 4000},
+    {"TestMinimalAgain", 1000},
+    {"TestMulti", 1000},
+    {"TestStaticShards5A", 4000},
+    {"TestRejection5A", 6000},
+    {"TestJoinLeave5B", 4000},
+    {"TestSnapshot5B", 12000},
+    {"TestMissChange5B", 8000},
+    {"TestConcurrent1_5B", 52000},
+    {"TestConcurrent2_5B", 67000},
+    {"TestConcurrent3_5B", 1915000},
+    {"TestUnreliable1_5B", 10000},
+    {"TestUnreliable2_5B", 27000},
+    {"TestUnreliable3_5B", 21000},
+    {"TestChallenge1Delete", 28000},
+    {"TestChallenge2Unaffected", 6000},
+    {"TestChallenge2Partial", 4000},
 };
 #define RUN_CPU_REFS_COUNT (sizeof(run_cpu_refs) / sizeof(run_cpu_refs[0]))
 
