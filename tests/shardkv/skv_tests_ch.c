@@ -88,7 +88,7 @@ void skv_test_challenge2_unaffected(struct lab_ctx *ctx)
     for (int i = 0; i < v->n; i++) {
         if (!owned[skv_key2shard(v->ka[i])]) continue;
         skv_cfg_check(cfg, ck, v->ka[i], v->va[i]);
-        snprintf(x, sizeof(x), "%s-1", v->va[i]);
+        snprintf(x, sizeof(x), "%.32s-1", v->va[i]); /* "100" or "101" */
         skv_cfg_put(cfg, ck, v->ka[i], x);
         skv_cfg_check(cfg, ck, v->ka[i], x);
     }
