@@ -240,8 +240,11 @@ struct sc_clerk *sc_cfg_make_client(struct sc_cfg *cfg)
         rpc_net_connect(cfg->net, ends[j], order[j]);
         rpc_net_enable(cfg->net, ends[j], true);
     }
-    /* Client ids start 1000 above the servers, as the kvraft tester's do. */
-    uint64_t client_id = (uint64_t)cfg->n + 1000 + cfg->clerks_count;
+    /* Drawn from the sim (stream "sc.clerk" n for the n-th clerk, like Go's nrand()); the
+     * kernel's sim_nrand will replace this when it lands. */
+    struct sim_rand id_rand;
+    sim_rand_init_n(&id_rand, cfg->sim, "sc.clerk", (int64_t)cfg->clerks_count);
+    uint64_t client_id = sim_rand_u64(&id_rand) | 1u;
     struct sc_clerk *ck = sc_clerk_new(cfg->sim, ends, cfg->n, client_id);
     if (ck == NULL) {
         lab_fatalf(cfg->ctx, SIM_NODE_NONE, "MakeClerk failed");

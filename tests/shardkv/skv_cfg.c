@@ -84,7 +84,6 @@ struct skv_cfg *skv_cfg_make(struct lab_ctx *ctx, const char *test_name, int n, 
     cfg->n = n;
     cfg->maxraftstate = maxraftstate;
     cfg->start_us = sim_now_us(sim);
-    cfg->client_id_next = 1000; /* as the kvraft tester's: well above any server number */
     sim_rand_init(&cfg->rand, sim, "skv.cfg");
     lab_set_user(ctx, cfg);
     lab_set_user_free(ctx, cfg_free);
@@ -163,6 +162,15 @@ void skv_cfg_mark(struct skv_cfg *cfg, int node, const char *label)
     sim_tracef(cfg->sim, node, &kind_fault, 0, 0, "%s", label);
 }
 
+/* A new clerk's id, drawn from the sim (stream "skv.clerk" n for the n-th clerk, like Go's
+ * nrand()); never 0. The kernel's sim_nrand will replace this when it lands. */
+static uint64_t clerk_id_new(struct skv_cfg *cfg)
+{
+    struct sim_rand r;
+    sim_rand_init_n(&r, cfg->sim, "skv.clerk", (int64_t)cfg->clerk_ids_drawn++);
+    return sim_rand_u64(&r) | 1u;
+}
+
 /* ---------------------------------------------------------------- controllers */
 
 static struct rpc_end *end_new(struct skv_cfg *cfg, int node, int to_id, bool enabled)
@@ -211,7 +219,7 @@ void skv_cfg_start_ctl(struct skv_cfg *cfg, int ctl)
         rpc_net_add_server(cfg->net, id, server);
     }
     ctl_ends_new(cfg, ctl, SIM_NODE_NONE, ends);
-    c->ck = sc_clerk_new(cfg->sim, ends, SKV_CFG_CTRLERS, cfg->client_id_next++);
+    c->ck = sc_clerk_new(cfg->sim, ends, SKV_CFG_CTRLERS, clerk_id_new(cfg));
     if (c->ck == NULL) lab_fatalf(cfg->ctx, SIM_NODE_NONE, "out of memory for a clerk");
 }
 
@@ -427,7 +435,7 @@ struct skv_clerk *skv_cfg_make_client(struct skv_cfg *cfg, int ctl)
     }
     ctl_ends_new(cfg, ctl, SIM_NODE_NONE, ends);
     struct skv_clerk *ck =
-        skv_clerk_new(cfg->sim, ends, SKV_CFG_CTRLERS, cfg_make_end, cfg, cfg->client_id_next++);
+        skv_clerk_new(cfg->sim, ends, SKV_CFG_CTRLERS, cfg_make_end, cfg, clerk_id_new(cfg));
     if (ck == NULL) lab_fatalf(cfg->ctx, SIM_NODE_NONE, "MakeClerk failed");
     cfg->clerks[cfg->clerks_count++] = ck;
     return ck;

@@ -58,7 +58,7 @@ struct skv_cfg {
     size_t grave_persisters_count;
     struct skv_clerk *clerks[SKV_CFG_CLERKS_MAX];
     size_t clerks_count;
-    uint64_t client_id_next;
+    uint64_t clerk_ids_drawn; /* clerk_id_new's stream number */
     uint64_t ends_made;
     void *scratch[SKV_CFG_SCRATCH_MAX];
     size_t scratch_count;
