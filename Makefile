@@ -26,13 +26,16 @@ IMPL_GIVEN = $(strip $(foreach v,$(filter %_IMPL,$(.VARIABLES)), \
 
 # The MapReduce coordinator and worker under test (lab 1): a student may point this at theirs.
 MR_IMPL ?= $(wildcard mr/*.c)
+# Lab 5's services, replaceable the same way (a list of files; see README.md, "Lab 5").
+SHARDCTRLER_IMPL ?= $(wildcard shardctrler/*.c)
+SHARDKV_IMPL ?= $(wildcard shardkv/*.c)
 
 # tests/ has one folder per lab's graded suite (raft/, kvraft/, ...), the shared graded harness
 # (harness/), the Check unit suites (unit/), data/ and fuzz/. Every folder with sources is on the
 # include path, so a new lab's suite needs no edit here.
 TEST_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard tests/*/*.c tests/*/*.h))))
 SUITE_DIRS := $(filter-out tests/unit tests/fuzz tests/data,$(TEST_DIRS))
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Ikvsrv -Imr \
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Isrc -Ilabgob -Ilabrpc -Iraft -Ikvraft -Ikvsrv -Imr -Ishardctrler -Ishardkv \
              $(addprefix -I,$(filter-out tests/fuzz,$(TEST_DIRS))) -Itests
 CFLAGS    ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -g $(OPT) $(SAN)
 DEPFLAGS   = -MMD -MP
@@ -43,7 +46,8 @@ DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS) 2>/dev/null || \
 LDLIBS     = $(DEP_LIBS)
 
 LIB_SRCS    = $(wildcard src/*.c labgob/*.c labrpc/*.c) $(RAFT_PROVIDED) $(RAFT_IMPL) \
-              $(KVRAFT_IMPL) $(KVSRV_PROVIDED) $(KVSRV_IMPL) $(MR_IMPL)
+              $(KVRAFT_IMPL) $(KVSRV_PROVIDED) $(KVSRV_IMPL) $(MR_IMPL) \
+              $(SHARDCTRLER_IMPL) $(SHARDKV_IMPL)
 # The graded harness and every lab's suite; the Check unit suites.
 HARNESS_SRCS = $(foreach d,$(SUITE_DIRS),$(wildcard $(d)/*.c))
 CHECK_SRCS  = $(wildcard tests/unit/*.c)
@@ -64,7 +68,7 @@ LABSIM = $(BUILD)/labsim
 CHECK_MAIN = $(BUILD)/check_main
 
 .PHONY: all deps test grade bench sanitize sanitize-own sanitize-impl fuzz lint format \
-        format-check clean
+        format-check clean mutants
 all: $(LABSIM) $(if $(IMPL_GIVEN),,$(CHECK_MAIN))
 
 ifneq ($(IMPL_GIVEN),)
@@ -147,6 +151,12 @@ bench: deps
 	@$(MAKE) --no-print-directory $(LABSIM)
 	@$(LABSIM) bench
 
+# Each broken copy of tests/mutants/ must fail some graded test within MUTANT_SEEDS seeds (see
+# tests/mutants/run.sh). Minutes per mutant, so not part of `make test`.
+MUTANT_SEEDS ?= 50
+mutants: deps
+	@sh tests/mutants/run.sh $(MUTANT_SEEDS)
+
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # Two routes. Our own code (no *_IMPL, no BUILD given): everything into build-san/, the unit
 # suites, then the graded suites. A student's code (any *_IMPL or BUILD given): their code and
@@ -175,7 +185,7 @@ LINT_RE = \b(time|clock_gettime|gettimeofday|rand|random|srand|srandom|getpid|pt
 # escaped so that this Makefile does not match itself).
 SHARED_RE = \.\./shared
 lint:
-	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft kvsrv mr \
+	@hits=$$(grep -rnE '$(LINT_RE)' src labrpc labgob raft kvraft kvsrv mr shardctrler shardkv \
 	  | sed -E 's#/\*([^*]|\*+[^*/])*\*+/##g; s#//.*$$##' \
 	  | grep -vE '^[^:]+:[0-9]+:[[:space:]]*/?\*' | grep -E '$(LINT_RE)'); \
 	if [ -n "$$hits" ]; then echo "$$hits"; \

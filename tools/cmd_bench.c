@@ -100,6 +100,7 @@ int cmd_bench(const struct labsim_cli *cli, int argc, char **argv)
     bench_suite(out, "2", LAB_DEFAULT_SEED);
     bench_suite(out, "3", LAB_DEFAULT_SEED);
     bench_suite(out, "4", LAB_DEFAULT_SEED);
+    bench_suite(out, "5", LAB_DEFAULT_SEED);
     bench_sweep(out);
     return 0;
 }

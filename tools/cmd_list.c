@@ -21,9 +21,9 @@ int cmd_list(const struct labsim_cli *cli, int argc, char **argv)
         return 2;
     }
     if (help) {
-        printf(
-            "usage: labsim list [PATTERN]\n"
-            "  PATTERN  a test name, a part (1, 2, 3A .. 3D, 4A, 4B), a glob or all (default)\n");
+        printf("usage: labsim list [PATTERN]\n"
+               "  PATTERN  a test name, a part (1, 2, 3A .. 3D, 4A, 4B, 5A .. 5C), a glob or all\n"
+               "           (default)\n");
         return 0;
     }
     const char *pattern = positional_count > 0 ? positional[0] : "all";

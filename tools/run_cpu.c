@@ -84,6 +84,23 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestSnapshotUnreliableRecover4B", 34000},
     {"TestSnapshotUnreliableRecoverConcurrentPartition4B", 21000},
     {"TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable4B", 71000},
+    {"TestBasic", 4000},
+    {"TestMinimalAgain", 1000},
+    {"TestMulti", 1000},
+    {"TestStaticShards5A", 5000},
+    {"TestRejection5A", 6000},
+    {"TestJoinLeave5B", 4000},
+    {"TestSnapshot5B", 9000},
+    {"TestMissChange5B", 10000},
+    {"TestConcurrent1_5B", 60000},
+    {"TestConcurrent2_5B", 64000},
+    {"TestConcurrent3_5B", 1867000},
+    {"TestUnreliable1_5B", 10000},
+    {"TestUnreliable2_5B", 21000},
+    {"TestUnreliable3_5B", 20000},
+    {"TestChallenge1Delete", 25000},
+    {"TestChallenge2Unaffected", 5000},
+    {"TestChallenge2Partial", 4000},
 };
 #define RUN_CPU_REFS_COUNT (sizeof(run_cpu_refs) / sizeof(run_cpu_refs[0]))
 

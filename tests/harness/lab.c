@@ -70,10 +70,9 @@ struct lab_suite {
     const size_t *count;
 };
 static const struct lab_suite lab_suites[] = {
-    {lab_mr_tests, &lab_mr_tests_count},
-    {lab_kvsrv_tests, &lab_kvsrv_tests_count},
-    {lab_raft_tests, &lab_raft_tests_count},
-    {lab_kv_tests, &lab_kv_tests_count},
+    {lab_mr_tests, &lab_mr_tests_count},     {lab_kvsrv_tests, &lab_kvsrv_tests_count},
+    {lab_raft_tests, &lab_raft_tests_count}, {lab_kv_tests, &lab_kv_tests_count},
+    {lab_sc_tests, &lab_sc_tests_count},     {lab_skv_tests, &lab_skv_tests_count},
 };
 #define LAB_SUITES_COUNT (sizeof(lab_suites) / sizeof(lab_suites[0]))
 

@@ -31,13 +31,13 @@ typedef void (*lab_test_fn)(struct lab_ctx *ctx);
 
 struct lab_test {
     const char *name;  /* Go function name, e.g. "TestInitialElection3A" */
-    const char *part;  /* "1", "2", "3A" .. "3D", "4A", "4B" */
+    const char *part;  /* "1", "2", "3A" .. "3D", "4A", "4B", "5A", "5B", "5C" (lab 5 challenges) */
     const char *title; /* one-line description (the first printed title) */
     lab_test_fn fn;
 };
 
-/* The graded tests in catalogue order (1, 2, 3A..3D, 4A, 4B): their number, and the i-th one
- * (NULL when i >= lab_tests_count()). The returned test lives in a static const table, so the
+/* The graded tests in catalogue order (1, 2, 3A..3D, 4A, 4B, 5A..5C): their number, and the i-th
+ * one (NULL when i >= lab_tests_count()). The returned test lives in a static const table, so the
  * pointer is valid for the life of the program and is the same on every call. */
 size_t lab_tests_count(void);
 const struct lab_test *lab_test_at(size_t i);
@@ -54,6 +54,10 @@ extern const struct lab_test lab_raft_tests[];
 extern const size_t lab_raft_tests_count;
 extern const struct lab_test lab_kv_tests[];
 extern const size_t lab_kv_tests_count;
+extern const struct lab_test lab_sc_tests[];
+extern const size_t lab_sc_tests_count;
+extern const struct lab_test lab_skv_tests[];
+extern const size_t lab_skv_tests_count;
 
 enum lab_outcome {
     LAB_PASS = 0,

@@ -116,8 +116,10 @@ START_TEST(test_list)
     for (size_t i = 0; i < lab_tests_count(); i++) {
         const struct lab_test *test = lab_test_at(i);
         char line[256];
-        ck_assert_msg(tr_line_starting(r.out, test->name, line, sizeof(line)), "%s missing",
-                      test->name);
+        char name[128];
+        /* The name and its padding: TestBasic (5A) is a prefix of TestBasic4A. */
+        snprintf(name, sizeof(name), "%s ", test->name);
+        ck_assert_msg(tr_line_starting(r.out, name, line, sizeof(line)), "%s missing", test->name);
         char want[256];
         snprintf(want, sizeof(want), " %s ", test->part);
         ck_assert_ptr_nonnull(strstr(line, want));

@@ -13,6 +13,7 @@
     X(raft)                                                                                        \
     X(kv)                                                                                          \
     X(kvsrv)                                                                                       \
+    X(lab5)                                                                                        \
     X(tools_trace)                                                                                 \
     X(lin)                                                                                         \
     X(runner)                                                                                      \
