@@ -1,10 +1,10 @@
 /* cmd_init: `labsim init LAB DIR [--force]`, a student's starting files.
  *
- * Writes the skeleton of one lab into DIR, as the lab hands out raft.go: a file that builds
- * against the lab's header, fails the lab's tests the way an empty implementation should, and
- * has TODOs where the parts go. The skeletons are real sources in tools/skel/ (every build
- * compiles them, so they cannot rot), built into the binary by tools/embed/embed.c. A lab is
- * one entry in init_labs: its files and how to grade them.
+ * Writes the skeleton of one lab into DIR, as the handout hands out raft.go or server.go and
+ * client.go: files that build against the lab's header, fail the lab's tests the way an empty
+ * implementation should, and have TODOs where the parts go. The skeletons are real sources in
+ * tools/skel/ (every build compiles them, so they cannot rot), built into the binary by
+ * tools/embed/embed.c. A lab is one entry in init_labs: its files and how to grade them.
  *
  * DIR is created when missing (not its parents). Nothing is written unless every file can be:
  * an existing file stays untouched without --force. Exit status: 0 written, 1 could not write,
