@@ -38,6 +38,14 @@ extern const char skel_mr_coordinator[];
 extern const size_t skel_mr_coordinator_len;
 extern const char skel_mr_worker[];
 extern const size_t skel_mr_worker_len;
+extern const char skel_shardctrler_server[];
+extern const size_t skel_shardctrler_server_len;
+extern const char skel_shardctrler_client[];
+extern const size_t skel_shardctrler_client_len;
+extern const char skel_shardkv_server[];
+extern const size_t skel_shardkv_server_len;
+extern const char skel_shardkv_client[];
+extern const size_t skel_shardkv_client_len;
 
 struct init_file {
     const char *name; /* written as DIR/name */
@@ -56,7 +64,7 @@ struct init_lab {
     struct init_file files[INIT_FILES_MAX]; /* name NULL: end */
 };
 
-/* In the order of the labs. Lab 5 (shardkv) gets its entry with its skeleton. */
+/* In the order of the labs. */
 static const struct init_lab init_labs[] = {
     {"mr",
      "lab 1, MapReduce",
@@ -93,6 +101,24 @@ static const struct init_lab init_labs[] = {
      "on our Raft; add RAFT_IMPL=/path/to/raft.c to grade it on yours",
      {{"server.c", skel_kvraft_server, &skel_kvraft_server_len},
       {"client.c", skel_kvraft_client, &skel_kvraft_client_len}}},
+    {"shardctrler",
+     "lab 5A, the shard controller",
+     "SHARDCTRLER_IMPL",
+     "5A",
+     "TestBasic",
+     "trace your server with raft_trace_note (raft/raft.h)",
+     "on our Raft; add RAFT_IMPL=/path/to/raft.c to grade it on yours",
+     {{"server.c", skel_shardctrler_server, &skel_shardctrler_server_len},
+      {"client.c", skel_shardctrler_client, &skel_shardctrler_client_len}}},
+    {"shardkv",
+     "lab 5B, sharded key/value: 5A-5C",
+     "SHARDKV_IMPL",
+     "5B",
+     "TestStaticShards5A",
+     "trace your server with raft_trace_note (raft/raft.h)",
+     "on our controller and Raft; add SHARDCTRLER_IMPL=... and RAFT_IMPL=... for yours",
+     {{"server.c", skel_shardkv_server, &skel_shardkv_server_len},
+      {"client.c", skel_shardkv_client, &skel_shardkv_client_len}}},
 };
 #define INIT_LABS_COUNT (sizeof(init_labs) / sizeof(init_labs[0]))
 
@@ -104,7 +130,7 @@ static void init_usage(FILE *out)
                  "  cleanly; `make grade VAR=\"FILES\" BUILD=build-mine` grades it. Labs:\n");
     for (size_t i = 0; i < INIT_LABS_COUNT; i++) {
         const struct init_lab *lab = &init_labs[i];
-        fprintf(out, "  %-7s %s; writes ", lab->name, lab->what);
+        fprintf(out, "  %-11s %s; writes ", lab->name, lab->what);
         for (size_t f = 0; f < INIT_FILES_MAX && lab->files[f].name != NULL; f++)
             fprintf(out, "%s ", lab->files[f].name);
         fprintf(out, "(%s)\n", lab->impl_var);

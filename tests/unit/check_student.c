@@ -14,7 +14,8 @@
  *    200-214, names, topics, fields), with numbers past INT64_MAX clamped.
  * The builds share one scratch build directory (an unchecked fixture makes it), so after the
  * first only the Raft file is compiled again. LABSIM_ROOT names the repository. The other labs'
- * skeletons (mr, kvsrv, kvraft) are tested by check_student_labs.c, in this suite too.
+ * skeletons (mr, kvsrv, kvraft, shardctrler, shardkv) are tested by check_student_labs.c, in
+ * this suite too.
  */
 #include <check.h>
 #include <stdint.h>

@@ -1,12 +1,13 @@
 /* check_student_labs: the student's starting point for the labs other than Raft (check_student.c
  * covers raft), added to the "student" suite:
- *  - `labsim init LAB DIR` for mr, kvsrv and kvraft writes each of the lab's files byte for
- *    byte as its skeleton in tools/skel/ (LAB_FILE.c), and prints the make line that grades
- *    them; `init --help` lists every lab with its files and make variable;
+ *  - `labsim init LAB DIR` for mr, kvsrv, kvraft, shardctrler and shardkv writes each of the
+ *    lab's files byte for byte as its skeleton in tools/skel/ (LAB_FILE.c), and prints the
+ *    make line that grades them; `init --help` lists every lab with its files and variable;
  *  - a lab of two files is written whole or not at all: one existing file stops both;
- *  - the skeletons, built into one labsim (MR_IMPL, KVSRV_IMPL and KVRAFT_IMPL at once, as a
- *    student's files from outside the repository), fail two short tests of each lab the
- *    lab's way: its own messages, exit 1, no crash, within the tests' virtual-time limits.
+ *  - the skeletons, built into one labsim (MR_IMPL, KVSRV_IMPL, KVRAFT_IMPL, SHARDCTRLER_IMPL
+ *    and SHARDKV_IMPL at once, as a student's files from outside the repository), fail two
+ *    short tests of each lab the lab's way: its own messages, exit 1, no crash, within the
+ *    tests' virtual-time limits.
  * The end-to-end tests share one scratch build directory (an unchecked fixture makes it) and
  * one set of skeletons in it, so the first test builds and the others find make has nothing
  * to do. LABSIM_ROOT names the repository.
@@ -55,6 +56,18 @@ static const struct sl_lab sl_labs[] = {
      "Test[BS]*4A", /* TestBasic4A, TestSpeed4A */
      {"--- FAIL: TestBasic4A (seed 1)\n    at 0.000s virtual: get wrong value",
       "--- FAIL: TestSpeed4A (seed 1)\n    at 0.000s virtual: 0 missing element"}},
+    {"shardctrler",
+     "SHARDCTRLER_IMPL",
+     {"server.c", "client.c"},
+     "Test[BM][au][sl][it]?", /* TestBasic, TestMulti (and no other test of any lab) */
+     {"--- FAIL: TestBasic (seed 1)\n    at 0.000s virtual: wanted 1 groups, got 0",
+      "--- FAIL: TestMulti (seed 1)\n    at 0.000s virtual: wanted 2 groups, got 0"}},
+    {"shardkv",
+     "SHARDKV_IMPL",
+     {"server.c", "client.c"},
+     "Test[RS]*5A", /* TestRejection5A, TestStaticShards5A */
+     {"--- FAIL: TestStaticShards5A (seed 1)\n    at 0.000s virtual: Get(0): expected:",
+      "--- FAIL: TestRejection5A (seed 1)\n    at 0.000s virtual: Get(0): expected:"}},
 };
 #define SL_LABS_COUNT (sizeof(sl_labs) / sizeof(sl_labs[0]))
 
@@ -183,7 +196,7 @@ END_TEST
 
 /* ---------------------------------------------------------------- end to end */
 
-/* Writes the three labs' skeletons into the scratch directory (once: later calls find them)
+/* Writes the labs' skeletons into the scratch directory (once: later calls find them)
  * and builds one labsim against all of them, as a student would; its path into bin. */
 static void sl_build(char *bin, size_t bin_size)
 {
