@@ -7,9 +7,9 @@ OPT       ?= -O2
 PKG_CONFIG ?= pkg-config
 SAN       ?=
 
-# The implementations under test: a student may point these at their own files (README,
-# "Grading your own Raft"). RAFT_IMPL is the Raft; KVRAFT_IMPL the kvraft server and clerk,
-# graded on whichever Raft RAFT_IMPL names. The persister and the Raft trace API are provided,
+# The implementations under test: a student may point these at their own files (README, "Your
+# own implementation: a guide for students"). RAFT_IMPL is the Raft; KVRAFT_IMPL the kvraft
+# server and clerk, graded on whichever Raft RAFT_IMPL names. The persister and the Raft trace API are provided,
 # always linked, like the handout's persister.go.
 RAFT_PROVIDED = raft/persister.c raft/trace_api.c
 RAFT_IMPL ?= $(filter-out $(RAFT_PROVIDED),$(wildcard raft/*.c))
