@@ -8,17 +8,14 @@
  * good) constrains nothing and is left out; a pending Put or Append may or may not have happened,
  * so it is kept with a return time after everything else.
  */
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "lab_kv.h"
 #include "lin.h"
 #include "skv_cfg_int.h"
 
-#define HIST_ARTIFACT_DIR "build/artifacts"
 #define HIST_PENDING_AFTER_US SIM_S(3600)
 
 static const struct sim_trace_kind kind_op = {
@@ -124,37 +121,6 @@ void skv_cfg_check(struct skv_cfg *cfg, struct skv_clerk *ck, const char *key, c
 
 /* ---------------------------------------------------------------- linearizability */
 
-static int dir_make(const char *dir)
-{
-    char path[256];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof(path)) return -1;
-    memcpy(path, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        char saved = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-        path[i] = saved;
-    }
-    return 0;
-}
-
-static void write_visualization(struct skv_cfg *cfg, const struct lin_result *res)
-{
-    const struct lab_opts *opts = lab_opts(cfg->ctx);
-    const char *dir = opts->artifact_dir != NULL ? opts->artifact_dir : HIST_ARTIFACT_DIR;
-    FILE *out = lab_out(cfg->ctx);
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s-%" PRIu64 ".html", dir, cfg->test_name, lab_seed(cfg->ctx));
-    if (dir_make(dir) != 0 || lin_html_write(res, NULL, 0, path) != 0) {
-        if (out != NULL) fprintf(out, "info: failed to write history visualization to %s\n", path);
-        return;
-    }
-    if (out != NULL) fprintf(out, "info: wrote history visualization to %s\n", path);
-    lab_set_artifact(cfg->ctx, path);
-}
-
 static struct lin_kv_op *history_ops(struct skv_cfg *cfg, size_t *count)
 {
     struct lin_kv_op *ops = calloc(cfg->history_count + 1, sizeof(*ops));
@@ -183,29 +149,5 @@ void skv_cfg_check_history(struct skv_cfg *cfg)
     size_t count = 0;
     if (lab_failed(cfg->ctx)) return;
     struct lin_kv_op *ops = history_ops(cfg, &count);
-    struct lin_budget budget = {.steps_max = SKV_LIN_STEPS_MAX, .should_stop = NULL};
-    struct lin_result *res = NULL;
-    double t0_ms = lab_wall_ms(cfg->ctx);
-    int verdict = lin_check_kv(ops, count, &budget, NULL);
-    lab_add_lin_check(cfg->ctx, lab_wall_ms(cfg->ctx) - t0_ms);
-    if (verdict == LIN_ILLEGAL) verdict = lin_check_kv(ops, count, &budget, &res);
-    free(ops);
-    if (verdict < 0) {
-        lin_result_free(res);
-        lab_fatalf(cfg->ctx, SIM_NODE_NONE, "linearizability checker error: %s",
-                   lin_strerror(verdict));
-    }
-    if (verdict == LIN_ILLEGAL) {
-        write_visualization(cfg, res);
-        lin_result_free(res);
-        lab_fatalf(cfg->ctx, SIM_NODE_NONE, "history is not linearizable");
-    }
-    if (verdict == LIN_UNKNOWN) {
-        char why[160];
-        snprintf(why, sizeof(why),
-                 "linearizability check of %zu operations ran out of its budget (%llu steps); "
-                 "history not proven linearizable",
-                 count, (unsigned long long)SKV_LIN_STEPS_MAX);
-        lab_set_unknown(cfg->ctx, why);
-    }
+    lab_kv_check_history(cfg->ctx, cfg->test_name, ops, count, SKV_LIN_STEPS_MAX, NULL, 0);
 }
