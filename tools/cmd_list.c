@@ -22,7 +22,8 @@ int cmd_list(const struct labsim_cli *cli, int argc, char **argv)
     }
     if (help) {
         printf("usage: labsim list [PATTERN]\n"
-               "  PATTERN  a test name, a part (1, 2, 3A .. 3D, 4A, 4B, 5A .. 5C), a glob or all\n"
+               "  PATTERN  a test name, a part (1, 2, 3A .. 3D, 4A, 4B, 5A .. 5C), a glob, all, or "
+               "a comma-separated list\n"
                "           (default)\n");
         return 0;
     }

@@ -46,11 +46,29 @@ uint64_t runner_cpu_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-bool runner_selects(const struct lab_test *test, const char *pattern)
+/* Whether one comma-free pattern selects the test. */
+static bool runner_selects_one(const struct lab_test *test, const char *pattern)
 {
     if (strcmp(pattern, "all") == 0 || strcmp(pattern, test->name) == 0) return true;
     if (strcasecmp(pattern, test->part) == 0) return true;
     return strpbrk(pattern, "*?[") != NULL && fnmatch(pattern, test->name, 0) == 0;
+}
+
+bool runner_selects(const struct lab_test *test, const char *pattern)
+{
+    /* A comma-separated list selects what any of its items selects ("1,2", "3A,TestBasic4A"). */
+    char item[RUNNER_PATTERN_MAX];
+    const char *p = pattern;
+    for (;;) { /* one pass per item: ends at the pattern's terminating NUL */
+        size_t len = strcspn(p, ",");
+        if (len > 0 && len < sizeof(item)) {
+            memcpy(item, p, len);
+            item[len] = '\0';
+            if (runner_selects_one(test, item)) return true;
+        }
+        if (p[len] == '\0') return false;
+        p += len + 1;
+    }
 }
 
 void runner_xml_escape(FILE *out, const char *text)

@@ -75,8 +75,11 @@ struct runner_stats {
 int runner_sweep(const struct runner_job *jobs, size_t count, const struct runner_config *config,
                  runner_deliver_cb deliver, void *arg, struct runner_stats *stats);
 
-/* True when `test` is selected by `pattern`: "all", its exact name, its part ("3A", "3a") or a
- * shell glob over names ("TestFigure8*"). */
+/* Longest item of a comma-separated pattern; a longer item selects nothing. */
+#define RUNNER_PATTERN_MAX 128
+
+/* True when `test` is selected by `pattern`: "all", its exact name, its part ("3A", "3a"), a
+ * shell glob over names ("TestFigure8*"), or a comma-separated list of those ("1,2"). */
 bool runner_selects(const struct lab_test *test, const char *pattern);
 
 /* Wall-clock microseconds from CLOCK_MONOTONIC (reported only, never read by a run). */

@@ -137,8 +137,18 @@ START_TEST(test_list)
     ck_assert_int_eq(r.status, 0);
     ck_assert_uint_eq(cu_count(r.out, "\n"), 2);
     cu_run_free(&r);
+    /* A comma list selects the union, in catalogue order; empty items select nothing. */
+    tr_labsim(&r, &dir, "list", "TestFigure8*,3a,,TestNoSuch");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_uint_eq(cu_count(r.out, "\n"), 5);
+    ck_assert_ptr_nonnull(strstr(r.out, "TestInitialElection3A"));
+    ck_assert_ptr_nonnull(strstr(r.out, "TestFigure8Unreliable3C"));
+    cu_run_free(&r);
     tr_labsim(&r, &dir, "list", "TestNoSuch");
     tr_assert_one_line_error(&r, 2, "labsim list: no test or part matches 'TestNoSuch'");
+    cu_run_free(&r);
+    tr_labsim(&r, &dir, "list", ",,");
+    tr_assert_one_line_error(&r, 2, "labsim list: no test or part matches ',,'");
     cu_run_free(&r);
     cu_dir_remove(&dir);
 }
