@@ -212,6 +212,13 @@ void lin_parse_error_set(struct lin_parse_error *err, size_t line, const char *f
     va_end(ap);
 }
 
+int lin_parse_limit(struct lin_parse_error *err, size_t line)
+{
+    lin_parse_error_set(err, line, "more than %u operations, the checker's limit",
+                        (unsigned)LIN_OPS_MAX);
+    return LIN_ELIMIT;
+}
+
 int lin_history_parse(enum lin_format format, const char *text, size_t text_size,
                       const char *file_name, struct lin_history **history_out,
                       struct lin_parse_error *err)

@@ -233,6 +233,9 @@ int lin_parse_etcd(const char *text, size_t text_size, struct lin_history *h,
                    struct lin_parse_error *err);
 void lin_parse_error_set(struct lin_parse_error *err, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A history longer than LIN_OPS_MAX: says so at `line` and returns LIN_ELIMIT (a limit of the
+ * checker, reported as such, not a malformed file). */
+int lin_parse_limit(struct lin_parse_error *err, size_t line);
 
 /* ---------------------------------------------------------------- lexer (lin_lex.c) */
 

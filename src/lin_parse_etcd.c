@@ -176,7 +176,7 @@ static int etcd_invoke(struct etcd_parser *p, const struct etcd_line *l)
                             (int)l->proc, p->ops[open].line);
         return LIN_EPARSE;
     }
-    if (p->ops_count >= LIN_OPS_MAX) return etcd_fail(p, "too many operations");
+    if (p->ops_count >= LIN_OPS_MAX) return lin_parse_limit(p->err, p->lx.line_no);
     if (p->ops_count == p->ops_cap) {
         size_t cap = p->ops_cap ? p->ops_cap * 2 : 256u;
         struct etcd_op *ops = realloc(p->ops, cap * sizeof(*ops));

@@ -225,7 +225,7 @@ static int kv_invoke(struct kv_parser *p, const struct kv_line *l)
     }
     if (l->f != LIN_KV_GET && l->value == NULL)
         return kv_fail(p, "a put or append needs a string :value");
-    if (p->ops_count >= LIN_OPS_MAX) return kv_fail(p, "too many operations");
+    if (p->ops_count >= LIN_OPS_MAX) return lin_parse_limit(p->err, p->lx.line_no);
     if (p->ops_count == p->ops_cap) {
         size_t cap = p->ops_cap ? p->ops_cap * 2 : 256u;
         struct kv_op *ops = realloc(p->ops, cap * sizeof(*ops));
