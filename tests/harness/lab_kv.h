@@ -1,6 +1,6 @@
-/* lab_kv: checks shared by the key/value suites (lab 2's kvsrv, lab 5's shardkv; kvraft's tester
- * has its own copy, which builds its markers only for an ILLEGAL history): the linearizability
- * check of a recorded history with the KV model, and test_test.go's checkClntAppends.
+/* lab_kv: checks shared by the key/value suites (lab 2's kvsrv, lab 4's kvraft, lab 5's
+ * shardkv): the linearizability check of a recorded history with the KV model, and
+ * test_test.go's checkClntAppends.
  */
 #ifndef LAB_KV_H
 #define LAB_KV_H

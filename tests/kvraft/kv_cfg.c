@@ -60,6 +60,7 @@ static void cfg_free(void *user)
     free(cfg->grave_persisters);
     free(cfg->clerks);
     free(cfg->markers);
+    free(cfg->marker_labels);
     free(cfg);
 }
 
@@ -89,8 +90,9 @@ struct kv_cfg *kv_cfg_make(struct lab_ctx *ctx, const char *test_name, int n, bo
     cfg->grave_persisters = calloc(KV_CFG_GRAVE_MAX, sizeof(*cfg->grave_persisters));
     cfg->clerks = calloc(KV_CFG_CLERKS_MAX, sizeof(*cfg->clerks));
     cfg->markers = calloc(KV_CFG_MARKERS_MAX, sizeof(*cfg->markers));
+    cfg->marker_labels = calloc(KV_CFG_MARKERS_MAX, sizeof(*cfg->marker_labels));
     if (cfg->net == NULL || cfg->grave_servers == NULL || cfg->grave_persisters == NULL ||
-        cfg->clerks == NULL || cfg->markers == NULL) {
+        cfg->clerks == NULL || cfg->markers == NULL || cfg->marker_labels == NULL) {
         lab_fatalf(ctx, SIM_NODE_NONE, "out of memory building the config");
         return NULL;
     }
@@ -183,7 +185,7 @@ void kv_cfg_end(struct kv_cfg *cfg, const char *extra)
 
 void kv_cfg_mark(struct kv_cfg *cfg, int node, const char *fmt, ...)
 {
-    char label[sizeof(cfg->markers[0].label)];
+    char label[sizeof(cfg->marker_labels[0].text)];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(label, sizeof(label), fmt, ap);
@@ -191,10 +193,10 @@ void kv_cfg_mark(struct kv_cfg *cfg, int node, const char *fmt, ...)
     sim_tracef(cfg->sim, node, &kind_fault, 0, 0, "%s", label);
     if (cfg->markers_count >= KV_CFG_MARKERS_MAX)
         return; /* the page shows the first ones; the trace has them all */
-    struct kv_cfg_marker *m = &cfg->markers[cfg->markers_count++];
-    m->at_us = (int64_t)sim_now_us(cfg->sim);
-    m->node = node;
-    snprintf(m->label, sizeof(m->label), "%s", label);
+    struct kv_cfg_marker_label *text = &cfg->marker_labels[cfg->markers_count];
+    snprintf(text->text, sizeof(text->text), "%s", label);
+    cfg->markers[cfg->markers_count++] =
+        (struct lin_marker){(int64_t)sim_now_us(cfg->sim), node, text->text};
 }
 
 /* ---------------------------------------------------------------- links */

@@ -6,22 +6,22 @@
  * step budget, so a replay reaches the same verdict. An operation still under way when the
  * check runs (TestOnePartition4A's minority Get may never return) is handled as Porcupine's
  * users do: a pending Get constrains nothing and is left out; a pending Put or Append may or
- * may not have happened, so it is kept with a return time after everything else.
+ * may not have happened, so it is kept with a return time after everything else. The check
+ * itself, its HTML page (with this tester's fault markers) and its verdicts are the KV suites'
+ * shared lab_kv_check_history.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "kv_cfg_int.h"
+#include "lab_kv.h"
 #include "lin.h"
 
 static const struct sim_trace_kind kind_op = {
     453, SIM_TOPIC_CLIENT, "kvcfg.op", {"client", "kind", "call_us", "duration_us", NULL}};
 
-#define HIST_ARTIFACT_DIR "build/artifacts"
 /* A pending write's stand-in return time: later than any call in the history. */
 #define HIST_PENDING_AFTER_US SIM_S(3600)
 
@@ -170,82 +170,19 @@ void kv_cfg_check(struct kv_cfg *cfg, struct kv_cfg_clerk *ck, const char *key, 
 
 /* ---------------------------------------------------------------- append checks */
 
-static void check_one_client(struct kv_cfg *cfg, int clnt, const char *v, int count)
-{
-    char wanted[64];
-    const char *lastoff = NULL;
-    for (int j = 0; j < count; j++) {
-        snprintf(wanted, sizeof(wanted), "x %d %d y", clnt, j);
-        const char *off = strstr(v, wanted);
-        if (off == NULL)
-            lab_fatalf(cfg->ctx, SIM_NODE_NONE, "%d missing element %s in Append result %s", clnt,
-                       wanted, v);
-        if (strstr(off + 1, wanted) != NULL) /* LastIndex != Index */
-            lab_fatalf(cfg->ctx, SIM_NODE_NONE, "duplicate element %s in Append result", wanted);
-        if (lastoff != NULL && off <= lastoff)
-            lab_fatalf(cfg->ctx, SIM_NODE_NONE, "wrong order for element %s in Append result",
-                       wanted);
-        lastoff = off;
-    }
-}
-
 void kv_cfg_check_clnt_appends(struct kv_cfg *cfg, int clnt, const char *v, int count)
 {
-    check_one_client(cfg, clnt, v, count);
+    lab_kv_check_clnt_appends(cfg->ctx, clnt, v, count);
 }
 
 void kv_cfg_check_concurrent_appends(struct kv_cfg *cfg, const char *v, const int *counts,
                                      int clients_count)
 {
     for (int i = 0; i < clients_count; i++)
-        check_one_client(cfg, i, v, counts[i]);
+        lab_kv_check_clnt_appends(cfg->ctx, i, v, counts[i]);
 }
 
 /* ---------------------------------------------------------------- linearizability */
-
-/* mkdir -p for a relative or absolute directory path. Returns 0 or -1. */
-static int dir_make(const char *dir)
-{
-    char path[256];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof(path)) return -1;
-    memcpy(path, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        char saved = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-        path[i] = saved;
-    }
-    return 0;
-}
-
-/* Writes the HTML page of an ILLEGAL result and registers it as the run's artifact. */
-static void write_visualization(struct kv_cfg *cfg, const struct lin_result *res)
-{
-    const struct lab_opts *opts = lab_opts(cfg->ctx);
-    const char *dir = opts->artifact_dir != NULL ? opts->artifact_dir : HIST_ARTIFACT_DIR;
-    char path[256];
-    FILE *out = lab_out(cfg->ctx);
-    snprintf(path, sizeof(path), "%s/%s-%" PRIu64 ".html", dir, cfg->test_name, lab_seed(cfg->ctx));
-    struct lin_marker *markers = calloc(cfg->markers_count + 1, sizeof(*markers));
-    if (markers == NULL || dir_make(dir) != 0) {
-        free(markers);
-        if (out != NULL) fprintf(out, "info: failed to create %s for visualization\n", dir);
-        return;
-    }
-    for (size_t k = 0; k < cfg->markers_count; k++)
-        markers[k] =
-            (struct lin_marker){cfg->markers[k].at_us, cfg->markers[k].node, cfg->markers[k].label};
-    int rc = lin_html_write(res, markers, cfg->markers_count, path);
-    free(markers);
-    if (rc != 0) {
-        if (out != NULL) fprintf(out, "info: failed to write history visualization to %s\n", path);
-        return;
-    }
-    if (out != NULL) fprintf(out, "info: wrote history visualization to %s\n", path);
-    lab_set_artifact(cfg->ctx, path);
-}
 
 /* The history in the checker's form; pending Gets left out (see the file comment). */
 static struct lin_kv_op *history_ops(struct kv_cfg *cfg, size_t *count)
@@ -274,36 +211,9 @@ static struct lin_kv_op *history_ops(struct kv_cfg *cfg, size_t *count)
 void kv_cfg_check_history(struct kv_cfg *cfg)
 {
     size_t count = 0;
-    struct lin_kv_op *ops = history_ops(cfg, &count);
-    struct lin_budget budget = {.steps_max = cfg->lin_steps_max, .should_stop = NULL};
-    struct lin_result *res = NULL;
-    /* The result (descriptions of every operation and state) is costly to build and needed
-     * only for the page of an ILLEGAL history; the check is deterministic, so the second run
-     * reaches the same verdict. */
-    double t0_ms = lab_wall_ms(cfg->ctx);
-    int verdict = lin_check_kv(ops, count, &budget, NULL);
-    lab_add_lin_check(cfg->ctx, lab_wall_ms(cfg->ctx) - t0_ms);
-    if (verdict == LIN_ILLEGAL) verdict = lin_check_kv(ops, count, &budget, &res);
-    free(ops);
-    if (verdict < 0) {
-        lin_result_free(res);
-        lab_fatalf(cfg->ctx, SIM_NODE_NONE, "linearizability checker error: %s",
-                   lin_strerror(verdict));
-    }
-    if (verdict == LIN_ILLEGAL) {
-        write_visualization(cfg, res);
-        lin_result_free(res);
-        lab_fatalf(cfg->ctx, SIM_NODE_NONE, "history is not linearizable");
-    }
-    SIM_ASSERT(cfg->sim, SIM_NODE_NONE, res == NULL);
-    if (verdict == LIN_UNKNOWN) {
-        char why[160];
-        snprintf(why, sizeof(why),
-                 "linearizability check of %zu operations ran out of its budget (%llu steps); "
-                 "history not proven linearizable",
-                 count, (unsigned long long)cfg->lin_steps_max);
-        lab_set_unknown(cfg->ctx, why);
-    }
+    struct lin_kv_op *ops = history_ops(cfg, &count); /* lab_kv_check_history frees it */
+    lab_kv_check_history(cfg->ctx, cfg->test_name, ops, count, cfg->lin_steps_max, cfg->markers,
+                         cfg->markers_count);
 }
 
 /* ---------------------------------------------------------------- durations */

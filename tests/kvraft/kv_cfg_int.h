@@ -11,6 +11,7 @@
 #define KV_CFG_INT_H
 
 #include "kv_cfg.h"
+#include "lin.h"
 
 struct kv_cfg_clerk {
     struct kv_clerk *ck;
@@ -29,10 +30,10 @@ struct kv_cfg_rec {
     char *output; /* get result ("" for put/append and while not done) */
 };
 
-struct kv_cfg_marker {
-    int64_t at_us;
-    int node;
-    char label[64];
+/* A fault marker's label; markers[] points into these (the checker's page takes them as they
+ * are, with no copy when a history turns out ILLEGAL). */
+struct kv_cfg_marker_label {
+    char text[64];
 };
 
 /* What the service-time function of server i's KVServer needs (kv_cfg_service_us). */
@@ -72,7 +73,8 @@ struct kv_cfg {
     struct kv_cfg_rec *history;
     size_t history_count;
     size_t history_cap;
-    struct kv_cfg_marker *markers;
+    struct lin_marker *markers;                /* KV_CFG_MARKERS_MAX, for the HTML page */
+    struct kv_cfg_marker_label *marker_labels; /* markers[k].label is marker_labels[k].text */
     size_t markers_count;
     void *scratch[KV_CFG_SCRATCH_MAX];
     size_t scratch_count;
