@@ -11,7 +11,7 @@
  * data-faults (and, for lab 5, data-shard-lanes / data-owners / data-moves) attributes, which
  * the tests check. Lanes carry the node names the trace gives ("g101/2"), else "node N".
  *
- * A lab 5 trace (one with sc.assign events) also gets one lane per shard under the nodes: who
+ * A lab 5 page (one with sc.assign events among its events) also gets one lane per shard under the nodes: who
  * owns the shard over time, as bars coloured by group, from the controller's configurations
  * (each replica of the controller reports config N's assignments; the first report of a
  * config newer than the lane's is taken, so a second controller service, TestRejection5A's,
@@ -224,12 +224,12 @@ static const char *const html_script[] = {
     "    if (k >= 0) MOVES[k] = m;\n",
     "  });\n",
     "  function ownership() {\n",
-    "    if (ASSIGN < 0) return null;\n",
-    "    var lanes = [], newest = [];\n",
+    "    var lanes = [], newest = [], any = false;\n",
     "    for (var s = 0; s < SHARDS; s++) { lanes.push([]); newest.push(-1); }\n",
     "    for (var i = 0; i < D.events.length; i++) {\n",
     "      var e = D.events[i];\n",
     "      if (e[2] !== ASSIGN) continue;\n",
+    "      any = true;\n",
     "      var num = field(e, 'num'), sh = field(e, 'shard');\n",
     "      if (!(sh >= 0 && sh < SHARDS) || num <= newest[sh]) continue;\n",
     "      var l = lanes[sh];\n",
@@ -237,7 +237,7 @@ static const char *const html_script[] = {
     "      if (l.length) l[l.length - 1].end = e[0];\n",
     "      l.push({ begin: e[0], end: D.end_us, gid: field(e, 'gid'), num: num });\n",
     "    }\n",
-    "    return lanes;\n",
+    "    return any ? lanes : null;\n",
     "  }\n",
     "  var OWNERS = ownership();\n",
     "  function gidColor(gid) {\n",
