@@ -9,15 +9,15 @@
  * and can be mailed around. The script draws SVG (so a DOM dump shows what was drawn) and
  * records what it drew in #summary's data-lanes / data-arrows / data-spans / data-events /
  * data-faults (and, for lab 5, data-shard-lanes / data-owners / data-moves) attributes, which
- * the tests check. Lanes carry the node names the trace gives ("g101/2"), else "node N".
+ * the tests check. JSON strings escape <, > and &, so no trace text can close the script
+ * element. Lanes carry the node names the trace gives ("g101/2"), else "node N".
  *
- * A lab 5 page (one with sc.assign events among its events) also gets one lane per shard under the nodes: who
- * owns the shard over time, as bars coloured by group, from the controller's configurations
- * (each replica of the controller reports config N's assignments; the first report of a
- * config newer than the lane's is taken, so a second controller service, TestRejection5A's,
- * shows only where its numbers run ahead), and a marker for each move the groups trace
- * (skv.send, skv.receive, skv.delete) on the lane of its shard. JSON strings escape <, > and &, so
- * no trace text can close the script element.
+ * A lab 5 page (one with sc.assign events among its events) also gets one lane per shard under
+ * the nodes: who owns the shard over time, as bars coloured by group, from the controller's
+ * configurations (each controller replica reports config N's assignments; the first report of
+ * a config newer than the lane's is taken, so a second controller service, TestRejection5A's,
+ * shows only where its numbers run ahead), and a marker on the shard's lane for each move the
+ * groups trace (skv.send, skv.receive, skv.delete).
  *
  * Written while the trace is read: events go straight to the page; links and spans, which the
  * data lists after the events, go to two scratch files (tmpfile) and are copied in at the end,
