@@ -114,6 +114,7 @@ struct skv_cfg *skv_cfg_make(struct lab_ctx *ctx, const char *test_name, int n, 
     sim_rand_init(&cfg->rand, sim, "skv.cfg");
     lab_set_user(ctx, cfg);
     lab_set_user_free(ctx, cfg_free);
+    lab_set_inspector(ctx, skv_cfg_inspect);
     cfg->net = rpc_net_new(sim);
     if (cfg->net == NULL) lab_fatalf(ctx, SIM_NODE_NONE, "out of memory building the network");
     for (int gi = 0; gi < SKV_CFG_GROUPS; gi++)

@@ -10,8 +10,8 @@
  * - lab5: a traced run of TestJoinLeave5B: every server of every Raft group and controller is
  *   a node of its own, named g<gid>/i and ctl/i, with its own role events; the configuration
  *   and shard-move events are there, each on a node of the group it names; `log --nodes` takes
- *   the names; `step` names the nodes and its g prints each group's leader, the configurations
- *   applied and the shard assignment.
+ *   the names; `step` names the nodes, its g prints each group's leader, the configurations
+ *   applied and the shard assignment, and its p prints any server's Raft state.
  * - chromium: the exported page of that run draws ten shard-ownership lanes with owner bars and
  *   move markers.
  * The tools run as the real binary (LABSIM_BIN), as a user runs them.
@@ -389,7 +389,7 @@ START_TEST(test_names_lab5_log_and_step)
     ck_assert_uint_gt(r.out_len, 0);
     ck_assert_uint_eq(cu_count(r.out, "\n"), cu_count(r.out, " g101/2 raft.role "));
     cu_run_free(&r);
-    const struct cu_spawn how = {.env = names_env, .input = "e\ng\nt 1.5\ng\nq\n"};
+    const struct cu_spawn how = {.env = names_env, .input = "e\ng\nt 1.5\ng\np 11\np 4\nq\n"};
     cu_labsim(&r, &how, "step", "TestJoinLeave5B", "--seed", "1", "--topics", "role");
     ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "   0.000000 g101/2 raft.role term=0 role=follower\n"));
@@ -404,6 +404,11 @@ START_TEST(test_names_lab5_log_and_step)
     ck_assert_ptr_nonnull(strstr(later, "; config applied: g100/0 "));
     ck_assert_ptr_nonnull(strstr(later, "\n  shards in config "));
     ck_assert_ptr_nonnull(strstr(later, " 9:10"));
+    /* p reads a server's Raft through raft.h; the second controller service never started. */
+    ck_assert_ptr_nonnull(strstr(later, "\nnode 11 (g101/2, group server): "));
+    ck_assert_ptr_nonnull(strstr(later, "\n  log: snapshot through "));
+    ck_assert_ptr_nonnull(
+        strstr(later, "\nnode 4 (ctl1/1, controller, never started): not running"));
     cu_run_free(&r);
     cu_dir_remove(&dir);
 }
