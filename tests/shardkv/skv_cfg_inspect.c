@@ -11,21 +11,9 @@
 #include <stdio.h>
 
 #include "raft.h"
+#include "raft_cfg.h"
 #include "shardctrler.h"
 #include "skv_cfg_int.h"
-
-static const char *inspect_role(enum raft_role role)
-{
-    switch (role) {
-    case RAFT_FOLLOWER:
-        return "follower";
-    case RAFT_CANDIDATE:
-        return "candidate";
-    case RAFT_LEADER:
-        return "leader";
-    }
-    return "?";
-}
 
 /* The Raft of node `node` in *rf (NULL when that server is not running); false when the
  * config has no such node. */
@@ -63,7 +51,7 @@ int skv_cfg_inspect(void *user, int node, FILE *out)
     }
     struct raft_inspect st;
     raft_inspect(rf, &st);
-    fprintf(out, "%s, term %" PRIu64 ", voted for %d%s\n", inspect_role(st.role), st.term,
+    fprintf(out, "%s, term %" PRIu64 ", voted for %d%s\n", raft_cfg_role_name(st.role), st.term,
             st.voted_for, raft_killed(rf) ? ", killed" : "");
     fprintf(out,
             "  log: snapshot through %" PRIu64 ", last index %" PRIu64 "; commit %" PRIu64
