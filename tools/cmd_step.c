@@ -184,8 +184,7 @@ static void step_follow(struct step *st, const struct sim_trace_rec *rec)
         int gid = step_field(kind, "gid");
         int64_t s = shard >= 0 ? rec->v[shard] : -1;
         if (num < 0 || gid < 0 || s < 0 || s >= STEP_SHARDS) return;
-        if (st->assigns_seen && rec->v[num] <= st->shard_num[s]) return;
-        if (!st->assigns_seen) memset(st->shard_num, 0, sizeof(st->shard_num));
+        if (rec->v[num] <= st->shard_num[s]) return; /* configurations count from 1 */
         st->assigns_seen = true;
         st->shard_num[s] = rec->v[num];
         st->shard_gid[s] = rec->v[gid];
@@ -198,12 +197,12 @@ static void step_follow(struct step *st, const struct sim_trace_rec *rec)
         n->role_seen = true;
         n->role = rec->v[step_field(kind, "role")];
         n->term = term >= 0 ? rec->v[term] : 0;
-    } else if (num >= 0 &&
-               (strcmp(kind->name, "skv.config") == 0 || strcmp(kind->name, "sc.config") == 0)) {
-        if (rec->v[num] > n->config) n->config = rec->v[num];
-        if (kind->name[0] == 's' && kind->name[1] == 'c' && rec->v[num] > st->config_newest)
-            st->config_newest = rec->v[num];
+        return;
     }
+    bool controller = strcmp(kind->name, "sc.config") == 0;
+    if (num < 0 || (!controller && strcmp(kind->name, "skv.config") != 0)) return;
+    if (rec->v[num] > n->config) n->config = rec->v[num];
+    if (controller && rec->v[num] > st->config_newest) st->config_newest = rec->v[num];
 }
 
 static void step_listener(struct sim *sim, const struct sim_trace_rec *rec, void *arg)
