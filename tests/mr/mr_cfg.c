@@ -89,7 +89,7 @@ struct mr_cfg *mr_cfg_make(struct lab_ctx *ctx)
     /* Labels for the study tools ("coord", worker slot k is "wk"); no digest depends on them. */
     int rc = sim_node_name_set(cfg->sim, MR_NODE_COORDINATOR, "coord");
     for (int slot = 1; slot <= MR_SLOTS_MAX && rc == SIM_OK; slot++) {
-        char name[SIM_NODE_NAME_MAX];
+        char name[32]; /* any int fits; sim_node_name_set refuses what is too long */
         snprintf(name, sizeof(name), "w%d", slot);
         rc = sim_node_name_set(cfg->sim, slot, name);
     }

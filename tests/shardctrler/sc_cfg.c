@@ -80,7 +80,7 @@ struct sc_cfg *sc_cfg_make(struct lab_ctx *ctx, int n, bool unreliable)
     cfg->net = rpc_net_new(sim);
     if (cfg->net == NULL) lab_fatalf(ctx, SIM_NODE_NONE, "out of memory building the network");
     for (int i = 0; i < n; i++) {
-        char name[SIM_NODE_NAME_MAX];
+        char name[32]; /* any int fits; sim_node_name_set refuses what is too long */
         snprintf(name, sizeof(name), "ctl/%d", i); /* labels for the study tools, as lab 5B's */
         int rc = sim_node_name_set(sim, i, name);
         SIM_ASSERTF(sim, SIM_NODE_NONE, rc == SIM_OK, "naming %s: %s", name, sim_strerror(rc));

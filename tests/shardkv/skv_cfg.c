@@ -41,7 +41,7 @@ static void grave_add(struct skv_cfg *cfg, void **graves, size_t *count, void *p
  * "g<gid>/i". Names are labels only: no digest depends on them. */
 static void cfg_name_nodes(struct skv_cfg *cfg)
 {
-    char name[SIM_NODE_NAME_MAX];
+    char name[32]; /* any int fits; sim_node_name_set refuses what is too long */
     for (int k = 0; k < SKV_CFG_CTLS_MAX; k++) {
         for (int i = 0; i < SKV_CFG_CTRLERS; i++) {
             if (k == 0)
