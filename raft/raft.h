@@ -141,8 +141,10 @@ uint64_t raft_inspect_term_at(const struct raft *rf, uint64_t index);
  * step` (e, c, b), the HTML timeline and the run's digest see it. Provided like the persister:
  * raft/trace_api.c is always linked, and our Raft makes exactly these calls. A Raft that makes
  * none still runs and is graded the same; only the study tools then see nothing of it (`step`'s
- * `e` says so). Each call records one event at the current virtual time on node `me`: call it
- * when the thing happened, from inside the event that did it. Every call is part of the digest,
+ * `e` says so). Each call records one event at the current virtual time on the node the Raft
+ * runs on (the harness's node for it; `me` when no node is set, so lab 5's groups, which all
+ * number their servers from 0, land on nodes of their own): call it when the thing happened,
+ * from inside the event that did it. Every call is part of the digest,
  * so a run that traces more is a different (but still deterministic) run. Never fails; numbers
  * beyond INT64_MAX are shown as INT64_MAX.
  *

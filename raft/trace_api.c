@@ -4,8 +4,15 @@
  * Provided like persister.c: always linked, whatever RAFT_IMPL names, so a student's Raft and
  * ours emit the same kinds and every study tool reads both alike. Every kind is part of the
  * replay digest, so ids are stable and never reused; field names are what the tools print in
- * columns. The node of each record is the caller's `me`. Numbers travel as int64: anything
- * above INT64_MAX is clamped rather than wrapped to a negative value.
+ * columns. Numbers travel as int64: anything above INT64_MAX is clamped rather than wrapped to a
+ * negative value.
+ *
+ * The node of each record is the kernel node the calling Raft runs on (sim_node_current: the
+ * harness builds each server in its node's context, and its timers, handlers and replies run
+ * in it), and the caller's `me` only when no node context is set (a tester calling into a Raft
+ * directly). In labs 3 and 4 server i is node i, so nothing changes there; in lab 5 the three
+ * controllers and the three groups each number their servers 0-2, and `me` alone would pile six
+ * Rafts onto nodes 0-2 of the trace.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +51,13 @@ static const struct sim_trace_kind kind_reject = {
  * so the trace format and the tools' topic tables stay as they are). */
 static const struct sim_trace_kind kind_note = {214, SIM_TOPIC_TEST, "raft.note", {NULL}};
 
+/* The node a record of Raft `me` belongs to (see the file comment). */
+static int node_of(const struct sim *sim, int me)
+{
+    int node = sim_node_current(sim);
+    return node != SIM_NODE_NONE ? node : me;
+}
+
 static int64_t i64(uint64_t v)
 {
     return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
@@ -51,68 +65,70 @@ static int64_t i64(uint64_t v)
 
 void raft_trace_role(struct sim *sim, int me, uint64_t term, enum raft_role role)
 {
-    sim_trace4(sim, me, &kind_role, i64(term), (int64_t)role, 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_role, i64(term), (int64_t)role, 0, 0);
 }
 
 void raft_trace_election_timeout(struct sim *sim, int me, uint64_t term)
 {
-    sim_trace4(sim, me, &kind_election_timeout, i64(term), 0, 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_election_timeout, i64(term), 0, 0, 0);
 }
 
 void raft_trace_vote_request(struct sim *sim, int me, uint64_t term, int peer, uint64_t last_index,
                              uint64_t last_term)
 {
-    sim_trace4(sim, me, &kind_vote_request, i64(term), peer, i64(last_index), i64(last_term));
+    sim_trace4(sim, node_of(sim, me), &kind_vote_request, i64(term), peer, i64(last_index),
+               i64(last_term));
 }
 
 void raft_trace_vote(struct sim *sim, int me, uint64_t term, int candidate, bool granted)
 {
-    sim_trace4(sim, me, granted ? &kind_vote_grant : &kind_vote_deny, i64(term), candidate, 0, 0);
+    sim_trace4(sim, node_of(sim, me), granted ? &kind_vote_grant : &kind_vote_deny, i64(term),
+               candidate, 0, 0);
 }
 
 void raft_trace_append(struct sim *sim, int me, uint64_t index, uint64_t term)
 {
-    sim_trace4(sim, me, &kind_append, i64(index), i64(term), 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_append, i64(index), i64(term), 0, 0);
 }
 
 void raft_trace_truncate(struct sim *sim, int me, uint64_t from_index, uint64_t last_index)
 {
-    sim_trace4(sim, me, &kind_truncate, i64(from_index), i64(last_index), 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_truncate, i64(from_index), i64(last_index), 0, 0);
 }
 
 void raft_trace_commit(struct sim *sim, int me, uint64_t index, uint64_t term)
 {
-    sim_trace4(sim, me, &kind_commit, i64(index), i64(term), 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_commit, i64(index), i64(term), 0, 0);
 }
 
 void raft_trace_apply(struct sim *sim, int me, uint64_t index)
 {
-    sim_trace4(sim, me, &kind_apply, i64(index), 0, 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_apply, i64(index), 0, 0, 0);
 }
 
 void raft_trace_apply_snapshot(struct sim *sim, int me, uint64_t index, uint64_t term)
 {
-    sim_trace4(sim, me, &kind_apply_snapshot, i64(index), i64(term), 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_apply_snapshot, i64(index), i64(term), 0, 0);
 }
 
 void raft_trace_persist(struct sim *sim, int me, size_t state_bytes, size_t snapshot_bytes)
 {
-    sim_trace4(sim, me, &kind_persist, i64(state_bytes), i64(snapshot_bytes), 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_persist, i64(state_bytes), i64(snapshot_bytes), 0, 0);
 }
 
 void raft_trace_snapshot_taken(struct sim *sim, int me, uint64_t index, uint64_t term)
 {
-    sim_trace4(sim, me, &kind_snapshot_taken, i64(index), i64(term), 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_snapshot_taken, i64(index), i64(term), 0, 0);
 }
 
 void raft_trace_snapshot_installed(struct sim *sim, int me, uint64_t index, uint64_t term)
 {
-    sim_trace4(sim, me, &kind_snapshot_installed, i64(index), i64(term), 0, 0);
+    sim_trace4(sim, node_of(sim, me), &kind_snapshot_installed, i64(index), i64(term), 0, 0);
 }
 
 void raft_trace_reject(struct sim *sim, int me, int peer, const char *why)
 {
-    sim_tracef(sim, me, &kind_reject, peer, 0, "%s", why != NULL ? why : "");
+    sim_tracef(sim, node_of(sim, me), &kind_reject, peer, 0, "%s", why != NULL ? why : "");
 }
 
 void raft_trace_note(struct sim *sim, int me, const char *fmt, ...)
@@ -122,5 +138,5 @@ void raft_trace_note(struct sim *sim, int me, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    sim_trace(sim, me, &kind_note, NULL, text);
+    sim_trace(sim, node_of(sim, me), &kind_note, NULL, text);
 }

@@ -54,6 +54,9 @@ struct sc_server {
 /* Trace kinds 500-509 belong to the shard controller. */
 static const struct sim_trace_kind trace_config = {
     500, SIM_TOPIC_APPLY, "sc.config", {"num", "kind", "groups", "index"}};
+/* One per shard whose group config `num` changes: the ownership the study tools draw. */
+static const struct sim_trace_kind trace_assign = {
+    501, SIM_TOPIC_APPLY, "sc.assign", {"num", "shard", "gid", "from_gid"}};
 
 static void reply_send(struct sc_server *sc, struct rpc_req *req, enum sc_reply_err err,
                        const struct sc_config *config)
@@ -185,6 +188,11 @@ static enum sc_reply_err config_append(struct sc_server *sc, const struct sc_op 
     sc->configs_count++;
     sim_trace4(sc->sim, sc->node, &trace_config, next->num, (int64_t)op->kind, next->groups_count,
                (int64_t)index);
+    for (int s = 0; s < SC_NSHARDS; s++) {
+        if (next->shards[s] != next[-1].shards[s])
+            sim_trace4(sc->sim, sc->node, &trace_assign, next->num, s, next->shards[s],
+                       next[-1].shards[s]);
+    }
     return SC_REPLY_OK;
 }
 

@@ -28,6 +28,9 @@
 
 static const struct sim_trace_kind trace_pull = {
     513, SIM_TOPIC_CLIENT, "skv.pull", {"gid", "num", "shard", "from_gid"}};
+/* A replica of the old owner answered a Pull with the shard's data (once per answer). */
+static const struct sim_trace_kind trace_send = {
+    516, SIM_TOPIC_CLIENT, "skv.send", {"num", "shard", "from_gid", "to_gid"}};
 
 /* ---------------------------------------------------------------- handlers (source side) */
 
@@ -49,6 +52,7 @@ static void handle_pull(void *receiver, struct rpc_req *req, const uint8_t *args
     } else if (skv_move_args_decode(args, len, &num, &shard) != SKV_OK) {
         move_reply(kv, req, SKV_REPLY_BAD_ARGS, NULL);
     } else if (kv->cur.num == num && kv->shards[shard].state == SKV_SENDING) {
+        sim_trace4(kv->sim, kv->node, &trace_send, num, shard, kv->gid, kv->cur.shards[shard]);
         move_reply(kv, req, SKV_REPLY_OK, &kv->shards[shard]);
     } else {
         move_reply(kv, req, SKV_REPLY_NOT_READY, NULL);

@@ -31,6 +31,12 @@ static const struct sim_trace_kind trace_shard = {
     511, SIM_TOPIC_APPLY, "skv.shard", {"gid", "num", "shard", "state"}};
 static const struct sim_trace_kind trace_snapshot = {
     512, SIM_TOPIC_SNAP, "skv.snapshot", {"gid", "index", "bytes"}};
+/* A shard's move between groups as the log applies it (skv.send, 516, is in skv_migrate.c):
+ * the new owner received its data (INSERT), the old owner deleted its copy (DELETE). */
+static const struct sim_trace_kind trace_receive = {
+    514, SIM_TOPIC_APPLY, "skv.receive", {"num", "shard", "from_gid", "to_gid"}};
+static const struct sim_trace_kind trace_delete = {
+    515, SIM_TOPIC_APPLY, "skv.delete", {"num", "shard", "from_gid", "to_gid"}};
 
 bool skv_server_stable(const struct skv_server *kv)
 {
@@ -225,9 +231,13 @@ static void apply_shard_cmd(struct skv_server *kv, const struct skv_cmd *cmd)
         skv_shard_clear(sh);
         *sh = *cmd->insert; /* takes the decoded data and table */
         memset(cmd->insert, 0, sizeof(*cmd->insert));
+        sim_trace4(kv->sim, kv->node, &trace_receive, cmd->num, cmd->shard,
+                   kv->prev.shards[cmd->shard], kv->gid);
         shard_set(kv, cmd->shard, SKV_GC);
     } else if (cmd->kind == SKV_CMD_DELETE && sh->state == SKV_SENDING) {
         skv_shard_clear(sh);
+        sim_trace4(kv->sim, kv->node, &trace_delete, cmd->num, cmd->shard, kv->gid,
+                   kv->cur.shards[cmd->shard]);
         shard_set(kv, cmd->shard, SKV_ABSENT);
     } else if (cmd->kind == SKV_CMD_GC_DONE && sh->state == SKV_GC) {
         shard_set(kv, cmd->shard, SKV_SERVING);

@@ -49,7 +49,8 @@ struct sim_fs;
     X(SIM_ETIMEDOUT, -3, "virtual-time limit reached")                                             \
     X(SIM_ESTOPPED, -4, "the simulation was stopped")                                              \
     X(SIM_EIO, -5, "input/output error")                                                           \
-    X(SIM_EINVAL, -6, "invalid argument")
+    X(SIM_EINVAL, -6, "invalid argument")                                                          \
+    X(SIM_ENAME, -7, "bad node name (1-15 letters, digits or / . _ - : starting with a letter)")
 
 enum sim_err {
 #define SIM_ERR_ENUM(name, value, text) name = value,
@@ -86,6 +87,29 @@ const char *sim_replay_hint(const struct sim *sim);
 int sim_node_current(const struct sim *sim);
 /* Sets the node context of the running code; returns the previous one, to restore. */
 int sim_node_swap(struct sim *sim, int node);
+
+/* ---------------------------------------------------------------- node names */
+
+/* To the kernel a node is a number. A harness may give the nodes it builds names people read
+ * ("g101/2" for server 2 of group 101, "ctl/0", "coord"); the study tools then show the name
+ * where they showed the number. Names are labels only: they decide nothing, are not part of the
+ * digest, and go into a trace file's header (sim_trace_write), not into its events. Node ids
+ * 0 .. SIM_NODE_NAMES_MAX - 1 can be named; the harness's SIM_NODE_NONE is always "test". */
+#define SIM_NODE_NAMES_MAX 64u /* node ids that can carry a name */
+#define SIM_NODE_NAME_MAX 16u  /* bytes of a name, NUL included */
+
+/* True when `name` is a valid node name: 1 .. SIM_NODE_NAME_MAX - 1 bytes of letters, digits
+ * and / . _ - :, starting with a letter, and not "test" (the harness's column). */
+bool sim_node_name_valid(const char *name);
+
+/* Names node `node` (a later call renames it; NULL removes the name). Returns SIM_OK,
+ * SIM_EINVAL when node is not in 0 .. SIM_NODE_NAMES_MAX - 1, or SIM_ENAME when the name is not
+ * valid; on an error nothing changes. */
+int sim_node_name_set(struct sim *sim, int node, const char *name);
+
+/* The name of node `node`, or NULL when it has none (or cannot have one). Borrowed from the sim
+ * until the node is renamed or the sim is freed. */
+const char *sim_node_name(const struct sim *sim, int node);
 
 /* ---------------------------------------------------------------- events and timers */
 

@@ -99,6 +99,7 @@ struct sim {
     void *trace_stream_arg;
 
     char replay_hint[512];
+    char node_names[SIM_NODE_NAMES_MAX][SIM_NODE_NAME_MAX]; /* "" = unnamed (sim_node_name.c) */
 
     struct sim_rand nrand; /* the stream behind sim_nrand */
     struct sim_fs *fs;     /* the file system (sim_fs.c), NULL until first used */

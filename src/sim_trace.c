@@ -13,12 +13,16 @@
  *   # digest <16 hex digits>               the run's digest (sim_digest)
  *   # events <traced> recorded <kept>[ truncated]
  *   # nodes <id>...                        every node id of an E line, ascending
+ *   # name <id> <name>                     one per named node of the nodes line, ascending
  *   K <kind id> <topic> <kind name> <field name>...      one per kind that appears, before any E
  *   E <t_us> <node> <kind id> <value>...<TAB><text>      one per record; text escaped
  *   # end <16 hex digits>                  XXH3-64 (seed 0) of every byte before this line
  * The header says everything a reader needs before the first event (how many, which nodes), so
  * tools read a trace in one pass; the end line lets them notice a body changed or cut short.
- * Version 1 had no nodes and no end line.
+ * Version 1 had no nodes and no end line. The name lines came later within version 2: a reader
+ * from before them skips them as comment lines (it ignores '#' lines it does not know), and a
+ * file without them reads as one whose nodes have no names. Names are not events, so they are
+ * covered by the end line but not by the run's digest.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -261,7 +265,8 @@ static void write_kinds(const struct sim *sim, struct trace_out *o)
 }
 
 /* "# nodes ...": the node ids of the records, ascending. Ids outside -1..TRACE_NODE_ID_MAX
- * are left out; readers refuse their events anyway. */
+ * are left out; readers refuse their events anyway. Then "# name ID NAME" for each of them that
+ * has a name. */
 static void write_nodes(const struct sim *sim, struct trace_out *o)
 {
     uint8_t seen[(TRACE_NODE_ID_MAX + 2 + 7) / 8];
@@ -276,6 +281,11 @@ static void write_nodes(const struct sim *sim, struct trace_out *o)
         if (seen[id / 8] & (1u << (id % 8))) out_printf(o, " %d", id - 1);
     }
     out_printf(o, "\n");
+    for (int node = 0; node < (int)SIM_NODE_NAMES_MAX; node++) {
+        const char *name = sim_node_name(sim, node);
+        if (name != NULL && (seen[(node + 1) / 8] & (1u << ((node + 1) % 8))) != 0)
+            out_printf(o, "# name %d %s\n", node, name);
+    }
 }
 
 /* Appends a signed decimal number: the hot path of write_records, without printf. */

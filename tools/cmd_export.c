@@ -189,8 +189,11 @@ static void perfetto_tracks(struct perfetto_writer *w)
     for (size_t i = 0; i < tf->nodes_count; i++) {
         int32_t node = tf->nodes[i];
         if (!export_walk_node_shown(w->walk, i)) continue;
+        const char *named = trace_file_node_name(tf, i);
         if (node == SIM_NODE_NONE)
             snprintf(name, sizeof(name), "test (harness)");
+        else if (named != NULL)
+            snprintf(name, sizeof(name), "%s (node %d)", named, (int)node);
         else
             snprintf(name, sizeof(name), "node %d", (int)node);
         perfetto_meta_name(w, node, 1, "process_name", name);

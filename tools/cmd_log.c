@@ -1,11 +1,12 @@
 /* cmd_log: `labsim log FILE`, a trace read as one column per node, like dslogs but built from
  * the structured trace instead of printf lines.
  *
- * Columns: the harness ("test", node -1) first, then nodes in ascending order; each event is
- * printed in its node's column, word-wrapped at the column width, with its virtual time in
- * seconds at the left. Colours by topic go to a terminal only (isatty, NO_COLOR unset or
- * empty); --plain never colours, --color always does (for `less -R`). --flat prints one line
- * per event instead: time node kind field=value... text.
+ * Columns: the harness ("test", node -1) first, then nodes in ascending order, each headed by
+ * its name when the trace names it ("g101/2"), else "node N" (--flat prints the name or the
+ * number the same way); each event is printed in its node's column, word-wrapped at the column
+ * width, with its virtual time in seconds at the left. Colours by topic go to a terminal only
+ * (isatty, NO_COLOR unset or empty); --plain never colours, --color always does (for `less -R`).
+ * --flat prints one line per event instead: time node kind field=value... text.
  *
  * The trace is read as it is printed, one event at a time, so memory stays bounded whatever
  * its size and `labsim log FILE | head` stops early. A problem in the body (a malformed line,
@@ -66,7 +67,7 @@ static void log_usage(FILE *out)
             "  --flat         one line per event: time node kind field=value... text\n"
             "  --topics LIST  only these topics (kernel,net,timer,role,vote,log,commit,apply,\n"
             "                 persist,snap,fault,client,test)\n"
-            "  --nodes LIST   only these nodes (ids, and 'test' for the harness)\n"
+            "  --nodes LIST   only these nodes (ids or names, and 'test' for the harness)\n"
             "  --from S, --to S  only events in this window of virtual seconds\n"
             "  --width N      total line width (default: $COLUMNS, else the terminal's, else\n"
             "                 100)\n"
@@ -209,15 +210,6 @@ static const char *log_time(uint64_t at_us, char *buf, size_t size)
     return buf;
 }
 
-static const char *log_node_label(int32_t node, char *buf, size_t size)
-{
-    if (node == SIM_NODE_NONE)
-        snprintf(buf, size, "test");
-    else
-        snprintf(buf, size, "node %d", (int)node);
-    return buf;
-}
-
 /* ---------------------------------------------------------------- printing */
 
 struct log_view {
@@ -288,7 +280,7 @@ static void log_header(const struct log_view *view)
     for (size_t i = 0; i < tf->nodes_count; i++) {
         if (view->column_of[i] < 0) continue;
         bool last = view->column_of[i] == view->columns_count - 1;
-        const char *text = log_node_label(tf->nodes[i], label, sizeof(label));
+        const char *text = trace_file_node_label(tf, tf->nodes[i], "node ", label, sizeof(label));
         fprintf(view->out, "%-*s", last ? 0 : view->column_width, text);
     }
     fputc('\n', view->out);
@@ -335,9 +327,12 @@ static void log_cell(const struct log_view *view, const char *time, int column,
 static void log_flat(const struct log_view *view, const struct trace_file_event *ev,
                      const char *time, const struct log_buf *cell)
 {
-    char node[16];
+    char node[32];
     const struct trace_file_kind *kind = trace_file_event_kind(view->tf, ev);
-    if (ev->node == SIM_NODE_NONE)
+    const char *name = trace_file_node_name(view->tf, ev->node_index);
+    if (name != NULL)
+        snprintf(node, sizeof(node), "%s", name);
+    else if (ev->node == SIM_NODE_NONE)
         snprintf(node, sizeof(node), "test");
     else
         snprintf(node, sizeof(node), "%d", (int)ev->node);

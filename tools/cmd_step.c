@@ -13,10 +13,19 @@
  *   t SECONDS  run to that virtual time (e.g. t 2.5)
  *   b TOPIC    run to the next event of a trace topic (net, role, vote, log, ...)
  *   p [NODE]   print a node's state (all nodes without NODE)
+ *   g          groups: each Raft group's leader(s) and the configuration each server applied,
+ *              and the shard assignment of the newest configuration (lab 5)
  *   h          help;  q  quit (also at the end of the input)
  *
  * Every traced event is printed as it happens ("  1.234567 n2  raft.role term=3
- * role=leader"), limited to --topics when given; the break conditions see every topic. When
+ * role=leader"; a node the harness named is shown by its name, "g101/2"), limited to --topics
+ * when given; the break conditions see every topic.
+ *
+ * `g` is built from the trace alone, so it needs no help from the code under test beyond its
+ * trace calls: a group is the nodes whose names share the part before '/' ("g101/0".."g101/2",
+ * "ctl/0".."ctl/2"; unnamed nodes form one group), a leader is a node whose last raft.role said
+ * leader, a server's configuration is the newest its skv.config (or, for a controller,
+ * sc.config) reported, and the shard assignment is that of the newest sc.assign per shard. When
  * the run ends, the failure report (if any) and the run's digest are printed: a run stepped to
  * its end is the run `labsim replay` makes, digest for digest.
  *
@@ -37,7 +46,9 @@
 #define STEP_LINE_MAX 256u
 #define STEP_RECORDS_MAX (1u << 20) /* trace records kept (the listener sees only kept ones) */
 #define STEP_EVENTS_MAX 1000000000u /* s N */
-#define STEP_NODES_MAX 64           /* p without a node */
+#define STEP_NODES_MAX 64           /* p without a node; nodes g follows */
+#define STEP_SHARDS 10              /* lab 5's NShards, for the assignment g prints */
+#define STEP_GROUP_MAX 16           /* bytes of a group's name (the part of a node name before /) */
 /* How long `e` looks for a first role event before saying the Raft traces none: the lab's
  * 5 s election budget (a tracing Raft reports its first role at make, time 0). */
 #define STEP_NO_ROLES_US SIM_S(5)
@@ -48,6 +59,14 @@ enum step_until {
     STEP_UNTIL_COMMIT,
     STEP_UNTIL_FAULT,
     STEP_UNTIL_TOPIC,
+};
+
+/* What g knows of a node, from its trace events. */
+struct step_node {
+    bool role_seen;
+    int64_t term;
+    int64_t role;
+    int64_t config; /* newest configuration it reported applying; -1 none */
 };
 
 struct step {
@@ -61,6 +80,11 @@ struct step {
     bool truncated_told;
     uint64_t roles_seen;          /* role events so far (any node) */
     sim_time_us no_roles_stop_us; /* e: stop here while roles_seen is 0 (0: no such stop) */
+    struct step_node nodes[STEP_NODES_MAX];
+    bool assigns_seen;
+    int64_t config_newest;          /* the newest configuration a controller applied */
+    int64_t shard_num[STEP_SHARDS]; /* newest sc.assign per shard: its config and group */
+    int64_t shard_gid[STEP_SHARDS];
 };
 
 /* Index of a kind's field called `name`, or -1. */
@@ -79,14 +103,24 @@ static bool step_is_role(const struct sim_trace_kind *kind)
     return len >= 5 && strcmp(kind->name + len - 5, ".role") == 0 && step_field(kind, "role") >= 0;
 }
 
-static void step_print_rec(const struct sim_trace_rec *rec)
+/* A node as step prints it: its name, "test" for the harness, else "n3". */
+static const char *step_node_label(const struct sim *sim, int node, char *buf, size_t size)
+{
+    const char *name = sim_node_name(sim, node);
+    if (name != NULL)
+        snprintf(buf, size, "%s", name);
+    else if (node == SIM_NODE_NONE)
+        snprintf(buf, size, "test");
+    else
+        snprintf(buf, size, "n%d", node);
+    return buf;
+}
+
+static void step_print_rec(const struct sim *sim, const struct sim_trace_rec *rec)
 {
     const struct sim_trace_kind *kind = rec->kind;
-    char node[16];
-    if (rec->node == SIM_NODE_NONE)
-        snprintf(node, sizeof(node), "test");
-    else
-        snprintf(node, sizeof(node), "n%d", (int)rec->node);
+    char node[SIM_NODE_NAME_MAX + 8];
+    step_node_label(sim, rec->node, node, sizeof(node));
     printf("%11.6f %-4s %s", (double)rec->at_us / (double)SIM_US_PER_S, node, kind->name);
     for (int i = 0; i < (int)SIM_TRACE_FIELDS_MAX && kind->fields[i] != NULL; i++) {
         const char *role = NULL;
@@ -127,21 +161,56 @@ static void step_check_break(struct step *st, const struct sim_trace_rec *rec)
     if (!hit || st->hit) return;
     st->hit = true;
     int term = step_field(kind, "term");
+    const char *name = sim_node_name(st->sim, rec->node);
+    char named[SIM_NODE_NAME_MAX + 4] = "";
+    if (name != NULL) snprintf(named, sizeof(named), " (%s)", name);
     if (st->until == STEP_UNTIL_ELECTION && term >= 0)
-        snprintf(st->hit_what, sizeof(st->hit_what), "node %d became leader of term %" PRId64,
-                 (int)rec->node, rec->v[term]);
+        snprintf(st->hit_what, sizeof(st->hit_what), "node %d%s became leader of term %" PRId64,
+                 (int)rec->node, named, rec->v[term]);
     else if (rec->node == SIM_NODE_NONE)
         snprintf(st->hit_what, sizeof(st->hit_what), "%s on the harness", kind->name);
     else
-        snprintf(st->hit_what, sizeof(st->hit_what), "%s on node %d", kind->name, (int)rec->node);
+        snprintf(st->hit_what, sizeof(st->hit_what), "%s on node %d%s", kind->name, (int)rec->node,
+                 named);
+}
+
+/* Keeps what g prints: roles, the configurations servers applied, the shard assignment. */
+static void step_follow(struct step *st, const struct sim_trace_rec *rec)
+{
+    const struct sim_trace_kind *kind = rec->kind;
+    int num = step_field(kind, "num");
+    if (strcmp(kind->name, "sc.assign") == 0) {
+        int shard = step_field(kind, "shard");
+        int gid = step_field(kind, "gid");
+        int64_t s = shard >= 0 ? rec->v[shard] : -1;
+        if (num < 0 || gid < 0 || s < 0 || s >= STEP_SHARDS) return;
+        if (rec->v[num] <= st->shard_num[s]) return; /* configurations count from 1 */
+        st->assigns_seen = true;
+        st->shard_num[s] = rec->v[num];
+        st->shard_gid[s] = rec->v[gid];
+        return;
+    }
+    if (rec->node < 0 || rec->node >= STEP_NODES_MAX) return;
+    struct step_node *n = &st->nodes[rec->node];
+    if (step_is_role(kind)) {
+        int term = step_field(kind, "term");
+        n->role_seen = true;
+        n->role = rec->v[step_field(kind, "role")];
+        n->term = term >= 0 ? rec->v[term] : 0;
+        return;
+    }
+    bool controller = strcmp(kind->name, "sc.config") == 0;
+    if (num < 0 || (!controller && strcmp(kind->name, "skv.config") != 0)) return;
+    if (rec->v[num] > n->config) n->config = rec->v[num];
+    if (controller && rec->v[num] > st->config_newest) st->config_newest = rec->v[num];
 }
 
 static void step_listener(struct sim *sim, const struct sim_trace_rec *rec, void *arg)
 {
-    (void)sim;
     struct step *st = arg;
-    if ((st->print_mask & SIM_TOPIC_BIT(rec->kind->topic)) != 0) step_print_rec(rec);
+    if ((st->print_mask & SIM_TOPIC_BIT(rec->kind->topic)) != 0) step_print_rec(sim, rec);
     if (step_is_role(rec->kind)) st->roles_seen++;
+    step_follow(st, rec);
     step_check_break(st, rec);
 }
 
@@ -166,6 +235,7 @@ static void step_help(void)
         printf(" %s", sim_topic_name((enum sim_topic)t));
     printf("\n"
            "  p [NODE]   print a node's state (every node without NODE)\n"
+           "  g          groups: leaders, configurations applied, shard owners (lab 5)\n"
            "  h          this help\n"
            "  q          quit\n");
 }
@@ -260,6 +330,74 @@ static void step_print_node(struct step *st, const char *arg)
     if (shown == 0) fprintf(stderr, "step: nothing to inspect yet (no servers built)\n");
 }
 
+/* The group of a node: its name up to '/', "nodes" for an unnamed one. */
+static const char *step_group_of(const struct sim *sim, int node, char *buf, size_t size)
+{
+    const char *name = sim_node_name(sim, node);
+    size_t len = name != NULL ? strcspn(name, "/") : 0;
+    if (name == NULL || len == 0 || len >= size) return "nodes";
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* One line of g: the group's leaders (every node whose last role is leader; a stale leader of
+ * an old term shows beside the new one) and each server's newest configuration. */
+static void step_group_line(const struct step *st, const char *group)
+{
+    char label[SIM_NODE_NAME_MAX + 8];
+    char other[STEP_GROUP_MAX];
+    int leaders = 0;
+    printf("  %-6s leader:", group);
+    for (int node = 0; node < STEP_NODES_MAX; node++) {
+        const struct step_node *n = &st->nodes[node];
+        if (strcmp(step_group_of(st->sim, node, other, sizeof(other)), group) != 0) continue;
+        if (!n->role_seen || n->role != 2) continue;
+        printf("%s %s (term %" PRId64 ")", leaders++ > 0 ? "," : "",
+               step_node_label(st->sim, node, label, sizeof(label)), n->term);
+    }
+    if (leaders == 0) printf(" none");
+    bool configs = false;
+    for (int node = 0; node < STEP_NODES_MAX; node++) {
+        const struct step_node *n = &st->nodes[node];
+        if (strcmp(step_group_of(st->sim, node, other, sizeof(other)), group) != 0) continue;
+        if (n->config < 0) continue;
+        printf("%s %s %" PRId64, configs ? "," : "; config applied:",
+               step_node_label(st->sim, node, label, sizeof(label)), n->config);
+        configs = true;
+    }
+    printf("\n");
+}
+
+/* g: every group that has traced a role or a configuration, in order of its first node. */
+static void step_groups(const struct step *st)
+{
+    char group[STEP_GROUP_MAX];
+    char earlier[STEP_GROUP_MAX];
+    int shown = 0;
+    printf("-- groups at %.6f s virtual:\n", (double)sim_now_us(st->sim) / 1e6);
+    for (int node = 0; node < STEP_NODES_MAX; node++) {
+        const struct step_node *n = &st->nodes[node];
+        if (!n->role_seen && n->config < 0) continue;
+        step_group_of(st->sim, node, group, sizeof(group));
+        bool first = true;
+        for (int k = 0; k < node && first; k++) {
+            const struct step_node *m = &st->nodes[k];
+            first = (!m->role_seen && m->config < 0) ||
+                    strcmp(step_group_of(st->sim, k, earlier, sizeof(earlier)), group) != 0;
+        }
+        if (!first) continue;
+        step_group_line(st, step_group_of(st->sim, node, group, sizeof(group)));
+        shown++;
+    }
+    if (shown == 0) printf("  (no role or configuration events yet)\n");
+    if (!st->assigns_seen) return;
+    printf("  shards in config %" PRId64 ":", st->config_newest);
+    for (int s = 0; s < STEP_SHARDS; s++)
+        printf(" %d:%" PRId64, s, st->shard_gid[s]);
+    printf("\n");
+}
+
 /* Runs one command line; returns true on quit. */
 static bool step_command(struct step *st, char *line)
 {
@@ -286,6 +424,8 @@ static bool step_command(struct step *st, char *line)
         step_topic(st, arg);
     else if (strcmp(cmd, "p") == 0)
         step_print_node(st, arg);
+    else if (strcmp(cmd, "g") == 0)
+        step_groups(st);
     else if (strcmp(cmd, "h") == 0 || strcmp(cmd, "help") == 0)
         step_help();
     else
@@ -394,6 +534,8 @@ int cmd_step(const struct labsim_cli *cli, int argc, char **argv)
         return 1;
     }
     st.sim = lab_session_sim(st.session);
+    for (int node = 0; node < STEP_NODES_MAX; node++)
+        st.nodes[node].config = -1;
     sim_trace_record(st.sim, SIM_TOPICS_ALL, STEP_RECORDS_MAX);
     sim_trace_set_listener(st.sim, step_listener, &st);
     printf("step: %s seed %" PRIu64 " (h for help)\n", test->name, seed);

@@ -8,15 +8,24 @@
  * <script type="application/json"> element, and nothing is fetched, so the file works offline
  * and can be mailed around. The script draws SVG (so a DOM dump shows what was drawn) and
  * records what it drew in #summary's data-lanes / data-arrows / data-spans / data-events /
- * data-faults attributes, which the tests check. JSON strings escape <, > and &, so no trace
- * text can close the script element.
+ * data-faults (and, for lab 5, data-shard-lanes / data-owners / data-moves) attributes, which
+ * the tests check. JSON strings escape <, > and &, so no trace text can close the script
+ * element. Lanes carry the node names the trace gives ("g101/2"), else "node N".
+ *
+ * A lab 5 page (one with sc.assign events among its events) also gets one lane per shard under
+ * the nodes: who owns the shard over time, as bars coloured by group, from the controller's
+ * configurations (each controller replica reports config N's assignments; the first report of
+ * a config newer than the lane's is taken, so a second controller service, TestRejection5A's,
+ * shows only where its numbers run ahead), and a marker on the shard's lane for each move the
+ * groups trace (skv.send, skv.receive, skv.delete).
  *
  * Written while the trace is read: events go straight to the page; links and spans, which the
  * data lists after the events, go to two scratch files (tmpfile) and are copied in at the end,
  * so memory stays bounded whatever the size of the trace.
  *
  * Embedded data: {"title", "seed", "digest", "truncated", "begin_us",
- *   "nodes": [node id per lane], "kinds": [[name, topic, [field...], class]...],
+ *   "nodes": [node id per lane], "names": [node name per lane, "" when unnamed],
+ *   "kinds": [[name, topic, [field...], class]...],
  *   "events": [[t_us, lane, kind, [value...], text]...],
  *   "links": [[from event, to event, 0 request | 1 reply | 2 lost reply]...],
  *   "spans": [[lane, begin_us, end_us, term, role]...], "end_us"}
@@ -82,6 +91,10 @@ static const char *const html_head[] = {
     ".a-lost { stroke: #d83b3b; stroke-dasharray: 4 3; }\n",
     ".fault { stroke: #d83b3b; stroke-width: 2; stroke-dasharray: 6 3; }\n",
     ".fault-label { font-size: 10px; fill: #d83b3b; font-weight: 600; }\n",
+    ".owner { stroke: none; fill-opacity: 0.8; }\n",
+    ".move { stroke: #1d2330; stroke-width: 1; }\n",
+    ".move-send { fill: #3b6fd6; } .move-receive { fill: #2f9d55; }\n",
+    ".move-delete { fill: #fff; }\n",
     ".t-kernel { stroke: #9aa1ad; }\n",
     ".t-net { stroke: #3b6fd6; }\n",
     ".t-timer { stroke: #c98a00; }\n",
@@ -140,6 +153,7 @@ static const char *const html_script[] = {
     "  var D = JSON.parse(document.getElementById('trace-data').textContent);\n",
     "  var NS = 'http://www.w3.org/2000/svg';\n",
     "  var LANE = 54, LEFT = 92, TOP = 30, RIGHT = 40, WIDTH_MAX = 16000000;\n",
+    "  var SHARDS = 10, SHARD_LANE = 22, SHARD_GAP = 26;\n",
     "  var ROLES = ['follower', 'candidate', 'leader'];\n",
     "  var TYPES = ['req', 'rep', 'lost'];\n",
     "  var TYPE_NAMES = ['request', 'reply', 'lost reply'];\n",
@@ -164,6 +178,7 @@ static const char *const html_script[] = {
     "  var MR = D.kinds.some(function (k) { return k[0].indexOf('mr.') === 0; });\n",
     "  function nodeName(lane) {\n",
     "    var n = D.nodes[lane];\n",
+    "    if (D.names[lane]) return D.names[lane];\n",
     "    if (n >= 0 && MR) return n === 0 ? 'coordinator' : 'worker ' + n;\n",
     "    return n < 0 ? 'test' : 'node ' + n;\n",
     "  }\n",
@@ -196,6 +211,76 @@ static const char *const html_script[] = {
     "  function tickLabel(t, step) {\n",
     "    var d = step >= 1e6 ? 0 : step >= 1e5 ? 1 : step >= 1e4 ? 2 : step >= 1e3 ? 3 : 6;\n",
     "    return (t / 1e6).toFixed(d) + 's';\n",
+    "  }\n",
+    /* Lab 5: the controller's assignments per shard, and the kinds of shard moves. */
+    "  function kindIndex(name) {\n",
+    "    for (var i = 0; i < D.kinds.length; i++) if (D.kinds[i][0] === name) return i;\n",
+    "    return -1;\n",
+    "  }\n",
+    "  function field(e, name) { return e[3][D.kinds[e[2]][2].indexOf(name)]; }\n",
+    "  var ASSIGN = kindIndex('sc.assign'), MOVES = {};\n",
+    "  ['send', 'receive', 'delete'].forEach(function (m) {\n",
+    "    var k = kindIndex('skv.' + m);\n",
+    "    if (k >= 0) MOVES[k] = m;\n",
+    "  });\n",
+    "  function ownership() {\n",
+    "    var lanes = [], newest = [], any = false;\n",
+    "    for (var s = 0; s < SHARDS; s++) { lanes.push([]); newest.push(-1); }\n",
+    "    for (var i = 0; i < D.events.length; i++) {\n",
+    "      var e = D.events[i];\n",
+    "      if (e[2] !== ASSIGN) continue;\n",
+    "      any = true;\n",
+    "      var num = field(e, 'num'), sh = field(e, 'shard');\n",
+    "      if (!(sh >= 0 && sh < SHARDS) || num <= newest[sh]) continue;\n",
+    "      var l = lanes[sh];\n",
+    "      newest[sh] = num;\n",
+    "      if (l.length) l[l.length - 1].end = e[0];\n",
+    "      l.push({ begin: e[0], end: D.end_us, gid: field(e, 'gid'), num: num });\n",
+    "    }\n",
+    "    return any ? lanes : null;\n",
+    "  }\n",
+    "  var OWNERS = ownership();\n",
+    "  function gidColor(gid) {\n",
+    "    return 'hsl(' + Math.round((gid * 83.3) % 360) + ',55%,50%)';\n",
+    "  }\n",
+    "  function shardTop(s) { return TOP + D.nodes.length * LANE + SHARD_GAP + s * SHARD_LANE; }\n",
+    "  function drawOwners(g, s, y) {\n",
+    "    OWNERS[s].forEach(function (o) {\n",
+    "      if (o.gid === 0) return;\n",
+    "      var w = Math.max(1, x(o.end) - x(o.begin));\n",
+    "      tip(el('rect', { x: x(o.begin), y: y + 3, width: w, height: SHARD_LANE - 6,\n",
+    "        fill: gidColor(o.gid), 'class': 'owner', 'data-gid': o.gid }, g),\n",
+    "        'shard ' + s + ': group ' + o.gid + ' (config ' + o.num + '), ' + secs(o.begin) +\n",
+    "        ' to ' + secs(o.end));\n",
+    "      if (w > 34) {\n",
+    "        el('text', { x: x(o.begin) + 4, y: y + SHARD_LANE / 2 + 4, 'class': 'span-label' },\n",
+    "          g, 'g' + o.gid);\n",
+    "      }\n",
+    "    });\n",
+    "  }\n",
+    "  function drawMoves(root) {\n",
+    "    var g = el('g', { 'class': 'moves' }, root);\n",
+    "    for (var i = 0; i < D.events.length; i++) {\n",
+    "      var e = D.events[i], m = MOVES[e[2]], sh = m ? field(e, 'shard') : -1;\n",
+    "      if (!(sh >= 0 && sh < SHARDS)) continue;\n",
+    "      tip(el('circle', { cx: x(e[0]), cy: shardTop(sh) + SHARD_LANE / 2, r: 3.5,\n",
+    "        'class': 'move move-' + m, 'data-ev': i }, g), describe(e));\n",
+    "    }\n",
+    "  }\n",
+    "  function drawShards(root, width) {\n",
+    "    if (!OWNERS) return;\n",
+    "    var g = el('g', { 'class': 'shards' }, root);\n",
+    "    el('text', { x: 10, y: shardTop(0) - 8, 'class': 'lane-label' }, g,\n",
+    "      'shard owners (colour = group; dots: blue sent, green received, white deleted)');\n",
+    "    for (var s = 0; s < SHARDS; s++) {\n",
+    "      var y = shardTop(s), lane = el('g', { 'class': 'shard-lane', 'data-shard': s }, g);\n",
+    "      el('rect', { x: 0, y: y, width: width, height: SHARD_LANE,\n",
+    "        'class': s % 2 ? 'lane-bg odd' : 'lane-bg' }, lane);\n",
+    "      el('text', { x: 10, y: y + SHARD_LANE / 2 + 4, 'class': 'lane-label' }, lane,\n",
+    "        'shard ' + s);\n",
+    "      drawOwners(lane, s, y);\n",
+    "    }\n",
+    "    drawMoves(g);\n",
     "  }\n",
     "  function markers(root) {\n",
     "    var defs = el('defs', {}, root);\n",
@@ -288,6 +373,11 @@ static const char *const html_script[] = {
     "    sum.setAttribute('data-spans', svg.querySelectorAll('rect.span').length);\n",
     "    sum.setAttribute('data-events', D.events.length);\n",
     "    sum.setAttribute('data-faults', faults);\n",
+    "    if (OWNERS) {\n",
+    "      sum.setAttribute('data-shard-lanes', svg.querySelectorAll('g.shard-lane').length);\n",
+    "      sum.setAttribute('data-owners', svg.querySelectorAll('rect.owner').length);\n",
+    "      sum.setAttribute('data-moves', svg.querySelectorAll('circle.move').length);\n",
+    "    }\n",
     "    sum.textContent = D.nodes.length + ' lanes, ' + D.links.length + ' messages, ' +\n",
     "      D.spans.length + ' role spans, ' + D.events.length + ' events, ' + faults +\n",
     "      ' faults';\n",
@@ -296,10 +386,12 @@ static const char *const html_script[] = {
     "    while (svg.firstChild) svg.removeChild(svg.firstChild);\n",
     "    var width = Math.ceil(x(D.end_us) + RIGHT);\n",
     "    var height = TOP + D.nodes.length * LANE + 8;\n",
+    "    if (OWNERS) height = shardTop(SHARDS) + 8;\n",
     "    svg.setAttribute('width', width);\n",
     "    svg.setAttribute('height', height);\n",
     "    markers(svg);\n",
     "    drawLanes(el('g', { 'class': 'lanes' }, svg), width);\n",
+    "    drawShards(svg, width);\n",
     "    drawAxis(svg, height);\n",
     "    drawSpans(svg);\n",
     "    var faults = drawEvents(svg, height);\n",
@@ -484,6 +576,13 @@ static void html_data_head(struct html_writer *w)
         if (!export_walk_node_shown(w->walk, i)) continue;
         fprintf(w->out, "%s%d", lanes == 0 ? "" : ",", (int)tf->nodes[i]);
         w->lane_of[i] = lanes++;
+    }
+    fputs("],\"names\":[", w->out);
+    for (size_t i = 0, shown = 0; i < tf->nodes_count; i++) {
+        if (w->lane_of[i] < 0) continue;
+        const char *name = trace_file_node_name(tf, i);
+        fputs(shown++ == 0 ? "" : ",", w->out);
+        export_json_string(w->out, name != NULL ? name : "");
     }
     fputs("]", w->out);
     html_kinds(w->out, tf);

@@ -289,6 +289,48 @@ static int header_nodes(struct trace_file *tf, struct trace_file_reader *r, stru
     return TRACE_FILE_OK;
 }
 
+static size_t nodes_find(const struct trace_file *tf, int32_t node);
+
+/* "# name ID NAME" (version 2, after the nodes line): a name for a node of the nodes line.
+ * Each node is named at most once and no two nodes share a name, so a name picks one node. */
+static int header_name(struct trace_file *tf, struct trace_file_reader *r, struct cursor *c,
+                       struct trace_file_error *err)
+{
+    struct token id;
+    struct token name;
+    struct token extra;
+    char shown[32];
+    char text[SIM_NODE_NAME_MAX];
+    int64_t node = 0;
+    if (!token_next(c, &id) || !token_next(c, &name) || token_next(c, &extra))
+        return fail(err, r->line, TRACE_FILE_EFORMAT,
+                    "malformed name line (expected '# name ID NAME')");
+    if (!r->header_nodes)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "a name line before the '# nodes' line");
+    size_t at = parse_i64(&id, &node) && node >= 0 && node <= TRACE_FILE_NODE_ID_MAX
+                    ? nodes_find(tf, (int32_t)node)
+                    : tf->nodes_count;
+    if (at == tf->nodes_count)
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "name for node '%s', which is not listed",
+                    token_show(&id, shown, sizeof(shown)));
+    text[0] = '\0';
+    if (name.len < sizeof(text)) {
+        memcpy(text, name.s, name.len);
+        text[name.len] = '\0';
+    }
+    if (!sim_node_name_valid(text))
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "bad node name '%s' (%s)",
+                    token_show(&name, shown, sizeof(shown)), sim_strerror(SIM_ENAME));
+    if (tf->node_names[at][0] != '\0')
+        return fail(err, r->line, TRACE_FILE_EFORMAT, "node %lld is named twice", (long long)node);
+    for (size_t i = 0; i < tf->nodes_count; i++) {
+        if (strcmp(tf->node_names[i], text) == 0)
+            return fail(err, r->line, TRACE_FILE_EFORMAT, "two nodes are named '%s'", text);
+    }
+    memcpy(tf->node_names[at], text, strlen(text) + 1);
+    return TRACE_FILE_OK;
+}
+
 /* "# end HEX", the last line of a version 2 file: the digest of every byte before it. */
 static int header_end(struct trace_file_reader *r, struct cursor *c, struct trace_file_error *err)
 {
@@ -330,6 +372,7 @@ static int header_line(struct trace_file *tf, struct trace_file_reader *r,
     if (!keyed) return TRACE_FILE_OK;
     if (token_is(&key, "events")) return header_events(tf, r, &c, err);
     if (token_is(&key, "nodes") && tf->version >= 2) return header_nodes(tf, r, &c, err);
+    if (token_is(&key, "name") && tf->version >= 2) return header_name(tf, r, &c, err);
     if (!token_is(&key, "seed") && !token_is(&key, "digest")) return TRACE_FILE_OK;
     if (!token_next(&c, &value) || token_next(&c, &extra))
         return fail(err, r->line, TRACE_FILE_EFORMAT, "malformed '%s' line",
@@ -777,6 +820,25 @@ const struct trace_file_kind *trace_file_event_kind(const struct trace_file *tf,
     return &tf->kinds[ev->kind];
 }
 
+const char *trace_file_node_name(const struct trace_file *tf, size_t node_index)
+{
+    if (node_index >= tf->nodes_count || tf->node_names[node_index][0] == '\0') return NULL;
+    return tf->node_names[node_index];
+}
+
+const char *trace_file_node_label(const struct trace_file *tf, int32_t node,
+                                  const char *number_prefix, char *buf, size_t size)
+{
+    const char *name = trace_file_node_name(tf, nodes_find(tf, node));
+    if (name != NULL)
+        snprintf(buf, size, "%s", name);
+    else if (node == SIM_NODE_NONE)
+        snprintf(buf, size, "test");
+    else
+        snprintf(buf, size, "%s%d", number_prefix, (int)node);
+    return buf;
+}
+
 const char *trace_file_role_name(int64_t role)
 {
     switch (role) {
@@ -934,15 +996,42 @@ int trace_file_filter_topics(struct trace_file_filter *filter, const char *list,
     return list_each(list, "topics", err, topic_item, filter);
 }
 
+/* A node name of a --nodes list, kept until the trace says which id it is. */
+static int node_item_name(struct trace_file_filter *filter, const struct token *tok,
+                          struct trace_file_error *err)
+{
+    char shown[32];
+    if (filter->names_count == TRACE_FILE_FILTER_NAMES_MAX)
+        return fail(err, 0, TRACE_FILE_EINVAL, "more than %u node names",
+                    TRACE_FILE_FILTER_NAMES_MAX);
+    char *name = filter->names[filter->names_count];
+    name[0] = '\0';
+    if (tok->len < SIM_NODE_NAME_MAX) {
+        memcpy(name, tok->s, tok->len);
+        name[tok->len] = '\0';
+    }
+    if (!sim_node_name_valid(name))
+        return fail(err, 0, TRACE_FILE_EINVAL,
+                    "bad node '%s' (a node id in -1..%d, a node name, or test)",
+                    token_show(tok, shown, sizeof(shown)), TRACE_FILE_NODE_ID_MAX);
+    filter->names_count++;
+    return TRACE_FILE_OK;
+}
+
 static int node_item(void *ctx, const struct token *tok, struct trace_file_error *err)
 {
     struct trace_file_filter *filter = ctx;
     char shown[32];
     int64_t node = 0;
+    bool letter = tok->len > 0 && ((tok->s[0] >= 'a' && tok->s[0] <= 'z') ||
+                                   (tok->s[0] >= 'A' && tok->s[0] <= 'Z'));
     if (token_is(tok, "test"))
         node = SIM_NODE_NONE;
+    else if (letter)
+        return node_item_name(filter, tok, err);
     else if (!parse_i64(tok, &node) || node < -1 || node > TRACE_FILE_NODE_ID_MAX)
-        return fail(err, 0, TRACE_FILE_EINVAL, "bad node '%s' (a node id in -1..%d, or test)",
+        return fail(err, 0, TRACE_FILE_EINVAL,
+                    "bad node '%s' (a node id in -1..%d, a node name, or test)",
                     token_show(tok, shown, sizeof(shown)), TRACE_FILE_NODE_ID_MAX);
     filter->node_on[node + 1] = true;
     return TRACE_FILE_OK;
@@ -952,6 +1041,7 @@ int trace_file_filter_nodes(struct trace_file_filter *filter, const char *list,
                             struct trace_file_error *err)
 {
     filter->nodes_all = false;
+    filter->names_count = 0;
     memset(filter->node_on, 0, sizeof(filter->node_on));
     return list_each(list, "nodes", err, node_item, filter);
 }
@@ -986,18 +1076,45 @@ static const char *node_label(int32_t node, char *buf, size_t size)
     return buf;
 }
 
-int trace_file_filter_check(const struct trace_file_filter *filter, const struct trace_file *tf,
+/* The nodes of a trace for a message: "test,0,1,2" or "test,ctl/0,...". */
+static void nodes_list(const struct trace_file *tf, char *have, size_t size)
+{
+    char label[32];
+    have[0] = '\0';
+    for (size_t i = 0; i < tf->nodes_count; i++) {
+        strncat(have, i == 0 ? "" : ",", size - strlen(have) - 1);
+        strncat(have, trace_file_node_label(tf, tf->nodes[i], "", label, sizeof(label)),
+                size - strlen(have) - 1);
+    }
+}
+
+/* Turns the names of a --nodes list into ids, or says which one the trace does not have. */
+static int filter_names(struct trace_file_filter *filter, const struct trace_file *tf,
+                        const char *have, struct trace_file_error *err)
+{
+    for (size_t n = 0; n < filter->names_count; n++) {
+        size_t at = 0;
+        while (at < tf->nodes_count && strcmp(tf->node_names[at], filter->names[n]) != 0)
+            at++;
+        if (at == tf->nodes_count)
+            return fail(err, 0, TRACE_FILE_EINVAL, "no node %s in this trace (nodes: %s)",
+                        filter->names[n], have[0] != '\0' ? have : "none");
+        filter->node_on[tf->nodes[at] + 1] = true;
+    }
+    filter->names_count = 0;
+    return TRACE_FILE_OK;
+}
+
+int trace_file_filter_check(struct trace_file_filter *filter, const struct trace_file *tf,
                             struct trace_file_error *err)
 {
-    char have[256] = "";
+    char have[1024];
     char label[16];
     if (filter->from_us > filter->to_us)
         return fail(err, 0, TRACE_FILE_EINVAL, "--from is later than --to");
-    for (size_t i = 0; i < tf->nodes_count; i++) {
-        strncat(have, i == 0 ? "" : ",", sizeof(have) - strlen(have) - 1);
-        strncat(have, node_label(tf->nodes[i], label, sizeof(label)),
-                sizeof(have) - strlen(have) - 1);
-    }
+    nodes_list(tf, have, sizeof(have));
+    int rc = filter_names(filter, tf, have, err);
+    if (rc != TRACE_FILE_OK) return rc;
     for (int node = -1; node <= TRACE_FILE_NODE_ID_MAX && !filter->nodes_all; node++) {
         bool present = false;
         for (size_t i = 0; i < tf->nodes_count && !present; i++)

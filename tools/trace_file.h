@@ -6,6 +6,9 @@
  * events in file order, and its last call checks the whole file: the event count the header
  * announced and, in version 2, the end line's digest of every byte before it. So a tool prints
  * as it reads, and learns that the body was cut short, extended or altered only at the end.
+ * Node names ("# name ID NAME" lines after the nodes line, written for the nodes a harness
+ * named with sim_node_name_set) are read into node_names; a file without them, or a version 1
+ * file, has unnamed nodes, which the tools show by number.
  * Version 1 traces (no nodes line, no end line) are still read: they are scanned once in full
  * at open, to check every line and collect the node ids the header does not list, and then
  * read again; so they must be regular files, and their events cannot be checked for changed
@@ -122,6 +125,7 @@ struct trace_file {
     size_t kinds_count;
     int32_t nodes[TRACE_FILE_NODES_MAX];
     size_t nodes_count;
+    char node_names[TRACE_FILE_NODES_MAX][SIM_NODE_NAME_MAX]; /* per node index; "" = unnamed */
     uint16_t kind_by_id[UINT16_MAX + 1]; /* kind id -> index + 1; 0 = not declared */
     struct trace_file_reader *reader;
 };
@@ -143,6 +147,14 @@ void trace_file_close(struct trace_file *tf);
 /* The kind of an event. */
 const struct trace_file_kind *trace_file_event_kind(const struct trace_file *tf,
                                                     const struct trace_file_event *ev);
+
+/* The name of the node at index `node_index` of nodes[], or NULL when it has none. */
+const char *trace_file_node_name(const struct trace_file *tf, size_t node_index);
+
+/* How the tools show a node: its name, else "test" for the harness, else `number_prefix`
+ * followed by its id ("node 3", "n3", "3"). Returns buf. */
+const char *trace_file_node_label(const struct trace_file *tf, int32_t node,
+                                  const char *number_prefix, char *buf, size_t size);
 
 /* "follower", "candidate", "leader" for Raft's role values, else NULL. */
 const char *trace_file_role_name(int64_t role);
@@ -223,11 +235,16 @@ bool trace_file_spans_end(struct trace_file_spans *spans, size_t node_index, uin
 
 /* ---------------------------------------------------------------- filters */
 
-/* Which events a tool shows: topics, nodes and a virtual-time window [from_us, to_us]. */
+#define TRACE_FILE_FILTER_NAMES_MAX 64u /* node names in one --nodes list */
+
+/* Which events a tool shows: topics, nodes and a virtual-time window [from_us, to_us]. Nodes
+ * asked for by name are kept in names[] until trace_file_filter_check finds them in a trace. */
 struct trace_file_filter {
     uint32_t topic_mask;
     bool nodes_all;
     bool node_on[TRACE_FILE_NODE_ID_MAX + 2]; /* index node + 1 */
+    char names[TRACE_FILE_FILTER_NAMES_MAX][SIM_NODE_NAME_MAX];
+    size_t names_count;
     uint64_t from_us;
     uint64_t to_us;
 };
@@ -237,7 +254,8 @@ void trace_file_filter_init(struct trace_file_filter *filter);
 
 /* Option parsers. Each returns TRACE_FILE_OK, or TRACE_FILE_EINVAL with err->msg set (line 0).
  * topics: comma-separated names of SIM_TOPIC_MAP ("net,role").
- * nodes:  comma-separated node ids; "test" or -1 is the harness ("0,2,test").
+ * nodes:  comma-separated node ids or names; "test" or -1 is the harness ("0,2,test",
+ *         "g101/2,ctl/0").
  * seconds: a non-negative decimal number of virtual seconds, at most 6 decimals ("1.25"). */
 int trace_file_filter_topics(struct trace_file_filter *filter, const char *list,
                              struct trace_file_error *err);
@@ -246,8 +264,8 @@ int trace_file_filter_nodes(struct trace_file_filter *filter, const char *list,
 int trace_file_parse_seconds(const char *text, uint64_t *us, struct trace_file_error *err);
 
 /* Checks the filter against an open trace: the window is not empty and every node asked for
- * appears in the trace. */
-int trace_file_filter_check(const struct trace_file_filter *filter, const struct trace_file *tf,
+ * appears in the trace; nodes asked for by name become their ids. */
+int trace_file_filter_check(struct trace_file_filter *filter, const struct trace_file *tf,
                             struct trace_file_error *err);
 
 bool trace_file_filter_node(const struct trace_file_filter *filter, int32_t node);

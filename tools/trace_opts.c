@@ -24,7 +24,7 @@ int trace_opts_filter(const struct trace_opts *opts, const char *tool,
     return TRACE_FILE_EINVAL;
 }
 
-int trace_opts_open(const char *path, const struct trace_file_filter *filter, const char *tool,
+int trace_opts_open(const char *path, struct trace_file_filter *filter, const char *tool,
                     struct trace_file **tf)
 {
     struct trace_file_error err = {0, ""};

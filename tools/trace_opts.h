@@ -24,7 +24,7 @@ int trace_opts_filter(const struct trace_opts *opts, const char *tool,
  * closes it with trace_file_close) and checks filter against it (the window is not empty, every
  * node asked for is in the trace). Returns TRACE_FILE_OK, or an error code after reporting on
  * stderr, with *tf NULL. */
-int trace_opts_open(const char *path, const struct trace_file_filter *filter, const char *tool,
+int trace_opts_open(const char *path, struct trace_file_filter *filter, const char *tool,
                     struct trace_file **tf);
 
 #endif /* TOOLS_TRACE_OPTS_H */

@@ -86,6 +86,14 @@ struct mr_cfg *mr_cfg_make(struct lab_ctx *ctx)
     lab_set_user(ctx, cfg);
     lab_set_user_free(ctx, mr_cfg_free);
     lab_set_inspector(ctx, mr_cfg_inspect);
+    /* Labels for the study tools ("coord", worker slot k is "wk"); no digest depends on them. */
+    int rc = sim_node_name_set(cfg->sim, MR_NODE_COORDINATOR, "coord");
+    for (int slot = 1; slot <= MR_SLOTS_MAX && rc == SIM_OK; slot++) {
+        char name[32]; /* any int fits; sim_node_name_set refuses what is too long */
+        snprintf(name, sizeof(name), "w%d", slot);
+        rc = sim_node_name_set(cfg->sim, slot, name);
+    }
+    SIM_ASSERTF(cfg->sim, SIM_NODE_NONE, rc == SIM_OK, "naming nodes: %s", sim_strerror(rc));
     if (cfg->net == NULL) lab_fatalf(ctx, SIM_NODE_NONE, "out of memory for the network");
     mr_cfg_load_inputs(cfg);
     return cfg;

@@ -95,6 +95,9 @@ void raft_cfg_cleanup(struct raft_cfg *cfg);
  * `node`'s role, term, vote, log terms, commit/apply indices and, on a leader, next/match
  * indices (raft_cfg_inspect.c). Returns 0, or SIM_EINVAL when there is no such server. */
 int raft_cfg_inspect(void *user, int node, FILE *out);
+/* "follower", "candidate" or "leader" ("?" for another value); the other suites' inspectors use
+ * it too. */
+const char *raft_cfg_role_name(enum raft_role role);
 
 struct lab_ctx *raft_cfg_lab(const struct raft_cfg *cfg);
 struct sim *raft_cfg_sim(const struct raft_cfg *cfg);

@@ -17,7 +17,7 @@
 /* Runs of equal terms printed at most; the rest is summarised. */
 #define INSPECT_RUNS_MAX 32u
 
-static const char *inspect_role_name(enum raft_role role)
+const char *raft_cfg_role_name(enum raft_role role)
 {
     switch (role) {
     case RAFT_FOLLOWER:
@@ -84,7 +84,7 @@ int raft_cfg_inspect(void *user, int node, FILE *out)
     char vote[32] = "nobody";
     if (st.voted_for >= 0) snprintf(vote, sizeof(vote), "%d", st.voted_for);
     fprintf(out, "node %d: %s, term %" PRIu64 ", voted for %s, %s\n", node,
-            inspect_role_name(st.role), st.term, vote, link);
+            raft_cfg_role_name(st.role), st.term, vote, link);
     inspect_print_log(rf, &st, out);
     fprintf(out, "  commit %" PRIu64 ", applied %" PRIu64 " (tester saw %" PRId64 ")\n",
             st.commit_index, st.last_applied, cfg->last_applied[node]);

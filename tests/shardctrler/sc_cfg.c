@@ -79,8 +79,13 @@ struct sc_cfg *sc_cfg_make(struct lab_ctx *ctx, int n, bool unreliable)
     lab_set_user_free(ctx, cfg_free);
     cfg->net = rpc_net_new(sim);
     if (cfg->net == NULL) lab_fatalf(ctx, SIM_NODE_NONE, "out of memory building the network");
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        char name[32]; /* any int fits; sim_node_name_set refuses what is too long */
+        snprintf(name, sizeof(name), "ctl/%d", i); /* labels for the study tools, as lab 5B's */
+        int rc = sim_node_name_set(sim, i, name);
+        SIM_ASSERTF(sim, SIM_NODE_NONE, rc == SIM_OK, "naming %s: %s", name, sim_strerror(rc));
         sc_cfg_start_server(cfg, i);
+    }
     sc_cfg_connect_all(cfg);
     rpc_net_set_reliable(cfg->net, !unreliable);
     return cfg;

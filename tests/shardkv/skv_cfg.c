@@ -36,6 +36,33 @@ static void grave_add(struct skv_cfg *cfg, void **graves, size_t *count, void *p
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* Names every node the config may build, for the study tools: controller service k's server i
+ * is "ctl/i" (k = 0) or "ctl1/i" (TestRejection5A's second service), group gid's server i
+ * "g<gid>/i". Names are labels only: no digest depends on them. */
+static void cfg_name_nodes(struct skv_cfg *cfg)
+{
+    char name[32]; /* any int fits; sim_node_name_set refuses what is too long */
+    for (int k = 0; k < SKV_CFG_CTLS_MAX; k++) {
+        for (int i = 0; i < SKV_CFG_CTRLERS; i++) {
+            if (k == 0)
+                snprintf(name, sizeof(name), "ctl/%d", i);
+            else
+                snprintf(name, sizeof(name), "ctl%d/%d", k, i);
+            int rc = sim_node_name_set(cfg->sim, k * SKV_CFG_CTRLERS + i, name);
+            SIM_ASSERTF(cfg->sim, SIM_NODE_NONE, rc == SIM_OK, "naming %s: %s", name,
+                        sim_strerror(rc));
+        }
+    }
+    for (int gi = 0; gi < SKV_CFG_GROUPS; gi++) {
+        for (int i = 0; i < cfg->n; i++) {
+            snprintf(name, sizeof(name), "g%d/%d", cfg->groups[gi].gid, i);
+            int rc = sim_node_name_set(cfg->sim, server_id(cfg, gi, i), name);
+            SIM_ASSERTF(cfg->sim, SIM_NODE_NONE, rc == SIM_OK, "naming %s: %s", name,
+                        sim_strerror(rc));
+        }
+    }
+}
+
 static void cfg_free(void *user)
 {
     struct skv_cfg *cfg = user;
@@ -87,13 +114,15 @@ struct skv_cfg *skv_cfg_make(struct lab_ctx *ctx, const char *test_name, int n, 
     sim_rand_init(&cfg->rand, sim, "skv.cfg");
     lab_set_user(ctx, cfg);
     lab_set_user_free(ctx, cfg_free);
+    lab_set_inspector(ctx, skv_cfg_inspect);
     cfg->net = rpc_net_new(sim);
     if (cfg->net == NULL) lab_fatalf(ctx, SIM_NODE_NONE, "out of memory building the network");
-    skv_cfg_start_ctl(cfg, 0);
-    for (int gi = 0; gi < SKV_CFG_GROUPS; gi++) {
+    for (int gi = 0; gi < SKV_CFG_GROUPS; gi++)
         cfg->groups[gi].gid = 100 + gi;
+    cfg_name_nodes(cfg);
+    skv_cfg_start_ctl(cfg, 0);
+    for (int gi = 0; gi < SKV_CFG_GROUPS; gi++)
         skv_cfg_start_group(cfg, gi);
-    }
     rpc_net_set_reliable(cfg->net, !unreliable);
     return cfg;
 }

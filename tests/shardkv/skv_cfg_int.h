@@ -74,6 +74,8 @@ struct skv_cfg {
 /* skv_cfg.c */
 void skv_cfg_mark(struct skv_cfg *cfg, int node, const char *label);
 int skv_cfg_clerk_number(const struct skv_cfg *cfg, const struct skv_clerk *ck);
+/* skv_cfg_inspect.c: labsim step's p NODE (registered by skv_cfg_make). */
+int skv_cfg_inspect(void *user, int node, FILE *out);
 /* skv_cfg_hist.c */
 void skv_cfg_history_free(struct skv_cfg *cfg);
 void skv_cfg_check_history(struct skv_cfg *cfg);

@@ -15,6 +15,7 @@
     X(kvsrv)                                                                                       \
     X(lab5)                                                                                        \
     X(tools_trace)                                                                                 \
+    X(names)                                                                                       \
     X(lin)                                                                                         \
     X(runner)                                                                                      \
     X(env)                                                                                         \
