@@ -10,6 +10,8 @@
  *    model must find it linearizable (a request that failed or timed out is a write of unknown
  *    outcome: it may apply at any time after its call);
  *  - durability: every acknowledged write survives SIGKILL of all three nodes and a restart;
+ *  - damaged state: a torn temporary file is ignored; a corrupt state file stops its node with
+ *    the file and offset, and the cluster goes on without it;
  *  - bad input: each endpoint's bad requests get their status and JSON error and the node keeps
  *    serving; with no quorum a write gets 503 and Retry-After.
  * The raftkv binary is the one beside LABSIM_BIN (make test builds both).
@@ -377,6 +379,59 @@ START_TEST(test_net_durable_across_kill_all)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- damaged state */
+
+static void file_poke(const char *path, long offset, const char *bytes, size_t len, bool truncate)
+{
+    FILE *f = fopen(path, truncate ? "wb" : "r+b");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    ck_assert_int_eq(fseek(f, offset, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+}
+
+START_TEST(test_net_damaged_state)
+{
+    /* A torn temporary file (a crash in the middle of a sync) is ignored: the node recovers
+     * from the last whole state. A flipped byte in the state itself stops that node with the
+     * file and offset; the other two go on. */
+    struct cluster c;
+    cluster_start(&c);
+    ck_assert_int_eq(http_status(&c, 0, "PUT", "/kv/x", "{\"value\":\"1\"}", NULL), 200);
+    char path[200], log_path[200];
+    node_signal(&c, 1, SIGKILL);
+    snprintf(path, sizeof(path), "%s/node1/raft-state.tmp", c.dir.path);
+    file_poke(path, 0, "RAFTKV1\ntorn", 12, true);
+    node_start(&c, 1);
+    ck_assert_msg(wait_200(&c, 1, "/kv/x", 10000), "node 1 did not recover past a torn temp file");
+    node_signal(&c, 2, SIGKILL);
+    snprintf(path, sizeof(path), "%s/node2/raft-state", c.dir.path);
+    file_poke(path, 40, "\xff\x00\xff", 3, false);
+    node_start(&c, 2);
+    int status = -1;
+    for (int waited = 0; waited < 5000 && status < 0; waited += (int)WAIT_STEP_MS) {
+        int st = 0;
+        if (waitpid(c.pid[2], &st, WNOHANG) == c.pid[2]) status = WEXITSTATUS(st);
+        sleep_ms(WAIT_STEP_MS);
+    }
+    ck_assert_msg(status == 1, "a node on a corrupt state must exit 1 (got %d)", status);
+    c.pid[2] = 0;
+    snprintf(log_path, sizeof(log_path), "%s/node2.log", c.dir.path);
+    char *log = NULL;
+    size_t log_len = 0;
+    FILE *f = fopen(log_path, "rb");
+    ck_assert_ptr_nonnull(f);
+    log = calloc(1, 65536);
+    log_len = fread(log, 1, 65535, f);
+    fclose(f);
+    ck_assert_msg(log_len > 0 && strstr(log, "raft-state: corrupt at offset") != NULL,
+                  "the log must name the file and offset: %s", log);
+    free(log);
+    ck_assert_int_eq(http_status(&c, 0, "PUT", "/kv/x", "{\"value\":\"2\"}", NULL), 200);
+    cluster_stop(&c, true);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- bad input */
 
 /* Sends raw bytes, optionally waits, and returns the response's status (0: none). */
@@ -522,6 +577,7 @@ Suite *net_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_net_linearizable_under_faults);
     tcase_add_test(tc, test_net_durable_across_kill_all);
+    tcase_add_test(tc, test_net_damaged_state);
     tcase_add_test(tc, test_net_bad_input);
     suite_add_tcase(s, tc);
     return s;
