@@ -82,7 +82,7 @@ RAFTKV        = $(BUILD)/raftkv
 RAFTKV_CLIENT = $(BUILD)/raftkv-client
 NET_BINS      = $(if $(IMPL_GIVEN),,$(RAFTKV) $(RAFTKV_CLIENT))
 
-.PHONY: all deps test grade bench sanitize sanitize-own sanitize-impl fuzz lint format \
+.PHONY: all deps test grade bench cluster cluster-stop sanitize sanitize-own sanitize-impl fuzz lint format \
         format-check clean mutants
 all: $(LABSIM) $(if $(IMPL_GIVEN),,$(CHECK_MAIN)) $(NET_BINS)
 
@@ -169,8 +169,16 @@ grade: deps
 	@$(LABSIM) run all --jobs $(GRADE_JOBS)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(LABSIM)
+	@$(MAKE) --no-print-directory $(LABSIM) $(NET_BINS)
 	@$(LABSIM) bench
+	@$(if $(NET_BINS),sh net/bench.sh $(BUILD))
+
+# A 3-node raftkv cluster on loopback (README, "Real-network mode"): HTTP on 127.0.0.1:8001-8003.
+cluster: deps
+	@$(MAKE) --no-print-directory $(RAFTKV) $(RAFTKV_CLIENT)
+	@sh net/cluster.sh start
+cluster-stop:
+	@sh net/cluster.sh stop
 
 # Each broken copy of tests/mutants/ must fail some graded test within MUTANT_SEEDS seeds (see
 # tests/mutants/run.sh). Minutes per mutant, so not part of `make test`.
