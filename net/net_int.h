@@ -266,6 +266,7 @@ struct net_node {
     uv_timer_t drain_timer;
     struct net_node_stats stats;
     sim_time_us draining_since_us;
+    bool uv_ready; /* uv loop initialised */
     bool draining;
     bool stopped;
     int exit_status;

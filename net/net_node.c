@@ -139,6 +139,7 @@ static int node_start(struct net_node *node, char *err, size_t err_size)
         snprintf(err, err_size, "out of memory");
         return NET_ENOMEM;
     }
+    node->uv_ready = true;
     net_loop_init(&node->loop, &node->uv, node->sim, node_flush, node);
     sim_node_swap(node->sim, node->cfg.id);
     node->rpc = net_rpc_new(&node->loop, node->cfg.peers, node->cfg.peers_count, node->cfg.id, err,
@@ -191,6 +192,12 @@ static void node_free(struct net_node *node)
     if (node->sim != NULL) sim_free(node->sim);
 }
 
+static void handle_close(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle)) uv_close(handle, NULL);
+}
+
 int net_node_run(const struct net_node_config *cfg)
 {
     struct net_node *node = calloc(1, sizeof(*node));
@@ -201,7 +208,15 @@ int net_node_run(const struct net_node_config *cfg)
     if (rc != NET_OK) {
         net_log(node, "cannot start: %s", err);
         if (node->kv != NULL) kv_server_kill(node->kv);
-        free(node); /* exiting: the OS reclaims the rest, handles included */
+        if (node->uv_ready) {
+            /* Close what was opened (listeners, the driver's handles) and let the loop finish
+             * the closes, so everything below can be freed. */
+            uv_walk(&node->uv, handle_close, NULL);
+            uv_run(&node->uv, UV_RUN_DEFAULT);
+            uv_loop_close(&node->uv);
+        }
+        node_free(node);
+        free(node);
         return 1;
     }
     uv_run(&node->uv, UV_RUN_DEFAULT);
