@@ -422,6 +422,7 @@ static void on_connection(uv_stream_t *server, int status)
         conn->active_us = now_us(http);
         uv_tcp_init(server->loop, &conn->tcp);
         conn->tcp.data = conn;
+        uv_tcp_nodelay(&conn->tcp, 1);
         http_parser_init(&conn->parser, HTTP_REQUEST);
         conn->parser.data = conn;
         http->connections++;
@@ -515,8 +516,17 @@ void net_http_close(struct net_http *http)
     net_http_stop_accepting(http);
     if (http->sweep_timer != 0) sim_timer_cancel(http->loop->sim, http->sweep_timer);
     http->sweep_timer = 0;
-    for (uint32_t i = 0; i < NET_HTTP_CONNS_MAX; i++)
-        if (http->conns[i].used) conn_close(&http->conns[i]);
+    for (uint32_t i = 0; i < NET_HTTP_CONNS_MAX; i++) {
+        struct http_conn *conn = &http->conns[i];
+        if (!conn->used || conn->closing) continue;
+        /* A request still waiting fails now; written answers are not cut off: the connection
+         * closes once its bytes are out (the node's final timer bounds the wait). */
+        if (conn->in_flight) respond_error(conn, 503, "the node is shutting down");
+        conn->needs_parse = false;
+        conn->close_after = true;
+        conn_flush(conn);
+        if (conn->out_len == 0 && conn->writing == 0) conn_close(conn);
+    }
 }
 
 void net_http_free(struct net_http *http)

@@ -26,6 +26,7 @@
 
 #define NET_DRAIN_US SIM_S(3)
 #define DRAIN_POLL_MS 20u
+#define NET_FINAL_WRITE_MS 1000u
 
 void net_log(const struct net_node *node, const char *fmt, ...)
 {
@@ -83,6 +84,17 @@ static uint64_t seed_draw(void)
     return seed != 0 ? seed : (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ uv_hrtime();
 }
 
+static void handle_close(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle)) uv_close(handle, NULL);
+}
+
+static void on_final(uv_timer_t *timer)
+{
+    uv_walk(timer->loop, handle_close, NULL);
+}
+
 static void node_stop(struct net_node *node)
 {
     if (node->stopped) return;
@@ -100,7 +112,10 @@ static void node_stop(struct net_node *node)
     net_loop_close(&node->loop);
     uv_close((uv_handle_t *)&node->sigint, NULL);
     uv_close((uv_handle_t *)&node->sigterm, NULL);
-    uv_close((uv_handle_t *)&node->drain_timer, NULL);
+    /* Answers still being written get NET_FINAL_WRITE_MS; a client that does not read them
+     * does not hold the process (the timer is unreferenced: it never keeps the loop alive). */
+    uv_timer_start(&node->drain_timer, on_final, NET_FINAL_WRITE_MS, 0);
+    uv_unref((uv_handle_t *)&node->drain_timer);
 }
 
 static void on_drain_poll(uv_timer_t *timer)
@@ -192,12 +207,6 @@ static void node_free(struct net_node *node)
     if (node->sim != NULL) sim_free(node->sim);
 }
 
-static void handle_close(uv_handle_t *handle, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(handle)) uv_close(handle, NULL);
-}
-
 int net_node_run(const struct net_node_config *cfg)
 {
     struct net_node *node = calloc(1, sizeof(*node));
@@ -219,6 +228,10 @@ int net_node_run(const struct net_node_config *cfg)
         free(node);
         return 1;
     }
+    uv_run(&node->uv, UV_RUN_DEFAULT);
+    /* Whatever is left open (the final timer, connections of clients that never read) closes
+     * now; the second run only completes those closes. */
+    uv_walk(&node->uv, handle_close, NULL);
     uv_run(&node->uv, UV_RUN_DEFAULT);
     int status = node->exit_status;
     net_log(node, "stopped: state synced (%llu fsyncs), exit %d",

@@ -12,6 +12,7 @@
  *  - durability: every acknowledged write survives SIGKILL of all three nodes and a restart;
  *  - damaged state: a torn temporary file is ignored; a corrupt state file stops its node with
  *    the file and offset, and the cluster goes on without it;
+ *  - graceful shutdown: SIGTERM and SIGINT fail what cannot finish, exit 0 and log it;
  *  - bad input: each endpoint's bad requests get their status and JSON error and the node keeps
  *    serving; with no quorum a write gets 503 and Retry-After.
  * The raftkv binary is the one beside LABSIM_BIN (make test builds both).
@@ -367,8 +368,12 @@ START_TEST(test_net_durable_across_kill_all)
         snprintf(want, sizeof(want), "value-%d", k);
         struct net_reply r = {0};
         int status = 0;
-        for (int attempt = 0; attempt < 20 && status != 200 && status != 404; attempt++)
+        /* Bounded: 100 tries 50 ms apart while the node is not up yet or has no leader. */
+        for (int attempt = 0; attempt < 100 && status != 200 && status != 404; attempt++) {
+            if (attempt > 0) sleep_ms(WAIT_STEP_MS);
+            if (status != 0) free(r.body);
             status = http_status(&c, (k + 1) % NODES, "GET", path, NULL, &r);
+        }
         ck_assert_msg(status == 200, "acknowledged key d%d: status %d after restart", k, status);
         json_t *root = json_loads(r.body, 0, NULL);
         ck_assert_str_eq(json_string_value(json_object_get(root, "value")), want);
@@ -428,6 +433,81 @@ START_TEST(test_net_damaged_state)
                   "the log must name the file and offset: %s", log);
     free(log);
     ck_assert_int_eq(http_status(&c, 0, "PUT", "/kv/x", "{\"value\":\"2\"}", NULL), 200);
+    cluster_stop(&c, true);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- shutdown */
+
+/* Waits (bounded) for node i to exit; its exit status, or -1 when it did not. */
+static int node_exit_wait(struct cluster *c, int i, unsigned limit_ms)
+{
+    for (unsigned waited = 0; waited < limit_ms; waited += WAIT_STEP_MS) {
+        int st = 0;
+        if (waitpid(c->pid[i], &st, WNOHANG) == c->pid[i]) {
+            c->pid[i] = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        sleep_ms(WAIT_STEP_MS);
+    }
+    return -1;
+}
+
+static char *node_log(const struct cluster *c, int i)
+{
+    char path[200];
+    snprintf(path, sizeof(path), "%s/node%d.log", c->dir.path, i);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char *log = calloc(1, 65536);
+    size_t n = fread(log, 1, 65535, f);
+    fclose(f);
+    ck_assert_uint_gt(n, 0);
+    return log;
+}
+
+START_TEST(test_net_graceful_shutdown)
+{
+    /* SIGTERM: a request the node cannot finish (no quorum) fails with 503 instead of hanging,
+     * the node exits 0 and says so in one line at the signal and one at the end; SIGINT the
+     * same; the state it synced is there at the next start. */
+    struct cluster c;
+    cluster_start(&c);
+    ck_assert_int_eq(http_status(&c, 0, "PUT", "/kv/s", "{\"value\":\"kept\"}", NULL), 200);
+    node_signal(&c, 2, SIGKILL);
+    node_signal(&c, 1, SIGTERM);
+    ck_assert_int_eq(node_exit_wait(&c, 1, 5000), 0);
+    /* Node 0 has no quorum now: its op waits; SIGINT during it. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(c.http[0].port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    const char put[] = "PUT /kv/t HTTP/1.1\r\nContent-Length: 13\r\n\r\n{\"value\":\"x\"}";
+    ck_assert_int_gt(send(fd, put, sizeof(put) - 1, MSG_NOSIGNAL), 0);
+    sleep_ms(300);
+    node_signal(&c, 0, SIGINT);
+    char buf[512] = "";
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    ck_assert_int_gt(poll(&pfd, 1, 6000), 0);
+    ck_assert_int_gt(recv(fd, buf, sizeof(buf) - 1, 0), 0);
+    close(fd);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 503", 12) == 0, "in-flight answer: %s", buf);
+    ck_assert_int_eq(node_exit_wait(&c, 0, 5000), 0);
+    char *log = node_log(&c, 0);
+    ck_assert_ptr_nonnull(strstr(log, "SIGINT: shutting down"));
+    ck_assert_ptr_nonnull(strstr(log, "stopped: state synced"));
+    free(log);
+    log = node_log(&c, 1);
+    ck_assert_ptr_nonnull(strstr(log, "SIGTERM: shutting down"));
+    free(log);
+    for (int i = 0; i < NODES; i++)
+        node_start(&c, i);
+    ck_assert_msg(wait_200(&c, 0, "/health", 15000), "no leader after the restart");
+    struct net_reply r = {0};
+    ck_assert_int_eq(http_status(&c, 0, "GET", "/kv/s", NULL, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"kept\""));
+    free(r.body);
     cluster_stop(&c, true);
 }
 END_TEST
@@ -578,6 +658,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_net_linearizable_under_faults);
     tcase_add_test(tc, test_net_durable_across_kill_all);
     tcase_add_test(tc, test_net_damaged_state);
+    tcase_add_test(tc, test_net_graceful_shutdown);
     tcase_add_test(tc, test_net_bad_input);
     suite_add_tcase(s, tc);
     return s;
