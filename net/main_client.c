@@ -271,7 +271,9 @@ static int cmp_double(const void *a, const void *b)
 static bool load_flags(struct load *l, int argc, char **argv)
 {
     for (int i = 0; i + 1 < argc; i += 2) {
-        long v = strtol(argv[i + 1], NULL, 10);
+        char *end = NULL;
+        long v = strtol(argv[i + 1], &end, 10);
+        if (end == argv[i + 1] || *end != '\0') v = -1; /* not a number: rejected below */
         if (strcmp(argv[i], "--requests") == 0 && v > 0 && v <= 100000000)
             l->requests = v;
         else if (strcmp(argv[i], "--clients") == 0 && v > 0 && v <= CLIENT_THREADS_MAX)
@@ -375,8 +377,9 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--nodes") == 0) {
             nodes = argv[i + 1];
         } else if (strcmp(argv[i], "--timeout-ms") == 0) {
-            long v = strtol(argv[i + 1], NULL, 10);
-            if (v <= 0 || v > 3600000) {
+            char *end = NULL;
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end != '\0' || v <= 0 || v > 3600000) {
                 fprintf(stderr, "raftkv-client: bad --timeout-ms '%s'\n", argv[i + 1]);
                 return 2;
             }
