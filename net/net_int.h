@@ -111,7 +111,7 @@ void net_conn_close(struct net_conn *conn);
 
 #define NET_CALL_TIMEOUT_US SIM_MS(1500) /* a call with no answer by then fails */
 #define NET_RECONNECT_US SIM_MS(100)     /* no new connect attempt to a peer before this */
-#define NET_CALLS_MAX 8192u              /* calls in flight from this process */
+#define NET_CALLS_MAX (1u << 16)         /* calls in flight; past it a call fails at once */
 #define NET_INBOUND_MAX 64u              /* accepted peer connections at once */
 #define NET_RPC_METHODS_MAX 32u
 #define NET_RPC_NAME_MAX 64u

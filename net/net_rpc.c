@@ -266,12 +266,34 @@ static void self_request(struct rpc_net *net, uint64_t id, const char *svc_meth,
     sim_after(net->sim, 0, ev_request, d);
 }
 
+/* A call the table has no room for: it fails, as a lost message, in an event of its own. */
+struct overflow {
+    rpc_reply_cb cb;
+    void *ctx;
+};
+
+static void ev_overflow(struct sim *sim, void *arg)
+{
+    (void)sim;
+    struct overflow *o = arg;
+    o->cb(o->ctx, false, NULL, 0);
+    free(o);
+}
+
 void rpc_end_call(struct rpc_end *end, const char *svc_meth, const uint8_t *args, size_t args_len,
                   rpc_reply_cb cb, void *ctx)
 {
     struct rpc_net *net = end->net;
-    SIM_ASSERTF(net->sim, net->self, net->calls_free != CALL_NONE, "%u calls in flight",
-                NET_CALLS_MAX);
+    if (net->calls_free == CALL_NONE) {
+        /* A peer that stopped answering can pile calls up to the table's bound; past it calls
+         * fail at once instead of growing without limit. */
+        struct overflow *o = malloc(sizeof(*o));
+        SIM_ASSERT(net->sim, net->self, o != NULL);
+        *o = (struct overflow){.cb = cb, .ctx = ctx};
+        net->stats.calls_failed++;
+        sim_after(net->sim, 0, ev_overflow, o);
+        return;
+    }
     uint32_t slot = net->calls_free;
     struct net_call *call = &net->calls[slot];
     net->calls_free = call->next_free;
