@@ -201,7 +201,7 @@ sanitize-impl: deps
 	@ASAN_OPTIONS=detect_leaks=1 $(SAN_IMPL_BUILD)/labsim run all
 sanitize-own: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 SAN="$(SAN_FLAGS)" \
-	  build-san/labsim build-san/check_main
+	  build-san/labsim build-san/check_main build-san/raftkv build-san/raftkv-client
 	@ASAN_OPTIONS=detect_leaks=1 LABSIM_BIN=$(abspath build-san/labsim) \
 	  LABSIM_ROOT=$(CURDIR) LABSIM_SKIP_O0=1 build-san/check_main
 	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim run all
