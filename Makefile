@@ -67,9 +67,24 @@ TOOL_OBJS    = $(call obj,$(TOOL_SRCS))
 LABSIM = $(BUILD)/labsim
 CHECK_MAIN = $(BUILD)/check_main
 
-.PHONY: all deps test grade bench sanitize sanitize-own sanitize-impl fuzz lint format \
+# The real-network mode (net/; README, "Real-network mode"): the server links the very kernel,
+# labgob, raft/ and kvraft/ objects labsim links, with net/'s TCP labrpc and file persister in
+# place of labrpc/ and raft/persister.c. Built only with our own Raft and kvraft (it uses
+# kvraft's wire codec), so not when an *_IMPL is given.
+NET_PKGS      = libuv jansson
+NET_LIBS     := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null || echo -luv -ljansson) \
+                -lhttp_parser $(shell $(PKG_CONFIG) --libs libxxhash 2>/dev/null || echo -lxxhash)
+NET_SRCS      = $(filter-out net/main_%.c,$(wildcard net/*.c))
+NET_CLIENT_SRCS = net/net_client.c net/net_addr.c
+RAFTKV_SRCS   = $(filter-out src/lin_%.c,$(wildcard src/*.c)) $(wildcard labgob/*.c) \
+                raft/trace_api.c $(RAFT_IMPL) $(KVRAFT_IMPL) $(NET_SRCS) net/main_raftkv.c
+RAFTKV        = $(BUILD)/raftkv
+RAFTKV_CLIENT = $(BUILD)/raftkv-client
+NET_BINS      = $(if $(IMPL_GIVEN),,$(RAFTKV) $(RAFTKV_CLIENT))
+
+.PHONY: all deps test grade bench cluster cluster-stop sanitize sanitize-own sanitize-impl fuzz lint format \
         format-check clean mutants
-all: $(LABSIM) $(if $(IMPL_GIVEN),,$(CHECK_MAIN))
+all: $(LABSIM) $(if $(IMPL_GIVEN),,$(CHECK_MAIN)) $(NET_BINS)
 
 ifneq ($(IMPL_GIVEN),)
 ifneq ($(filter test $(CHECK_MAIN),$(MAKECMDGOALS)),)
@@ -124,8 +139,14 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 .PRECIOUS: $(BUILD)/gen/skel_%.c $(BUILD)/obj/tools/skel/%.o
 
-$(CHECK_MAIN): $(CHECK_OBJS) $(BUILD)/liblabsim.a
-	$(CC) $(CFLAGS) -o $@ $(CHECK_OBJS) $(BUILD)/liblabsim.a $(LDLIBS)
+$(CHECK_MAIN): $(CHECK_OBJS) $(call obj,$(NET_CLIENT_SRCS)) $(BUILD)/liblabsim.a
+	$(CC) $(CFLAGS) -o $@ $(CHECK_OBJS) $(call obj,$(NET_CLIENT_SRCS)) $(BUILD)/liblabsim.a \
+	  $(LDLIBS) $(NET_LIBS)
+
+$(RAFTKV): $(call obj,$(RAFTKV_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(NET_LIBS) $(DEP_CFLAGS)
+$(RAFTKV_CLIENT): $(call obj,$(NET_CLIENT_SRCS) net/main_client.c)
+	$(CC) $(CFLAGS) -o $@ $^ $(NET_LIBS) -pthread
 
 # The determinism test compares digests of this -O2 build with an -O0 build of the same code.
 O0_LABSIM = $(BUILD)-O0/labsim
@@ -136,7 +157,7 @@ FORCE_O0:
 
 # Check's summary line is the last line printed (see tests/unit/check_main.c).
 test: deps lint
-	@$(MAKE) --no-print-directory $(LABSIM) $(CHECK_MAIN) $(O0_LABSIM)
+	@$(MAKE) --no-print-directory $(LABSIM) $(CHECK_MAIN) $(O0_LABSIM) $(NET_BINS)
 	@LABSIM_BIN=$(abspath $(LABSIM)) LABSIM_O0_BIN=$(abspath $(O0_LABSIM)) \
 	  LABSIM_ROOT=$(CURDIR) $(CHECK_MAIN)
 
@@ -148,8 +169,16 @@ grade: deps
 	@$(LABSIM) run all --jobs $(GRADE_JOBS)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(LABSIM)
+	@$(MAKE) --no-print-directory $(LABSIM) $(NET_BINS)
 	@$(LABSIM) bench
+	@$(if $(NET_BINS),sh net/bench.sh $(BUILD))
+
+# A 3-node raftkv cluster on loopback (README, "Real-network mode"): HTTP on 127.0.0.1:8001-8003.
+cluster: deps
+	@$(MAKE) --no-print-directory $(RAFTKV) $(RAFTKV_CLIENT)
+	@sh net/cluster.sh start
+cluster-stop:
+	@sh net/cluster.sh stop
 
 # Each broken copy of tests/mutants/ must fail some graded test within MUTANT_SEEDS seeds (see
 # tests/mutants/run.sh). Minutes per mutant, so not part of `make test`.
@@ -172,7 +201,7 @@ sanitize-impl: deps
 	@ASAN_OPTIONS=detect_leaks=1 $(SAN_IMPL_BUILD)/labsim run all
 sanitize-own: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 SAN="$(SAN_FLAGS)" \
-	  build-san/labsim build-san/check_main
+	  build-san/labsim build-san/check_main build-san/raftkv build-san/raftkv-client
 	@ASAN_OPTIONS=detect_leaks=1 LABSIM_BIN=$(abspath build-san/labsim) \
 	  LABSIM_ROOT=$(CURDIR) LABSIM_SKIP_O0=1 build-san/check_main
 	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim run all

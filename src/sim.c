@@ -121,6 +121,27 @@ _Noreturn static void livelock_fail(const struct sim *sim)
                      (unsigned long long)sim->same_instant_events, sim->storm_len, storm);
 }
 
+/* Runs one popped event at `at_us` (its due time in simulation; the real-time driver's "now"
+ * when it ran late), with the livelock watch, the node context and the hook. */
+static void event_run(struct sim *sim, sim_time_us at_us, sim_event_cb cb, void *arg, int node)
+{
+    SIM_ASSERT(sim, SIM_NODE_NONE, at_us >= sim->now_us);
+    if (at_us == sim->now_us) {
+        sim->same_instant_events++;
+        if (sim->same_instant_events >= SIM_SAME_INSTANT_EVENTS_MAX) livelock_fail(sim);
+    } else {
+        sim->same_instant_events = 0;
+        sim->storm_len = 0;
+        sim->storm_next = 0;
+    }
+    sim->now_us = at_us;
+    sim->node_current = node;
+    cb(sim, arg);
+    sim->node_current = SIM_NODE_NONE;
+    sim->events_run++;
+    if (sim->hook != NULL) sim->hook(sim, sim->hook_arg);
+}
+
 bool sim_step(struct sim *sim)
 {
     SIM_ASSERTF(sim, SIM_NODE_NONE, sim->task_current == NULL,
@@ -132,21 +153,37 @@ bool sim_step(struct sim *sim)
     int node = SIM_NODE_NONE;
     if (!sim_queue_pop(sim, &due_us, &cb, &arg, &node)) return false;
     SIM_ASSERT(sim, SIM_NODE_NONE, due_us >= sim->now_us);
-    if (due_us == sim->now_us) {
-        sim->same_instant_events++;
-        if (sim->same_instant_events >= SIM_SAME_INSTANT_EVENTS_MAX) livelock_fail(sim);
-    } else {
-        sim->same_instant_events = 0;
-        sim->storm_len = 0;
-        sim->storm_next = 0;
-    }
-    sim->now_us = due_us;
-    sim->node_current = node;
-    cb(sim, arg);
-    sim->node_current = SIM_NODE_NONE;
-    sim->events_run++;
-    if (sim->hook != NULL) sim->hook(sim, sim->hook_arg);
+    event_run(sim, due_us, cb, arg, node);
     return true;
+}
+
+size_t sim_run_due(struct sim *sim, sim_time_us now_us, size_t events_max)
+{
+    SIM_ASSERTF(sim, SIM_NODE_NONE, sim->task_current == NULL,
+                "the real-time driver was entered from inside task '%s'", sim->task_current->name);
+    SIM_ASSERT(sim, SIM_NODE_NONE, events_max > 0);
+    /* The clock only moves forward: a driver whose clock stepped back waits for it. */
+    sim_time_us at_us = now_us > sim->now_us ? now_us : sim->now_us;
+    size_t ran = 0;
+    while (ran < events_max && !sim->stopped) {
+        sim_time_us due_us = 0;
+        if (!sim_queue_peek_due(sim, &due_us) || due_us > at_us) break;
+        sim_event_cb cb = NULL;
+        void *arg = NULL;
+        int node = SIM_NODE_NONE;
+        bool popped = sim_queue_pop(sim, &due_us, &cb, &arg, &node);
+        SIM_ASSERT(sim, SIM_NODE_NONE, popped);
+        event_run(sim, at_us, cb, arg, node);
+        ran++;
+    }
+    if (at_us > sim->now_us) sim->now_us = at_us;
+    SIM_ASSERT(sim, SIM_NODE_NONE, sim->now_us == at_us);
+    return ran;
+}
+
+bool sim_next_due(const struct sim *sim, sim_time_us *due_us)
+{
+    return sim_queue_peek_due(sim, due_us);
 }
 
 bool sim_run_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us deadline_us)

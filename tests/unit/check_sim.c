@@ -51,6 +51,56 @@ START_TEST(test_sim_fifo_ties)
 }
 END_TEST
 
+/* Records the clock when it runs (sim_run_due runs late events at the driver's time). */
+struct due_ev {
+    struct order_log *log;
+    int id;
+    sim_time_us ran_at_us;
+};
+
+static void due_cb(struct sim *sim, void *arg)
+{
+    struct due_ev *ev = arg;
+    ev->log->seen[ev->log->count++] = ev->id;
+    ev->ran_at_us = sim_now_us(sim);
+}
+
+START_TEST(test_sim_run_due)
+{
+    /* Goal: the real-time driver's door runs, in (due, seq) order, exactly the events due by
+     * the time it is given, at that time (late ones late), at most events_max of them, and
+     * never moves the clock backwards. */
+    struct sim *sim = sim_new(3);
+    struct order_log log = {{0}, 0};
+    struct due_ev evs[4] = {{&log, 0, 0}, {&log, 1, 0}, {&log, 2, 0}, {&log, 3, 0}};
+    sim_after(sim, SIM_MS(5), due_cb, &evs[0]);
+    sim_after(sim, SIM_MS(2), due_cb, &evs[1]);
+    sim_after(sim, SIM_MS(2), due_cb, &evs[2]);
+    sim_after(sim, SIM_MS(9), due_cb, &evs[3]);
+    sim_time_us due_us = 0;
+    ck_assert(sim_next_due(sim, &due_us));
+    ck_assert_uint_eq(due_us, SIM_MS(2));
+    /* 6 ms: three are due; a bound of two runs the two earliest, at 6 ms, and stops. */
+    ck_assert_uint_eq(sim_run_due(sim, SIM_MS(6), 2), 2);
+    ck_assert_int_eq(log.count, 2);
+    ck_assert_int_eq(log.seen[0], 1);
+    ck_assert_int_eq(log.seen[1], 2);
+    ck_assert_uint_eq(evs[1].ran_at_us, SIM_MS(6));
+    ck_assert_uint_eq(sim_now_us(sim), SIM_MS(6));
+    /* A clock that stepped back (4 ms) leaves time at 6 ms and still runs what is due. */
+    ck_assert_uint_eq(sim_run_due(sim, SIM_MS(4), 10), 1);
+    ck_assert_int_eq(log.seen[2], 0);
+    ck_assert_uint_eq(sim_now_us(sim), SIM_MS(6));
+    /* Nothing more is due at 8 ms; the clock still advances. */
+    ck_assert_uint_eq(sim_run_due(sim, SIM_MS(8), 10), 0);
+    ck_assert_uint_eq(sim_now_us(sim), SIM_MS(8));
+    ck_assert_uint_eq(sim_run_due(sim, SIM_MS(9), 10), 1);
+    ck_assert_uint_eq(evs[3].ran_at_us, SIM_MS(9));
+    ck_assert(!sim_next_due(sim, &due_us));
+    sim_free(sim);
+}
+END_TEST
+
 START_TEST(test_sim_timer_cancel)
 {
     /* Goal: a cancelled timer never runs; cancelling twice, or after it ran, is a no-op; a
@@ -696,6 +746,7 @@ Suite *sim_suite(void)
     tcase_add_test(tc, test_sim_fifo_ties);
     tcase_add_test(tc, test_sim_timer_cancel);
     tcase_add_test(tc, test_sim_run_until_limits);
+    tcase_add_test(tc, test_sim_run_due);
     suite_add_tcase(s, tc);
     tc = tcase_create("tasks");
     tcase_set_timeout(tc, 10);
