@@ -136,7 +136,7 @@ mutant_sweep() {
                 --failing-seeds "$out.failing" >"$out.log" 2>&1 || rc=$?
             if [ "$rc" -ne 0 ]; then
                 hit=$(grep -v '^#' "$out.failing" 2>/dev/null | head -n1 | cut -d' ' -f1,2)
-                echo "${hit:-exit-$rc ?}"
+                echo "${hit:-exit-$rc -}"
                 return 0
             fi
         done
@@ -144,8 +144,8 @@ mutant_sweep() {
     done
 }
 
-# Runs the explorer on mutant $1 (module $3); prints "SEED BEFORE AFTER" (? when a number is
-# not in the output), "-" when it found nothing, "n/a" when it does not explore the module.
+# Runs the explorer on mutant $1 (module $3); prints "SEED BEFORE AFTER" (- for a number not
+# found in the output), "-" when it found nothing, "n/a" when it does not explore the module.
 mutant_explore() {
     case $3 in raft | kvraft) ;; *) echo "n/a" && return 0 ;; esac
     bin="$scratch/$1/build/labsim"
@@ -160,8 +160,8 @@ mutant_explore() {
     seed=$(grep -oiE 'seed[ =:]+[0-9]+' "$out.log" | head -n1 | grep -oE '[0-9]+$' || true)
     "$bin" shrink "$out.schedule" --out "$out.shrunk" >"$out.shrink.log" 2>&1 || true
     sizes=$(grep -iE 'fault' "$out.shrink.log" | grep -oE '[0-9]+' | head -n2 | tr '\n' ' ')
-    set -- ${sizes:-? ?}
-    echo "${seed:-?} $1 ${2:-?}"
+    set -- ${sizes:-- -}
+    echo "${seed:--} $1 ${2:--}"
 }
 
 row() { printf '%-34s %-7s %-44s %-22s %s\n' "$@"; }
