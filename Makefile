@@ -154,7 +154,8 @@ bench: deps
 # The mutant catalogue (README, "Mutants"): each patch of tests/mutants/ with a Module: header,
 # applied to a scratch copy and built, must fail its module's graded parts within MUTANT_SEEDS
 # seeds (or the explorer, once `labsim explore` exists); prints one table row per mutant (see
-# tests/mutants/run.sh). About 25 minutes on 2 shared cores, so not part of `make test`.
+# tests/mutants/run.sh). About 17 minutes (5 of CPU) on 2 shared cores, plus the explorer once it
+# exists; not part of `make test`.
 MUTANT_SEEDS ?= 50
 MUTANT_JOBS ?= 2
 mutants: deps
