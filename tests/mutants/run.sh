@@ -107,7 +107,8 @@ mutant_build() {
     dir="$scratch/$1"
     mkdir -p "$dir"
     cp -r "$3" "$dir/"
-    if ! (cd "$dir" && patch -s -p1 <"$root/$2") >"$logs/$1/build.log" 2>&1; then
+    case $2 in /*) patch_file=$2 ;; *) patch_file=$root/$2 ;; esac
+    if ! (cd "$dir" && patch -s -p1 <"$patch_file") >"$logs/$1/build.log" 2>&1; then
         echo "the patch does not apply" >>"$logs/$1/build.log"
         return 1
     fi
