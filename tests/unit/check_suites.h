@@ -23,6 +23,7 @@
     X(student)                                                                                     \
     X(determinism)                                                                                 \
     X(mr)                                                                                          \
+    X(mutants)                                                                                     \
     X(net)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
