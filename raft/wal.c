@@ -160,6 +160,7 @@ static int replay_entries(struct wal_replay *r, const uint8_t *p, size_t len)
     uint32_t count = get_u32(p + 8);
     uint64_t next = r->snap_index + r->entries_count + 1;
     if (first == 0 || first > next) return WAL_EPAYLOAD; /* a gap after the log's end */
+    if (count > 0 && first - 1 > UINT64_MAX - count) return WAL_EPAYLOAD; /* indices wrap */
     size_t off = WAL_ENTRIES_HEAD;
     for (uint32_t k = 0; k < count; k++) {
         if (len - off < WAL_ENTRY_HEAD) return WAL_EPAYLOAD;
@@ -289,7 +290,8 @@ int wal_scan(const uint8_t *data, size_t len, struct wal_replay *r, char *err, s
             break; /* rule 2: a torn tail */
         }
         const uint8_t *h = data + off;
-        rc = replay_record(r, get_u16(h + 4), h + WAL_RECORD_HEADER_SIZE, next - off - 24);
+        rc = replay_record(r, get_u16(h + 4), h + WAL_RECORD_HEADER_SIZE,
+                           next - off - WAL_RECORD_HEADER_SIZE);
         if (rc != WAL_OK) {
             snprintf(err, err_size, "%s: record of type %u at offset %zu", wal_strerror(rc),
                      get_u16(h + 4), off);
@@ -344,9 +346,10 @@ int wal_append_term_vote(struct wal *w, uint64_t term, int64_t vote)
 
 int wal_append_entries(struct wal *w, const struct wal_entry *entries, size_t count)
 {
-    if (count == 0 || count > UINT32_MAX) return WAL_EINVAL;
+    if (count == 0 || count > UINT32_MAX || entries[0].index == 0) return WAL_EINVAL;
     size_t total = WAL_ENTRIES_HEAD;
     for (size_t k = 0; k < count; k++) {
+        if (entries[k].index != entries[0].index + k) return WAL_EINVAL; /* consecutive */
         if (entries[k].len > WAL_RECORD_MAX || total > WAL_RECORD_MAX) return WAL_ETOOBIG;
         total += WAL_ENTRY_HEAD + entries[k].len;
     }

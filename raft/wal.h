@@ -56,7 +56,7 @@ struct raft_persister;
 #define WAL_RECORD_HEADER_SIZE 24u
 #define WAL_RECORD_MAX (32u << 20) /* payload bytes of one record */
 #define WAL_NAME_MAX 120u          /* bytes of a log file's name, NUL included */
-#define WAL_ENTRIES_MAX (1u << 22) /* log entries one replay holds */
+#define WAL_ENTRIES_MAX (1u << 20) /* log entries one replay holds (32 MiB of wal_entry) */
 
 enum wal_rec_type {
     WAL_REC_TERM_VOTE = 1,
@@ -169,7 +169,9 @@ struct wal {
 int wal_open(struct wal *w, struct wal_disk disk, const char *name, struct wal_replay *r, char *err,
              size_t err_size);
 
-/* Appends one record, in one write to the disk. Not durable until wal_sync. */
+/* Appends one record, in one write to the disk. Not durable until wal_sync. Entries must have
+ * consecutive indices from 1 up (WAL_EINVAL otherwise); they replace the log from their first
+ * index on, as AppendEntries does. */
 int wal_append_term_vote(struct wal *w, uint64_t term, int64_t vote);
 int wal_append_entries(struct wal *w, const struct wal_entry *entries, size_t count);
 int wal_append_snapshot(struct wal *w, uint64_t index, uint64_t term, const uint8_t *data,
