@@ -79,7 +79,7 @@ static void write_three_states(struct sim *sim, struct wal_sim_disk *d, size_t o
     open_log(d, &w, &r, WAL_OK, err, sizeof(err));
     wal_replay_free(&r);
     for (int k = 0; k < 3; k++) {
-        char state[16];
+        char state[32];
         snprintf(state, sizeof(state), "state-%d", k + 1);
         offsets[k] = (size_t)w.size;
         ck_assert_int_eq(
@@ -446,7 +446,7 @@ START_TEST(test_wal_persister_crash_keeps_acknowledged)
             wal_persister_new(sim, 2, "p2.wal", WAL_PERSISTER_FAULTS, err, sizeof(err));
         ck_assert_msg(p != NULL, "%s", err);
         struct raft_persister *old[8];
-        char state[32] = "";
+        char state[64] = "";
         for (int round = 0; round < 8; round++) {
             snprintf(state, sizeof(state), "seed %" PRIu64 " round %d", seed, round);
             const char *snap = round >= 3 ? "snapshot-3" : NULL;
