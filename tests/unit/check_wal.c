@@ -376,9 +376,10 @@ END_TEST
 
 START_TEST(test_wal_compaction_keeps_newest)
 {
-    /* Goal: wal_compact rewrites a log to its live records only (smaller, same replay), and
-     * the persister compacts by itself: 2000 saves of a 1 KiB state leave a log within the
-     * compaction bound, and a crash recovers the newest (state, snapshot). Seed 5. */
+    /* Goal: wal_compact rewrites a log to its live records only (smaller, same replay), a
+     * leftover compaction file is removed at open, and the persister compacts by itself: 2000 saves
+     * of a 1 KiB state leave a log within the compaction bound, and a crash recovers the newest
+     * (state, snapshot). Seed 5. */
     struct sim *sim = sim_new(5);
     struct wal_sim_disk *d = wal_sim_disk_new(sim, 0, false);
     struct wal w;
@@ -404,6 +405,13 @@ START_TEST(test_wal_compaction_keeps_newest)
     ck_assert_uint_eq(after.term, r.term);
     ck_assert(after.snap_index == 40 && after.snap_len == 6);
     ck_assert(!sim_fs_exists(sim, LOG_NAME ".tmp"));
+    wal_replay_free(&after);
+    /* A crash during compaction leaves a partial "<name>.tmp": the next open removes it and
+     * recovers the log it never replaced. */
+    ck_assert_int_eq(sim_fs_write_file(sim, SIM_NODE_NONE, LOG_NAME ".tmp", "LABSIMWL", 8), 0);
+    open_log(d, &w, &after, WAL_OK, err, sizeof(err));
+    ck_assert(!sim_fs_exists(sim, LOG_NAME ".tmp"));
+    ck_assert_uint_eq(after.entries_count, 10);
     wal_replay_free(&r);
     wal_replay_free(&after);
     wal_sim_disk_free(d);
