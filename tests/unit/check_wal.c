@@ -519,7 +519,8 @@ static const struct wal_graded_case wal_graded_cases[] = {
     {"TestPersist23C", "wal,disk-faults", LAB_PASS},
     {"TestSnapshotInstallCrash3D", "wal,disk-faults", LAB_PASS},
     {"TestPersistPartitionUnreliable4A", "wal,disk-faults", LAB_PASS},
-    {"TestSnapshotRecover4B", "wal", LAB_PASS},
+    {"TestSnapshotUnreliableRecover4B", "wal", LAB_PASS},
+    {"TestSnapshotUnreliableRecoverConcurrentPartition4B", "wal,disk-faults", LAB_PASS},
     /* The twin: the same harness with saves that skip the sync loses acknowledged writes. */
     {"TestPersist13C", "wal-no-sync", LAB_FAIL},
 };
