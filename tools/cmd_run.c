@@ -21,6 +21,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "lab.h"
+#include "lab_persist.h"
 #include "run_report.h"
 #include "runner.h"
 #include "trace_check.h"
@@ -36,7 +37,7 @@ static void run_usage(FILE *out)
     fprintf(out,
             "usage: labsim run PATTERN [--seed S | --seeds N | --seed-range A..B] [--jobs J]\n"
             "                  [--shard I/N] [--stop-on-fail] [--junit FILE] [--verbose]\n"
-            "                  [--failing-seeds FILE]\n"
+            "                  [--failing-seeds FILE] [--raft-opts LIST]\n"
             "       labsim run --from-file FILE [same options, no seeds]\n"
             "  PATTERN          a test name (TestFigure83C), a part (1, 2, 3A .. 3D, 4A, 4B,\n"
             "                   5A .. 5C), a glob over names ('TestFigure8*'), all, or a\n"
@@ -52,7 +53,10 @@ static void run_usage(FILE *out)
             "  --verbose        print every run's 6.824 lines (default when one seed per test)\n"
             "  --failing-seeds FILE  where failing (test, seed, digest) go (default: %s in\n"
             "                   the directory of this labsim binary, e.g. build/%s)\n"
-            "  --from-file FILE re-run the (test, seed) pairs of a failing-seeds file\n",
+            "  --from-file FILE re-run the (test, seed) pairs of a failing-seeds file\n"
+            "  --raft-opts LIST Raft options, comma-separated: wal (the write-ahead-log\n"
+            "                   persister on a simulated disk), disk-faults (with wal: crashes\n"
+            "                   tear, drop and flip unsynced writes), wal-no-sync (unsafe twin)\n",
             LAB_DEFAULT_SEED, RUN_FAILING_NAME, RUN_FAILING_NAME);
 }
 
@@ -78,6 +82,7 @@ struct run_args {
     const char *program; /* labsim as invoked: named in "replay:" lines */
     char failing_default[RUN_LINE_MAX]; /* RUN_FAILING_NAME beside `program` */
     const char *from_file;
+    const char *raft_opts; /* --raft-opts, checked by lab_raft_opts_parse */
     bool help;
     bool seed_seen;
     bool seeds_seen;
@@ -150,6 +155,8 @@ static int run_check_args(struct run_args *a, size_t positional_count, struct ru
         return -1;
     }
     if (a->shard != NULL && run_parse_shard(a, err, err_size) != 0) return -1;
+    unsigned raft_opts = 0;
+    if (lab_raft_opts_parse(a->raft_opts, &raft_opts, err, err_size) != 0) return -1;
     if (a->seed_range != NULL) {
         if (a->seed_seen || a->seeds_seen) {
             snprintf(err, err_size, "--seed-range cannot be combined with --seed or --seeds");
@@ -188,6 +195,7 @@ static int run_parse_args(int argc, char **argv, struct run_args *a, struct run_
         {"verbose", ARGS_BOOL, &a->verbose, NULL},
         {"failing-seeds", ARGS_STR, &a->failing_path, &a->failing_seen},
         {"from-file", ARGS_STR, &a->from_file, NULL},
+        {"raft-opts", ARGS_STR, &a->raft_opts, NULL},
         {"help", ARGS_BOOL, &a->help, NULL},
     };
     const char *positional[1];
@@ -376,6 +384,7 @@ static int run_sweep_report(const struct run_args *a, const struct run_seeds *se
     }
     struct runner_config config = {.workers = (unsigned)a->jobs,
                                    .replay_cmd = a->program,
+                                   .raft_opts = a->raft_opts,
                                    .stop_on_fail = a->stop_on_fail,
                                    .capture_passed = print_passed,
                                    .progress = isatty(STDERR_FILENO) && rf->count > 1};
@@ -452,12 +461,13 @@ int cmd_run(const struct labsim_cli *cli, int argc, char **argv)
 static void replay_usage(FILE *out)
 {
     fprintf(out, "usage: labsim replay TEST --seed S [--trace FILE] [--topics a,b]\n"
-                 "                     [--expect-digest HEX] [--fs-out DIR]\n"
+                 "                     [--expect-digest HEX] [--fs-out DIR] [--raft-opts LIST]\n"
                  "       labsim replay --check-trace FILE [--trace FILE2]\n"
                  "  --trace          write the run's trace to FILE\n"
                  "  --fs-out DIR     after the run, copy the files it left in its simulated\n"
                  "                   file system (lab 1: mr-out-*, mr-X-Y) into the existing\n"
                  "                   directory DIR\n"
+                 "  --raft-opts LIST the Raft options of the run (see labsim run --help)\n"
                  "  --expect-digest  fail loudly unless the run's digest is HEX (the digest a\n"
                  "                   failing run or a trace header recorded)\n"
                  "  --check-trace F  replay the run trace F recorded (its test, seed) and fail\n"
@@ -504,6 +514,7 @@ struct replay_args {
     uint64_t expect_digest;
     const char *check_trace; /* a recorded trace: its test, seed and digest */
     const char *fs_out;      /* a directory for the run's final files */
+    const char *raft_opts;   /* --raft-opts, as for run */
     bool help;
 };
 
@@ -552,6 +563,7 @@ static int replay_parse_args(int argc, char **argv, struct replay_args *a, const
         {"expect-digest", ARGS_STR, &a->expect_text, &a->expect},
         {"check-trace", ARGS_STR, &a->check_trace, NULL},
         {"fs-out", ARGS_STR, &a->fs_out, NULL},
+        {"raft-opts", ARGS_STR, &a->raft_opts, NULL},
         {"help", ARGS_BOOL, &a->help, NULL},
     };
     const char *positional[1];
@@ -583,7 +595,8 @@ static int replay_parse_args(int argc, char **argv, struct replay_args *a, const
         snprintf(err, err_size, "--topics needs --trace");
         return -1;
     }
-    return 0;
+    unsigned raft_opts = 0;
+    return lab_raft_opts_parse(a->raft_opts, &raft_opts, err, err_size);
 }
 
 /* --check-trace: the test, seed and digest come from a trace's header; the test name is copied
@@ -674,6 +687,7 @@ static int replay_checked(const struct labsim_cli *cli, struct replay_args *a, c
         return 2;
     }
     opts.fs_out_dir = a->fs_out;
+    opts.raft_opts = a->raft_opts;
     struct lab_result result;
     int rc = replay_run(test, a->seed, &opts, check, &result);
     if (rc == SIM_ENOMEM) {

@@ -131,7 +131,8 @@ static void runner_exec(const struct runner_job *job, size_t index,
     char *buf = NULL;
     size_t size = 0;
     FILE *mem = open_memstream(&buf, &size);
-    struct lab_opts opts = {.out = mem, .replay_cmd = config->replay_cmd};
+    struct lab_opts opts = {
+        .out = mem, .replay_cmd = config->replay_cmd, .raft_opts = config->raft_opts};
     if (opts.replay_cmd == NULL) opts.replay_cmd = RUNNER_DEFAULT_REPLAY;
     struct lab_result result;
     uint64_t wall0_us = runner_wall_us();
@@ -400,15 +401,17 @@ static void sweep_worker_died(struct sweep *sw, struct worker *w)
     const struct runner_job *j = &sw->jobs[job];
     const char *program =
         sw->config->replay_cmd != NULL ? sw->config->replay_cmd : RUNNER_DEFAULT_REPLAY;
-    size_t size = 512 + strlen(program) + 2 * strlen(j->test->name);
+    const char *raft_opts = sw->config->raft_opts != NULL ? sw->config->raft_opts : "";
+    size_t size = 512 + strlen(program) + 2 * strlen(j->test->name) + strlen(raft_opts);
     char *text = malloc(size);
     struct wire wire = {.job = job, .rc = SIM_EIO, .outcome = LAB_FAIL};
     if (text != NULL) {
         int n = snprintf(text, size,
                          "--- FAIL: %s (seed %" PRIu64 ")\n"
                          "    worker process %s before reporting (its message is on stderr "
-                         "above)\n    replay: %s replay %s --seed %" PRIu64 "\n",
-                         j->test->name, j->seed, how, program, j->test->name, j->seed);
+                         "above)\n    replay: %s replay %s --seed %" PRIu64 "%s%s\n",
+                         j->test->name, j->seed, how, program, j->test->name, j->seed,
+                         raft_opts[0] != '\0' ? " --raft-opts " : "", raft_opts);
         wire.text_len = n > 0 && (size_t)n < size ? (uint32_t)n : 0;
     }
     sweep_park(sw, &wire, text, true);

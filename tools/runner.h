@@ -60,6 +60,7 @@ struct runner_config {
     bool capture_passed;    /* keep the output of passing runs too (a failing run's is kept) */
     bool progress;          /* draw a progress line on stderr (call only when it is a TTY) */
     const char *replay_cmd; /* program in "replay:" lines; NULL = RUNNER_DEFAULT_REPLAY */
+    const char *raft_opts;  /* lab_opts.raft_opts of every run (NULL = none) */
 };
 
 struct runner_stats {

@@ -405,8 +405,10 @@ static void lab_set_hint(struct lab_ctx *ctx)
     char hint[LAB_REPLAY_MAX];
     const char *program = ctx->opts->replay_cmd;
     if (program == NULL) program = LAB_DEFAULT_REPLAY_CMD;
-    snprintf(hint, sizeof(hint), "%s replay %s --seed %" PRIu64, program, ctx->test->name,
-             ctx->seed);
+    const char *raft_opts = ctx->opts->raft_opts;
+    bool has_opts = raft_opts != NULL && raft_opts[0] != '\0';
+    snprintf(hint, sizeof(hint), "%s replay %s --seed %" PRIu64 "%s%s", program, ctx->test->name,
+             ctx->seed, has_opts ? " --raft-opts " : "", has_opts ? raft_opts : "");
     sim_set_replay_hint(ctx->sim, hint);
 }
 

@@ -72,6 +72,7 @@ struct lab_opts {
     const char *replay_cmd;   /* program path used in "replay:" lines; NULL = build/labsim */
     const char *artifact_dir; /* where failure artifacts (HTML) go; NULL = build/artifacts */
     const char *fs_out_dir;   /* after the run, copy the sim's files here (NULL = none) */
+    const char *raft_opts;    /* Raft options ("wal,disk-faults", lab_persist.h); NULL = none */
     /* A wall clock in milliseconds, supplied only by tools that report timings (make bench).
      * Runs never read the clock themselves; with NULL, wall-time figures stay 0. */
     double (*wall_ms)(void);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "kv_cfg_int.h"
+#include "lab_persist.h"
 
 /* Harness kinds (ids 450-459 belong to the kvraft tester). */
 static const struct sim_trace_kind kind_fault = {450, SIM_TOPIC_FAULT, "kvcfg.fault", {NULL}};
@@ -351,8 +352,7 @@ void kv_cfg_start_server(struct kv_cfg *cfg, int i)
     if (cfg->saved[i] != NULL) {
         saved_copy(cfg, i);
     } else {
-        cfg->saved[i] = raft_persister_new();
-        if (cfg->saved[i] == NULL) lab_fatalf(cfg->ctx, i, "out of memory for persister %d", i);
+        cfg->saved[i] = lab_persister_new(cfg->ctx, i, "kv");
     }
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (server == NULL) lab_fatalf(cfg->ctx, i, "out of memory for server %d", i);

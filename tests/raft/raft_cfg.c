@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lab_persist.h"
 #include "raft_cfg_int.h"
 
 /* Harness fault kinds (ids 410-419 belong to this file). */
@@ -236,12 +237,8 @@ static bool cfg_prepare_persister(struct raft_cfg *cfg, int i)
 {
     cfg->last_applied[i] = 0;
     if (cfg->saved[i] == NULL) {
-        cfg->saved[i] = raft_persister_new();
-        if (cfg->saved[i] == NULL) {
-            lab_fatalf(cfg->ctx, i, "out of memory making a persister");
-            return false;
-        }
-        return true;
+        cfg->saved[i] = lab_persister_new(cfg->ctx, i, "raft");
+        return cfg->saved[i] != NULL;
     }
     size_t snap_len = 0;
     const uint8_t *snap = raft_persister_snapshot(cfg->saved[i], &snap_len);

@@ -85,8 +85,8 @@ static void env_copy_raft(const struct cu_dir *d, const struct env_plant *plants
         size_t len = strlen(e->d_name);
         bool is_c = len > 2 && strcmp(e->d_name + len - 2, ".c") == 0;
         bool is_h = len > 2 && strcmp(e->d_name + len - 2, ".h") == 0;
-        bool provided =
-            strcmp(e->d_name, "persister.c") == 0 || strcmp(e->d_name, "trace_api.c") == 0;
+        bool provided = strcmp(e->d_name, "persister.c") == 0 ||
+                        strcmp(e->d_name, "trace_api.c") == 0 || strncmp(e->d_name, "wal", 3) == 0;
         if ((!is_c && !is_h) || provided) continue;
         char from[768];
         char to[768];

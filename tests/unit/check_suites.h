@@ -24,7 +24,8 @@
     X(determinism)                                                                                 \
     X(mr)                                                                                          \
     X(mutants)                                                                                     \
-    X(net)
+    X(net)                                                                                         \
+    X(wal)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
