@@ -178,9 +178,9 @@ bench: deps
 # A 3-node raftkv cluster on loopback (README, "Real-network mode"): HTTP on 127.0.0.1:8001-8003.
 cluster: deps
 	@$(MAKE) --no-print-directory $(RAFTKV) $(RAFTKV_CLIENT)
-	@sh net/cluster.sh start
+	@RAFTKV=$(RAFTKV) RAFTKV_CLIENT=$(RAFTKV_CLIENT) sh net/cluster.sh start
 cluster-stop:
-	@sh net/cluster.sh stop
+	@RAFTKV=$(RAFTKV) RAFTKV_CLIENT=$(RAFTKV_CLIENT) sh net/cluster.sh stop
 
 # The mutant catalogue (README, "Mutants"): each patch of tests/mutants/ with a Module: header,
 # applied to a scratch copy and built, must fail its module's graded parts within MUTANT_SEEDS
