@@ -40,6 +40,7 @@ void gob_enc_reset(struct gob_enc *e)
     e->marks = NULL;
     e->marks_cap = 0;
     e->marks_count = 0;
+    e->capture = NULL;
     memset(&e->frames[0], 0, sizeof(e->frames[0]));
     memset(&e->model, 0, sizeof(e->model)); /* a new Go encoder: no type sent yet */
 }
