@@ -32,6 +32,21 @@ void gob_enc_free(struct gob_enc *e)
     gob_enc_init(e);
 }
 
+/* A new Go encoder for the model: no type sent yet. The shape table is emptied by its count
+ * (only shapes[0 .. shapes_count) are ever read), not cleared: a reset starts every message. */
+static void model_reset(struct gob_model *m)
+{
+    m->desc_bytes = 0;
+    m->stream_bytes = 0;
+    m->first_type = 0;
+    m->first_bytes = 0;
+    m->run_count = 0;
+    m->run_bytes = 0;
+    m->run_desc_bytes = 0;
+    m->shapes_count = 0;
+    m->shapes_overflow_count = 0;
+}
+
 void gob_enc_reset(struct gob_enc *e)
 {
     e->len = e->buf != NULL ? GOB_HEADER_MAX : 0;
@@ -42,7 +57,7 @@ void gob_enc_reset(struct gob_enc *e)
     e->marks_count = 0;
     e->capture = NULL;
     memset(&e->frames[0], 0, sizeof(e->frames[0]));
-    memset(&e->model, 0, sizeof(e->model)); /* a new Go encoder: no type sent yet */
+    model_reset(&e->model);
 }
 
 int gob_enc_finish(const struct gob_enc *e)

@@ -243,7 +243,8 @@ struct gob_mark {
     uint64_t value_end;
 };
 
-/* The model's state of one message (private). */
+/* The model's state of one message (private). gob_enc_reset clears each field by name but
+ * leaves shapes[] past shapes_count as it was: a field added here is added there too. */
 struct gob_model {
     uint64_t desc_bytes;   /* descriptors charged, the top record's excluded */
     uint64_t stream_bytes; /* SUM of the top-level puts' framed Encode payloads */
