@@ -56,6 +56,8 @@ void gob_enc_reset(struct gob_enc *e)
     e->marks_cap = 0;
     e->marks_count = 0;
     e->capture = NULL;
+    e->model_gen++;
+    e->header_n = 0;
     memset(&e->frames[0], 0, sizeof(e->frames[0]));
     model_reset(&e->model);
 }
@@ -80,15 +82,32 @@ static bool enc_has_message(const struct gob_enc *e)
     return e->buf != NULL && (e->frames[0].model.puts > 0 || gob_enc_body_len(e) > 0);
 }
 
+/* The message's header, from the cache when nothing it depends on changed since it was
+ * written (callers read gob_enc_bytes and gob_enc_len of the same message, often twice). */
+static const uint8_t *enc_header(const struct gob_enc *e, size_t *n)
+{
+    /* The cache is not part of the encoder's logical state (const). */
+    struct gob_enc *cache = (struct gob_enc *)e;
+    if (e->header_n == 0 || e->header_gen != e->model_gen || e->header_at_len != e->len) {
+        struct gob_header h;
+        gob_model_header(e, &h);
+        size_t written = gob_header_write(&h, cache->header);
+        GOB_ASSERT(written > 0 && written <= GOB_HEADER_MAX);
+        cache->header_n = (uint8_t)written;
+        cache->header_gen = e->model_gen;
+        cache->header_at_len = e->len;
+    }
+    *n = e->header_n;
+    return e->header;
+}
+
 const uint8_t *gob_enc_bytes(const struct gob_enc *e)
 {
     /* Never NULL, so callers may pass it to memcpy even for an empty message. */
     static const uint8_t empty[1] = {0};
     if (!enc_has_message(e)) return empty;
-    struct gob_header h;
-    uint8_t header[GOB_HEADER_MAX];
-    gob_model_header(e, &h);
-    size_t n = gob_header_write(&h, header);
+    size_t n = 0;
+    const uint8_t *header = enc_header(e, &n);
     /* The bytes are not part of the encoder's logical state (const): only the reserved
      * space in front of the body is written. */
     uint8_t *at = e->buf + GOB_HEADER_MAX - n;
@@ -99,10 +118,9 @@ const uint8_t *gob_enc_bytes(const struct gob_enc *e)
 size_t gob_enc_len(const struct gob_enc *e)
 {
     if (!enc_has_message(e)) return 0;
-    struct gob_header h;
-    uint8_t header[GOB_HEADER_MAX];
-    gob_model_header(e, &h);
-    return gob_header_write(&h, header) + gob_enc_body_len(e);
+    size_t n = 0;
+    enc_header(e, &n);
+    return n + gob_enc_body_len(e);
 }
 
 uint8_t *gob_enc_take(struct gob_enc *e, size_t *len)

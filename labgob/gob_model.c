@@ -150,6 +150,7 @@ static bool shape_unpaid(struct gob_enc *e, uint64_t shape)
 
 void gob_model_charge(struct gob_enc *e, uint64_t shape, uint64_t desc_bytes)
 {
+    e->model_gen++;
     if (e->capture != NULL) gob_capture_log_charge(e->capture, shape, desc_bytes);
     if (shape_unpaid(e, shape)) e->model.desc_bytes = gob_sat_add(e->model.desc_bytes, desc_bytes);
 }
@@ -228,6 +229,7 @@ static void put_at(struct gob_enc *e, uint32_t depth, enum gob_kind kind, bool z
 {
     GOB_ASSERT(depth <= e->depth);
     struct gob_model_frame *m = &e->frames[depth].model;
+    e->model_gen++; /* the header may change (see gob_enc_bytes) */
     if (e->capture != NULL && depth == e->capture->depth)
         gob_capture_log_put(e->capture, kind, zero, value_bytes, shape);
     switch ((enum gob_role)m->role) {
@@ -313,6 +315,7 @@ static void close_record(struct gob_enc *e, const struct gob_model_frame *m, str
     } else if (shape_unpaid(e, c->shape)) {
         uint64_t desc = gob_model_struct_desc(m->puts, m->bytes_fields, m->user_fields);
         e->model.desc_bytes = gob_sat_add(e->model.desc_bytes, desc);
+        e->model_gen++;
     }
 }
 

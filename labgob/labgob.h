@@ -300,6 +300,14 @@ struct gob_enc {
     size_t marks_cap;
     size_t marks_count;
     struct gob_capture *capture; /* borrowed while a capture is open; NULL: none */
+    /* The header of the message as last read (gob_enc_bytes, gob_enc_len), reused while
+     * nothing it depends on changed: model_gen (bumped by every put and descriptor charge)
+     * and len are what they were. Not logical state: the const readers update it. */
+    uint64_t model_gen;
+    uint64_t header_gen;
+    size_t header_at_len;
+    uint8_t header_n; /* 0: none cached */
+    uint8_t header[GOB_HEADER_MAX];
 };
 
 void gob_enc_init(struct gob_enc *e);
