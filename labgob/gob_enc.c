@@ -32,6 +32,21 @@ void gob_enc_free(struct gob_enc *e)
     gob_enc_init(e);
 }
 
+/* A new Go encoder for the model: no type sent yet. The shape table is emptied by its count
+ * (only shapes[0 .. shapes_count) are ever read), not cleared: a reset starts every message. */
+static void model_reset(struct gob_model *m)
+{
+    m->desc_bytes = 0;
+    m->stream_bytes = 0;
+    m->first_type = 0;
+    m->first_bytes = 0;
+    m->run_count = 0;
+    m->run_bytes = 0;
+    m->run_desc_bytes = 0;
+    m->shapes_count = 0;
+    m->shapes_overflow_count = 0;
+}
+
 void gob_enc_reset(struct gob_enc *e)
 {
     e->len = e->buf != NULL ? GOB_HEADER_MAX : 0;
@@ -40,8 +55,11 @@ void gob_enc_reset(struct gob_enc *e)
     e->marks = NULL;
     e->marks_cap = 0;
     e->marks_count = 0;
+    e->capture = NULL;
+    e->model_gen++;
+    e->header_n = 0;
     memset(&e->frames[0], 0, sizeof(e->frames[0]));
-    memset(&e->model, 0, sizeof(e->model)); /* a new Go encoder: no type sent yet */
+    model_reset(&e->model);
 }
 
 int gob_enc_finish(const struct gob_enc *e)
@@ -64,15 +82,32 @@ static bool enc_has_message(const struct gob_enc *e)
     return e->buf != NULL && (e->frames[0].model.puts > 0 || gob_enc_body_len(e) > 0);
 }
 
+/* The message's header, from the cache when nothing it depends on changed since it was
+ * written (callers read gob_enc_bytes and gob_enc_len of the same message, often twice). */
+static const uint8_t *enc_header(const struct gob_enc *e, size_t *n)
+{
+    /* The cache is not part of the encoder's logical state (const). */
+    struct gob_enc *cache = (struct gob_enc *)e;
+    if (e->header_n == 0 || e->header_gen != e->model_gen || e->header_at_len != e->len) {
+        struct gob_header h;
+        gob_model_header(e, &h);
+        size_t written = gob_header_write(&h, cache->header);
+        GOB_ASSERT(written > 0 && written <= GOB_HEADER_MAX);
+        cache->header_n = (uint8_t)written;
+        cache->header_gen = e->model_gen;
+        cache->header_at_len = e->len;
+    }
+    *n = e->header_n;
+    return e->header;
+}
+
 const uint8_t *gob_enc_bytes(const struct gob_enc *e)
 {
     /* Never NULL, so callers may pass it to memcpy even for an empty message. */
     static const uint8_t empty[1] = {0};
     if (!enc_has_message(e)) return empty;
-    struct gob_header h;
-    uint8_t header[GOB_HEADER_MAX];
-    gob_model_header(e, &h);
-    size_t n = gob_header_write(&h, header);
+    size_t n = 0;
+    const uint8_t *header = enc_header(e, &n);
     /* The bytes are not part of the encoder's logical state (const): only the reserved
      * space in front of the body is written. */
     uint8_t *at = e->buf + GOB_HEADER_MAX - n;
@@ -83,10 +118,9 @@ const uint8_t *gob_enc_bytes(const struct gob_enc *e)
 size_t gob_enc_len(const struct gob_enc *e)
 {
     if (!enc_has_message(e)) return 0;
-    struct gob_header h;
-    uint8_t header[GOB_HEADER_MAX];
-    gob_model_header(e, &h);
-    return gob_header_write(&h, header) + gob_enc_body_len(e);
+    size_t n = 0;
+    enc_header(e, &n);
+    return n + gob_enc_body_len(e);
 }
 
 uint8_t *gob_enc_take(struct gob_enc *e, size_t *len)

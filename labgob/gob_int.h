@@ -180,6 +180,12 @@ void gob_model_header(const struct gob_enc *e, struct gob_header *h);
 /* Writes h (header_len ignored) into out (GOB_HEADER_MAX bytes); returns its length. */
 size_t gob_header_write(const struct gob_header *h, uint8_t *out);
 
+/* The capture an encoder has open (gob_enc_capture.c) hears every charge, paid or not, and
+ * the completed put that reaches its frame. Failures (OOM, a second put) set c->err. */
+void gob_capture_log_charge(struct gob_capture *c, uint64_t shape, uint64_t desc_bytes);
+void gob_capture_log_put(struct gob_capture *c, enum gob_kind kind, bool zero, uint64_t value_bytes,
+                         uint64_t shape);
+
 /* ------------------------------------------------------------ encoder primitives */
 
 /* Where a put may go (gob_enc_field_key): nowhere (an error is set), nowhere on the wire

@@ -150,6 +150,8 @@ static bool shape_unpaid(struct gob_enc *e, uint64_t shape)
 
 void gob_model_charge(struct gob_enc *e, uint64_t shape, uint64_t desc_bytes)
 {
+    e->model_gen++;
+    if (e->capture != NULL) gob_capture_log_charge(e->capture, shape, desc_bytes);
     if (shape_unpaid(e, shape)) e->model.desc_bytes = gob_sat_add(e->model.desc_bytes, desc_bytes);
 }
 
@@ -227,6 +229,9 @@ static void put_at(struct gob_enc *e, uint32_t depth, enum gob_kind kind, bool z
 {
     GOB_ASSERT(depth <= e->depth);
     struct gob_model_frame *m = &e->frames[depth].model;
+    e->model_gen++; /* the header may change (see gob_enc_bytes) */
+    if (e->capture != NULL && depth == e->capture->depth)
+        gob_capture_log_put(e->capture, kind, zero, value_bytes, shape);
     switch ((enum gob_role)m->role) {
     case GOB_ROLE_RECORD:
         put_field(e, depth, kind, zero, value_bytes, shape);
@@ -304,9 +309,13 @@ static void close_record(struct gob_enc *e, const struct gob_model_frame *m, str
     c->zero = false; /* gob always sends a nested struct */
     c->value_bytes = gob_sat_add(m->value_bytes, 1);
     c->shape = gob_model_record_shape(m->shape, m->puts);
-    if (shape_unpaid(e, c->shape)) {
+    if (e->capture != NULL) { /* a capture logs the charge even when already paid */
+        gob_model_charge(e, c->shape,
+                         gob_model_struct_desc(m->puts, m->bytes_fields, m->user_fields));
+    } else if (shape_unpaid(e, c->shape)) {
         uint64_t desc = gob_model_struct_desc(m->puts, m->bytes_fields, m->user_fields);
         e->model.desc_bytes = gob_sat_add(e->model.desc_bytes, desc);
+        e->model_gen++;
     }
 }
 
@@ -322,6 +331,7 @@ static void close_array(struct gob_enc *e, const struct gob_enc_frame *f, struct
     c->shape = gob_model_shape_mix(SHAPE_TAG_ARRAY, elem_shape);
     bool elem_user = f->elem_type == GOB_RECORD || f->elem_type == GOB_ARRAY;
     gob_model_charge(e, c->shape, gob_model_slice_desc(elem_user));
+    if (e->depth == 1 && e->capture != NULL) e->capture->err = GOB_EMISUSE; /* see _end */
     if (e->depth == 1) { /* a top-level array: what a run of it would splice */
         e->model.run_count = m->count;
         e->model.run_bytes = m->value_bytes;

@@ -243,7 +243,8 @@ struct gob_mark {
     uint64_t value_end;
 };
 
-/* The model's state of one message (private). */
+/* The model's state of one message (private). gob_enc_reset clears each field by name but
+ * leaves shapes[] past shapes_count as it was: a field added here is added there too. */
 struct gob_model {
     uint64_t desc_bytes;   /* descriptors charged, the top record's excluded */
     uint64_t stream_bytes; /* SUM of the top-level puts' framed Encode payloads */
@@ -255,6 +256,35 @@ struct gob_model {
     uint32_t shapes_count;
     uint32_t shapes_overflow_count; /* shapes charged again because the table was full */
     uint64_t shapes[GOB_SHAPES_MAX];
+};
+
+/* A value captured as it was put (gob_enc_capture_begin / _end): its wire bytes and every
+ * effect it had on the model, so gob_put_captured can put the same value again, in another
+ * message, for the price of a copy (shardkv's snapshot re-puts the shards an op did not touch).
+ * Caller-allocated (gob_capture_init / gob_capture_free); fields are private. */
+struct gob_capture_charge {
+    uint64_t shape;      /* a type the value's descriptors were charged under */
+    uint64_t desc_bytes; /* what it costs when the message has not paid for it yet */
+};
+
+struct gob_capture {
+    uint8_t *bytes; /* the value's wire bytes, its field key first when it was a field */
+    size_t len;
+    size_t cap;
+    struct gob_capture_charge *charges; /* every charge, in order, paid or not */
+    size_t charges_count;
+    size_t charges_cap;
+    size_t start;       /* body offset where the capture began */
+    size_t key_len;     /* bytes of the field key at the front of bytes (0: an element) */
+    uint32_t depth;     /* the frame the value was put in */
+    uint8_t frame_role; /* that frame's model role: a value goes back into the same kind */
+    uint8_t wire_type;  /* the value's wire type (its key's, or the array's element type) */
+    uint8_t kind;       /* the completed put the model saw: kind, zero, value, shape */
+    bool zero;
+    bool done;
+    uint64_t value_bytes;
+    uint64_t shape;
+    int err; /* GOB_OK, or why the capture cannot be put */
 };
 
 /* Caller-allocated. Fields are private; use the functions. */
@@ -269,6 +299,15 @@ struct gob_enc {
     struct gob_mark *marks; /* borrowed (gob_enc_marks); NULL: none recorded */
     size_t marks_cap;
     size_t marks_count;
+    struct gob_capture *capture; /* borrowed while a capture is open; NULL: none */
+    /* The header of the message as last read (gob_enc_bytes, gob_enc_len), reused while
+     * nothing it depends on changed: model_gen (bumped by every put and descriptor charge)
+     * and len are what they were. Not logical state: the const readers update it. */
+    uint64_t model_gen;
+    uint64_t header_gen;
+    size_t header_at_len;
+    uint8_t header_n; /* 0: none cached */
+    uint8_t header[GOB_HEADER_MAX];
 };
 
 void gob_enc_init(struct gob_enc *e);
@@ -361,6 +400,23 @@ void gob_enc_marks(struct gob_enc *e, struct gob_mark *marks, size_t cap);
 void gob_put_elem_run_slice(struct gob_enc *e, const uint8_t *msg, size_t n,
                             const struct gob_header *h, const struct gob_mark *marks, uint64_t from,
                             uint64_t to);
+
+/* Capturing one value for gob_put_captured. Between _begin and _end put exactly one value in
+ * the current frame (a field of a record, or an element of an array; a record or array with
+ * all it holds). _end returns GOB_OK, GOB_ENOMEM, or GOB_EMISUSE when other than one value was
+ * put, the frame changed, the value is a top-level array (a run's sizes come from its close,
+ * which a re-put does not repeat) or the encoder failed. The encoder's own message is not
+ * changed by capturing. */
+void gob_capture_init(struct gob_capture *c);
+void gob_capture_free(struct gob_capture *c);
+void gob_enc_capture_begin(struct gob_enc *e, struct gob_capture *c);
+int gob_enc_capture_end(struct gob_enc *e);
+/* Puts a captured value again: as record field `field` (a value captured as a field), or, with
+ * field 0, as the next element of the current array (a value captured as an element of the
+ * same kind of frame). Wire and model are exactly what putting the same value directly would
+ * give, descriptors included (each charge is replayed, so a type this message has already
+ * paid for is not charged twice). Anything else is GOB_EMISUSE. */
+void gob_put_captured(struct gob_enc *e, uint32_t field, const struct gob_capture *c);
 
 /* ---------------------------------------------------------------- decoder */
 

@@ -325,9 +325,15 @@ void raft_persist_flush(struct raft *rf)
     int rc = gob_enc_finish(e);
     RAFT_ASSERTF(rf, rc == GOB_OK || rc == GOB_ENOMEM, "state encode: %s", gob_strerror(rc));
     if (rc != GOB_OK) return; /* stays dirty: the next flush retries */
-    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), rf->snapshot,
+    /* The persister keeps a snapshot it is handed back without copying it again. */
+    size_t held_len = 0;
+    const uint8_t *held = raft_persister_snapshot(rf->persister, &held_len);
+    const uint8_t *snapshot = rf->snapshot_saved ? held : rf->snapshot;
+    RAFT_ASSERT(rf, !rf->snapshot_saved || held_len == rf->snapshot_len);
+    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), snapshot,
                             rf->snapshot_len) != 0)
         return;
+    rf->snapshot_saved = true;
     rf->persist_dirty = false;
     raft_trace_persist(rf->sim, rf->me, gob_enc_len(e), rf->snapshot_len);
 }
@@ -413,6 +419,7 @@ int raft_persist_restore(struct raft *rf)
         raft_log_close(&rf->log);
         return RAFT_ENOMEM;
     }
+    rf->snapshot_saved = true; /* it came from the persister */
     /* The service restores its state machine from the snapshot itself (raft.h); Raft resumes
      * applying right after it. Everything in the snapshot was committed. */
     rf->commit_index = rf->log.snapshot_index;

@@ -81,18 +81,22 @@ int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t s
     if (p == NULL) return -1;
     if (state == NULL) state_len = 0;
     if (snapshot == NULL) snapshot_len = 0;
+    /* Saving the snapshot this persister holds (the buffer raft_persister_snapshot returned)
+     * keeps it as it is: a Raft saves its unchanged snapshot with every state, and copying it
+     * each time made persistence cost the snapshot's size per save. */
+    bool keep_snapshot = snapshot == p->snapshot && snapshot_len == p->snapshot_len;
     /* Copy first, so a failed allocation keeps the old contents (Save is atomic in Go). */
     bool oom = false;
     uint8_t *new_state = bytes_dup(state, state_len, &oom);
-    uint8_t *new_snapshot = bytes_dup(snapshot, snapshot_len, &oom);
+    uint8_t *new_snapshot = keep_snapshot ? p->snapshot : bytes_dup(snapshot, snapshot_len, &oom);
     if (oom || (p->hooks != NULL &&
                 p->hooks->save(p->hooks_ctx, p, state, state_len, snapshot, snapshot_len) != 0)) {
         free(new_state);
-        free(new_snapshot);
+        if (!keep_snapshot) free(new_snapshot);
         return -1;
     }
     free(p->state);
-    free(p->snapshot);
+    if (!keep_snapshot) free(p->snapshot);
     p->state = new_state;
     p->state_len = new_state != NULL ? state_len : 0;
     p->snapshot = new_snapshot;

@@ -39,7 +39,9 @@ struct raft_persister *raft_persister_new(void);
 struct raft_persister *raft_persister_copy(const struct raft_persister *p);
 void raft_persister_free(struct raft_persister *p);
 /* Replaces both buffers with copies. snapshot==NULL (len 0) erases any snapshot, as Go's
- * Save(state, nil) does. Returns 0 or -1 on OOM (the old contents are then kept). */
+ * Save(state, nil) does. Passing back the view raft_persister_snapshot gave (same pointer and
+ * length) keeps that snapshot without copying it. Returns 0 or -1 on OOM (the old contents
+ * are then kept). */
 int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t state_len,
                         const uint8_t *snapshot, size_t snapshot_len);
 /* Borrowed views, valid until the next save or free. Empty: *len = 0 (pointer may be NULL). */

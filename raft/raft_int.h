@@ -213,7 +213,8 @@ struct raft {
     struct raft_log log;
     uint8_t *snapshot; /* owned; the service's latest snapshot (NULL when none) */
     size_t snapshot_len;
-    bool persist_dirty; /* changed since the last save: save before sending or replying */
+    bool snapshot_saved; /* the persister holds these very bytes (saved since the last store) */
+    bool persist_dirty;  /* changed since the last save: save before sending or replying */
     struct raft_persist_cache pcache;
 
     /* Volatile state on all servers (Figure 2). */

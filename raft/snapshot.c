@@ -35,6 +35,7 @@ bool raft_snapshot_store(struct raft *rf, const uint8_t *data, size_t len)
     free(rf->snapshot);
     rf->snapshot = copy;
     rf->snapshot_len = copy != NULL ? len : 0;
+    rf->snapshot_saved = false;
     return true;
 }
 

@@ -318,7 +318,17 @@ int sc_op_decode(const uint8_t *buf, size_t len, struct sc_op *op)
     int64_t shard = 0;
     int64_t gid = 0;
     int64_t num = 0;
-    memset(op, 0, sizeof(*op));
+    /* Readers use only the counted part of groups[] and gids[] (groups_get clears each group
+     * it fills), so the scalars are reset and the 10 KB of arrays are not: every controller
+     * Query, the servers' 100 ms polls included, is decoded here. */
+    op->client_id = 0;
+    op->seq = 0;
+    op->kind = SC_OP_JOIN;
+    op->groups_count = 0;
+    op->gids_count = 0;
+    op->shard = 0;
+    op->gid = 0;
+    op->num = 0;
     gob_dec_init(&d, buf, len);
     gob_get_uint(&d, 1, &op->client_id);
     gob_get_uint(&d, 2, &op->seq);

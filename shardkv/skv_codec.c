@@ -365,6 +365,15 @@ int skv_cmd_decode(const uint8_t *buf, size_t len, struct skv_cmd *cmd)
 
 /* ---------------------------------------------------------------- snapshots */
 
+/* One shard of a snapshot: an element of the shards array. */
+static void snapshot_shard_put(struct gob_enc *e, const struct skv_shard *sh)
+{
+    gob_put_record_begin(e, 0);
+    gob_put_uint(e, 1, (uint64_t)sh->state);
+    shard_put(e, 2, sh);
+    gob_put_record_end(e);
+}
+
 int skv_snapshot_encode(struct gob_enc *e, uint64_t applied_index, const struct sc_config *cur,
                         const struct sc_config *prev, const struct skv_shard *shards)
 {
@@ -373,12 +382,72 @@ int skv_snapshot_encode(struct gob_enc *e, uint64_t applied_index, const struct 
     config_put(e, 2, cur);
     config_put(e, 3, prev);
     gob_put_array_begin(e, 4, GOB_RECORD, SC_NSHARDS);
-    for (int s = 0; s < SC_NSHARDS; s++) {
-        gob_put_record_begin(e, 0);
-        gob_put_uint(e, 1, (uint64_t)shards[s].state);
-        shard_put(e, 2, &shards[s]);
-        gob_put_record_end(e);
+    for (int s = 0; s < SC_NSHARDS; s++)
+        snapshot_shard_put(e, &shards[s]);
+    gob_put_array_end(e);
+    return enc_result(e);
+}
+
+void skv_snap_cache_init(struct skv_snap_cache *cache)
+{
+    memset(cache, 0, sizeof(*cache));
+    for (int s = 0; s < SC_NSHARDS; s++)
+        gob_capture_init(&cache->shards[s]);
+    gob_capture_init(&cache->configs[0]);
+    gob_capture_init(&cache->configs[1]);
+}
+
+void skv_snap_cache_free(struct skv_snap_cache *cache)
+{
+    for (int s = 0; s < SC_NSHARDS; s++)
+        gob_capture_free(&cache->shards[s]);
+    gob_capture_free(&cache->configs[0]);
+    gob_capture_free(&cache->configs[1]);
+    skv_snap_cache_init(cache);
+}
+
+/* Puts config c as field `field`, from capture k when it holds it, else captured anew. */
+static void config_put_cached(struct gob_enc *e, struct gob_capture *k, bool fresh, uint32_t field,
+                              const struct sc_config *c)
+{
+    if (fresh) {
+        gob_put_captured(e, field, k);
+        return;
     }
+    gob_enc_capture_begin(e, k);
+    config_put(e, field, c);
+    gob_enc_capture_end(e); /* on failure the capture's err says so; the next one retries */
+}
+
+static void snapshot_shard_put_cached(struct gob_enc *e, struct skv_snap_cache *cache, int s,
+                                      struct skv_shard *sh)
+{
+    struct gob_capture *k = &cache->shards[s];
+    if (sh->snap_fresh && cache->states[s] == sh->state && k->err == GOB_OK) {
+        gob_put_captured(e, 0, k);
+        return;
+    }
+    gob_enc_capture_begin(e, k);
+    snapshot_shard_put(e, sh);
+    sh->snap_fresh = gob_enc_capture_end(e) == GOB_OK;
+    cache->states[s] = sh->state;
+}
+
+int skv_snapshot_encode_cached(struct gob_enc *e, struct skv_snap_cache *cache,
+                               uint64_t applied_index, const struct sc_config *cur,
+                               const struct sc_config *prev, uint64_t configs_epoch,
+                               struct skv_shard *shards)
+{
+    bool configs_fresh = configs_epoch != 0 && cache->configs_epoch == configs_epoch &&
+                         cache->configs[0].err == GOB_OK && cache->configs[1].err == GOB_OK;
+    gob_enc_reset(e);
+    gob_put_int(e, 1, (int64_t)(applied_index & (uint64_t)INT64_MAX));
+    config_put_cached(e, &cache->configs[0], configs_fresh, 2, cur);
+    config_put_cached(e, &cache->configs[1], configs_fresh, 3, prev);
+    cache->configs_epoch = configs_epoch;
+    gob_put_array_begin(e, 4, GOB_RECORD, SC_NSHARDS);
+    for (int s = 0; s < SC_NSHARDS; s++)
+        snapshot_shard_put_cached(e, cache, s, &shards[s]);
     gob_put_array_end(e);
     return enc_result(e);
 }

@@ -63,6 +63,9 @@ struct skv_shard {
     struct skv_session *sessions;
     size_t sessions_count;
     size_t sessions_cap;
+    /* The owner's snapshot cache holds this shard's data and table as they are now (set by
+     * skv_snapshot_encode_cached, cleared by every change in skv_store.c). */
+    bool snap_fresh;
 };
 
 /* Drops the shard's data and table (the state is left as it is). */
@@ -159,6 +162,25 @@ int skv_cmd_decode(const uint8_t *buf, size_t len, struct skv_cmd *cmd);
 /* A snapshot: applied index, the current and previous configurations, every shard. */
 int skv_snapshot_encode(struct gob_enc *e, uint64_t applied_index, const struct sc_config *cur,
                         const struct sc_config *prev, const struct skv_shard *shards);
+/* What skv_snapshot_encode_cached keeps between snapshots: each shard's record and the two
+ * configurations as last put (labgob captures), so a snapshot encodes again only what changed
+ * since the last one and copies the rest. Caller-allocated; skv_snap_cache_init / _free. */
+struct skv_snap_cache {
+    struct gob_capture shards[SC_NSHARDS];
+    enum skv_shard_state states[SC_NSHARDS]; /* the state each shard's capture holds */
+    struct gob_capture configs[2];           /* current, previous */
+    uint64_t configs_epoch;                  /* the epoch they were captured at (0: none) */
+};
+void skv_snap_cache_init(struct skv_snap_cache *cache);
+void skv_snap_cache_free(struct skv_snap_cache *cache);
+/* skv_snapshot_encode's exact bytes, re-putting from `cache` every shard whose snap_fresh is
+ * set and whose state is the one captured, and the configurations when configs_epoch (which
+ * the caller changes whenever cur or prev change) is the one captured; the rest is encoded
+ * and captured for next time. */
+int skv_snapshot_encode_cached(struct gob_enc *e, struct skv_snap_cache *cache,
+                               uint64_t applied_index, const struct sc_config *cur,
+                               const struct sc_config *prev, uint64_t configs_epoch,
+                               struct skv_shard *shards);
 /* Decodes into cleared shards. On error they may hold partial data; the caller clears them. */
 int skv_snapshot_decode(const uint8_t *buf, size_t len, uint64_t *applied_index,
                         struct sc_config *cur, struct sc_config *prev, struct skv_shard *shards);
@@ -220,6 +242,8 @@ struct skv_server {
     struct gob_enc enc_cmd;       /* handler scratch */
     struct gob_enc enc_out;       /* replies and snapshots */
     struct gob_enc enc_task;      /* the task's calls and commands */
+    struct skv_snap_cache snap_cache;
+    uint64_t configs_epoch; /* bumped whenever cur or prev change (for snap_cache) */
 };
 
 /* skv_server.c: true when every shard is ABSENT or SERVING. */

@@ -211,6 +211,7 @@ static void apply_config(struct skv_server *kv, const struct sc_config *next, ui
     if (next->num != kv->cur.num + 1 || !skv_server_stable(kv)) return;
     kv->prev = kv->cur;
     kv->cur = *next;
+    kv->configs_epoch++;
     sim_trace4(kv->sim, kv->node, &trace_config, kv->gid, next->num, (int64_t)index, 0);
     for (int s = 0; s < SC_NSHARDS; s++) {
         bool was = kv->prev.shards[s] == kv->gid;
@@ -268,7 +269,8 @@ static void snapshot_maybe(struct skv_server *kv)
 {
     if (kv->maxraftstate <= 0) return;
     if (raft_persister_state_size(kv->persister) < (size_t)kv->maxraftstate) return;
-    int rc = skv_snapshot_encode(&kv->enc_out, kv->applied_index, &kv->cur, &kv->prev, kv->shards);
+    int rc = skv_snapshot_encode_cached(&kv->enc_out, &kv->snap_cache, kv->applied_index, &kv->cur,
+                                        &kv->prev, kv->configs_epoch, kv->shards);
     SIM_ASSERTF(kv->sim, kv->node, rc == SKV_OK, "encoding a snapshot: %s", skv_strerror(rc));
     size_t len = gob_enc_len(&kv->enc_out);
     sim_trace4(kv->sim, kv->node, &trace_snapshot, kv->gid, (int64_t)kv->applied_index,
@@ -290,6 +292,7 @@ static int snapshot_load(struct skv_server *kv, const uint8_t *buf, size_t len)
     shards_clear_all(kv->shards);
     sc_config_init(&kv->cur);
     sc_config_init(&kv->prev);
+    kv->configs_epoch++;
     return skv_snapshot_decode(buf, len, &kv->applied_index, &kv->cur, &kv->prev, kv->shards);
 }
 
@@ -350,6 +353,7 @@ static void server_release(struct skv_server *kv)
     gob_enc_free(&kv->enc_cmd);
     gob_enc_free(&kv->enc_out);
     gob_enc_free(&kv->enc_task);
+    skv_snap_cache_free(&kv->snap_cache);
     free(kv);
 }
 
@@ -392,6 +396,8 @@ static int server_new(struct sim *sim, int me, struct raft_persister *persister,
     gob_enc_init(&kv->enc_cmd);
     gob_enc_init(&kv->enc_out);
     gob_enc_init(&kv->enc_task);
+    skv_snap_cache_init(&kv->snap_cache);
+    kv->configs_epoch = 1;
     /* Controller queries are never deduplicated, so any id unique to this server will do. */
     uint64_t id = (UINT64_C(1) << 40) | ((uint64_t)gid << 8) | (uint64_t)me;
     kv->sck = sc_clerk_new(sim, ctrlers, ctrlers_count, id);

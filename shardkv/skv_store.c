@@ -113,6 +113,7 @@ int skv_shard_write(struct skv_shard *sh, const uint8_t *key, size_t key_len, co
                     size_t value_len, bool append)
 {
     if (key_len > SKV_KEY_MAX || value_len > SKV_VALUE_MAX) return SKV_ELIMIT;
+    sh->snap_fresh = false;
     size_t at = entries_lower_bound(sh, key, key_len);
     if (at == sh->entries_count || key_cmp(&sh->entries[at], key, key_len) != 0) {
         int rc = entry_insert(sh, at, key, key_len);
@@ -160,6 +161,7 @@ uint64_t skv_shard_seq(const struct skv_shard *sh, uint64_t client_id)
 
 int skv_shard_record(struct skv_shard *sh, uint64_t client_id, uint64_t seq)
 {
+    sh->snap_fresh = false;
     size_t at = sessions_lower_bound(sh, client_id);
     if (at < sh->sessions_count && sh->sessions[at].client_id == client_id) {
         if (seq > sh->sessions[at].seq_last) sh->sessions[at].seq_last = seq;

@@ -229,13 +229,13 @@ START_TEST(test_env_cpu_heavy_raft_is_flagged)
     static const struct env_plant plants[] = {
         {"persist.c",
          "    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), "
-         "rf->snapshot,\n",
+         "snapshot,\n",
          "    for (int planted = 0; planted < 1000; planted++) { /* planted: CPU per persist */\n"
          "        gob_enc_reset(e);\n"
          "        if (!state_encode(rf, e) || gob_enc_finish(e) != GOB_OK) return;\n"
          "    }\n"
          "    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), "
-         "rf->snapshot,\n"}};
+         "snapshot,\n"}};
     struct cu_dir d;
     cu_dir_make(&d, "env-cpu");
     char bin[600];

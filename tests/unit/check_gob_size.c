@@ -1,9 +1,9 @@
 /* Check cases for labgob's gob model and message headers (labgob.h, "the gob model"), run as
  * part of the labgob suite (gob_size_tcases_add, called by check_gob.c's gob_suite): the
  * model's exact numbers for small hand-computed cases, the header's round trip, zero fields
- * and empty arrays being charged, interfaces, splices, the shape table's bound, malformed
- * headers, and for each of the lab's three byte limits a Go-canonical encoding just over the
- * Go limit that is over it under the model while its raw labgob bytes are under it.
+ * and empty arrays being charged, interfaces, splices and captures, the shape table's bound,
+ * malformed headers, and for each of the lab's three byte limits a Go-canonical encoding just
+ * over the Go limit that is over it under the model while its raw labgob bytes are under it.
  *
  * Hand computations use labgob.h's notation: U(x) is gob's uint length, F(p) = U(p) + p. With
  * the model's names (struct 13, field 7, string field 3, slice 15, map 0):
@@ -548,6 +548,180 @@ START_TEST(test_gob_size_splice_misuse)
 }
 END_TEST
 
+/* A value of several nested kinds, different for each `which` (0..3): a record holding a map of
+ * records, an array of records holding arrays, an interface command, and an empty array. */
+static void put_value(struct gob_enc *e, uint32_t field, int which)
+{
+    struct gob_enc cmd; /* a boxed int command, as Raft's tests put in their logs */
+    gob_enc_init(&cmd);
+    gob_put_int(&cmd, 1, 5);
+    gob_put_record_begin(e, field);
+    gob_put_uint(e, 1, (uint64_t)which);
+    if (which != 3) {
+        gob_put_map_begin(e, 2, (uint64_t)which + 1);
+        for (int i = 0; i <= which; i++) {
+            gob_put_record_begin(e, 0);
+            gob_put_bytes(e, 1, "key", 3);
+            gob_put_int(e, 2, -i);
+            gob_put_record_end(e);
+        }
+        gob_put_map_end(e);
+    }
+    gob_put_array_begin(e, 3, GOB_RECORD, which == 1 ? 2 : 0);
+    for (int i = 0; which == 1 && i < 2; i++) {
+        gob_put_record_begin(e, 0);
+        gob_put_array_begin(e, 1, GOB_INT, 3);
+        for (int k = 0; k < 3; k++)
+            gob_put_elem_int(e, k * 1000);
+        gob_put_array_end(e);
+        gob_put_iface(e, 2, gob_enc_bytes(&cmd), gob_enc_len(&cmd));
+        gob_put_record_end(e);
+    }
+    gob_put_array_end(e);
+    gob_put_record_end(e);
+    gob_enc_free(&cmd);
+}
+
+/* The message the capture test compares: a uint, value 0 as field 2, then values 1, 2, 1, 3
+ * as the elements of field 3. */
+static void put_message(struct gob_enc *e)
+{
+    gob_put_uint(e, 1, 77);
+    put_value(e, 2, 0);
+    gob_put_array_begin(e, 3, GOB_RECORD, 4);
+    put_value(e, 0, 1);
+    put_value(e, 0, 2);
+    put_value(e, 0, 1);
+    put_value(e, 0, 3);
+    gob_put_array_end(e);
+}
+
+/* Goal: a value put again from a capture gives the very message putting it directly gives,
+ * wire and header alike, even when the capture was made in a message that had already paid
+ * for some of its types (the charges are decided again by the message it goes into), and a
+ * captured field gets the key of its new place. */
+START_TEST(test_gob_size_capture_equals_direct)
+{
+    struct gob_enc direct;
+    struct gob_enc src;
+    struct gob_enc dst;
+    struct gob_capture caps[4];
+    gob_enc_init(&direct);
+    gob_enc_init(&src);
+    gob_enc_init(&dst);
+    put_message(&direct);
+    ck_assert_int_eq(gob_enc_finish(&direct), GOB_OK);
+    /* Captured as fields 5 .. 8 of a message that puts value 1 first (its types are paid). */
+    gob_put_array_begin(&src, 1, GOB_RECORD, 1);
+    put_value(&src, 0, 1);
+    gob_put_array_end(&src);
+    gob_capture_init(&caps[0]);
+    gob_enc_capture_begin(&src, &caps[0]);
+    put_value(&src, 5, 0);
+    ck_assert_int_eq(gob_enc_capture_end(&src), GOB_OK);
+    gob_put_array_begin(&src, 6, GOB_RECORD, 3);
+    for (int w = 1; w <= 3; w++) {
+        gob_capture_init(&caps[w]);
+        gob_enc_capture_begin(&src, &caps[w]);
+        put_value(&src, 0, w);
+        ck_assert_int_eq(gob_enc_capture_end(&src), GOB_OK);
+    }
+    gob_put_array_end(&src);
+    ck_assert_int_eq(gob_enc_finish(&src), GOB_OK);
+    /* Capturing left the source message as it would be without captures. */
+    gob_enc_reset(&dst);
+    gob_put_array_begin(&dst, 1, GOB_RECORD, 1);
+    put_value(&dst, 0, 1);
+    gob_put_array_end(&dst);
+    put_value(&dst, 5, 0);
+    gob_put_array_begin(&dst, 6, GOB_RECORD, 3);
+    for (int w = 1; w <= 3; w++)
+        put_value(&dst, 0, w);
+    gob_put_array_end(&dst);
+    ck_assert_uint_eq(gob_enc_len(&dst), gob_enc_len(&src));
+    ck_assert_mem_eq(gob_enc_bytes(&dst), gob_enc_bytes(&src), gob_enc_len(&src));
+    /* The compared message from the captures. */
+    gob_enc_reset(&dst);
+    gob_put_uint(&dst, 1, 77);
+    gob_put_captured(&dst, 2, &caps[0]);
+    gob_put_array_begin(&dst, 3, GOB_RECORD, 4);
+    gob_put_captured(&dst, 0, &caps[1]);
+    gob_put_captured(&dst, 0, &caps[2]);
+    gob_put_captured(&dst, 0, &caps[1]);
+    gob_put_captured(&dst, 0, &caps[3]);
+    gob_put_array_end(&dst);
+    ck_assert_int_eq(gob_enc_finish(&dst), GOB_OK);
+    ck_assert_uint_eq(gob_enc_len(&dst), gob_enc_len(&direct));
+    ck_assert_mem_eq(gob_enc_bytes(&dst), gob_enc_bytes(&direct), gob_enc_len(&direct));
+    for (int w = 0; w < 4; w++)
+        gob_capture_free(&caps[w]);
+    gob_enc_free(&dst);
+    gob_enc_free(&src);
+    gob_enc_free(&direct);
+}
+END_TEST
+
+/* Goal: every misuse of a capture is GOB_EMISUSE, from _end or from the put, never an abort. */
+START_TEST(test_gob_size_capture_misuse)
+{
+    struct gob_enc e;
+    struct gob_capture c;
+    struct gob_capture elem;
+    gob_enc_init(&e);
+    gob_capture_init(&c);
+    gob_capture_init(&elem);
+    ck_assert_int_eq(gob_enc_capture_end(&e), GOB_EMISUSE); /* no capture open */
+    gob_put_captured(&e, 1, &c);                            /* nothing captured */
+    ck_assert_int_eq(gob_enc_finish(&e), GOB_EMISUSE);
+    for (int k = 0; k < 5; k++) {
+        gob_enc_reset(&e);
+        if (k == 0) { /* two values */
+            gob_enc_capture_begin(&e, &c);
+            gob_put_uint(&e, 1, 1);
+            gob_put_uint(&e, 2, 2);
+        } else if (k == 1) { /* a top-level array */
+            gob_enc_capture_begin(&e, &c);
+            gob_put_array_begin(&e, 1, GOB_UINT, 1);
+            gob_put_elem_uint(&e, 5);
+            gob_put_array_end(&e);
+        } else if (k == 2) { /* a map entry */
+            gob_put_map_begin(&e, 1, 1);
+            gob_enc_capture_begin(&e, &c);
+            gob_put_record_begin(&e, 0);
+            gob_put_uint(&e, 1, 1);
+            gob_put_uint(&e, 2, 2);
+            gob_put_record_end(&e);
+        } else if (k == 3) { /* the frame left open */
+            gob_enc_capture_begin(&e, &c);
+            gob_put_record_begin(&e, 1);
+        } else { /* nothing put */
+            gob_enc_capture_begin(&e, &c);
+        }
+        ck_assert_msg(gob_enc_capture_end(&e) == GOB_EMISUSE, "case %d", k);
+    }
+    /* An element goes back only as an element, a field only as a field. */
+    gob_enc_reset(&e);
+    gob_put_array_begin(&e, 1, GOB_RECORD, 1);
+    gob_enc_capture_begin(&e, &elem);
+    put_value(&e, 0, 2);
+    ck_assert_int_eq(gob_enc_capture_end(&e), GOB_OK);
+    gob_put_array_end(&e);
+    gob_enc_capture_begin(&e, &c);
+    put_value(&e, 2, 2);
+    ck_assert_int_eq(gob_enc_capture_end(&e), GOB_OK);
+    gob_enc_reset(&e);
+    gob_put_captured(&e, 1, &elem);
+    ck_assert_int_eq(gob_enc_finish(&e), GOB_EMISUSE);
+    gob_enc_reset(&e);
+    gob_put_array_begin(&e, 1, GOB_RECORD, 1);
+    gob_put_captured(&e, 0, &c);
+    ck_assert_int_eq(gob_enc_finish(&e), GOB_EMISUSE);
+    gob_capture_free(&elem);
+    gob_capture_free(&c);
+    gob_enc_free(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ shape table */
 
 /* Records of 1..40 uint fields are 40 distinct shapes: the first GOB_SHAPES_MAX are
@@ -742,6 +916,8 @@ void gob_size_tcases_add(Suite *s)
     tcase_add_test(tc, test_gob_size_malformed_headers);
     tcase_add_test(tc, test_gob_size_splice_equals_direct);
     tcase_add_test(tc, test_gob_size_splice_misuse);
+    tcase_add_test(tc, test_gob_size_capture_equals_direct);
+    tcase_add_test(tc, test_gob_size_capture_misuse);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");

@@ -2,7 +2,8 @@
  *
  * - unit: the controller's rebalancing (even, deterministic, fewest moves; a Move is kept until
  *   the next Join or Leave), key2shard as the lab defines it, and a shard's store and
- *   duplicate table surviving the codec a move and a snapshot use.
+ *   duplicate table surviving the codec a move and a snapshot use, and the cached snapshot
+ *   encoder giving the plain one's bytes after every kind of change.
  * - graded: every lab 5 graded test through lab_run on GRADED_SEEDS seeds, asserting LAB_PASS
  *   (the failure message is in the assertion), per test a replay of one seed that must
  *   reproduce its digest, event count and virtual time, and the seeds that found bugs.
@@ -184,6 +185,99 @@ START_TEST(test_lab5_shard_codec)
 }
 END_TEST
 
+/* A small deterministic generator for the cache test (splitmix64). */
+static uint64_t test_next(uint64_t *state)
+{
+    uint64_t x = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/* One random change to the shards or the configurations, as the server makes them (the
+ * epoch bumped with every configuration change). */
+static void snapshot_change(uint64_t r, struct skv_shard *shards, struct sc_config *cur,
+                            struct sc_config *prev, uint64_t *epoch)
+{
+    struct skv_shard *sh = &shards[r % SC_NSHARDS];
+    char key[4] = {'k', (char)('0' + (r >> 8) % 7), 0, 0};
+    const uint8_t *value = (const uint8_t *)"xyz";
+    switch ((r >> 16) % 8) {
+    case 0:
+    case 1:
+    case 2: /* Put or Append */
+        ck_assert_int_eq(skv_shard_write(sh, (const uint8_t *)key, 2, value, 1 + (r >> 24) % 3,
+                                         (r >> 20) % 2 == 0),
+                         SKV_OK);
+        break;
+    case 3:
+        ck_assert_int_eq(skv_shard_record(sh, 1 + (r >> 24) % 13, r >> 40), SKV_OK);
+        break;
+    case 4:
+        sh->state = (enum skv_shard_state)((r >> 24) % SKV_SHARD_STATES_COUNT);
+        break;
+    case 5:
+        skv_shard_clear(sh);
+        break;
+    case 6: { /* an INSERT: the shard replaced by pulled data */
+        struct skv_shard in;
+        memset(&in, 0, sizeof(in));
+        ck_assert_int_eq(skv_shard_write(&in, (const uint8_t *)"p", 1, value, 2, false), SKV_OK);
+        in.state = sh->state;
+        skv_shard_clear(sh);
+        *sh = in;
+        break;
+    }
+    default:
+        *prev = *cur;
+        cur->num++;
+        cur->shards[(r >> 24) % SC_NSHARDS] = 100 + (int)((r >> 28) % 3);
+        if (cur->groups_count < 3) {
+            cur->groups[cur->groups_count] = group(100 + cur->groups_count);
+            cur->groups_count++;
+        }
+        (*epoch)++;
+        break;
+    }
+}
+
+START_TEST(test_lab5_snapshot_cache)
+{
+    /* Goal: the cached snapshot encoder gives skv_snapshot_encode's bytes after every change
+     * a server makes: writes, appends, session records, state changes, a shard cleared or
+     * replaced by an inserted one, configuration changes. A change the cache missed would put
+     * a stale shard or configuration and differ here. */
+    struct skv_shard shards[SC_NSHARDS];
+    struct sc_config cur;
+    struct sc_config prev;
+    struct skv_snap_cache cache;
+    struct gob_enc plain;
+    struct gob_enc cached;
+    uint64_t epoch = 1;
+    uint64_t rng = 5;
+    memset(shards, 0, sizeof(shards));
+    sc_config_init(&cur);
+    sc_config_init(&prev);
+    skv_snap_cache_init(&cache);
+    gob_enc_init(&plain);
+    gob_enc_init(&cached);
+    for (int step = 0; step < 3000; step++) {
+        if (step % 3 != 0) snapshot_change(test_next(&rng), shards, &cur, &prev, &epoch);
+        ck_assert_int_eq(skv_snapshot_encode(&plain, (uint64_t)step, &cur, &prev, shards), SKV_OK);
+        ck_assert_int_eq(
+            skv_snapshot_encode_cached(&cached, &cache, (uint64_t)step, &cur, &prev, epoch, shards),
+            SKV_OK);
+        ck_assert_msg(gob_enc_len(&cached) == gob_enc_len(&plain), "step %d", step);
+        ck_assert_mem_eq(gob_enc_bytes(&cached), gob_enc_bytes(&plain), gob_enc_len(&plain));
+    }
+    for (int s = 0; s < SC_NSHARDS; s++)
+        skv_shard_clear(&shards[s]);
+    skv_snap_cache_free(&cache);
+    gob_enc_free(&cached);
+    gob_enc_free(&plain);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- graded */
 
 START_TEST(test_lab5_graded)
@@ -312,6 +406,7 @@ Suite *lab5_suite(void)
     tcase_add_test(unit, test_lab5_rebalance_deterministic_and_move);
     tcase_add_test(unit, test_lab5_key2shard);
     tcase_add_test(unit, test_lab5_shard_codec);
+    tcase_add_test(unit, test_lab5_snapshot_cache);
     suite_add_tcase(s, unit);
 
     TCase *graded = tcase_create("graded");

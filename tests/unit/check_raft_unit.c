@@ -420,6 +420,33 @@ START_TEST(test_raft_unit_snapshot)
 }
 END_TEST
 
+/* The persister keeps a snapshot handed back as its own view (what our Raft does at every
+ * save while its snapshot is unchanged) and still replaces the state; any other snapshot is
+ * copied, and NULL erases it, as Go's Save does. */
+START_TEST(test_raft_unit_persister_keep_snapshot)
+{
+    struct raft_persister *p = raft_persister_new();
+    size_t len = 0;
+    ck_assert_int_eq(raft_persister_save(p, (const uint8_t *)"s1", 2, (const uint8_t *)"snap", 4),
+                     0);
+    const uint8_t *held = raft_persister_snapshot(p, &len);
+    ck_assert_int_eq(raft_persister_save(p, (const uint8_t *)"s2x", 3, held, len), 0);
+    ck_assert_ptr_eq(raft_persister_snapshot(p, &len), held); /* kept, not copied */
+    ck_assert_mem_eq(held, "snap", 4);
+    ck_assert_mem_eq(raft_persister_state(p, &len), "s2x", 3);
+    ck_assert_uint_eq(len, 3);
+    struct raft_persister *copy = raft_persister_copy(p);
+    ck_assert_int_eq(raft_persister_save(p, (const uint8_t *)"s3", 2, (const uint8_t *)"other", 5),
+                     0);
+    ck_assert_mem_eq(raft_persister_snapshot(p, &len), "other", 5);
+    ck_assert_mem_eq(raft_persister_snapshot(copy, &len), "snap", 4); /* the copy kept its own */
+    ck_assert_int_eq(raft_persister_save(p, (const uint8_t *)"s4", 2, NULL, 0), 0);
+    ck_assert_uint_eq(raft_persister_snapshot_size(p), 0);
+    raft_persister_free(copy);
+    raft_persister_free(p);
+}
+END_TEST
+
 /* The apply callback may call Start, GetState and Snapshot on its own instance. */
 START_TEST(test_raft_unit_reentry_start)
 {
@@ -556,6 +583,7 @@ Suite *raft_unit_suite(void)
     tcase_add_loop_test(basic, test_raft_unit_reentry_start, 0, 5);
     tcase_add_loop_test(basic, test_raft_unit_reentry_kill, 0, 5);
     tcase_add_test(basic, test_raft_unit_bad_input);
+    tcase_add_test(basic, test_raft_unit_persister_keep_snapshot);
     suite_add_tcase(s, basic);
     TCase *churn = tcase_create("churn");
     tcase_set_timeout(churn, 60);
