@@ -10,8 +10,9 @@
  *    model must find it linearizable (a request that failed or timed out is a write of unknown
  *    outcome: it may apply at any time after its call);
  *  - durability: every acknowledged write survives SIGKILL of all three nodes and a restart;
- *  - damaged state: a torn temporary file is ignored; a corrupt state file stops its node with
- *    the file and offset, and the cluster goes on without it;
+ *  - damaged log: a torn last record in a node's write-ahead log is cut off and the node
+ *    rejoins; a damaged record with intact ones after it stops its node with the file and
+ *    offset, and the cluster goes on without it;
  *  - graceful shutdown: SIGTERM and SIGINT fail what cannot finish, exit 0 and log it;
  *  - bad input: each endpoint's bad requests get their status and JSON error and the node keeps
  *    serving; with no quorum a write gets 503 and Retry-After.
@@ -38,6 +39,7 @@
 #include <unistd.h>
 
 #include "../../net/net.h"
+#include "../../raft/wal.h"
 #include "check_suites.h"
 #include "check_util.h"
 #include "lin.h"
@@ -384,55 +386,68 @@ START_TEST(test_net_durable_across_kill_all)
 }
 END_TEST
 
-/* ---------------------------------------------------------------- damaged state */
+/* ---------------------------------------------------------------- damaged log */
 
-static void file_poke(const char *path, long offset, const char *bytes, size_t len, bool truncate)
+/* Overwrites len bytes of `path` at `offset`. */
+static void file_poke(const char *path, long offset, const char *bytes, size_t len)
 {
-    FILE *f = fopen(path, truncate ? "wb" : "r+b");
+    FILE *f = fopen(path, "r+b");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     ck_assert_int_eq(fseek(f, offset, SEEK_SET), 0);
     ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
     fclose(f);
 }
 
-START_TEST(test_net_damaged_state)
+/* A crash in the middle of an append: the last record loses its end and garbage follows. */
+static void file_tear(const char *path, long cut_bytes, const char *garbage)
 {
-    /* A torn temporary file (a crash in the middle of a sync) is ignored: the node recovers
-     * from the last whole state. A flipped byte in the state itself stops that node with the
-     * file and offset; the other two go on. */
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_gt(st.st_size, WAL_FILE_HEADER_SIZE + WAL_RECORD_HEADER_SIZE + cut_bytes);
+    ck_assert_int_eq(truncate(path, st.st_size - cut_bytes), 0);
+    FILE *f = fopen(path, "ab");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(garbage, 1, strlen(garbage), f), strlen(garbage));
+    fclose(f);
+}
+
+static char *node_log(const struct cluster *c, int i);
+static int node_exit_wait(struct cluster *c, int i, unsigned limit_ms);
+
+START_TEST(test_net_damaged_wal)
+{
+    /* Node 1's log gets a torn last record: it recovers the records before it, says so, and
+     * rejoins (with node 2 down, a write needs it). Node 2's log gets a flipped byte in its first
+     * record, with intact records after it: it stops with one line naming the file and offset,
+     * exit 1, and the other two keep serving. */
     struct cluster c;
     cluster_start(&c);
     ck_assert_int_eq(http_status(&c, 0, "PUT", "/kv/x", "{\"value\":\"1\"}", NULL), 200);
-    char path[200], log_path[200];
+    char path[200];
     node_signal(&c, 1, SIGKILL);
-    snprintf(path, sizeof(path), "%s/node1/raft-state.tmp", c.dir.path);
-    file_poke(path, 0, "RAFTKV1\ntorn", 12, true);
+    snprintf(path, sizeof(path), "%s/node1/raft.wal", c.dir.path);
+    file_tear(path, 5, "torn-write");
     node_start(&c, 1);
-    ck_assert_msg(wait_200(&c, 1, "/kv/x", 10000), "node 1 did not recover past a torn temp file");
-    node_signal(&c, 2, SIGKILL);
-    snprintf(path, sizeof(path), "%s/node2/raft-state", c.dir.path);
-    file_poke(path, 40, "\xff\x00\xff", 3, false);
-    node_start(&c, 2);
-    int status = -1;
-    for (int waited = 0; waited < 5000 && status < 0; waited += (int)WAIT_STEP_MS) {
-        int st = 0;
-        if (waitpid(c.pid[2], &st, WNOHANG) == c.pid[2]) status = WEXITSTATUS(st);
-        sleep_ms(WAIT_STEP_MS);
-    }
-    ck_assert_msg(status == 1, "a node on a corrupt state must exit 1 (got %d)", status);
-    c.pid[2] = 0;
-    snprintf(log_path, sizeof(log_path), "%s/node2.log", c.dir.path);
-    char *log = NULL;
-    size_t log_len = 0;
-    FILE *f = fopen(log_path, "rb");
-    ck_assert_ptr_nonnull(f);
-    log = calloc(1, 65536);
-    log_len = fread(log, 1, 65535, f);
-    fclose(f);
-    ck_assert_msg(log_len > 0 && strstr(log, "raft-state: corrupt at offset") != NULL,
-                  "the log must name the file and offset: %s", log);
+    ck_assert_msg(wait_200(&c, 1, "/kv/x", 10000), "node 1 did not recover past a torn record");
+    char *log = node_log(&c, 1);
+    ck_assert_msg(strstr(log, "cut off a torn tail of") != NULL, "no recovery line: %s", log);
     free(log);
-    ck_assert_int_eq(http_status(&c, 0, "PUT", "/kv/x", "{\"value\":\"2\"}", NULL), 200);
+    node_signal(&c, 2, SIGKILL);
+    ck_assert_msg(http_status(&c, 0, "PUT", "/kv/x", "{\"value\":\"2\"}", NULL) == 200,
+                  "nodes 0 and 1 must make a quorum once node 1 rejoined");
+    snprintf(path, sizeof(path), "%s/node2/raft.wal", c.dir.path);
+    file_poke(path, WAL_FILE_HEADER_SIZE + WAL_RECORD_HEADER_SIZE + 1, "\xff\x00\xff", 3);
+    node_start(&c, 2);
+    int status = node_exit_wait(&c, 2, 5000);
+    ck_assert_msg(status == 1, "a node on a corrupt log must exit 1 (got %d)", status);
+    log = node_log(&c, 2);
+    char want[300];
+    snprintf(want, sizeof(want),
+             "%s: corrupted record in the middle of the log: the record at offset %u ", path,
+             WAL_FILE_HEADER_SIZE);
+    ck_assert_msg(strstr(log, want) != NULL, "the log must name the file and offset: %s", log);
+    free(log);
+    ck_assert_int_eq(http_status(&c, 0, "PUT", "/kv/x", "{\"value\":\"3\"}", NULL), 200);
     cluster_stop(&c, true);
 }
 END_TEST
@@ -657,7 +672,7 @@ Suite *net_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_net_linearizable_under_faults);
     tcase_add_test(tc, test_net_durable_across_kill_all);
-    tcase_add_test(tc, test_net_damaged_state);
+    tcase_add_test(tc, test_net_damaged_wal);
     tcase_add_test(tc, test_net_graceful_shutdown);
     tcase_add_test(tc, test_net_bad_input);
     suite_add_tcase(s, tc);
