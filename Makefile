@@ -70,16 +70,16 @@ LABSIM = $(BUILD)/labsim
 CHECK_MAIN = $(BUILD)/check_main
 
 # The real-network mode (net/; README, "Real-network mode"): the server links the very kernel,
-# labgob, raft/ and kvraft/ objects labsim links, with net/'s TCP labrpc and file persister in
-# place of labrpc/ and raft/persister.c. Built only with our own Raft and kvraft (it uses
-# kvraft's wire codec), so not when an *_IMPL is given.
+# labgob, raft/ and kvraft/ objects labsim links, with net/'s TCP labrpc and persister (raft/wal.c's
+# log on real files) in place of labrpc/ and raft/persister.c. Built only with our own Raft and
+# kvraft (it uses kvraft's wire codec), so not when an *_IMPL is given.
 NET_PKGS      = libuv jansson
 NET_LIBS     := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null || echo -luv -ljansson) \
                 -lhttp_parser $(shell $(PKG_CONFIG) --libs libxxhash 2>/dev/null || echo -lxxhash)
 NET_SRCS      = $(filter-out net/main_%.c,$(wildcard net/*.c))
 NET_CLIENT_SRCS = net/net_client.c net/net_addr.c
 RAFTKV_SRCS   = $(filter-out src/lin_%.c,$(wildcard src/*.c)) $(wildcard labgob/*.c) \
-                raft/trace_api.c $(RAFT_IMPL) $(KVRAFT_IMPL) $(NET_SRCS) net/main_raftkv.c
+                raft/trace_api.c raft/wal.c $(RAFT_IMPL) $(KVRAFT_IMPL) $(NET_SRCS) net/main_raftkv.c
 RAFTKV        = $(BUILD)/raftkv
 RAFTKV_CLIENT = $(BUILD)/raftkv-client
 NET_BINS      = $(if $(IMPL_GIVEN),,$(RAFTKV) $(RAFTKV_CLIENT))

@@ -12,19 +12,21 @@
  *    implementation over TCP in net_rpc.c and net_conn.c, linked into the server instead of
  *    labrpc's objects. A call that gets no answer in NET_CALL_TIMEOUT_US, or whose connection
  *    breaks, fails as labrpc's lost message does (ok = false).
- *  - The persister: raft/raft.h's persister functions have a second implementation on real
- *    files in net_persister.c, linked instead of raft/persister.c.
+ *  - The persister: raft/raft.h's persister functions have a second implementation in
+ *    net_persister.c, linked instead of raft/persister.c, writing raft/wal.h's write-ahead log
+ *    to a real file (net_wal_disk.c).
  *  - Output commit: every byte a node sends (peer messages, HTTP replies) waits in a buffer
  *    until the end of the driver's turn, where the persister first writes and fsyncs whatever
  *    Raft saved during the turn. So many writes share one fsync (group commit), and no message
  *    ever leaves a node before the state it depends on is on disk.
  *
  * Files: net_loop.c (driver), net_conn.c (framed TCP connections), net_rpc.c (labrpc over TCP),
- * net_persister.c (files), net_http.c (HTTP server connections), net_api.c (the routes),
- * net_prop.c (proposing ops to the KV service), net_info.c (cluster info between nodes),
- * net_node.c (one node: start, run, shutdown), net_client.c (blocking HTTP client), net_addr.c
- * (host:port lists), main_raftkv.c and main_client.c (the two programs). The mains live here,
- * not in tools/, because tools/ is the labsim program and these link none of its code.
+ * net_persister.c (the write-ahead log), net_wal_disk.c (its real files), net_http.c (HTTP server
+ * connections), net_api.c (the routes), net_prop.c (proposing ops to the KV service), net_info.c
+ * (cluster info between nodes), net_node.c (one node: start, run, shutdown), net_client.c (blocking
+ * HTTP client), net_addr.c (host:port lists), main_raftkv.c and main_client.c (the two programs).
+ * The mains live here, not in tools/, because tools/ is the labsim program and these link none of
+ * its code.
  *
  * Public prefix net_. Errors: NET_* codes with net_strerror.
  */
@@ -75,18 +77,22 @@ int net_addr_list_parse(const char *text, struct net_addr *out, int max, int *co
 
 /* ---------------------------------------------------------------- persister */
 
-/* Opens (creating when missing) the node's state in directory `dir` (which must exist): the
- * file "raft-state", written whole to "raft-state.tmp", fsynced, renamed over it, and the
- * directory fsynced, so a crash leaves the old file or the new one. On NET_OK *out holds what
- * was saved last (free with raft_persister_free). NET_ECORRUPT when the file does not check
- * out (err names the file and the byte offset), NET_EIO when it cannot be read. */
+/* Opens (creating when missing) the node's write-ahead log "raft.wal" (raft/wal.h) in directory
+ * `dir`, which must exist, and recovers it: a torn last record is cut off. On NET_OK *out holds
+ * what was saved last (free with raft_persister_free). NET_ECORRUPT when the log does not check
+ * out (a damaged record with intact ones after it, a bad header: err names the file and the
+ * byte offset), NET_EIO when it cannot be read or repaired. */
 int net_persister_open(const char *dir, struct raft_persister **out, char *err, size_t err_size);
-/* Writes what raft_persister_save kept since the last sync, with the fsyncs. NET_OK (also when
- * nothing changed) or NET_EIO (err says which call failed). */
+/* Appends what raft_persister_save kept since the last sync as one record and fsyncs it
+ * (compacting the log when it has grown). NET_OK (also when nothing changed) or NET_EIO (err
+ * says which call failed on which file). */
 int net_persister_sync(struct raft_persister *p, char *err, size_t err_size);
-/* Syncs done and the bytes they wrote (for /stats). */
+/* fsyncs done (files and directory) and bytes appended to the log (for /stats). */
 uint64_t net_persister_syncs(const struct raft_persister *p);
 uint64_t net_persister_bytes(const struct raft_persister *p);
+/* What opening recovered: records replayed, bytes of torn tail cut off. */
+void net_persister_recovery(const struct raft_persister *p, uint64_t *records,
+                            uint64_t *torn_bytes);
 
 /* ---------------------------------------------------------------- a node */
 

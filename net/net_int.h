@@ -19,6 +19,7 @@
 
 #include "../kvraft/kvraft.h"
 #include "../labrpc/labrpc.h"
+#include "../raft/wal.h"
 #include "../src/sim.h"
 #include "net.h"
 
@@ -282,5 +283,31 @@ void net_node_count(struct net_node *node, int status, sim_time_us started_us);
 /* One line to stderr: "raftkv[N]: <text>". */
 void net_log(const struct net_node *node, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- the WAL's disk (net_wal_disk.c)
+ */
+
+#define NET_WAL_FDS_MAX 2u    /* descriptors kept open: the log and its "<name>.tmp" */
+#define NET_WAL_PATH_MAX 640u /* bytes of "<dir>/<name>", NUL included */
+
+struct net_wal_fd {
+    int fd; /* -1 when the slot is free */
+    char name[WAL_NAME_MAX + 8];
+};
+
+/* raft/wal.h's disk on the real files of one directory (fsync, rename + directory fsync). */
+struct net_wal_disk {
+    char dir[NET_WAL_PATH_MAX - WAL_NAME_MAX];
+    struct net_wal_fd fds[NET_WAL_FDS_MAX];
+    uint64_t fsyncs;      /* fsyncs of files and of the directory, for /stats */
+    char last_error[320]; /* the last failing call, its file and strerror */
+};
+
+/* Sets up the disk of directory `dir` (not opened or checked here). NET_EINVAL when the path is
+ * too long. Close with net_wal_disk_close (closes the cached descriptors). */
+int net_wal_disk_init(struct net_wal_disk *d, const char *dir);
+void net_wal_disk_close(struct net_wal_disk *d);
+/* The interface to hand to wal_open; borrows d, which must outlive the log. */
+struct wal_disk net_wal_disk_iface(struct net_wal_disk *d);
 
 #endif /* NET_INT_H */

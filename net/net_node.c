@@ -1,7 +1,8 @@
 /* net_node: one node of the real-network mode, from start to a clean stop.
  *
- * Start: open the data directory's state (net_persister_open; a state that does not check out
- * stops the node with the file and offset), make the kernel (its seed drawn from the OS at
+ * Start: recover the data directory's write-ahead log (net_persister_open: a torn last record
+ * is cut off and logged; a log that does not check out stops the node with the file and
+ * offset), make the kernel (its seed drawn from the OS at
  * every start, so the KV client ids of a restarted node never repeat its previous life's), the
  * driver, the network (listening on this node's Raft address), the KV server on its Raft
  * (kv_server_start: the same code the graded suites run), the proposer and the HTTP server.
@@ -148,6 +149,14 @@ static int node_start(struct net_node *node, char *err, size_t err_size)
 {
     int rc = net_persister_open(node->cfg.data_dir, &node->persister, err, err_size);
     if (rc != NET_OK) return rc;
+    uint64_t records = 0;
+    uint64_t torn_bytes = 0;
+    net_persister_recovery(node->persister, &records, &torn_bytes);
+    if (torn_bytes > 0)
+        net_log(node,
+                "recovered %llu records of the write-ahead log; cut off a torn tail of %llu "
+                "bytes",
+                (unsigned long long)records, (unsigned long long)torn_bytes);
     uint64_t seed = seed_draw();
     node->sim = sim_new(seed);
     if (node->sim == NULL || uv_loop_init(&node->uv) != 0) {

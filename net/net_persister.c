@@ -1,47 +1,50 @@
-/* net_persister: raft/raft.h's persister on real files, linked into the server instead of
- * raft/persister.c (the simulation's in-memory one). The smallest thing that is durable: the
- * lead will put the checksummed write-ahead log (raft/wal*, being built on another branch)
- * behind this same interface at merge; until then every sync rewrites the whole state.
+/* net_persister: raft/raft.h's persister for the raftkv server, linked instead of
+ * raft/persister.c (the simulation's in-memory one), writing the checksummed write-ahead log of
+ * raft/wal.h to the real file "<data dir>/raft.wal" (disk: net_wal_disk.c). The log's format,
+ * recovery rules and compaction are raft/wal.c's; this file only decides when to write.
  *
  * raft_persister_save keeps the bytes in memory and marks them dirty; net_persister_sync,
- * called once per driver turn before any byte leaves the process (net.h, output commit), writes
- * them: "raft-state.tmp" whole, fsync, rename over "raft-state", fsync the directory. A crash
- * at any point leaves either the old file or the new one, never a mix.
+ * called once per driver turn before any byte leaves the process (net.h, output commit),
+ * appends one RAFT_STATE record of the last saved state (with the snapshot only when it changed
+ * since the last record) and fsyncs once: every save of a turn shares that record and that
+ * fsync (group commit). When the log has grown to NET_WAL_COMPACT_FACTOR times its live record
+ * (and NET_WAL_COMPACT_MIN bytes), wal_compact rewrites it to that one record through
+ * "raft.wal.tmp", fsync, rename and a directory fsync; the thresholds are those of the
+ * simulation's WAL persister (raft/wal_persister.c).
  *
- * File: "RAFTKV1\n", u64 state length, u64 snapshot length, u64 XXH3-64 of the state seeded
- * with the snapshot's XXH3-64, the state, the snapshot; integers little-endian. A file that does
- * not check out is reported with its name and the offset where it stops making sense; the node
- * then refuses to start rather than run on a state it cannot trust.
+ * Opening recovers the log: a torn last record (a crash mid-write) is cut off and the node
+ * starts on the records before it; a damaged record with intact ones after it, or a bad file
+ * header, stops the node with the file and the record's offset (NET_ECORRUPT), rather than run
+ * on a state that lost synced writes.
  *
  * A persister made by raft_persister_new or _copy has no directory: it only keeps bytes.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <xxhash.h>
 
 #include "../labgob/labgob.h"
 #include "net_int.h"
 
-#define STATE_FILE "raft-state"
-#define STATE_TMP "raft-state.tmp"
-#define MAGIC "RAFTKV1\n"
-#define HEADER_BYTES 32u
-#define PART_BYTES_MAX (1ull << 30)
+#define NET_WAL_NAME "raft.wal"
+#define NET_LEGACY_STATE "raft-state" /* the whole-file persister's, before the log */
+#define NET_WAL_COMPACT_MIN (64u << 10)
+#define NET_WAL_COMPACT_FACTOR 4u
 
 struct raft_persister {
     uint8_t *state;
     size_t state_len;
     uint8_t *snapshot;
     size_t snapshot_len;
-    bool dirty;
-    char dir[512]; /* "" when not backed by files */
-    uint64_t syncs;
-    uint64_t bytes;
+    bool dirty;        /* saved since the last record */
+    bool snap_changed; /* the snapshot differs from the one the log holds */
+    bool durable;      /* backed by the log below (net_persister_open) */
+    struct wal wal;    /* valid when durable */
+    struct net_wal_disk disk;
+    uint64_t bytes;      /* bytes appended to the log (compactions included) */
+    uint64_t recovered;  /* records replayed at open */
+    uint64_t torn_bytes; /* torn tail cut off at open */
 };
 
 struct raft_persister *raft_persister_new(void)
@@ -70,12 +73,14 @@ struct raft_persister *raft_persister_copy(const struct raft_persister *p)
         return NULL;
     }
     c->dirty = false;
+    c->snap_changed = false;
     return c;
 }
 
 void raft_persister_free(struct raft_persister *p)
 {
     if (p == NULL) return;
+    if (p->durable) net_wal_disk_close(&p->disk);
     free(p->state);
     free(p->snapshot);
     free(p);
@@ -95,6 +100,9 @@ int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t s
         free(new_snapshot);
         return -1;
     }
+    bool same_snapshot = snapshot_len == p->snapshot_len &&
+                         (snapshot_len == 0 || memcmp(snapshot, p->snapshot, snapshot_len) == 0);
+    p->snap_changed = p->snap_changed || !same_snapshot;
     free(p->state);
     free(p->snapshot);
     p->state = new_state;
@@ -127,149 +135,92 @@ size_t raft_persister_snapshot_size(const struct raft_persister *p)
     return p != NULL ? gob_size_stream(p->snapshot, p->snapshot_len) : 0;
 }
 
-/* ---------------------------------------------------------------- files */
+/* ---------------------------------------------------------------- the log */
 
-static uint64_t checksum(const uint8_t *state, size_t state_len, const uint8_t *snap,
-                         size_t snap_len)
+static int net_err_of_wal(int wal_rc)
 {
-    return XXH3_64bits_withSeed(state, state_len, XXH3_64bits(snap, snap_len));
+    if (wal_rc == WAL_ENOMEM) return NET_ENOMEM;
+    if (wal_rc == WAL_EIO || wal_rc == WAL_ENOENT || wal_rc == WAL_EINVAL) return NET_EIO;
+    return NET_ECORRUPT;
 }
 
-static void put_u64(uint8_t *p, uint64_t v)
+/* Rewrites the log to its one live record when it has grown enough (see the file comment). */
+static int log_compact_maybe(struct raft_persister *p)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static bool write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
+    uint64_t live = WAL_RECORD_HEADER_SIZE + 8 + (uint64_t)p->state_len + p->snapshot_len;
+    if (p->wal.size <= NET_WAL_COMPACT_MIN || p->wal.size / NET_WAL_COMPACT_FACTOR <= live)
+        return WAL_OK;
+    struct wal_replay keep = {.has_raft_state = true,
+                              .raft_state = p->state,
+                              .raft_state_len = p->state_len,
+                              .raft_snapshot = p->snapshot,
+                              .raft_snapshot_len = p->snapshot_len};
+    int rc = wal_compact(&p->wal, &keep);
+    if (rc == WAL_OK) p->bytes += p->wal.size;
     return rc;
 }
 
 int net_persister_sync(struct raft_persister *p, char *err, size_t err_size)
 {
-    if (!p->dirty || p->dir[0] == '\0') return NET_OK;
-    char tmp[600];
-    char path[600];
-    snprintf(tmp, sizeof(tmp), "%s/%s", p->dir, STATE_TMP);
-    snprintf(path, sizeof(path), "%s/%s", p->dir, STATE_FILE);
-    uint8_t header[HEADER_BYTES];
-    memcpy(header, MAGIC, 8);
-    put_u64(header + 8, p->state_len);
-    put_u64(header + 16, p->snapshot_len);
-    put_u64(header + 24, checksum(p->state, p->state_len, p->snapshot, p->snapshot_len));
-    const char *what = "open";
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) goto fail;
-    what = "write";
-    if (!write_all(fd, header, HEADER_BYTES) || !write_all(fd, p->state, p->state_len) ||
-        !write_all(fd, p->snapshot, p->snapshot_len))
-        goto fail_close;
-    what = "fsync";
-    if (fsync(fd) != 0) goto fail_close;
-    close(fd);
-    what = "rename";
-    if (rename(tmp, path) != 0) goto fail;
-    what = "fsync of the directory";
-    if (fsync_dir(p->dir) != 0) goto fail;
-    p->dirty = false;
-    p->syncs++;
-    p->bytes += HEADER_BYTES + p->state_len + p->snapshot_len;
-    return NET_OK;
-fail_close:
-    close(fd);
-fail:
-    snprintf(err, err_size, "%s: %s failed: %s", tmp, what, strerror(errno));
-    return NET_EIO;
-}
-
-/* Reads the whole of `path` (at most max bytes). NET_OK, NET_EIO, or -ENOENT when missing. */
-static int file_read(const char *path, uint8_t **data, size_t *len, size_t max)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return errno == ENOENT ? -ENOENT : NET_EIO;
-    size_t cap = 1 << 16;
-    size_t n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap || cap >= max) break;
-        uint8_t *grown = realloc(buf, cap * 2);
-        if (grown == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
+    if (!p->dirty || !p->durable) return NET_OK;
+    uint64_t size_before = p->wal.size;
+    int rc = wal_append_raft_state(&p->wal, p->state, p->state_len, p->snapshot, p->snapshot_len,
+                                   p->snap_changed);
+    if (rc == WAL_OK) rc = wal_sync(&p->wal);
+    if (rc == WAL_OK) {
+        p->bytes += p->wal.size - size_before;
+        rc = log_compact_maybe(p);
     }
-    bool bad = buf == NULL || ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
+    if (rc != WAL_OK) {
+        snprintf(err, err_size, "%s/%s: %s (%s)", p->disk.dir, p->wal.name, wal_strerror(rc),
+                 p->disk.last_error);
         return NET_EIO;
     }
-    *data = buf;
-    *len = n;
+    p->dirty = false;
+    p->snap_changed = false;
     return NET_OK;
 }
 
-/* Checks the file's bytes; on NET_ECORRUPT err names the file and offset. */
-static int state_parse(struct raft_persister *p, const char *path, const uint8_t *b, size_t n,
-                       char *err, size_t err_size)
+/* Recovers the log into p's bytes; on error err names the file (with its directory). */
+static int log_open(struct raft_persister *p, char *err, size_t err_size)
 {
-    if (n < HEADER_BYTES || memcmp(b, MAGIC, 8) != 0) {
-        snprintf(err, err_size, "%s: corrupt at offset %zu: %s", path,
-                 n < 8 || memcmp(b, MAGIC, 8) != 0 ? (size_t)0 : n,
-                 n < HEADER_BYTES ? "header cut short" : "not a raftkv state file");
-        return NET_ECORRUPT;
+    struct wal_replay r;
+    char why[400] = "";
+    int rc = wal_open(&p->wal, net_wal_disk_iface(&p->disk), NET_WAL_NAME, &r, why, sizeof(why));
+    if (rc != WAL_OK) {
+        snprintf(err, err_size, "%s/%s", p->disk.dir, why);
+        if (p->disk.last_error[0] != '\0' && rc == WAL_EIO)
+            snprintf(err + strlen(err), err_size - strlen(err), " (%s)", p->disk.last_error);
+        return net_err_of_wal(rc);
     }
-    uint64_t state_len = get_u64(b + 8);
-    uint64_t snap_len = get_u64(b + 16);
-    if (state_len > PART_BYTES_MAX || snap_len > PART_BYTES_MAX ||
-        HEADER_BYTES + state_len + snap_len != n) {
-        snprintf(err, err_size,
-                 "%s: corrupt at offset %zu: lengths %llu + %llu do not match the "
-                 "file's %zu bytes",
-                 path, (size_t)8, (unsigned long long)state_len, (unsigned long long)snap_len, n);
-        return NET_ECORRUPT;
-    }
-    const uint8_t *state = b + HEADER_BYTES;
-    const uint8_t *snap = state + state_len;
-    if (checksum(state, state_len, snap, snap_len) != get_u64(b + 24)) {
-        snprintf(err, err_size, "%s: corrupt at offset %u: checksum mismatch", path, HEADER_BYTES);
-        return NET_ECORRUPT;
-    }
-    if (raft_persister_save(p, state, state_len, snap, snap_len) != 0) {
-        snprintf(err, err_size, "%s: out of memory", path);
+    p->recovered = r.records;
+    p->torn_bytes = r.torn_bytes;
+    rc = raft_persister_save(p, r.raft_state, r.raft_state_len, r.raft_snapshot,
+                             r.raft_snapshot_len);
+    wal_replay_free(&r);
+    if (rc != 0) {
+        snprintf(err, err_size, "%s/%s: out of memory for the recovered state", p->disk.dir,
+                 NET_WAL_NAME);
         return NET_ENOMEM;
     }
     p->dirty = false;
+    p->snap_changed = false;
     return NET_OK;
+}
+
+/* A data directory of the whole-file persister that came before the log: starting on an empty
+ * log there would silently forget the node's state, so the node refuses instead. */
+static int legacy_refuse(const char *dir, char *err, size_t err_size)
+{
+    char path[NET_WAL_PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir, NET_LEGACY_STATE);
+    if (stat(path, &st) != 0) return NET_OK;
+    snprintf(err, err_size,
+             "%s: a state file of an older raftkv (whole-file format); this one keeps the "
+             "write-ahead log %s: start it on an empty data directory",
+             path, NET_WAL_NAME);
+    return NET_EINVAL;
 }
 
 int net_persister_open(const char *dir, struct raft_persister **out, char *err, size_t err_size)
@@ -280,28 +231,14 @@ int net_persister_open(const char *dir, struct raft_persister **out, char *err, 
         return NET_EINVAL;
     }
     struct raft_persister *p = raft_persister_new();
-    if (p == NULL || strlen(dir) >= sizeof(p->dir)) {
+    if (p == NULL || net_wal_disk_init(&p->disk, dir) != NET_OK) {
         free(p);
         snprintf(err, err_size, "data directory %s: path too long or out of memory", dir);
         return NET_EINVAL;
     }
-    snprintf(p->dir, sizeof(p->dir), "%s", dir);
-    char path[600];
-    snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = file_read(path, &data, &len, 2 * PART_BYTES_MAX + HEADER_BYTES);
-    if (rc == -ENOENT) {
-        *out = p; /* a new node */
-        return NET_OK;
-    }
-    if (rc != NET_OK) {
-        snprintf(err, err_size, "%s: cannot read: %s", path, strerror(errno));
-        raft_persister_free(p);
-        return NET_EIO;
-    }
-    rc = state_parse(p, path, data, len, err, err_size);
-    free(data);
+    p->durable = true;
+    int rc = legacy_refuse(dir, err, err_size);
+    if (rc == NET_OK) rc = log_open(p, err, err_size);
     if (rc != NET_OK) {
         raft_persister_free(p);
         return rc;
@@ -312,10 +249,16 @@ int net_persister_open(const char *dir, struct raft_persister **out, char *err, 
 
 uint64_t net_persister_syncs(const struct raft_persister *p)
 {
-    return p->syncs;
+    return p->durable ? p->disk.fsyncs : 0;
 }
 
 uint64_t net_persister_bytes(const struct raft_persister *p)
 {
     return p->bytes;
+}
+
+void net_persister_recovery(const struct raft_persister *p, uint64_t *records, uint64_t *torn_bytes)
+{
+    *records = p->recovered;
+    *torn_bytes = p->torn_bytes;
 }
