@@ -263,3 +263,20 @@ fuzz-lin: build-fuzz/fuzz_lin_parse
 	  tests/fuzz/corpus/lin
 
 .PHONY: fuzz-lin
+
+# libFuzzer target for the explorer's schedule-file parser (tests/fuzz/fuzz_explore_sched.c),
+# built with clang from tests/explore/explore_sched.c alone. `make fuzz-sched FUZZ_RUNS=1000`
+# for a smoke run.
+FUZZ_SCHED_SRCS = tests/explore/explore_sched.c tests/fuzz/fuzz_explore_sched.c
+
+build-fuzz/fuzz_explore_sched: $(FUZZ_SCHED_SRCS) tests/explore/explore.h
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_LIN_FLAGS) -Itests/harness -Itests/explore \
+	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SCHED_SRCS)
+
+fuzz-sched: build-fuzz/fuzz_explore_sched
+	@mkdir -p build-fuzz/corpus-sched
+	build-fuzz/fuzz_explore_sched -runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 \
+	  -artifact_prefix=build-fuzz/ build-fuzz/corpus-sched tests/fuzz/corpus/sched
+
+.PHONY: fuzz-sched

@@ -102,17 +102,19 @@ struct explore_report {
 
 static void explore_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: labsim explore TARGET [--seed S] [--seeds N] [--jobs J] [--stop-on-fail]\n"
-            "                     [--schedule-out FILE]\n"
-            "  TARGET          raft (our Raft, or yours in a RAFT_IMPL build) or kvraft\n"
-            "  --seed S        the first seed (default 1); each seed draws its own fault schedule\n"
-            "  --seeds N       N consecutive seeds (default 1)\n"
-            "  --jobs J        run in J worker processes (default 1)\n"
-            "  --stop-on-fail  start no more runs after the first failure\n"
-            "  --schedule-out FILE  write the first failing run's schedule (with one seed and no\n"
-            "                  failure: that run's schedule), for labsim replay --schedule and shrink\n"
-            "Prints one line per failing seed and a summary. Exit 0 clean, 1 a failure, 3 bad input.\n");
+    fprintf(
+        out,
+        "usage: labsim explore TARGET [--seed S] [--seeds N] [--jobs J] [--stop-on-fail]\n"
+        "                     [--schedule-out FILE]\n"
+        "  TARGET          raft (our Raft, or yours in a RAFT_IMPL build) or kvraft\n"
+        "  --seed S        the first seed (default 1); each seed draws its own fault schedule\n"
+        "  --seeds N       N consecutive seeds (default 1)\n"
+        "  --jobs J        run in J worker processes (default 1)\n"
+        "  --stop-on-fail  start no more runs after the first failure\n"
+        "  --schedule-out FILE  write the first failing run's schedule (with one seed and no\n"
+        "                  failure: that run's schedule), for labsim replay --schedule and shrink\n"
+        "Prints one line per failing seed and a summary. Exit 0 clean, 1 a failure, 3 bad "
+        "input.\n");
 }
 
 static int explore_parse(int argc, char **argv, struct explore_args *a, char *err, size_t size)
@@ -140,7 +142,8 @@ static int explore_parse(int argc, char **argv, struct explore_args *a, char *er
         return snprintf(err, size, "--seeds must be between 1 and %u", EXPLORE_SEEDS_MAX), -1;
     if (a->seeds - 1 > UINT64_MAX - a->seed)
         return snprintf(err, size, "--seed %" PRIu64 " with --seeds %" PRIu64 " overflows", a->seed,
-                        a->seeds), -1;
+                        a->seeds),
+               -1;
     if (a->jobs < 1 || a->jobs > RUNNER_WORKERS_MAX)
         return snprintf(err, size, "--jobs must be between 1 and %u", RUNNER_WORKERS_MAX), -1;
     if (a->schedule_out != NULL && args_check_writable(a->schedule_out, err, size) != 0) return -1;
@@ -200,9 +203,8 @@ int cmd_explore(const struct labsim_cli *cli, int argc, char **argv)
     }
     for (uint64_t k = 0; k < a.seeds; k++)
         jobs[k] = (struct runner_job){.test = explore_target_test(a.target), .seed = a.seed + k};
-    struct runner_config config = {.workers = (unsigned)a.jobs,
-                                   .stop_on_fail = a.stop_on_fail,
-                                   .replay_cmd = cli->program};
+    struct runner_config config = {
+        .workers = (unsigned)a.jobs, .stop_on_fail = a.stop_on_fail, .replay_cmd = cli->program};
     struct explore_report rep = {.program = cli->program, .a = &a};
     struct runner_stats stats;
     int rc = runner_sweep(jobs, (size_t)a.seeds, &config, explore_deliver, &rep, &stats);
@@ -260,11 +262,12 @@ int explore_cmd_replay_schedule(const struct labsim_cli *cli, int argc, char **a
 
 static void shrink_usage(FILE *out)
 {
-    fprintf(out, "usage: labsim shrink FILE [--out FILE] [--max-replays N]\n"
-                 "  Reduces a failing schedule (labsim explore --schedule-out) to a locally minimal\n"
-                 "  one that still fails the same check: drops, merges and shortens faults, fewer\n"
-                 "  clients and operations, a shorter run. At most N replays (default %u).\n"
-                 "  --out FILE  where the shrunk schedule goes (default FILE.shrunk)\n",
+    fprintf(out,
+            "usage: labsim shrink FILE [--out FILE] [--max-replays N]\n"
+            "  Reduces a failing schedule (labsim explore --schedule-out) to a locally minimal\n"
+            "  one that still fails the same check: drops, merges and shortens faults, fewer\n"
+            "  clients and operations, a shorter run. At most N replays (default %u).\n"
+            "  --out FILE  where the shrunk schedule goes (default FILE.shrunk)\n",
             SHRINK_REPLAYS_DEFAULT);
 }
 
@@ -315,7 +318,8 @@ int cmd_shrink(const struct labsim_cli *cli, int argc, char **argv)
     size_t faults_before = s.faults_count;
     uint64_t ms_before = explore_sched_fault_ms(&s);
     uint32_t run_before = s.run_ms;
-    printf("shrinking %s: fails %s %s\n", positional[0], v.liveness ? "LIVENESS" : "SAFETY", v.check);
+    printf("shrinking %s: fails %s %s\n", positional[0], v.liveness ? "LIVENESS" : "SAFETY",
+           v.check);
     struct explore_shrink_stats stats;
     explore_shrink(&s, v.check, (uint32_t)replays_max - 1u, stdout, &stats);
     if (explore_sched_save(&s, out_path) != 0) {

@@ -140,7 +140,7 @@ const char *explore_target_name(enum explore_target target);
 #define EXPLORE_CHECK_MAX 32u
 struct explore_verdict {
     bool failed;
-    bool liveness;              /* the failure is a liveness failure */
+    bool liveness;                 /* the failure is a liveness failure */
     char check[EXPLORE_CHECK_MAX]; /* election-safety, log-matching, ..., no-commit */
     uint64_t digest;
     sim_time_us at_us;
@@ -163,8 +163,8 @@ int explore_run(const struct explore_sched *s, FILE *out, const char *replay_cmd
 /* ---------------------------------------------------------------- shrinking (explore_shrink.c) */
 
 struct explore_shrink_stats {
-    uint32_t replays;      /* runs spent */
-    uint32_t replays_max;  /* the budget */
+    uint32_t replays;     /* runs spent */
+    uint32_t replays_max; /* the budget */
     size_t faults_before;
     size_t faults_after;
 };

@@ -69,8 +69,9 @@ static void note_leader(struct explore_checker *c, int i, uint64_t term)
     }
     if (lo < c->terms_count && c->terms[lo].term == term) {
         if (c->terms[lo].leader != i)
-            CHECK_FAIL(c, i, "SAFETY election-safety: term %" PRIu64 " has two leaders, servers %d and %d",
-                       term, c->terms[lo].leader, i);
+            CHECK_FAIL(
+                c, i, "SAFETY election-safety: term %" PRIu64 " has two leaders, servers %d and %d",
+                term, c->terms[lo].leader, i);
         return;
     }
     if (c->terms_count == EXPLORE_TERMS_MAX) {
@@ -88,8 +89,8 @@ static void note_leader(struct explore_checker *c, int i, uint64_t term)
 static void record_committed(struct explore_checker *c, int i, const struct raft_inspect *in)
 {
     struct explore_seen *seen = &c->seen[i];
-    uint64_t from = seen->commit_recorded > in->snapshot_index ? seen->commit_recorded
-                                                               : in->snapshot_index;
+    uint64_t from =
+        seen->commit_recorded > in->snapshot_index ? seen->commit_recorded : in->snapshot_index;
     uint64_t to = in->commit_index < in->last_index ? in->commit_index : in->last_index;
     if (to >= EXPLORE_INDEX_MAX) {
         CHECK_FAIL(c, i, "SAFETY harness: more than %u log indices", EXPLORE_INDEX_MAX - 1u);
@@ -125,7 +126,8 @@ static void check_leader_complete(struct explore_checker *c, int i, const struct
         if (have != c->committed_term[k]) {
             CHECK_FAIL(c, i,
                        "SAFETY leader-completeness: server %d leads term %" PRIu64
-                       " without committed entry %" PRIu64 " (term %" PRIu64 "; it has %s %" PRIu64 ")",
+                       " without committed entry %" PRIu64 " (term %" PRIu64 "; it has %s %" PRIu64
+                       ")",
                        i, term, k, c->committed_term[k], have == 0 ? "nothing, last index" : "term",
                        have == 0 ? in->last_index : have);
             return;
@@ -142,7 +144,8 @@ static void check_pair(struct explore_checker *c, int i, int j)
     const struct explore_cluster *cl = c->cl;
     const struct explore_seen *si = &c->seen[i];
     const struct explore_seen *sj = &c->seen[j];
-    uint64_t lo = (si->snapshot_index > sj->snapshot_index ? si->snapshot_index : sj->snapshot_index) + 1;
+    uint64_t lo =
+        (si->snapshot_index > sj->snapshot_index ? si->snapshot_index : sj->snapshot_index) + 1;
     uint64_t hi = si->last_index < sj->last_index ? si->last_index : sj->last_index;
     uint64_t differ_at = 0;
     for (uint64_t k = lo; k <= hi; k++) {
@@ -152,8 +155,8 @@ static void check_pair(struct explore_checker *c, int i, int j)
             if (differ_at == 0) differ_at = k;
         } else if (differ_at != 0 && ti != 0) {
             CHECK_FAIL(c, i,
-                       "SAFETY log-matching: servers %d and %d both hold index %" PRIu64 " of term %" PRIu64
-                       " but differ at index %" PRIu64,
+                       "SAFETY log-matching: servers %d and %d both hold index %" PRIu64
+                       " of term %" PRIu64 " but differ at index %" PRIu64,
                        i, j, k, ti, differ_at);
             return;
         }
@@ -167,9 +170,12 @@ static bool look_at(struct explore_checker *c, int i, const void *rf, struct raf
 {
     struct explore_seen *seen = &c->seen[i];
     c->cl->view->inspect(c->cl, i, in);
-    if (seen->rf != rf) *seen = (struct explore_seen){.rf = rf};
+    if (seen->rf != rf)
+        *seen = (struct explore_seen){.rf = rf};
     else if (in->last_applied < seen->last_applied)
-        CHECK_FAIL(c, i, "SAFETY apply-order: server %d's lastApplied went back from %" PRIu64 " to %" PRIu64,
+        CHECK_FAIL(c, i,
+                   "SAFETY apply-order: server %d's lastApplied went back from %" PRIu64
+                   " to %" PRIu64,
                    i, seen->last_applied, in->last_applied);
     seen->last_applied = in->last_applied;
     uint64_t last_term = c->cl->view->term_at(c->cl, i, in->last_index);

@@ -32,8 +32,7 @@ static bool fault_cuts(const struct explore_fault *f, int i, int j)
     case EXPLORE_ONEWAY:
         return in_set(f->a, i) && in_set(f->b, j);
     case EXPLORE_BRIDGE:
-        return (in_set(f->a, i) && in_set(f->b, j)) ||
-               (in_set(f->b, i) && in_set(f->a, j));
+        return (in_set(f->a, i) && in_set(f->b, j)) || (in_set(f->b, i) && in_set(f->a, j));
     default:
         return false;
     }
@@ -91,8 +90,10 @@ static void apply_network(struct explore_faults *f)
         if (!f->active[k]) continue;
         drop = drop || fault->kind == EXPLORE_DROP;
         reorder = reorder || fault->kind == EXPLORE_REORDER;
-        if (fault->kind == EXPLORE_DUP && (uint32_t)fault->value > dup) dup = (uint32_t)fault->value;
-        if (fault->kind == EXPLORE_DELAY && (uint32_t)fault->value > delay) delay = (uint32_t)fault->value;
+        if (fault->kind == EXPLORE_DUP && (uint32_t)fault->value > dup)
+            dup = (uint32_t)fault->value;
+        if (fault->kind == EXPLORE_DELAY && (uint32_t)fault->value > delay)
+            delay = (uint32_t)fault->value;
         if (fault->kind == EXPLORE_DELAY && fault->max_ms > delay_ms) delay_ms = fault->max_ms;
         if (fault->kind == EXPLORE_DRIFT) drift[fault->node] += fault->value;
     }
@@ -144,7 +145,8 @@ void explore_faults_start(struct explore_faults *f, const struct explore_sched *
         f->evs[2 * k] = (struct explore_fault_ev){.f = f, .index = k, .begin = true};
         f->evs[2 * k + 1] = (struct explore_fault_ev){.f = f, .index = k, .begin = false};
         sim_after(cl->sim, SIM_MS(fault->at_ms), ev_fault, &f->evs[2 * k]);
-        sim_after(cl->sim, SIM_MS((uint64_t)fault->at_ms + fault->for_ms), ev_fault, &f->evs[2 * k + 1]);
+        sim_after(cl->sim, SIM_MS((uint64_t)fault->at_ms + fault->for_ms), ev_fault,
+                  &f->evs[2 * k + 1]);
     }
     sim_node_swap(cl->sim, node);
 }

@@ -50,8 +50,8 @@ struct explore_cluster {
 
 /* What the checker last saw of one server (to look again only at what changed). */
 struct explore_seen {
-    const void *rf; /* the instance these belong to */
-    uint64_t leader_term;  /* 0: not seen leading */
+    const void *rf;       /* the instance these belong to */
+    uint64_t leader_term; /* 0: not seen leading */
     uint64_t last_index;
     uint64_t last_term;
     uint64_t snapshot_index;

@@ -117,12 +117,14 @@ static void liveness(struct raft_run *run)
     }
     if (!saw_leader)
         lab_fatalf(run->cl.ctx, SIM_NODE_NONE,
-                   "LIVENESS no-leader: no server claimed leadership within %.1f s after every fault healed",
+                   "LIVENESS no-leader: no server claimed leadership within %.1f s after every "
+                   "fault healed",
                    (double)run->s->liveness_ms / 1000.0);
-    lab_fatalf(run->cl.ctx, SIM_NODE_NONE,
-               "LIVENESS no-commit: a fresh command was not applied by all %d servers within %.1f s after "
-               "every fault healed",
-               run->s->servers, (double)run->s->liveness_ms / 1000.0);
+    lab_fatalf(
+        run->cl.ctx, SIM_NODE_NONE,
+        "LIVENESS no-commit: a fresh command was not applied by all %d servers within %.1f s after "
+        "every fault healed",
+        run->s->servers, (double)run->s->liveness_ms / 1000.0);
 }
 
 void explore_raft_body(struct lab_ctx *ctx, const struct explore_sched *s)

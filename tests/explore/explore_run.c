@@ -15,7 +15,8 @@ static void body_common(struct lab_ctx *ctx, enum explore_target target)
     const struct explore_sched *given = lab_body_arg(ctx);
     struct explore_sched *s = lab_alloc(ctx, sizeof(*s));
     char hint[LAB_MSG_MAX];
-    const char *program = lab_opts(ctx)->replay_cmd != NULL ? lab_opts(ctx)->replay_cmd : "build/labsim";
+    const char *program =
+        lab_opts(ctx)->replay_cmd != NULL ? lab_opts(ctx)->replay_cmd : "build/labsim";
     if (s == NULL) {
         lab_fatalf(ctx, SIM_NODE_NONE, "out of memory for the schedule");
         return;
@@ -47,32 +48,14 @@ static void body_kvraft(struct lab_ctx *ctx)
     body_common(ctx, EXPLORE_KVRAFT);
 }
 
-const struct lab_test explore_raft_test = {"explore-raft", "explore",
-                                           "the explorer's Raft target", body_raft};
+const struct lab_test explore_raft_test = {"explore-raft", "explore", "the explorer's Raft target",
+                                           body_raft};
 const struct lab_test explore_kvraft_test = {"explore-kvraft", "explore",
                                              "the explorer's kvraft target", body_kvraft};
 
 const struct lab_test *explore_target_test(enum explore_target target)
 {
     return target == EXPLORE_RAFT ? &explore_raft_test : &explore_kvraft_test;
-}
-
-bool explore_target_parse(const char *name, enum explore_target *target)
-{
-    if (strcmp(name, "raft") == 0) {
-        *target = EXPLORE_RAFT;
-        return true;
-    }
-    if (strcmp(name, "kvraft") == 0) {
-        *target = EXPLORE_KVRAFT;
-        return true;
-    }
-    return false;
-}
-
-const char *explore_target_name(enum explore_target target)
-{
-    return target == EXPLORE_RAFT ? "raft" : "kvraft";
 }
 
 /* The Raft and kvraft testers' own wording, mapped to the explorer's checks. */

@@ -1,5 +1,5 @@
-/* explore_sched: schedules of the explorer: the swarm draw from a seed, the bounds, and the
- * schedule file (write and parse).
+/* explore_sched: schedules of the explorer: their bounds and the schedule file (write and
+ * parse). It needs nothing of the simulation, so the fuzz target links it alone.
  *
  * The file is small, line-oriented text; '#' starts a comment, blank lines are ignored:
  *
@@ -48,125 +48,30 @@ const char *explore_fault_name(enum explore_fault_kind kind)
     return (unsigned)kind < EXPLORE_FAULT_KINDS ? fault_names[kind] : "?";
 }
 
+bool explore_target_parse(const char *name, enum explore_target *target)
+{
+    if (strcmp(name, "raft") == 0) {
+        *target = EXPLORE_RAFT;
+        return true;
+    }
+    if (strcmp(name, "kvraft") == 0) {
+        *target = EXPLORE_KVRAFT;
+        return true;
+    }
+    return false;
+}
+
+const char *explore_target_name(enum explore_target target)
+{
+    return target == EXPLORE_RAFT ? "raft" : "kvraft";
+}
+
 uint64_t explore_sched_fault_ms(const struct explore_sched *s)
 {
     uint64_t total = 0;
     for (size_t k = 0; k < s->faults_count; k++)
         total += s->faults[k].for_ms;
     return total;
-}
-
-/* ---------------------------------------------------------------- the swarm draw */
-
-static uint32_t draw_between(struct sim_rand *r, uint32_t lo, uint32_t hi)
-{
-    return (uint32_t)sim_rand_range(r, lo, hi);
-}
-
-/* A non-empty proper subset of the n servers. */
-static uint32_t draw_side(struct sim_rand *r, int n)
-{
-    uint32_t all = (1u << n) - 1u;
-    return 1u + (uint32_t)sim_rand_below(r, all - 1u);
-}
-
-static void draw_masks(struct sim_rand *r, struct explore_fault *f, int n)
-{
-    uint32_t all = (1u << n) - 1u;
-    if (f->kind == EXPLORE_PARTITION) {
-        f->a = draw_side(r, n);
-    } else if (f->kind == EXPLORE_ONEWAY) {
-        f->a = draw_side(r, n);
-        f->b = (1u + (uint32_t)sim_rand_below(r, all)) & ~f->a;
-        if (f->b == 0) f->b = all & ~f->a;
-    } else { /* bridge: one node sees two sides that cannot see each other */
-        int bridge = (int)sim_rand_below(r, (uint64_t)n);
-        uint32_t rest = all & ~(1u << bridge);
-        f->a = (uint32_t)sim_rand_u64(r) & rest;
-        if (f->a == 0 || f->a == rest) f->a = rest & (rest - 1u); /* drop the lowest node */
-        f->b = rest & ~f->a;
-    }
-}
-
-static void draw_fault(struct sim_rand *r, struct explore_fault *f, enum explore_fault_kind kind,
-                       const struct explore_sched *s)
-{
-    *f = (struct explore_fault){.kind = kind};
-    f->at_ms = (uint32_t)sim_rand_below(r, s->run_ms);
-    switch (kind) {
-    case EXPLORE_CRASH:
-        f->for_ms = draw_between(r, 200, 5000);
-        f->node = (int)sim_rand_below(r, (uint64_t)s->servers);
-        break;
-    case EXPLORE_PARTITION:
-    case EXPLORE_ONEWAY:
-    case EXPLORE_BRIDGE:
-        f->for_ms = draw_between(r, 500, 8000);
-        draw_masks(r, f, s->servers);
-        break;
-    case EXPLORE_DRIFT:
-        f->for_ms = draw_between(r, 2000, 20000);
-        f->node = (int)sim_rand_below(r, (uint64_t)s->servers);
-        f->value = (int32_t)draw_between(r, 10000, EXPLORE_DRIFT_PPM_MAX);
-        if (sim_rand_chance(r, 1, 2)) f->value = -f->value;
-        break;
-    default:
-        f->for_ms = draw_between(r, 1000, 10000);
-        if (kind == EXPLORE_DUP || kind == EXPLORE_DELAY) f->value = (int32_t)draw_between(r, 50, 500);
-        if (kind == EXPLORE_DELAY) f->max_ms = draw_between(r, 500, 5000);
-        break;
-    }
-    if (f->for_ms > s->run_ms) f->for_ms = s->run_ms;
-}
-
-/* Faults in start order (insertion sort: stable, bounded by EXPLORE_FAULTS_MAX). */
-static void sort_faults(struct explore_sched *s)
-{
-    for (size_t i = 1; i < s->faults_count; i++) {
-        struct explore_fault f = s->faults[i];
-        size_t j = i;
-        while (j > 0 && s->faults[j - 1].at_ms > f.at_ms) {
-            s->faults[j] = s->faults[j - 1];
-            j--;
-        }
-        s->faults[j] = f;
-    }
-}
-
-static void draw_workload(struct sim_rand *r, struct explore_sched *s)
-{
-    bool kv = s->target == EXPLORE_KVRAFT;
-    s->servers = sim_rand_chance(r, 1, 2) ? 5 : 3;
-    s->clients = kv ? 1 + (int)sim_rand_below(r, 4) : 1;
-    s->ops = kv ? (int)draw_between(r, 10, 50) : (int)draw_between(r, 50, 300);
-    s->interval_ms = draw_between(r, 10, 100);
-    s->snapshot = sim_rand_chance(r, 1, 2);
-    s->maxraftstate = sim_rand_chance(r, 1, 2) ? 1000 : -1;
-    s->run_ms = draw_between(r, 10000, 30000);
-    s->liveness_ms = EXPLORE_LIVENESS_MS_DEFAULT;
-}
-
-void explore_sched_draw(struct explore_sched *s, enum explore_target target, uint64_t seed)
-{
-    struct sim *sim = sim_new(seed);
-    SIM_ASSERTF(sim, SIM_NODE_NONE, sim != NULL, "out of memory drawing a schedule");
-    struct sim_rand r;
-    sim_rand_init(&r, sim, "explore.sched");
-    sim_free(sim);
-    memset(s, 0, sizeof(*s));
-    s->target = target;
-    s->seed = seed;
-    draw_workload(&r, s);
-    /* The swarm: an intensity for the run, then each fault kind on or off. Intensity 0 is a
-     * calm run (at most one fault of a kind that is on). */
-    uint32_t intensity = (uint32_t)sim_rand_below(&r, 4);
-    for (int kind = 0; kind < EXPLORE_FAULT_KINDS; kind++) {
-        if (!sim_rand_chance(&r, 1, 2)) continue;
-        uint64_t count = intensity == 0 ? sim_rand_below(&r, 2) : 1 + sim_rand_below(&r, 3 * intensity);
-        for (uint64_t k = 0; k < count && s->faults_count < EXPLORE_FAULTS_MAX; k++)
-            draw_fault(&r, &s->faults[s->faults_count++], (enum explore_fault_kind)kind, s);
-    }
-    sort_faults(s);
 }
 
 /* ---------------------------------------------------------------- bounds */
@@ -201,13 +106,14 @@ static int validate_fault(const struct explore_sched *s, const struct explore_fa
     uint32_t all = (1u << s->servers) - 1u;
     if ((unsigned)f->kind >= EXPLORE_FAULT_KINDS) return fail(msg, size, "unknown fault kind");
     if (f->at_ms >= s->run_ms) return fail(msg, size, "starts at or after run-ms");
-    if (f->for_ms == 0 || f->for_ms > s->run_ms) return fail(msg, size, "lasts 0 ms or past run-ms");
+    if (f->for_ms == 0 || f->for_ms > s->run_ms)
+        return fail(msg, size, "lasts 0 ms or past run-ms");
     switch (f->kind) {
     case EXPLORE_CRASH:
     case EXPLORE_DRIFT:
         if (f->node < 0 || f->node >= s->servers) return fail(msg, size, "node= out of range");
-        if (f->kind == EXPLORE_DRIFT &&
-            (f->value == 0 || f->value < -EXPLORE_DRIFT_PPM_MAX || f->value > EXPLORE_DRIFT_PPM_MAX))
+        if (f->kind == EXPLORE_DRIFT && (f->value == 0 || f->value < -EXPLORE_DRIFT_PPM_MAX ||
+                                         f->value > EXPLORE_DRIFT_PPM_MAX))
             return fail(msg, size, "ppm= must be non-zero within +-%d", EXPLORE_DRIFT_PPM_MAX);
         return 0;
     case EXPLORE_PARTITION:
@@ -236,7 +142,8 @@ static int validate_params(const struct explore_sched *s, char *msg, size_t size
         return fail(msg, size, "ops must be 1..%d", EXPLORE_OPS_MAX);
     if (s->interval_ms < 1 || s->interval_ms > EXPLORE_INTERVAL_MS_MAX)
         return fail(msg, size, "interval-ms must be 1..%u", EXPLORE_INTERVAL_MS_MAX);
-    if (s->maxraftstate != -1 && (s->maxraftstate < 1 || s->maxraftstate > EXPLORE_MAXRAFTSTATE_MAX))
+    if (s->maxraftstate != -1 &&
+        (s->maxraftstate < 1 || s->maxraftstate > EXPLORE_MAXRAFTSTATE_MAX))
         return fail(msg, size, "maxraftstate must be -1 or 1..%d", EXPLORE_MAXRAFTSTATE_MAX);
     if (s->run_ms < 1000 || s->run_ms > EXPLORE_RUN_MS_MAX)
         return fail(msg, size, "run-ms must be 1000..%u", EXPLORE_RUN_MS_MAX);
@@ -276,7 +183,8 @@ static void write_set(FILE *out, const char *key, uint32_t mask)
 
 static void write_fault(FILE *out, const struct explore_fault *f)
 {
-    fprintf(out, "fault %" PRIu32 " %" PRIu32 " %s", f->at_ms, f->for_ms, explore_fault_name(f->kind));
+    fprintf(out, "fault %" PRIu32 " %" PRIu32 " %s", f->at_ms, f->for_ms,
+            explore_fault_name(f->kind));
     switch (f->kind) {
     case EXPLORE_CRASH:
         fprintf(out, " node=%d", f->node);
@@ -307,7 +215,7 @@ static void write_fault(FILE *out, const struct explore_fault *f)
 int explore_sched_write(const struct explore_sched *s, FILE *out)
 {
     fprintf(out, "labsim-schedule %d\n", SCHED_VERSION);
-    fprintf(out, "# %zu faults, %" PRIu64 " fault-ms; replay: labsim replay --schedule FILE\n",
+    fprintf(out, "# faults: %zu, fault-ms: %" PRIu64 "; run it: labsim replay --schedule FILE\n",
             s->faults_count, explore_sched_fault_ms(s));
     fprintf(out, "target %s\nseed %" PRIu64 "\nservers %d\nclients %d\nops %d\n",
             explore_target_name(s->target), s->seed, s->servers, s->clients, s->ops);
@@ -402,8 +310,8 @@ static int opt_i64(const struct parse_line *l, const char *key, int64_t lo, int6
     const char *v = fault_opt(l, key, used);
     if (v == NULL) return fail(msg, size, "missing %s=", key);
     if (!parse_i64(v, lo, hi, out))
-        return fail(msg, size, "%s= needs a number in %" PRId64 "..%" PRId64 ", got '%.32s'", key, lo,
-                    hi, v);
+        return fail(msg, size, "%s= needs a number in %" PRId64 "..%" PRId64 ", got '%.32s'", key,
+                    lo, hi, v);
     return 0;
 }
 
@@ -413,8 +321,8 @@ static int opt_set(const struct parse_line *l, const char *key, uint32_t *mask, 
     const char *v = fault_opt(l, key, used);
     if (v == NULL) return fail(msg, size, "missing %s=", key);
     if (!parse_set(v, mask))
-        return fail(msg, size, "%s= needs server ids like 0,2,4 (each 0..%d once), got '%.32s'", key,
-                    EXPLORE_SERVERS_MAX - 1, v);
+        return fail(msg, size, "%s= needs server ids like 0,2,4 (each 0..%d once), got '%.32s'",
+                    key, EXPLORE_SERVERS_MAX - 1, v);
     return 0;
 }
 
@@ -431,8 +339,8 @@ static int parse_fault_opts(const struct parse_line *l, struct explore_fault *f,
         rc = opt_i64(l, "ppm", -EXPLORE_DRIFT_PPM_MAX, EXPLORE_DRIFT_PPM_MAX, &v, used, msg, size);
         f->value = (int32_t)v;
     }
-    if (rc == 0 && (f->kind == EXPLORE_PARTITION || f->kind == EXPLORE_ONEWAY ||
-                    f->kind == EXPLORE_BRIDGE))
+    if (rc == 0 &&
+        (f->kind == EXPLORE_PARTITION || f->kind == EXPLORE_ONEWAY || f->kind == EXPLORE_BRIDGE))
         rc = opt_set(l, "a", &f->a, used, msg, size);
     if (rc == 0 && (f->kind == EXPLORE_ONEWAY || f->kind == EXPLORE_BRIDGE))
         rc = opt_set(l, "b", &f->b, used, msg, size);
@@ -456,14 +364,16 @@ static int parse_fault(const struct parse_line *l, struct explore_sched *s, char
     if (l->count < 4) return fail(msg, size, "a fault needs AT_MS FOR_MS KIND");
     if (!parse_i64(l->tok[1], 0, EXPLORE_RUN_MS_MAX, &at) ||
         !parse_i64(l->tok[2], 1, EXPLORE_RUN_MS_MAX, &len))
-        return fail(msg, size, "AT_MS and FOR_MS must be numbers of ms within %u", EXPLORE_RUN_MS_MAX);
+        return fail(msg, size, "AT_MS and FOR_MS must be numbers of ms within %u",
+                    EXPLORE_RUN_MS_MAX);
     struct explore_fault *f = &s->faults[s->faults_count];
     *f = (struct explore_fault){.at_ms = (uint32_t)at, .for_ms = (uint32_t)len};
     f->kind = EXPLORE_FAULT_KINDS;
     for (int k = 0; k < EXPLORE_FAULT_KINDS; k++) {
         if (strcmp(l->tok[3], fault_names[k]) == 0) f->kind = (enum explore_fault_kind)k;
     }
-    if (f->kind == EXPLORE_FAULT_KINDS) return fail(msg, size, "unknown fault kind '%.32s'", l->tok[3]);
+    if (f->kind == EXPLORE_FAULT_KINDS)
+        return fail(msg, size, "unknown fault kind '%.32s'", l->tok[3]);
     uint32_t used = 0;
     if (parse_fault_opts(l, f, &used, msg, size) != 0) return -1;
     for (size_t k = 4; k < l->count; k++) {
@@ -496,15 +406,33 @@ static const struct param params[] = {
 static void param_store(struct explore_sched *s, size_t which, int64_t v)
 {
     switch (which) {
-    case 0: s->seed = (uint64_t)v; break;
-    case 1: s->servers = (int)v; break;
-    case 2: s->clients = (int)v; break;
-    case 3: s->ops = (int)v; break;
-    case 4: s->interval_ms = (uint32_t)v; break;
-    case 5: s->snapshot = v != 0; break;
-    case 6: s->maxraftstate = (int32_t)v; break;
-    case 7: s->run_ms = (uint32_t)v; break;
-    default: s->liveness_ms = (uint32_t)v; break;
+    case 0:
+        s->seed = (uint64_t)v;
+        break;
+    case 1:
+        s->servers = (int)v;
+        break;
+    case 2:
+        s->clients = (int)v;
+        break;
+    case 3:
+        s->ops = (int)v;
+        break;
+    case 4:
+        s->interval_ms = (uint32_t)v;
+        break;
+    case 5:
+        s->snapshot = v != 0;
+        break;
+    case 6:
+        s->maxraftstate = (int32_t)v;
+        break;
+    case 7:
+        s->run_ms = (uint32_t)v;
+        break;
+    default:
+        s->liveness_ms = (uint32_t)v;
+        break;
     }
 }
 
@@ -585,7 +513,8 @@ int explore_sched_parse(const char *text, size_t len, struct explore_sched *s, c
         size_t n = end - pos;
         if (n > 0 && text[end - 1] == '\r') n--;
         if (n >= sizeof(line.buf))
-            return fail(msg, msg_size, "line %zu: longer than %u bytes", line_no, EXPLORE_LINE_MAX - 1);
+            return fail(msg, msg_size, "line %zu: longer than %u bytes", line_no,
+                        EXPLORE_LINE_MAX - 1);
         if (memchr(text + pos, '\0', n) != NULL)
             return fail(msg, msg_size, "line %zu: contains a NUL byte", line_no);
         memcpy(line.buf, text + pos, n);
@@ -594,8 +523,10 @@ int explore_sched_parse(const char *text, size_t len, struct explore_sched *s, c
             return fail(msg, msg_size, "line %zu: %s", line_no, why);
         pos = end + 1;
     }
-    if (!versioned) return fail(msg, msg_size, "line %zu: empty schedule (no 'labsim-schedule 1')", line_no);
-    if ((seen & (1u << PARAMS_COUNT)) == 0) return fail(msg, msg_size, "line %zu: no 'target' line", line_no);
+    if (!versioned)
+        return fail(msg, msg_size, "line %zu: empty schedule (no 'labsim-schedule 1')", line_no);
+    if ((seen & (1u << PARAMS_COUNT)) == 0)
+        return fail(msg, msg_size, "line %zu: no 'target' line", line_no);
     if ((seen & 1u) == 0) return fail(msg, msg_size, "line %zu: no 'seed' line", line_no);
     if (explore_sched_validate(s, why, sizeof(why)) != 0)
         return fail(msg, msg_size, "line %zu: %s", line_no, why);
@@ -604,7 +535,7 @@ int explore_sched_parse(const char *text, size_t len, struct explore_sched *s, c
 
 int explore_sched_load(const char *path, struct explore_sched *s, char *msg, size_t msg_size)
 {
-    static const size_t cap = EXPLORE_FILE_BYTES_MAX;
+    const size_t cap = EXPLORE_FILE_BYTES_MAX;
     FILE *in = fopen(path, "rb");
     if (in == NULL) return fail(msg, msg_size, "%s: cannot open: %s", path, strerror(errno));
     char *buf = malloc(cap + 1);

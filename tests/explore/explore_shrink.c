@@ -42,7 +42,9 @@ static void accept(struct shrinker *sh, struct explore_sched *s, const struct ex
 {
     *s = *cand;
     if (sh->progress != NULL)
-        fprintf(sh->progress, "  shrink: %s -> %zu faults, %" PRIu64 " fault-ms, run %" PRIu32 " ms (%" PRIu32 " replays)\n",
+        fprintf(sh->progress,
+                "  shrink: %s -> %zu faults, %" PRIu64 " fault-ms, run %" PRIu32 " ms (%" PRIu32
+                " replays)\n",
                 what, s->faults_count, explore_sched_fault_ms(s), s->run_ms, sh->replays);
 }
 
@@ -130,7 +132,8 @@ static bool shorten_faults(struct shrinker *sh, struct explore_sched *s, struct 
 }
 
 /* Pass 4: fewer clients, fewer operations. */
-static bool shrink_workload(struct shrinker *sh, struct explore_sched *s, struct explore_sched *cand)
+static bool shrink_workload(struct shrinker *sh, struct explore_sched *s,
+                            struct explore_sched *cand)
 {
     bool progress = false;
     while (s->clients > 1) {

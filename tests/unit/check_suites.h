@@ -21,7 +21,8 @@
     X(impl)                                                                                        \
     X(student)                                                                                     \
     X(determinism)                                                                                 \
-    X(mr)
+    X(mr)                                                                                          \
+    X(explore)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
