@@ -176,6 +176,8 @@ sanitize-own: deps
 	@ASAN_OPTIONS=detect_leaks=1 LABSIM_BIN=$(abspath build-san/labsim) \
 	  LABSIM_ROOT=$(CURDIR) LABSIM_SKIP_O0=1 build-san/check_main
 	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim run all
+	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim explore raft --seeds 100
+	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim explore kvraft --seeds 50
 
 # Simulated code must take time and randomness only from struct sim. Comments are stripped
 # before matching so prose about "time (virtual ...)" is not flagged.

@@ -237,6 +237,17 @@ int explore_cmd_replay_schedule(const struct labsim_cli *cli, int argc, char **a
         fprintf(stderr, "labsim replay: %s\n", err);
         return EXPLORE_EXIT_BAD;
     }
+    if (help) {
+        printf(
+            "usage: labsim replay --schedule FILE\n"
+            "  runs exactly the explorer schedule in FILE (labsim explore --schedule-out, labsim\n"
+            "  shrink) and reports like labsim explore. Exit 0 passed, 1 failed, 3 bad input.\n");
+        return 0;
+    }
+    if (path == NULL || path[0] == '\0') {
+        fprintf(stderr, "labsim replay: --schedule needs a FILE\n");
+        return EXPLORE_EXIT_BAD;
+    }
     struct explore_sched s;
     char msg[EXPLORE_MSG_MAX + 64];
     if (explore_sched_load(path, &s, msg, sizeof(msg)) != 0) {
