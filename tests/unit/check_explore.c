@@ -637,6 +637,26 @@ START_TEST(test_explore_cli_bad_input)
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "explore raft: 2 runs, 0 failures"));
     cu_run_free(&r);
+    /* One passing seed: its schedule is written, and replays clean. */
+    struct cu_dir d;
+    char path[600];
+    cu_dir_make(&d, "explore-cli");
+    cu_dir_file(&d, "s3.sched", path, sizeof(path));
+    cu_labsim(&r, NULL, "explore", "kvraft", "--seed", "3", "--schedule-out", path);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "schedule of seed 3 written to"));
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "replay", "--schedule", path);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, ": kvraft passed, seed 3"));
+    cu_run_free(&r);
+    cu_write_file(path, "labsim-schedule 1\ntarget raft\nseed 1\nservers 2\n", 47);
+    cu_labsim(&r, NULL, "replay", "--schedule", path);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_ptr_nonnull(strstr(r.err, "line 4: servers needs a number in 3..7, got '2'"));
+    ck_assert_uint_eq(cu_count(r.err, "\n"), 1);
+    cu_run_free(&r);
+    cu_dir_remove(&d);
 }
 END_TEST
 
