@@ -101,12 +101,14 @@ struct explore_sched {
     struct explore_fault faults[EXPLORE_FAULTS_MAX];
 };
 
-/* ---------------------------------------------------------------- schedules (explore_sched.c) */
+/* ---------------------------------------------------------------- schedules */
 
-/* Swarm draw: the schedule of (target, seed), from the stream "explore.sched" of that seed. */
+/* explore_draw.c. Swarm draw: the schedule of (target, seed), from the stream "explore.sched"
+ * of that seed. */
 void explore_sched_draw(struct explore_sched *s, enum explore_target target, uint64_t seed);
 
-/* Checks a schedule against the bounds above. Returns 0, or -1 with a one-line reason in msg. */
+/* explore_sched.c (which needs nothing of the simulation: the fuzz target links it alone).
+ * Checks a schedule against the bounds above. Returns 0, or -1 with a one-line reason in msg. */
 int explore_sched_validate(const struct explore_sched *s, char *msg, size_t msg_size);
 
 /* Writes the schedule file text (version line, parameters, one line per fault). Returns 0 or
@@ -132,7 +134,7 @@ uint64_t explore_sched_fault_ms(const struct explore_sched *s);
 extern const struct lab_test explore_raft_test;
 extern const struct lab_test explore_kvraft_test;
 const struct lab_test *explore_target_test(enum explore_target target);
-/* "raft" / "kvraft" -> target; false when unknown. */
+/* explore_sched.c: "raft" / "kvraft" -> target; false when unknown. */
 bool explore_target_parse(const char *name, enum explore_target *target);
 const char *explore_target_name(enum explore_target target);
 

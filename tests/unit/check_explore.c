@@ -371,6 +371,20 @@ START_TEST(test_explore_drift_scales_node_timers)
 }
 END_TEST
 
+START_TEST(test_explore_rpc_delay_ext_bounds)
+{
+    struct sim *sim = sim_new(1);
+    struct rpc_net *net = rpc_net_new(sim);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 1001, 10), RPC_ERANGE);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 10, 0), RPC_ERANGE);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 10, RPC_DELAY_EXT_MS_MAX + 1), RPC_ERANGE);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 10, RPC_DELAY_EXT_MS_MAX), RPC_OK);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 0, 0), RPC_OK); /* off */
+    rpc_net_free(net);
+    sim_free(sim);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- the checker */
 
 /* A fabricated cluster: each server's state set by hand. */
@@ -674,6 +688,7 @@ Suite *explore_suite(void)
     tcase_add_test(runs, test_explore_fault_oneway_and_partitions);
     tcase_add_test(runs, test_explore_fault_network_and_crash);
     tcase_add_test(runs, test_explore_drift_scales_node_timers);
+    tcase_add_test(runs, test_explore_rpc_delay_ext_bounds);
     tcase_add_test(runs, test_explore_checker_flags_fabricated);
     tcase_add_test(runs, test_explore_classify);
     tcase_set_timeout(runs, 120);
