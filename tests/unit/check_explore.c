@@ -212,6 +212,8 @@ struct ex_counts {
     sim_time_us sent_us[1u << 16]; /* by call id (mod) */
     sim_time_us latency_in_max_us;
     sim_time_us latency_before_max_us;
+    int32_t drift_in_max_ppm[EXPLORE_SERVERS_MAX];  /* sim_node_drift_ppm seen in the window */
+    int32_t drift_out_max_ppm[EXPLORE_SERVERS_MAX]; /* ... and outside it */
 };
 
 static void ex_count_net(struct ex_counts *c, const struct sim_trace_rec *rec, bool in, bool before)
@@ -243,7 +245,6 @@ static void ex_count_net(struct ex_counts *c, const struct sim_trace_rec *rec, b
 static void ex_count(struct sim *sim, const struct sim_trace_rec *rec, void *arg)
 {
     struct ex_counts *c = arg;
-    (void)sim;
     /* Messages already on their way when the fault began settle first. */
     bool in = rec->at_us >= c->from_us + SIM_MS(300) && rec->at_us < c->to_us;
     bool before = rec->at_us < c->from_us;
@@ -253,6 +254,12 @@ static void ex_count(struct sim *sim, const struct sim_trace_rec *rec, void *arg
     if (strcmp(rec->kind->name, "cfg.start") == 0 && rec->at_us >= c->to_us && node_ok)
         c->starts_after[rec->node]++;
     ex_count_net(c, rec, in, before);
+    /* The fault's own begin and end events are traced just before they take effect. */
+    bool outside = rec->at_us < c->from_us || rec->at_us > c->to_us;
+    for (int i = 0; i < EXPLORE_SERVERS_MAX && (window || outside); i++) {
+        int32_t *max = window ? &c->drift_in_max_ppm[i] : &c->drift_out_max_ppm[i];
+        if (sim_node_drift_ppm(sim, i) > *max) *max = sim_node_drift_ppm(sim, i);
+    }
 }
 
 /* Runs a 3-server Raft schedule with `fault` over [2 s, 8 s) of a 10 s run, counting events. */
@@ -323,6 +330,11 @@ START_TEST(test_explore_fault_network_and_crash)
     ex_run_fault("delay permille=1000 max-ms=3000", c);
     ck_assert_uint_lt(c->latency_before_max_us, SIM_MS(100));
     ck_assert_uint_gt(c->latency_in_max_us, SIM_MS(1000));
+    /* Drift: node 1's clock runs 4% fast exactly while the fault lasts, nobody else's. */
+    ex_run_fault("drift node=1 ppm=40000", c);
+    ck_assert_int_eq(c->drift_in_max_ppm[1], 40000);
+    ck_assert_int_eq(c->drift_out_max_ppm[1], 0);
+    ck_assert_int_eq(c->drift_in_max_ppm[0] + c->drift_in_max_ppm[2], 0);
     ex_run_fault("crash node=1", c);
     ck_assert_uint_eq(c->crashes_in[0] + c->crashes_in[2], 0);
     ck_assert_uint_eq(c->crashes_in[1], 1);
