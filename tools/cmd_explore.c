@@ -45,21 +45,30 @@ static void verdict_print(FILE *out, const struct explore_verdict *v, uint64_t s
             (double)v->at_us / (double)SIM_US_PER_S, node, verdict_text(v), replay);
 }
 
+/* Copies the line of `text` that starts at `line` (without its indentation) as the message. */
+static void verdict_line(struct explore_verdict *v, const char *line)
+{
+    line += strspn(line, " ");
+    size_t len = strcspn(line, "\n");
+    if (len >= sizeof(v->message)) len = sizeof(v->message) - 1;
+    memcpy(v->message, line, len);
+    v->message[len] = '\0';
+}
+
 /* A failing run's report, as lab_session_finish printed it into the captured text:
- * "    at 12.345s virtual, node 3: MESSAGE". */
-static void verdict_from_text(const char *text, struct explore_verdict *v)
+ * "    at 12.345s virtual, node 3: MESSAGE". A worker that died (an assertion, a sanitizer, a
+ * crash) left the runner's report instead, whose second line says how; its own report is on
+ * stderr. */
+static void verdict_from_text(const char *text, bool died, struct explore_verdict *v)
 {
     memset(v, 0, sizeof(*v));
     v->failed = true;
     v->node = SIM_NODE_NONE;
     const char *at = text != NULL ? strstr(text, "\n    at ") : NULL;
-    if (at == NULL) {
-        /* A worker that died (an assertion) leaves its own report. */
-        snprintf(v->message, sizeof(v->message), "SAFETY crash: %.200s",
-                 text != NULL && text[0] != '\0' ? text : "the run aborted");
-        char *nl = strchr(v->message, '\n');
-        if (nl != NULL) *nl = '\0';
-        explore_classify(v->message, v);
+    if (died || at == NULL) {
+        const char *second = text != NULL ? strchr(text, '\n') : NULL;
+        verdict_line(v, second != NULL ? second + 1 : "the run aborted");
+        snprintf(v->check, sizeof(v->check), "crash");
         return;
     }
     at += strlen("\n    at ");
@@ -68,12 +77,7 @@ static void verdict_from_text(const char *text, struct explore_verdict *v)
     const char *colon = strstr(at, ": ");
     const char *eol = strchr(at, '\n');
     if (node != NULL && colon != NULL && node < colon) v->node = atoi(node + strlen(", node "));
-    if (colon != NULL && (eol == NULL || colon < eol)) {
-        size_t len = eol != NULL ? (size_t)(eol - colon - 2) : strlen(colon + 2);
-        if (len >= sizeof(v->message)) len = sizeof(v->message) - 1;
-        memcpy(v->message, colon + 2, len);
-        v->message[len] = '\0';
-    }
+    if (colon != NULL && (eol == NULL || colon < eol)) verdict_line(v, colon + 2);
     explore_classify(v->message, v);
 }
 
@@ -159,7 +163,7 @@ static void explore_deliver(const struct runner_result *r, void *arg)
     if (r->outcome != LAB_FAIL) return;
     struct explore_verdict v;
     char replay[512];
-    verdict_from_text(r->text, &v);
+    verdict_from_text(r->text, r->worker_died, &v);
     snprintf(replay, sizeof(replay), "%s explore %s --seed %" PRIu64, rep->program,
              rep->a->target_name, r->seed);
     verdict_print(stdout, &v, r->seed, replay);
