@@ -374,7 +374,14 @@ START_TEST(test_explore_drift_scales_node_timers)
     sim_node_swap(sim, SIM_NODE_NONE);
     sim_after(sim, 1000000, drift_fire, &none);
     sim_node_swap(sim, node);
+    /* A fast clock never turns a delay into none: a 1 us poll would spin at one instant
+     * (the explorer's first sweep found that livelock). */
+    struct drift_probe tick = {0};
+    sim_node_swap(sim, 1);
+    sim_after(sim, 1, drift_fire, &tick);
+    sim_node_swap(sim, node);
     sim_run_until(sim, NULL, NULL, SIM_S(5));
+    ck_assert_uint_eq(tick.fired_us, 1);
     ck_assert_uint_eq(fast.fired_us, 1000000);
     ck_assert_uint_eq(slow.fired_us, 1000000);
     ck_assert_uint_eq(plain.fired_us, 1000000);
