@@ -211,6 +211,8 @@ sanitize-own: deps
 	@ASAN_OPTIONS=detect_leaks=1 LABSIM_BIN=$(abspath build-san/labsim) \
 	  LABSIM_ROOT=$(CURDIR) LABSIM_SKIP_O0=1 build-san/check_main
 	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim run all
+	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim explore raft --seeds 100
+	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim explore kvraft --seeds 50
 
 # Simulated code must take time and randomness only from struct sim. Comments are stripped
 # before matching so prose about "time (virtual ...)" is not flagged.
@@ -315,3 +317,20 @@ fuzz-wal: build-fuzz/fuzz_wal
 	  -artifact_prefix=build-fuzz/ build-fuzz/corpus-wal tests/fuzz/corpus/wal
 
 .PHONY: fuzz-wal
+
+# libFuzzer target for the explorer's schedule-file parser (tests/fuzz/fuzz_explore_sched.c),
+# built with clang from tests/explore/explore_sched.c alone. `make fuzz-sched FUZZ_RUNS=1000`
+# for a smoke run.
+FUZZ_SCHED_SRCS = tests/explore/explore_sched.c tests/fuzz/fuzz_explore_sched.c
+
+build-fuzz/fuzz_explore_sched: $(FUZZ_SCHED_SRCS) tests/explore/explore.h
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_LIN_FLAGS) -Itests/harness -Itests/explore \
+	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SCHED_SRCS)
+
+fuzz-sched: build-fuzz/fuzz_explore_sched
+	@mkdir -p build-fuzz/corpus-sched
+	build-fuzz/fuzz_explore_sched -runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 \
+	  -artifact_prefix=build-fuzz/ build-fuzz/corpus-sched tests/fuzz/corpus/sched
+
+.PHONY: fuzz-sched

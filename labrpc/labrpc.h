@@ -90,6 +90,12 @@ bool rpc_net_reliable(const struct rpc_net *net);
  * request runs the handler a second time with probability permille/1000 (the second reply is
  * discarded). */
 void rpc_net_set_duplicate_permille(struct rpc_net *net, uint32_t permille);
+/* Long delays (the explorer's reordering): a deliverable request is held an extra U[0,
+ * delay_ms_max) ms before delivery with probability permille/1000, so it arrives after later
+ * ones. permille 0 turns it off. RPC_ERANGE when permille > 1000 or delay_ms_max is 0 or more
+ * than RPC_DELAY_EXT_MS_MAX while permille > 0 (nothing changes then). */
+#define RPC_DELAY_EXT_MS_MAX 60000u
+int rpc_net_set_delay_ext(struct rpc_net *net, uint32_t permille, uint32_t delay_ms_max);
 
 /* A latency distribution: its quantiles in microseconds at the fixed probabilities
  * RPC_LATENCY_PPM (parts per million: p0, p10, p20, ..., p90, p99, p99.9, p100), non-

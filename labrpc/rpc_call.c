@@ -430,6 +430,10 @@ void rpc_end_call(struct rpc_end *end, const char *svc_meth, const uint8_t *args
     sim_time_us delay_us = 0;
     if (!req->reliable) delay_us = SIM_MS(sim_rand_below(&net->rand, RPC_DELAY_SHORT_MS));
     delay_us += rpc_latency_draw(net, &net->latency_request);
+    /* Extension draws come after the default ones, from their own stream. */
+    if (net->delay_ext_permille > 0 &&
+        sim_rand_below(&net->rand_ext, 1000) < net->delay_ext_permille)
+        delay_us += SIM_MS(sim_rand_below(&net->rand_ext, net->delay_ext_ms_max));
     req->event_id = sim_after(sim, delay_us, ev_deliver, req);
 }
 

@@ -125,6 +125,8 @@ struct rpc_net {
     uint64_t total_count;
     uint64_t total_bytes;
     uint32_t duplicate_permille;
+    uint32_t delay_ext_permille; /* rpc_net_set_delay_ext */
+    uint32_t delay_ext_ms_max;
     bool reliable;
     bool long_reordering;
     bool long_delays;

@@ -84,6 +84,16 @@ void rpc_net_set_duplicate_permille(struct rpc_net *net, uint32_t permille)
     net->duplicate_permille = permille;
 }
 
+int rpc_net_set_delay_ext(struct rpc_net *net, uint32_t permille, uint32_t delay_ms_max)
+{
+    if (permille > 1000u) return RPC_ERANGE;
+    if (permille > 0 && (delay_ms_max == 0 || delay_ms_max > RPC_DELAY_EXT_MS_MAX))
+        return RPC_ERANGE;
+    net->delay_ext_permille = permille;
+    net->delay_ext_ms_max = permille > 0 ? delay_ms_max : 0;
+    return RPC_OK;
+}
+
 /* ---------------------------------------------------------------- ends */
 
 struct rpc_end *rpc_net_make_end(struct rpc_net *net, const char *name)

@@ -82,6 +82,23 @@ int sim_node_swap(struct sim *sim, int node)
     return previous;
 }
 
+int sim_node_set_drift_ppm(struct sim *sim, int node, int32_t rate_ppm)
+{
+    if (node < 0 || node >= SIM_DRIFT_NODES_MAX) return SIM_EINVAL;
+    if (rate_ppm < -SIM_DRIFT_PPM_MAX || rate_ppm > SIM_DRIFT_PPM_MAX) return SIM_EINVAL;
+    sim->drift_ppm[node] = rate_ppm;
+    sim->drift_any = false;
+    for (int i = 0; i < SIM_DRIFT_NODES_MAX; i++)
+        sim->drift_any = sim->drift_any || sim->drift_ppm[i] != 0;
+    return SIM_OK;
+}
+
+int32_t sim_node_drift_ppm(const struct sim *sim, int node)
+{
+    if (node < 0 || node >= SIM_DRIFT_NODES_MAX) return 0;
+    return sim->drift_ppm[node];
+}
+
 const char *sim_replay_hint(const struct sim *sim)
 {
     return sim->replay_hint;

@@ -111,6 +111,20 @@ int sim_node_name_set(struct sim *sim, int node, const char *name);
  * until the node is renamed or the sim is freed. */
 const char *sim_node_name(const struct sim *sim, int node);
 
+/* Clock drift, an explorer extension (off by default: a new sim has no drift, and then nothing
+ * changes). A node whose clock runs `rate_ppm` parts per million fast (negative: slow) sees its
+ * timers fire early (late): every delay given to sim_after while the node context is `node`
+ * lasts delay * 1e6 / (1e6 + rate_ppm) of virtual time, rounded down. This covers the node's
+ * election and heartbeat timers and its sleeps, and also the network hops it schedules, as a
+ * machine whose clock is off would measure all of them with that clock. Bounded by
+ * SIM_DRIFT_PPM_MAX either way; nodes outside [0, SIM_DRIFT_NODES_MAX) never drift.
+ * Returns SIM_OK or SIM_EINVAL (node or rate out of range; nothing changes). */
+#define SIM_DRIFT_NODES_MAX 64
+#define SIM_DRIFT_PPM_MAX 100000 /* +-10% */
+int sim_node_set_drift_ppm(struct sim *sim, int node, int32_t rate_ppm);
+/* The node's drift, 0 when none or out of range. */
+int32_t sim_node_drift_ppm(const struct sim *sim, int node);
+
 /* ---------------------------------------------------------------- events and timers */
 
 typedef void (*sim_event_cb)(struct sim *sim, void *arg);

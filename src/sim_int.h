@@ -101,8 +101,10 @@ struct sim {
     char replay_hint[512];
     char node_names[SIM_NODE_NAMES_MAX][SIM_NODE_NAME_MAX]; /* "" = unnamed (sim_node_name.c) */
 
-    struct sim_rand nrand; /* the stream behind sim_nrand */
-    struct sim_fs *fs;     /* the file system (sim_fs.c), NULL until first used */
+    struct sim_rand nrand;                  /* the stream behind sim_nrand */
+    int32_t drift_ppm[SIM_DRIFT_NODES_MAX]; /* sim_node_set_drift_ppm; 0 = none */
+    bool drift_any;                         /* some node drifts (fast path when not) */
+    struct sim_fs *fs;                      /* the file system (sim_fs.c), NULL until first used */
 
     /* The last traced events of a suspected livelock (ring; reset when time advances). */
     struct sim_storm_rec storm[SIM_STORM_RING];

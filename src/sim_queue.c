@@ -118,8 +118,23 @@ static void queue_grow(struct sim *sim)
     sim->heap_cap = cap_new;
 }
 
+/* The delay a drifting node's clock turns `delay_us` into (sim_node_set_drift_ppm). Delays
+ * beyond 2^43 us (about 100 days) are left as they are, so the product cannot overflow, and a
+ * non-zero delay stays non-zero. */
+static sim_time_us drift_scale(const struct sim *sim, sim_time_us delay_us)
+{
+    int node = sim->node_current;
+    if (!sim->drift_any || node < 0 || node >= SIM_DRIFT_NODES_MAX) return delay_us;
+    int32_t ppm = sim->drift_ppm[node];
+    if (ppm == 0 || delay_us >= (UINT64_C(1) << 43)) return delay_us;
+    sim_time_us scaled_us = delay_us * UINT64_C(1000000) / (uint64_t)(INT64_C(1000000) + ppm);
+    /* A delay that lets time pass still does (a 1 us poll must not become a same-instant loop). */
+    return scaled_us > 0 ? scaled_us : delay_us;
+}
+
 sim_timer_id sim_after(struct sim *sim, sim_time_us delay_us, sim_event_cb cb, void *arg)
 {
+    delay_us = drift_scale(sim, delay_us);
     SIM_ASSERT(sim, SIM_NODE_NONE, cb != NULL);
     SIM_ASSERTF(sim, SIM_NODE_NONE, delay_us <= UINT64_MAX - sim->now_us,
                 "timer delay %llu us overflows the clock", (unsigned long long)delay_us);

@@ -18,5 +18,7 @@ void bench_trace(FILE *out);
 /* 1000 seeds of TestFigure8Unreliable3C with 2 worker processes, through the `labsim run`
  * sweep engine (tools/bench_sweep.c). */
 void bench_sweep(FILE *out);
+/* 100 explorer runs of each target, raft and kvraft, in this process (tools/bench_explore.c). */
+void bench_explore(FILE *out);
 
 #endif /* TOOLS_BENCH_H */

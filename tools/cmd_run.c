@@ -463,6 +463,7 @@ static void replay_usage(FILE *out)
     fprintf(out, "usage: labsim replay TEST --seed S [--trace FILE] [--topics a,b]\n"
                  "                     [--expect-digest HEX] [--fs-out DIR] [--raft-opts LIST]\n"
                  "       labsim replay --check-trace FILE [--trace FILE2]\n"
+                 "       labsim replay --schedule FILE   (an explorer schedule: labsim explore)\n"
                  "  --trace          write the run's trace to FILE\n"
                  "  --fs-out DIR     after the run, copy the files it left in its simulated\n"
                  "                   file system (lab 1: mr-out-*, mr-X-Y) into the existing\n"
@@ -700,6 +701,10 @@ static int replay_checked(const struct labsim_cli *cli, struct replay_args *a, c
 
 int cmd_replay(const struct labsim_cli *cli, int argc, char **argv)
 {
+    for (int k = 1; k < argc; k++) {
+        if (strncmp(argv[k], "--schedule", strlen("--schedule")) == 0)
+            return explore_cmd_replay_schedule(cli, argc, argv);
+    }
     struct replay_args a;
     const char *name = NULL;
     char err[ARGS_ERR_MAX];

@@ -14,7 +14,9 @@
     X("step", cmd_step, "study one run event by event: labsim step TEST --seed S")                 \
     X("log", cmd_log, "print a trace file as one column per node: labsim log FILE")                \
     X("export", cmd_export, "trace file to Perfetto JSON or an HTML timeline")                     \
-    X("init", cmd_init, "write a lab's starting files (a skeleton): labsim init LAB DIR")
+    X("init", cmd_init, "write a lab's starting files (a skeleton): labsim init LAB DIR")          \
+    X("explore", cmd_explore, "random fault schedules with safety/liveness checks: explore raft")  \
+    X("shrink", cmd_shrink, "reduce a failing explorer schedule: labsim shrink FILE")
 
 /* What every command gets besides its arguments. */
 struct labsim_cli {
@@ -23,6 +25,10 @@ struct labsim_cli {
      * prints build-mine/labsim and writes build-mine/failing-seeds.txt. */
     const char *program;
 };
+
+/* `labsim replay --schedule FILE` (tools/cmd_explore.c): cmd_replay hands such a command line
+ * over whole. */
+int explore_cmd_replay_schedule(const struct labsim_cli *cli, int argc, char **argv);
 
 #define LABSIM_CMD_DECL(name, fn, help) int fn(const struct labsim_cli *cli, int argc, char **argv);
 LABSIM_CMDS(LABSIM_CMD_DECL)

@@ -48,6 +48,8 @@ struct lab_ctx {
     lab_inspect_fn inspect;
     uint32_t lin_checks;
     double lin_wall_ms;
+    void *allocs[LAB_ALLOCS_MAX]; /* lab_alloc */
+    uint32_t allocs_count;
 };
 
 struct lab_session {
@@ -123,6 +125,11 @@ FILE *lab_out(const struct lab_ctx *ctx)
 const struct lab_opts *lab_opts(const struct lab_ctx *ctx)
 {
     return ctx->opts;
+}
+
+const void *lab_body_arg(const struct lab_ctx *ctx)
+{
+    return ctx->opts->body_arg;
 }
 
 bool lab_failed(const struct lab_ctx *ctx)
@@ -246,6 +253,14 @@ struct sim_task *lab_go(struct lab_ctx *ctx, const char *name, sim_task_fn fn, v
         lab_fatalf(ctx, SIM_NODE_NONE, "cannot start task %s: too many tasks or out of memory",
                    name);
     return task;
+}
+
+void *lab_alloc(struct lab_ctx *ctx, size_t size)
+{
+    if (ctx->allocs_count == LAB_ALLOCS_MAX) return NULL;
+    void *p = calloc(1, size);
+    if (p != NULL) ctx->allocs[ctx->allocs_count++] = p;
+    return p;
 }
 
 void lab_waitgroup_init(struct lab_waitgroup *wg)
@@ -457,6 +472,8 @@ int lab_session_finish(struct lab_session *session, struct lab_result *result)
         sim_fs_dump(ctx->sim, ctx->opts->fs_out_dir) != SIM_FS_OK && rc == SIM_OK)
         rc = SIM_EIO;
     if (ctx->user_free != NULL) ctx->user_free(ctx->user);
+    for (uint32_t k = 0; k < ctx->allocs_count; k++)
+        free(ctx->allocs[k]);
     lab_crash_disarm(ctx->sim);
     sim_free(ctx->sim);
     free(session);

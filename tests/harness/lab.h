@@ -76,6 +76,9 @@ struct lab_opts {
     /* A wall clock in milliseconds, supplied only by tools that report timings (make bench).
      * Runs never read the clock themselves; with NULL, wall-time figures stay 0. */
     double (*wall_ms)(void);
+    /* Input for the test body beyond its seed (the explorer's schedule), read with
+     * lab_body_arg; NULL for the graded tests. Borrowed for the run. */
+    const void *body_arg;
 };
 
 struct lab_result {
@@ -159,6 +162,8 @@ struct sim *lab_sim(struct lab_ctx *ctx);
 uint64_t lab_seed(const struct lab_ctx *ctx);
 FILE *lab_out(const struct lab_ctx *ctx);
 const struct lab_opts *lab_opts(const struct lab_ctx *ctx);
+/* opts->body_arg (NULL when none). */
+const void *lab_body_arg(const struct lab_ctx *ctx);
 
 /* Fails the test: records the message (first failure wins), stops the sim, and, when called
  * from a task, ends that task at once (like t.Fatalf). From an event callback it returns after
@@ -198,6 +203,12 @@ void lab_set_user_free(struct lab_ctx *ctx, lab_user_free_fn free_fn);
  * lab_user(ctx). It returns 0, or SIM_EINVAL when there is no such node. NULL unregisters. */
 typedef int (*lab_inspect_fn)(void *user, int node, FILE *out);
 void lab_set_inspector(struct lab_ctx *ctx, lab_inspect_fn inspect_fn);
+
+/* Zeroed memory owned by the run, released by lab_session_finish after the suite state: for
+ * state a body shares with events and hooks, which a failure (the body then never resumes)
+ * must not leak. NULL when out of memory or when LAB_ALLOCS_MAX blocks were already given. */
+#define LAB_ALLOCS_MAX 8u
+void *lab_alloc(struct lab_ctx *ctx, size_t size);
 
 /* Spawns a task for the test (a goroutine). Fails the test (lab_fatalf) when the sim cannot
  * take another task. */

@@ -25,7 +25,8 @@
     X(mr)                                                                                          \
     X(mutants)                                                                                     \
     X(net)                                                                                         \
-    X(wal)
+    X(wal)                                                                                         \
+    X(explore)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)

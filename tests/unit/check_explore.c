@@ -1,0 +1,721 @@
+/* check_explore: the explorer (tests/explore/, tools/cmd_explore.c).
+ *  - schedules: every drawn schedule is in bounds and its file parses back to the same text;
+ *    over many seeds the swarm gives calm runs and storms, and every fault kind is on in some
+ *    runs and off in others; bad files get one-line errors naming the line;
+ *  - runs: a seed's run and the run of its schedule file are the same run (digest); each fault
+ *    kind happens and has its effect, seen in the run's traced events (a one-way cut passes
+ *    messages one way only, a duplicate runs a handler twice, ...); clock drift scales a node's
+ *    timers and nobody else's;
+ *  - the checker flags fabricated bad states, one per check, naming check and node;
+ *  - end to end: a Raft with a planted bug (votes granted without the up-to-date check), built
+ *    in a scratch directory, is caught by `labsim explore`; `labsim shrink` reduces the failing
+ *    schedule to at most a fifth of its faults (or at most 3) and the shrunk schedule replays
+ *    to the same check; the CLI's bad input gives exit status 3 and one line.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_suites.h"
+#include "check_util.h"
+#include "explore_int.h"
+#include "labrpc.h"
+
+#define EX_SEEDS 300
+#define EX_BUILD_TIMEOUT_S 900
+#define EX_RUN_TIMEOUT_S 600
+
+/* ---------------------------------------------------------------- schedules */
+
+static char *sched_text(const struct explore_sched *s, size_t *len)
+{
+    char *text = NULL;
+    FILE *out = open_memstream(&text, len);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(explore_sched_write(s, out), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    return text;
+}
+
+START_TEST(test_explore_sched_round_trip)
+{
+    char msg[EXPLORE_MSG_MAX];
+    struct explore_sched s;
+    struct explore_sched back;
+    for (uint64_t seed = 1; seed <= EX_SEEDS; seed++) {
+        explore_sched_draw(&s, seed % 2 ? EXPLORE_RAFT : EXPLORE_KVRAFT, seed);
+        ck_assert_msg(explore_sched_validate(&s, msg, sizeof(msg)) == 0, "seed %" PRIu64 ": %s",
+                      seed, msg);
+        size_t len = 0;
+        size_t len2 = 0;
+        char *text = sched_text(&s, &len);
+        ck_assert_msg(explore_sched_parse(text, len, &back, msg, sizeof(msg)) == 0, "%s", msg);
+        char *text2 = sched_text(&back, &len2);
+        ck_assert_str_eq(text, text2);
+        ck_assert_uint_eq(back.faults_count, s.faults_count);
+        ck_assert_uint_eq(back.seed, seed);
+        free(text);
+        free(text2);
+    }
+}
+END_TEST
+
+START_TEST(test_explore_swarm_calm_and_storm)
+{
+    struct explore_sched s;
+    int calm = 0;
+    int storm = 0;
+    int on[EXPLORE_FAULT_KINDS] = {0};
+    for (uint64_t seed = 1; seed <= EX_SEEDS; seed++) {
+        bool kind_on[EXPLORE_FAULT_KINDS] = {false};
+        explore_sched_draw(&s, EXPLORE_RAFT, seed);
+        calm += s.faults_count <= 2;
+        storm += s.faults_count >= 20;
+        for (size_t k = 0; k < s.faults_count; k++)
+            kind_on[s.faults[k].kind] = true;
+        for (int k = 0; k < EXPLORE_FAULT_KINDS; k++)
+            on[k] += kind_on[k];
+    }
+    /* Both kinds of run are common, not corner cases of the draw. */
+    ck_assert_int_ge(calm, EX_SEEDS / 20);
+    ck_assert_int_ge(storm, EX_SEEDS / 20);
+    for (int k = 0; k < EXPLORE_FAULT_KINDS; k++) {
+        ck_assert_msg(on[k] > EX_SEEDS / 10, "%s is on in only %d runs",
+                      explore_fault_name((enum explore_fault_kind)k), on[k]);
+        ck_assert_msg(on[k] < EX_SEEDS - EX_SEEDS / 10, "%s is on in %d runs of %d",
+                      explore_fault_name((enum explore_fault_kind)k), on[k], EX_SEEDS);
+    }
+}
+END_TEST
+
+struct bad_case {
+    const char *text;
+    const char *want; /* a substring of the message */
+};
+
+static const char ok_head[] = "labsim-schedule 1\ntarget raft\nseed 1\n";
+
+START_TEST(test_explore_sched_bad_files)
+{
+    static const struct bad_case cases[] = {
+        {"", "line 0: empty schedule"},
+        {"target raft\n", "line 1: expected 'labsim-schedule 1' first"},
+        {"labsim-schedule 2\n", "line 1: unsupported version '2'"},
+        {"labsim-schedule 1\nseed 1\n", "no 'target' line"},
+        {"labsim-schedule 1\ntarget raft\n", "no 'seed' line"},
+        {"labsim-schedule 1\ntarget paxos\n", "line 2: unknown target 'paxos'"},
+        {"labsim-schedule 1\ntarget raft\nseed x\n", "line 3: seed needs a number"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nservers 9\n",
+         "line 4: servers needs a number in 3..7"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nseed 2\n", "line 4: seed given twice"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\ncolour red\n", "line 4: unknown key 'colour'"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 meteor\n",
+         "line 4: unknown fault kind 'meteor'"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 crash\n", "line 4: missing node="},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 crash node=1 node=2\n",
+         "line 4: unexpected 'node=2'"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 partition a=0,0\n",
+         "line 4: a= needs server ids"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 0 drop\n", "line 4: AT_MS and FOR_MS"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 crash node=5\n",
+         "fault 1 (crash): node= out of range"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 partition a=0,1,2\n",
+         "needs servers on both sides"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 oneway a=0 b=0,1\n",
+         "a= and b= overlap"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 bridge a=0 b=1,2\n",
+         "needs a server in neither"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 drift node=0 ppm=60000\n",
+         "ppm= needs a number"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 30000 10 drop\n",
+         "starts at or after run-ms"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 1 2 drop x x x x x x x\n",
+         "too many words"},
+    };
+    char msg[EXPLORE_MSG_MAX];
+    struct explore_sched s;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        int rc = explore_sched_parse(cases[k].text, strlen(cases[k].text), &s, msg, sizeof(msg));
+        ck_assert_msg(rc == -1, "case %zu parsed", k);
+        ck_assert_msg(strstr(msg, cases[k].want) != NULL, "case %zu: '%s' lacks '%s'", k, msg,
+                      cases[k].want);
+        ck_assert_msg(strncmp(msg, "line ", 5) == 0, "case %zu: '%s' names no line", k, msg);
+        ck_assert_ptr_null(strchr(msg, '\n'));
+    }
+    /* A long line, a NUL byte, and one more fault than the bound. */
+    char line[EXPLORE_LINE_MAX + 64];
+    memset(line, 'x', sizeof(line));
+    memcpy(line, ok_head, sizeof(ok_head) - 1);
+    ck_assert_int_eq(explore_sched_parse(line, sizeof(line), &s, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "line 4: longer than"));
+    ck_assert_int_eq(explore_sched_parse("labsim-schedule 1\n\0", 19, &s, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "line 2: contains a NUL byte"));
+    size_t cap = 64u * (EXPLORE_FAULTS_MAX + 2);
+    char *many = malloc(cap);
+    ck_assert_ptr_nonnull(many);
+    size_t len = (size_t)snprintf(many, cap, "%s", ok_head);
+    for (unsigned k = 0; k <= EXPLORE_FAULTS_MAX; k++)
+        len += (size_t)snprintf(many + len, cap - len, "fault 1 1 drop\n");
+    ck_assert_int_eq(explore_sched_parse(many, len, &s, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "more than 256 faults"));
+    free(many);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- runs */
+
+START_TEST(test_explore_seed_equals_schedule)
+{
+    static const struct {
+        enum explore_target target;
+        uint64_t seed;
+    } runs[] = {{EXPLORE_RAFT, 1}, {EXPLORE_RAFT, 5}, {EXPLORE_KVRAFT, 2}};
+    for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+        struct lab_result from_seed;
+        struct explore_sched s;
+        struct explore_sched parsed;
+        struct explore_verdict v;
+        char msg[EXPLORE_MSG_MAX];
+        size_t len = 0;
+        ck_assert_int_eq(
+            lab_run(explore_target_test(runs[k].target), runs[k].seed, NULL, &from_seed), SIM_OK);
+        explore_sched_draw(&s, runs[k].target, runs[k].seed);
+        char *text = sched_text(&s, &len);
+        ck_assert_int_eq(explore_sched_parse(text, len, &parsed, msg, sizeof(msg)), 0);
+        free(text);
+        ck_assert_int_eq(explore_run(&parsed, NULL, NULL, &v), SIM_OK);
+        ck_assert_msg(v.digest == from_seed.digest,
+                      "run %zu: seed digest %016" PRIx64 ", file %016" PRIx64, k, from_seed.digest,
+                      v.digest);
+        ck_assert(!v.failed);
+        ck_assert_int_eq(from_seed.outcome, LAB_PASS);
+    }
+}
+END_TEST
+
+/* Traced network events of one run, counted by (kind, caller node, server) inside the fault's
+ * window [from_us, to_us) and before it. */
+struct ex_counts {
+    sim_time_us from_us;
+    sim_time_us to_us;
+    uint64_t reply_in[EXPLORE_SERVERS_MAX][EXPLORE_SERVERS_MAX]; /* [caller][server] */
+    uint64_t cut_in[EXPLORE_SERVERS_MAX][EXPLORE_SERVERS_MAX];
+    uint64_t drops_in;
+    uint64_t drops_before;
+    uint64_t dups_in;
+    uint64_t dups_before;
+    uint64_t held_in;
+    uint64_t crashes_in[EXPLORE_SERVERS_MAX];
+    uint64_t starts_after[EXPLORE_SERVERS_MAX];
+    sim_time_us sent_us[1u << 16]; /* by call id (mod) */
+    sim_time_us latency_in_max_us;
+    sim_time_us latency_before_max_us;
+    int32_t drift_in_max_ppm[EXPLORE_SERVERS_MAX];  /* sim_node_drift_ppm seen in the window */
+    int32_t drift_out_max_ppm[EXPLORE_SERVERS_MAX]; /* ... and outside it */
+};
+
+static void ex_count_net(struct ex_counts *c, const struct sim_trace_rec *rec, bool in, bool before)
+{
+    const char *name = rec->kind->name;
+    int node = rec->node;
+    int server = (int)rec->v[1];
+    bool pair =
+        node >= 0 && node < EXPLORE_SERVERS_MAX && server >= 0 && server < EXPLORE_SERVERS_MAX;
+    if (strcmp(name, "rpc.send") == 0) c->sent_us[rec->v[0] & 0xffff] = rec->at_us;
+    if (strcmp(name, "rpc.reply") == 0 && in && pair) c->reply_in[node][server]++;
+    if (strcmp(name, "rpc.reply") == 0 && in && rec->v[3] > 0) c->held_in++;
+    if (strcmp(name, "rpc.drop_reply") == 0 && in && pair && rec->v[2] == 1)
+        c->cut_in[node][server]++;
+    bool drop = strcmp(name, "rpc.drop_req") == 0 ||
+                (strcmp(name, "rpc.drop_reply") == 0 && rec->v[2] == 0);
+    c->drops_in += drop && in;
+    c->drops_before += drop && before;
+    if (strcmp(name, "rpc.deliver") == 0) {
+        c->dups_in += rec->v[3] == 1 && in;
+        c->dups_before += rec->v[3] == 1 && before;
+        sim_time_us latency_us = rec->at_us - c->sent_us[rec->v[0] & 0xffff];
+        if (in && rec->v[3] == 0 && latency_us > c->latency_in_max_us)
+            c->latency_in_max_us = latency_us;
+        if (before && latency_us > c->latency_before_max_us) c->latency_before_max_us = latency_us;
+    }
+}
+
+static void ex_count(struct sim *sim, const struct sim_trace_rec *rec, void *arg)
+{
+    struct ex_counts *c = arg;
+    /* Messages already on their way when the fault began settle first. */
+    bool in = rec->at_us >= c->from_us + SIM_MS(300) && rec->at_us < c->to_us;
+    bool before = rec->at_us < c->from_us;
+    bool node_ok = rec->node >= 0 && rec->node < EXPLORE_SERVERS_MAX;
+    bool window = rec->at_us >= c->from_us && rec->at_us < c->to_us;
+    if (strcmp(rec->kind->name, "cfg.crash") == 0 && window && node_ok) c->crashes_in[rec->node]++;
+    if (strcmp(rec->kind->name, "cfg.start") == 0 && rec->at_us >= c->to_us && node_ok)
+        c->starts_after[rec->node]++;
+    ex_count_net(c, rec, in, before);
+    /* The fault's own begin and end events are traced just before they take effect. */
+    bool outside = rec->at_us < c->from_us || rec->at_us > c->to_us;
+    for (int i = 0; i < EXPLORE_SERVERS_MAX && (window || outside); i++) {
+        int32_t *max = window ? &c->drift_in_max_ppm[i] : &c->drift_out_max_ppm[i];
+        if (sim_node_drift_ppm(sim, i) > *max) *max = sim_node_drift_ppm(sim, i);
+    }
+}
+
+/* Runs a 3-server Raft schedule with `fault` over [2 s, 8 s) of a 10 s run, counting events. */
+static void ex_run_fault(const char *fault, struct ex_counts *c)
+{
+    char text[512];
+    char msg[EXPLORE_MSG_MAX];
+    struct explore_sched s;
+    int len =
+        snprintf(text, sizeof(text),
+                 "labsim-schedule 1\ntarget raft\nseed 3\nservers 3\nops 150\ninterval-ms 50\n"
+                 "run-ms 10000\nfault 2000 6000 %s\n",
+                 fault);
+    ck_assert_msg(explore_sched_parse(text, (size_t)len, &s, msg, sizeof(msg)) == 0, "%s", msg);
+    memset(c, 0, sizeof(*c));
+    c->from_us = SIM_MS(2000);
+    c->to_us = SIM_MS(8000);
+    struct lab_opts opts = {.body_arg = &s};
+    struct lab_session *session = NULL;
+    ck_assert_int_eq(lab_session_start(&explore_raft_test, s.seed, &opts, &session), SIM_OK);
+    sim_trace_set_stream(lab_session_sim(session), SIM_TOPICS_ALL, ex_count, c);
+    lab_session_run(session, NULL, NULL);
+    struct lab_result result;
+    ck_assert_int_eq(lab_session_finish(session, &result), SIM_OK);
+    ck_assert_msg(result.outcome == LAB_PASS, "%s: %s", fault, result.message);
+}
+
+START_TEST(test_explore_fault_oneway_and_partitions)
+{
+    struct ex_counts *c = calloc(1, sizeof(*c));
+    ck_assert_ptr_nonnull(c);
+    /* One way: nothing from 0 reaches 1 or 2 (no reply to 0's calls, the others' calls to 0
+     * have their replies cut), while their requests still reach 0's handlers (the cut replies
+     * were answered by a handler that ran). Whoever leads, the others call 0. */
+    ex_run_fault("oneway a=0 b=1,2", c);
+    ck_assert_uint_eq(c->reply_in[0][1] + c->reply_in[0][2], 0);
+    ck_assert_uint_eq(c->reply_in[1][0] + c->reply_in[2][0], 0);
+    ck_assert_uint_gt(c->cut_in[1][0] + c->cut_in[2][0], 0);
+    ck_assert_uint_eq(c->cut_in[0][1] + c->cut_in[0][2], 0);
+    ck_assert_uint_gt(c->reply_in[1][2] + c->reply_in[2][1], 0);
+    /* A full partition: 0 alone, 1 and 2 still talk. */
+    ex_run_fault("partition a=0", c);
+    ck_assert_uint_eq(c->reply_in[0][1] + c->reply_in[1][0] + c->reply_in[0][2] + c->reply_in[2][0],
+                      0);
+    ck_assert_uint_gt(c->reply_in[1][2] + c->reply_in[2][1], 0);
+    /* A bridge: 0 and 1 cannot talk, 2 talks to both. */
+    ex_run_fault("bridge a=0 b=1", c);
+    ck_assert_uint_eq(c->reply_in[0][1] + c->reply_in[1][0], 0);
+    ck_assert_uint_gt(c->reply_in[2][0] + c->reply_in[0][2], 0);
+    ck_assert_uint_gt(c->reply_in[2][1] + c->reply_in[1][2], 0);
+    free(c);
+}
+END_TEST
+
+START_TEST(test_explore_fault_network_and_crash)
+{
+    struct ex_counts *c = calloc(1, sizeof(*c));
+    ck_assert_ptr_nonnull(c);
+    ex_run_fault("drop", c);
+    ck_assert_uint_eq(c->drops_before, 0);
+    ck_assert_uint_gt(c->drops_in, 0);
+    /* Duplication: handlers run a second time (deliveries marked dup). */
+    ex_run_fault("dup permille=500", c);
+    ck_assert_uint_eq(c->dups_before, 0);
+    ck_assert_uint_gt(c->dups_in, 0);
+    ex_run_fault("reorder", c);
+    ck_assert_uint_gt(c->held_in, 0);
+    ex_run_fault("delay permille=1000 max-ms=3000", c);
+    ck_assert_uint_lt(c->latency_before_max_us, SIM_MS(100));
+    ck_assert_uint_gt(c->latency_in_max_us, SIM_MS(1000));
+    /* Drift: node 1's clock runs 4% fast exactly while the fault lasts, nobody else's. */
+    ex_run_fault("drift node=1 ppm=40000", c);
+    ck_assert_int_eq(c->drift_in_max_ppm[1], 40000);
+    ck_assert_int_eq(c->drift_out_max_ppm[1], 0);
+    ck_assert_int_eq(c->drift_in_max_ppm[0] + c->drift_in_max_ppm[2], 0);
+    ex_run_fault("crash node=1", c);
+    ck_assert_uint_eq(c->crashes_in[0] + c->crashes_in[2], 0);
+    ck_assert_uint_eq(c->crashes_in[1], 1);
+    ck_assert_uint_eq(c->starts_after[1], 1);
+    ck_assert_uint_eq(c->starts_after[0] + c->starts_after[2], 0);
+    free(c);
+}
+END_TEST
+
+struct drift_probe {
+    sim_time_us fired_us;
+};
+
+static void drift_fire(struct sim *sim, void *arg)
+{
+    struct drift_probe *p = arg;
+    p->fired_us = sim_now_us(sim);
+}
+
+START_TEST(test_explore_drift_scales_node_timers)
+{
+    struct sim *sim = sim_new(1);
+    struct drift_probe fast = {0};
+    struct drift_probe slow = {0};
+    struct drift_probe plain = {0};
+    struct drift_probe none = {0};
+    ck_assert_int_eq(sim_node_set_drift_ppm(sim, 1, 50000), SIM_OK);
+    ck_assert_int_eq(sim_node_set_drift_ppm(sim, 2, -50000), SIM_OK);
+    ck_assert_int_eq(sim_node_set_drift_ppm(sim, 3, SIM_DRIFT_PPM_MAX + 1), SIM_EINVAL);
+    ck_assert_int_eq(sim_node_set_drift_ppm(sim, SIM_DRIFT_NODES_MAX, 1), SIM_EINVAL);
+    int node = sim_node_swap(sim, 1);
+    sim_after(sim, 1050000, drift_fire, &fast);
+    sim_node_swap(sim, 2);
+    sim_after(sim, 950000, drift_fire, &slow);
+    sim_node_swap(sim, 0);
+    sim_after(sim, 1000000, drift_fire, &plain);
+    sim_node_swap(sim, SIM_NODE_NONE);
+    sim_after(sim, 1000000, drift_fire, &none);
+    sim_node_swap(sim, node);
+    /* A fast clock never turns a delay into none: a 1 us poll would spin at one instant
+     * (the explorer's first sweep found that livelock). */
+    struct drift_probe tick = {0};
+    sim_node_swap(sim, 1);
+    sim_after(sim, 1, drift_fire, &tick);
+    sim_node_swap(sim, node);
+    sim_run_until(sim, NULL, NULL, SIM_S(5));
+    ck_assert_uint_eq(tick.fired_us, 1);
+    ck_assert_uint_eq(fast.fired_us, 1000000);
+    ck_assert_uint_eq(slow.fired_us, 1000000);
+    ck_assert_uint_eq(plain.fired_us, 1000000);
+    ck_assert_uint_eq(none.fired_us, 1000000);
+    sim_free(sim);
+}
+END_TEST
+
+START_TEST(test_explore_rpc_delay_ext_bounds)
+{
+    struct sim *sim = sim_new(1);
+    struct rpc_net *net = rpc_net_new(sim);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 1001, 10), RPC_ERANGE);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 10, 0), RPC_ERANGE);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 10, RPC_DELAY_EXT_MS_MAX + 1), RPC_ERANGE);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 10, RPC_DELAY_EXT_MS_MAX), RPC_OK);
+    ck_assert_int_eq(rpc_net_set_delay_ext(net, 0, 0), RPC_OK); /* off */
+    rpc_net_free(net);
+    sim_free(sim);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the checker */
+
+/* A fabricated cluster: each server's state set by hand. */
+struct fake_server {
+    bool up;
+    bool leader;
+    struct raft_inspect in;
+    uint64_t terms[8]; /* [index] */
+    int instance;      /* identity; changes on a "restart" */
+};
+
+struct fake_cluster {
+    struct explore_cluster cl;
+    struct fake_server servers[3];
+    struct explore_checker checker;
+};
+
+/* Identity of server i's instance: a distinct non-NULL value per (server, restart). */
+static const void *fake_instance(const struct explore_cluster *cl, int i)
+{
+    const struct fake_cluster *f = (const struct fake_cluster *)cl;
+    const char *base = (const char *)f->servers;
+    return f->servers[i].up ? base + 16 * i + f->servers[i].instance : NULL;
+}
+
+static bool fake_leader(const struct explore_cluster *cl, int i, uint64_t *term)
+{
+    const struct fake_cluster *f = (const struct fake_cluster *)cl;
+    *term = f->servers[i].in.term;
+    return f->servers[i].leader;
+}
+
+static void fake_inspect(const struct explore_cluster *cl, int i, struct raft_inspect *out)
+{
+    *out = ((const struct fake_cluster *)cl)->servers[i].in;
+}
+
+static uint64_t fake_term_at(const struct explore_cluster *cl, int i, uint64_t index)
+{
+    const struct fake_server *s = &((const struct fake_cluster *)cl)->servers[i];
+    return index <= s->in.last_index && index < 8 ? s->terms[index] : 0;
+}
+
+static const struct explore_view fake_view = {fake_instance, fake_leader, fake_inspect,
+                                              fake_term_at};
+
+/* Sets server i's log to `terms` (terms[0] unused) and its current term and commit index. */
+static void fake_set(struct fake_cluster *f, int i, const uint64_t *terms, uint64_t last,
+                     uint64_t term, uint64_t commit)
+{
+    struct fake_server *s = &f->servers[i];
+    s->up = true;
+    memcpy(s->terms, terms, sizeof(s->terms));
+    s->in.last_index = last;
+    s->in.term = term;
+    s->in.commit_index = commit;
+    s->in.last_applied = commit;
+}
+
+enum fake_scenario {
+    FAKE_TWO_LEADERS,
+    FAKE_LOG_MISMATCH,
+    FAKE_COMMIT_CONFLICT,
+    FAKE_INCOMPLETE_LEADER,
+    FAKE_APPLIED_BACK,
+    FAKE_HEALTHY,
+};
+
+static void fake_scenario(struct fake_cluster *f, enum fake_scenario which)
+{
+    static const uint64_t a[8] = {0, 1, 1, 2, 2};
+    static const uint64_t b[8] = {0, 1, 2, 2, 2};
+    fake_set(f, 0, a, 4, 2, 2);
+    fake_set(f, 1, a, 4, 2, 2);
+    fake_set(f, 2, a, 2, 2, 2);
+    f->servers[0].leader = true;
+    explore_checker_step(&f->checker);
+    if (which == FAKE_TWO_LEADERS) f->servers[1].leader = true;
+    if (which == FAKE_LOG_MISMATCH) {
+        fake_set(f, 2, b, 4, 2, 0);
+        f->servers[2].in.last_applied = 2;
+    }
+    if (which == FAKE_COMMIT_CONFLICT) {
+        fake_set(f, 2, b, 4, 2, 3); /* a restarted server 2 */
+        f->servers[2].instance++;
+    }
+    if (which == FAKE_INCOMPLETE_LEADER) {
+        fake_set(f, 2, a, 1, 3, 1); /* a restarted server 2 leads term 3 holding 1 of 4 */
+        f->servers[2].instance++;
+        f->servers[2].leader = true;
+    }
+    if (which == FAKE_APPLIED_BACK) f->servers[1].in.last_applied = 1;
+    explore_checker_step(&f->checker);
+}
+
+static void fake_body(struct lab_ctx *ctx)
+{
+    const enum fake_scenario *which = lab_body_arg(ctx);
+    struct fake_cluster *f = lab_alloc(ctx, sizeof(*f));
+    ck_assert_ptr_nonnull(f);
+    f->cl = (struct explore_cluster){.view = &fake_view, .ctx = ctx, .sim = lab_sim(ctx), .n = 3};
+    explore_checker_init(&f->checker, &f->cl);
+    fake_scenario(f, *which);
+}
+
+static const struct lab_test fake_test = {"explore-fake", "explore", "fabricated states",
+                                          fake_body};
+
+START_TEST(test_explore_checker_flags_fabricated)
+{
+    static const struct {
+        enum fake_scenario which;
+        const char *want;
+        int node;
+    } cases[] = {
+        {FAKE_TWO_LEADERS, "SAFETY election-safety: term 2 has two leaders, servers 0 and 1", 1},
+        {FAKE_LOG_MISMATCH, "SAFETY log-matching: servers 2 and 0 both hold index 3", 2},
+        {FAKE_COMMIT_CONFLICT, "SAFETY state-machine-safety: index 2 committed with term 1", 2},
+        {FAKE_INCOMPLETE_LEADER,
+         "SAFETY leader-completeness: server 2 leads term 3 without committed entry 2", 2},
+        {FAKE_APPLIED_BACK, "SAFETY apply-order: server 1's lastApplied went back from 2 to 1", 1},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct lab_opts opts = {.body_arg = &cases[k].which};
+        struct lab_result r;
+        ck_assert_int_eq(lab_run(&fake_test, 1, &opts, &r), SIM_OK);
+        ck_assert_msg(r.outcome == LAB_FAIL, "case %zu passed", k);
+        ck_assert_msg(strncmp(r.message, cases[k].want, strlen(cases[k].want)) == 0,
+                      "case %zu: '%s'", k, r.message);
+        ck_assert_int_eq(r.fail_node, cases[k].node);
+        struct explore_verdict v;
+        explore_classify(r.message, &v);
+        ck_assert(!v.liveness);
+    }
+    enum fake_scenario healthy = FAKE_HEALTHY;
+    struct lab_opts opts = {.body_arg = &healthy};
+    struct lab_result r;
+    ck_assert_int_eq(lab_run(&fake_test, 1, &opts, &r), SIM_OK);
+    ck_assert_msg(r.outcome == LAB_PASS, "healthy: '%s'", r.message);
+}
+END_TEST
+
+START_TEST(test_explore_classify)
+{
+    struct explore_verdict v;
+    explore_classify("LIVENESS no-leader: nobody", &v);
+    ck_assert(v.liveness);
+    ck_assert_str_eq(v.check, "no-leader");
+    explore_classify("apply error: server 2 apply out of order 7", &v);
+    ck_assert(!v.liveness);
+    ck_assert_str_eq(v.check, "apply-order");
+    explore_classify("apply error: commit index=3 server=1 5 != server=2 6", &v);
+    ck_assert_str_eq(v.check, "state-machine-safety");
+    explore_classify("history is not linearizable", &v);
+    ck_assert_str_eq(v.check, "linearizability");
+    explore_classify("something else", &v);
+    ck_assert_str_eq(v.check, "harness");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- end to end */
+
+/* Our Raft's files, copied into d with the vote rule broken: a candidate whose last term
+ * differs from ours always gets the vote (the up-to-date check of section 5.4.1 dropped). The
+ * space-separated paths go into impl. */
+static void ex_plant_bug(const struct cu_dir *d, char *impl, size_t size)
+{
+    static const char *const files[] = {"apply.c",       "call.c",     "election.c",
+                                        "log.c",         "persist.c",  "raft.c",
+                                        "replication.c", "snapshot.c", "raft_int.h"};
+    static const char good[] = "return a->last_log_term > my_last_term;";
+    const char *root = getenv("LABSIM_ROOT") != NULL ? getenv("LABSIM_ROOT") : ".";
+    size_t used = 0;
+    impl[0] = '\0';
+    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+        char src[600];
+        char dst[600];
+        size_t len = 0;
+        snprintf(src, sizeof(src), "%s/raft/%s", root, files[k]);
+        char *text = cu_read_file(src, &len);
+        char *at = strstr(text, good);
+        if (strcmp(files[k], "election.c") == 0) {
+            ck_assert_ptr_nonnull(at);
+            memcpy(at, "return true; /* planted */              ", strlen(good));
+        }
+        cu_dir_file(d, files[k], dst, sizeof(dst));
+        cu_write_file(dst, text, len);
+        free(text);
+        if (strstr(files[k], ".c") != NULL)
+            used += (size_t)snprintf(impl + used, size - used, "%s%s", used > 0 ? " " : "", dst);
+    }
+}
+
+static size_t ex_file_faults(const char *path)
+{
+    size_t len = 0;
+    char *text = cu_read_file(path, &len);
+    size_t count = cu_count(text, "\nfault ");
+    free(text);
+    return count;
+}
+
+START_TEST(test_explore_planted_bug_caught_and_shrunk)
+{
+    struct cu_dir d;
+    char impl[4096];
+    char bin[600];
+    char sched[600];
+    char shrunk[600];
+    struct cu_run r;
+    cu_dir_make(&d, "explore");
+    ex_plant_bug(&d, impl, sizeof(impl));
+    cu_build_labsim(cu_shared_build(), impl, bin, sizeof(bin), EX_BUILD_TIMEOUT_S);
+    cu_dir_file(&d, "fail.sched", sched, sizeof(sched));
+    cu_dir_file(&d, "fail.sched.shrunk", shrunk, sizeof(shrunk));
+    struct cu_spawn how = {.cwd = d.path, .timeout_s = EX_RUN_TIMEOUT_S};
+    char *explore[] = {bin, "explore",        "raft",           "--seeds", "300", "--jobs",
+                       "2", "--stop-on-fail", "--schedule-out", sched,     NULL};
+    cu_run(&r, explore, &how);
+    ck_assert_msg(r.status == 1, "explore status %d: %s%s", r.status, r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "SAFETY "));
+    ck_assert_ptr_nonnull(strstr(r.out, "| replay: "));
+    cu_run_free(&r);
+    size_t before = ex_file_faults(sched);
+    char *shrink[] = {bin, "shrink", sched, NULL};
+    cu_run(&r, shrink, &how);
+    ck_assert_msg(r.status == 0, "shrink status %d: %s%s", r.status, r.out, r.err);
+    const char *fails = strstr(r.out, "fails SAFETY ");
+    ck_assert_ptr_nonnull(fails);
+    char check[EXPLORE_CHECK_MAX + 16];
+    ck_assert_int_eq(sscanf(fails, "fails SAFETY %40s", check), 1);
+    cu_run_free(&r);
+    size_t after = ex_file_faults(shrunk);
+    ck_assert_msg(after <= 3 || after * 5 <= before, "shrunk %zu -> %zu faults", before, after);
+    char *replay[] = {bin, "replay", "--schedule", shrunk, NULL};
+    cu_run(&r, replay, &how);
+    ck_assert_int_eq(r.status, 1);
+    char want[EXPLORE_CHECK_MAX + 32];
+    snprintf(want, sizeof(want), "SAFETY %s ", check);
+    ck_assert_msg(strstr(r.out, want) != NULL, "replay of the shrunk schedule: %s", r.out);
+    cu_run_free(&r);
+    cu_dir_remove(&d);
+}
+END_TEST
+
+START_TEST(test_explore_cli_bad_input)
+{
+    struct cu_run r;
+    cu_labsim(&r, NULL, "explore", "paxos");
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_str_eq(r.err, "labsim explore: unknown target 'paxos' (raft or kvraft)\n");
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "explore", "raft", "--seeds", "0");
+    ck_assert_int_eq(r.status, 3);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "replay", "--schedule", "/nonexistent/s");
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_uint_eq(cu_count(r.err, "\n"), 1);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "shrink", "/nonexistent/s", "--out", "/tmp/labsim-explore-never");
+    ck_assert_int_eq(r.status, 3);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "explore", "raft", "--seeds", "2");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "explore raft: 2 runs, 0 failures"));
+    cu_run_free(&r);
+    /* One passing seed: its schedule is written, and replays clean. */
+    struct cu_dir d;
+    char path[600];
+    cu_dir_make(&d, "explore-cli");
+    cu_dir_file(&d, "s3.sched", path, sizeof(path));
+    cu_labsim(&r, NULL, "explore", "kvraft", "--seed", "3", "--schedule-out", path);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "schedule of seed 3 written to"));
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "replay", "--schedule", path);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, ": kvraft passed, seed 3"));
+    cu_run_free(&r);
+    cu_write_file(path, "labsim-schedule 1\ntarget raft\nseed 1\nservers 2\n", 47);
+    cu_labsim(&r, NULL, "replay", "--schedule", path);
+    ck_assert_int_eq(r.status, 3);
+    ck_assert_ptr_nonnull(strstr(r.err, "line 4: servers needs a number in 3..7, got '2'"));
+    ck_assert_uint_eq(cu_count(r.err, "\n"), 1);
+    cu_run_free(&r);
+    cu_dir_remove(&d);
+}
+END_TEST
+
+Suite *explore_suite(void)
+{
+    Suite *s = suite_create("explore");
+    TCase *sched = tcase_create("schedules");
+    tcase_add_test(sched, test_explore_sched_round_trip);
+    tcase_add_test(sched, test_explore_swarm_calm_and_storm);
+    tcase_add_test(sched, test_explore_sched_bad_files);
+    tcase_set_timeout(sched, 30);
+    suite_add_tcase(s, sched);
+    TCase *runs = tcase_create("runs");
+    tcase_add_test(runs, test_explore_seed_equals_schedule);
+    tcase_add_test(runs, test_explore_fault_oneway_and_partitions);
+    tcase_add_test(runs, test_explore_fault_network_and_crash);
+    tcase_add_test(runs, test_explore_drift_scales_node_timers);
+    tcase_add_test(runs, test_explore_rpc_delay_ext_bounds);
+    tcase_add_test(runs, test_explore_checker_flags_fabricated);
+    tcase_add_test(runs, test_explore_classify);
+    tcase_set_timeout(runs, 120);
+    suite_add_tcase(s, runs);
+    TCase *e2e = tcase_create("end to end");
+    tcase_add_test(e2e, test_explore_planted_bug_caught_and_shrunk);
+    tcase_add_test(e2e, test_explore_cli_bad_input);
+    tcase_set_timeout(e2e, EX_BUILD_TIMEOUT_S + 3 * EX_RUN_TIMEOUT_S);
+    suite_add_tcase(s, e2e);
+    return s;
+}
