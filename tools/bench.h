@@ -18,6 +18,10 @@ void bench_trace(FILE *out);
 /* 1000 seeds of TestFigure8Unreliable3C with 2 worker processes, through the `labsim run`
  * sweep engine (tools/bench_sweep.c). */
 void bench_sweep(FILE *out);
+/* One seed of every test `pattern` selects ("1,2": the course's first two labs), in two worker
+ * processes as `labsim run PATTERN --jobs 2` and `make grade` run them: one "bench parts ..."
+ * line with the wall time (tools/bench_sweep.c). */
+void bench_parts(FILE *out, const char *pattern);
 /* 100 explorer runs of each target, raft and kvraft, in this process (tools/bench_explore.c). */
 void bench_explore(FILE *out);
 

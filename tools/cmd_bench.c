@@ -98,6 +98,7 @@ int cmd_bench(const struct labsim_cli *cli, int argc, char **argv)
     bench_lin(out, data_dir);
     bench_suite(out, "1", LAB_DEFAULT_SEED);
     bench_suite(out, "2", LAB_DEFAULT_SEED);
+    bench_parts(out, "1,2");
     bench_suite(out, "3", LAB_DEFAULT_SEED);
     bench_suite(out, "4", LAB_DEFAULT_SEED);
     bench_suite(out, "5", LAB_DEFAULT_SEED);
