@@ -31,12 +31,12 @@
 # once the explorer exists), else 0. The last run's logs: $BUILD/mutants/NAME/.
 #
 # Environment: MUTANT_JOBS (worker processes per sweep, default 2), EXPLORE_SEEDS (default
-# 200), BUILD (default build), MAKE (default make).
+# 3000), BUILD (default build), MAKE (default make).
 set -eu
 seeds=${1:-50}
 [ $# -gt 0 ] && shift
 jobs=${MUTANT_JOBS:-2}
-explore_seeds=${EXPLORE_SEEDS:-200}
+explore_seeds=${EXPLORE_SEEDS:-3000}
 build=${BUILD:-build}
 make_cmd=${MAKE:-make}
 root=$(pwd)
