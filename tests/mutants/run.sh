@@ -152,13 +152,14 @@ mutant_explore() {
     bin="$scratch/$1/build/labsim"
     out="$logs/$1/explore"
     rc=0
-    "$bin" explore "$3" --seeds "$explore_seeds" --stop-on-fail --schedule-out "$out.schedule" \
-        >"$out.log" 2>&1 || rc=$?
+    # --jobs: a worker that aborts is a reported failure, not the end of the sweep.
+    "$bin" explore "$3" --seeds "$explore_seeds" --jobs "$jobs" --stop-on-fail \
+        --schedule-out "$out.schedule" >"$out.log" 2>&1 || rc=$?
     # A Raft mutant the raft target misses may still show under kvraft, whose servers snapshot
     # by size at indices of their own (the raft target's appliers all snapshot at the same ones).
     if [ "$rc" -ne 1 ] && [ "$3" = raft ]; then
         rc=0
-        "$bin" explore kvraft --seeds "$explore_seeds" --stop-on-fail \
+        "$bin" explore kvraft --seeds "$explore_seeds" --jobs "$jobs" --stop-on-fail \
             --schedule-out "$out.schedule" >"$out.log" 2>&1 || rc=$?
     fi
     if [ "$rc" -ne 1 ]; then
