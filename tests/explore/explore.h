@@ -45,6 +45,7 @@
 #define EXPLORE_DRIFT_PPM_MAX 50000 /* +-5%: the stated bound of clock drift */
 #define EXPLORE_PERMILLE_MAX 1000
 #define EXPLORE_DELAY_MS_MAX 10000
+#define EXPLORE_LEAD_MS_MAX 5000 /* crash-new-leader: the longest a new leader is let live */
 #define EXPLORE_MAXRAFTSTATE_MAX 100000
 #define EXPLORE_LINE_MAX 256u         /* bytes of one schedule line */
 #define EXPLORE_FILE_BYTES_MAX 65536u /* bytes of a schedule file */
@@ -64,7 +65,10 @@ enum explore_target { EXPLORE_RAFT = 0, EXPLORE_KVRAFT = 1 };
     X(EXPLORE_DUP, "dup")             /* value permille of delivered requests handled twice */     \
     X(EXPLORE_DELAY, "delay")         /* value permille of requests held 0..max_ms extra */        \
     X(EXPLORE_REORDER, "reorder")     /* long reordering: 2/3 of replies held 200-2200 ms */       \
-    X(EXPLORE_DRIFT, "drift")         /* node's clock runs value ppm fast (negative: slow) */
+    X(EXPLORE_DRIFT, "drift")         /* node's clock runs value ppm fast (negative: slow) */      \
+    X(EXPLORE_CRASH_LEADER, "crash-leader") /* the leader when it begins: crashed, restarted */    \
+    X(EXPLORE_ISOLATE_LEADER, "isolate-leader")     /* the leader when it begins: cut from all */  \
+    X(EXPLORE_CRASH_NEW_LEADER, "crash-new-leader") /* next new leader: crashed value ms later */
 
 enum explore_fault_kind {
 #define EXPLORE_FAULT_ENUM(name, text) name,
@@ -79,10 +83,10 @@ struct explore_fault {
     enum explore_fault_kind kind;
     uint32_t at_ms;  /* start, from the beginning of the run */
     uint32_t for_ms; /* how long it lasts (it also ends when the liveness phase starts) */
-    int node;        /* crash, drift */
+    int node;        /* crash, drift (crash-leader, isolate-leader: chosen when they begin) */
     uint32_t a;      /* partition, oneway (from), bridge: node mask */
     uint32_t b;      /* oneway (to), bridge: node mask */
-    int32_t value;   /* dup, delay: permille; drift: ppm */
+    int32_t value;   /* dup, delay: permille; drift: ppm; crash-new-leader: ms it may lead */
     uint32_t max_ms; /* delay: the longest extra hold */
 };
 

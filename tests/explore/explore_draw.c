@@ -39,15 +39,40 @@ static void draw_masks(struct sim_rand *r, struct explore_fault *f, int n)
     }
 }
 
+#define STORM_MS 3000u /* the window a run's leader-aimed faults crowd into, when they do */
+
 static void draw_fault(struct sim_rand *r, struct explore_fault *f, enum explore_fault_kind kind,
-                       const struct explore_sched *s)
+                       const struct explore_sched *s, uint32_t storm_at_ms)
 {
     *f = (struct explore_fault){.kind = kind};
     f->at_ms = (uint32_t)sim_rand_below(r, s->run_ms);
+    bool aimed = kind == EXPLORE_CRASH_LEADER || kind == EXPLORE_ISOLATE_LEADER ||
+                 kind == EXPLORE_CRASH_NEW_LEADER;
+    /* A storm: leader changes in quick succession, each leader lost before its own term's
+     * entries settle (Figure 8 takes three leaders in a row). */
+    if (aimed && storm_at_ms < s->run_ms) {
+        f->at_ms = storm_at_ms + (uint32_t)sim_rand_below(r, STORM_MS);
+        if (f->at_ms >= s->run_ms) f->at_ms = s->run_ms - 1;
+    }
     switch (kind) {
     case EXPLORE_CRASH:
-        f->for_ms = draw_between(r, 200, 5000);
+        /* Half are bounces shorter than an election timeout: a server that voted or acked
+         * must be back while the election or the round it took part in is still going on. */
+        f->for_ms = sim_rand_chance(r, 1, 2) ? draw_between(r, 5, 300) : draw_between(r, 200, 5000);
         f->node = (int)sim_rand_below(r, (uint64_t)s->servers);
+        break;
+    case EXPLORE_CRASH_LEADER:
+    case EXPLORE_ISOLATE_LEADER:
+        /* Leaders lost in quick succession (Figure 8: an old-term entry on a majority, its
+         * leader gone before an entry of its own term commits). */
+        f->for_ms =
+            sim_rand_chance(r, 1, 2) ? draw_between(r, 50, 1000) : draw_between(r, 500, 5000);
+        break;
+    case EXPLORE_CRASH_NEW_LEADER:
+        /* A leader that lives about a heartbeat or a few: long enough to send what it has,
+         * too short, often, for an entry of its own term to commit. */
+        f->for_ms = draw_between(r, 300, 5000);
+        f->value = (int32_t)draw_between(r, 0, 300);
         break;
     case EXPLORE_PARTITION:
     case EXPLORE_ONEWAY:
@@ -112,12 +137,16 @@ void explore_sched_draw(struct explore_sched *s, enum explore_target target, uin
     /* The swarm: an intensity for the run, then each fault kind on or off. Intensity 0 is a
      * calm run (at most one fault of a kind that is on). */
     uint32_t intensity = (uint32_t)sim_rand_below(&r, 4);
+    /* Half the runs crowd their leader-aimed faults into one storm (run_ms: no storm). */
+    uint32_t storm_at_ms =
+        sim_rand_chance(&r, 1, 2) ? (uint32_t)sim_rand_below(&r, s->run_ms) : s->run_ms;
     for (int kind = 0; kind < EXPLORE_FAULT_KINDS; kind++) {
         if (!sim_rand_chance(&r, 1, 2)) continue;
         uint64_t count =
             intensity == 0 ? sim_rand_below(&r, 2) : 1 + sim_rand_below(&r, 3 * intensity);
         for (uint64_t k = 0; k < count && s->faults_count < EXPLORE_FAULTS_MAX; k++)
-            draw_fault(&r, &s->faults[s->faults_count++], (enum explore_fault_kind)kind, s);
+            draw_fault(&r, &s->faults[s->faults_count++], (enum explore_fault_kind)kind, s,
+                       storm_at_ms);
     }
     sort_faults(s);
 }

@@ -8,7 +8,14 @@
  *    does not reach i (labrpc's one-way cut), so a one-way fault loses exactly one direction;
  *  - the network is unreliable while a drop fault is active, long reordering is on while a
  *    reorder fault is, duplication and extra delays take the largest active setting;
- *  - a node drifts by the sum of its active drifts, within +-EXPLORE_DRIFT_PPM_MAX.
+ *  - a node drifts by the sum of its active drifts, within +-EXPLORE_DRIFT_PPM_MAX;
+ *  - crash-leader and isolate-leader aim at the leader: when one begins it picks the running
+ *    server that leads the highest term (none: the fault does nothing) and then acts as a crash
+ *    of it, or as a partition of it alone, until it ends. The choice is made from the run's
+ *    state at that event, so it replays with the schedule like every other decision;
+ *  - crash-new-leader waits, while active, for a leader of a term above every term when it
+ *    began (explore_faults_step, after every event) and crashes that server `value` ms later,
+ *    until the fault ends: storms of short-lived leaders, as Figure 8 of the paper needs.
  * Healing (the liveness phase) deactivates everything and recomputes once more.
  */
 #include <string.h>
@@ -23,10 +30,13 @@ static bool in_set(uint32_t mask, int i)
     return (mask & (1u << i)) != 0;
 }
 
-/* Whether an active fault forbids messages from i to j. */
-static bool fault_cuts(const struct explore_fault *f, int i, int j)
+/* Whether active fault k forbids messages from i to j. */
+static bool fault_cuts(const struct explore_faults *fs, size_t k, int i, int j)
 {
+    const struct explore_fault *f = &fs->s->faults[k];
     switch (f->kind) {
+    case EXPLORE_ISOLATE_LEADER:
+        return fs->target[k] >= 0 && (i == fs->target[k]) != (j == fs->target[k]);
     case EXPLORE_PARTITION:
         return in_set(f->a, i) != in_set(f->a, j);
     case EXPLORE_ONEWAY:
@@ -41,7 +51,7 @@ static bool fault_cuts(const struct explore_fault *f, int i, int j)
 static bool reaches(const struct explore_faults *f, int i, int j)
 {
     for (size_t k = 0; k < f->s->faults_count; k++) {
-        if (f->active[k] && fault_cuts(&f->s->faults[k], i, j)) return false;
+        if (f->active[k] && fault_cuts(f, k, i, j)) return false;
     }
     return true;
 }
@@ -66,7 +76,11 @@ static void apply_servers(struct explore_faults *f)
         bool down = false;
         for (size_t k = 0; k < f->s->faults_count; k++) {
             const struct explore_fault *fault = &f->s->faults[k];
-            down = down || (f->active[k] && fault->kind == EXPLORE_CRASH && fault->node == i);
+            bool crashes =
+                (fault->kind == EXPLORE_CRASH && fault->node == i) ||
+                (fault->kind == EXPLORE_CRASH_LEADER && f->target[k] == i) ||
+                (fault->kind == EXPLORE_CRASH_NEW_LEADER && f->struck[k] && f->target[k] == i);
+            down = down || (f->active[k] && crashes);
         }
         if (down == f->down[i]) continue;
         f->down[i] = down;
@@ -119,6 +133,58 @@ static void recompute(struct explore_faults *f)
     explore_faults_apply_links(f);
 }
 
+/* The running server that leads the highest term, -1 when none does; *max_term gets the
+ * highest current term of any running server. */
+static int current_leader(const struct explore_faults *f, uint64_t *max_term)
+{
+    const struct explore_cluster *cl = f->cl;
+    int leader = -1;
+    uint64_t best = 0;
+    *max_term = 0;
+    for (int i = 0; i < cl->n; i++) {
+        uint64_t term = 0;
+        if (f->down[i] || cl->view->instance(cl, i) == NULL) continue;
+        bool leads = cl->view->leader(cl, i, &term);
+        if (term > *max_term) *max_term = term;
+        if (leads && (leader < 0 || term > best)) {
+            leader = i;
+            best = term;
+        }
+    }
+    return leader;
+}
+
+/* A crash-new-leader fault's strike: its leader goes down (until the fault ends). */
+static void ev_strike(struct sim *sim, void *arg)
+{
+    struct explore_fault_ev *ev = arg;
+    struct explore_faults *f = ev->f;
+    if (f->healed || lab_failed(f->cl->ctx) || !f->active[ev->index]) return;
+    f->struck[ev->index] = true;
+    sim_tracef(sim, SIM_NODE_NONE, &kind_fault, ev->index, 2, "%s node %d",
+               explore_fault_name(f->s->faults[ev->index].kind), f->target[ev->index]);
+    recompute(f);
+}
+
+void explore_faults_step(struct explore_faults *f)
+{
+    if (f->healed || lab_failed(f->cl->ctx)) return;
+    for (uint32_t k = 0; k < f->s->faults_count; k++) {
+        const struct explore_fault *fault = &f->s->faults[k];
+        if (!f->active[k] || fault->kind != EXPLORE_CRASH_NEW_LEADER || f->target[k] >= 0) continue;
+        uint64_t max_term = 0;
+        int leader = current_leader(f, &max_term);
+        uint64_t term = 0;
+        if (leader < 0 || !f->cl->view->leader(f->cl, leader, &term) || term <= f->armed_term[k])
+            continue;
+        f->target[k] = leader;
+        int node = sim_node_swap(f->cl->sim, SIM_NODE_NONE);
+        sim_after(f->cl->sim, SIM_MS((uint64_t)fault->value), ev_strike,
+                  &f->evs[2 * f->s->faults_count + k]);
+        sim_node_swap(f->cl->sim, node);
+    }
+}
+
 static void ev_fault(struct sim *sim, void *arg)
 {
     struct explore_fault_ev *ev = arg;
@@ -126,8 +192,16 @@ static void ev_fault(struct sim *sim, void *arg)
     if (f->healed || lab_failed(f->cl->ctx)) return;
     if (f->active[ev->index] == ev->begin) return;
     f->active[ev->index] = ev->begin;
-    sim_tracef(sim, SIM_NODE_NONE, &kind_fault, ev->index, ev->begin, "%s",
-               explore_fault_name(f->s->faults[ev->index].kind));
+    enum explore_fault_kind kind = f->s->faults[ev->index].kind;
+    bool aimed = kind == EXPLORE_CRASH_LEADER || kind == EXPLORE_ISOLATE_LEADER;
+    uint64_t max_term = 0;
+    if (aimed && ev->begin) f->target[ev->index] = current_leader(f, &max_term);
+    if (kind == EXPLORE_CRASH_NEW_LEADER && ev->begin) {
+        (void)current_leader(f, &max_term);
+        f->armed_term[ev->index] = max_term;
+    }
+    sim_tracef(sim, SIM_NODE_NONE, &kind_fault, ev->index, ev->begin, "%s node %d",
+               explore_fault_name(kind), aimed ? f->target[ev->index] : -1);
     recompute(f);
 }
 
@@ -139,6 +213,8 @@ void explore_faults_start(struct explore_faults *f, const struct explore_sched *
     memset(f, 0, sizeof(*f));
     f->s = s;
     f->cl = cl;
+    for (uint32_t k = 0; k < EXPLORE_FAULTS_MAX; k++)
+        f->target[k] = -1;
     int node = sim_node_swap(cl->sim, SIM_NODE_NONE); /* fault events belong to no node */
     for (uint32_t k = 0; k < s->faults_count; k++) {
         const struct explore_fault *fault = &s->faults[k];
@@ -147,6 +223,7 @@ void explore_faults_start(struct explore_faults *f, const struct explore_sched *
         sim_after(cl->sim, SIM_MS(fault->at_ms), ev_fault, &f->evs[2 * k]);
         sim_after(cl->sim, SIM_MS((uint64_t)fault->at_ms + fault->for_ms), ev_fault,
                   &f->evs[2 * k + 1]);
+        f->evs[2 * s->faults_count + k] = (struct explore_fault_ev){.f = f, .index = k};
     }
     sim_node_swap(cl->sim, node);
 }

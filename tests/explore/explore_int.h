@@ -97,13 +97,21 @@ struct explore_faults {
     const struct explore_cluster *cl;
     bool active[EXPLORE_FAULTS_MAX];
     bool down[EXPLORE_SERVERS_MAX];
-    bool healed; /* the liveness phase began: no fault is active any more */
-    struct explore_fault_ev evs[2u * EXPLORE_FAULTS_MAX];
+    int target[EXPLORE_FAULTS_MAX]; /* crash-leader, isolate-leader: the leader when the fault
+                                       began, -1 when there was none (the fault does nothing) */
+    bool healed;                    /* the liveness phase began: no fault is active any more */
+    /* crash-new-leader: the highest term when the fault began (a leader of a later term is the
+     * new leader), whether that leader has been crashed, and the event that crashes it. */
+    uint64_t armed_term[EXPLORE_FAULTS_MAX];
+    bool struck[EXPLORE_FAULTS_MAX];
+    struct explore_fault_ev evs[3u * EXPLORE_FAULTS_MAX];
 };
 
 /* Schedules every fault's begin and end, relative to now. */
 void explore_faults_start(struct explore_faults *f, const struct explore_sched *s,
                           const struct explore_cluster *cl);
+/* After every sim event: lets an active crash-new-leader fault notice a new leader. */
+void explore_faults_step(struct explore_faults *f);
 /* The liveness phase: every fault ends now and none begins again. */
 void explore_faults_heal(struct explore_faults *f);
 /* Applies the reachability of the active faults to every current end (also after a restart

@@ -64,6 +64,7 @@ static void kv_hook(struct sim *sim, void *arg)
     struct kv_run *run = arg;
     (void)sim;
     if (!lab_failed(run->cl.ctx)) explore_checker_step(&run->checker);
+    explore_faults_step(&run->faults);
 }
 
 static void client_task(struct sim *sim, void *arg)

@@ -55,6 +55,7 @@ static void raft_hook(struct sim *sim, void *arg)
     struct raft_run *run = arg;
     (void)sim;
     if (!lab_failed(run->cl.ctx)) explore_checker_step(&run->checker);
+    explore_faults_step(&run->faults);
 }
 
 /* The leader of the highest term among running servers, or -1. */

@@ -20,7 +20,10 @@
  *
  * A fault line is "fault AT_MS FOR_MS KIND key=value...": crash node=N, partition a=SET,
  * oneway a=SET b=SET, bridge a=SET b=SET, drop, dup permille=P, delay permille=P max-ms=M,
- * reorder, drift node=N ppm=R. SET is a comma-separated list of server ids.
+ * reorder, drift node=N ppm=R, crash-leader, isolate-leader (these two pick their server when
+ * they begin: the leader of the highest term then), crash-new-leader after-ms=D (the first
+ * leader of a later term, crashed D ms after it is seen leading). SET is a comma-separated list of
+ * server ids.
  *
  * Parser invariants: it reads only the `len` bytes it is given, allocates nothing, bounds every
  * line (EXPLORE_LINE_MAX), count (EXPLORE_FAULTS_MAX) and number, and answers anything else with
@@ -127,6 +130,10 @@ static int validate_fault(const struct explore_sched *s, const struct explore_fa
         if (f->kind == EXPLORE_DELAY && (f->max_ms < 1 || f->max_ms > EXPLORE_DELAY_MS_MAX))
             return fail(msg, size, "max-ms= must be 1..%d", EXPLORE_DELAY_MS_MAX);
         return 0;
+    case EXPLORE_CRASH_NEW_LEADER:
+        if (f->value < 0 || f->value > EXPLORE_LEAD_MS_MAX)
+            return fail(msg, size, "after-ms= must be 0..%d", EXPLORE_LEAD_MS_MAX);
+        return 0;
     default:
         return 0;
     }
@@ -205,6 +212,9 @@ static void write_fault(FILE *out, const struct explore_fault *f)
         break;
     case EXPLORE_DRIFT:
         fprintf(out, " node=%d ppm=%" PRId32, f->node, f->value);
+        break;
+    case EXPLORE_CRASH_NEW_LEADER:
+        fprintf(out, " after-ms=%" PRId32, f->value);
         break;
     default:
         break;
@@ -351,6 +361,10 @@ static int parse_fault_opts(const struct parse_line *l, struct explore_fault *f,
     if (rc == 0 && f->kind == EXPLORE_DELAY) {
         rc = opt_i64(l, "max-ms", 1, EXPLORE_DELAY_MS_MAX, &v, used, msg, size);
         f->max_ms = (uint32_t)v;
+    }
+    if (rc == 0 && f->kind == EXPLORE_CRASH_NEW_LEADER) {
+        rc = opt_i64(l, "after-ms", 0, EXPLORE_LEAD_MS_MAX, &v, used, msg, size);
+        f->value = (int32_t)v;
     }
     return rc;
 }

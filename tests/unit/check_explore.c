@@ -119,6 +119,12 @@ START_TEST(test_explore_sched_bad_files)
         {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 partition a=0,0\n",
          "line 4: a= needs server ids"},
         {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 0 drop\n", "line 4: AT_MS and FOR_MS"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 crash-new-leader\n",
+         "line 4: missing after-ms="},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 crash-new-leader after-ms=9000\n",
+         "line 4: after-ms= needs a number in 0..5000"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 crash-leader node=1\n",
+         "line 4: unexpected 'node=1'"},
         {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 crash node=5\n",
          "fault 1 (crash): node= out of range"},
         {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 partition a=0,1,2\n",
@@ -340,6 +346,48 @@ START_TEST(test_explore_fault_network_and_crash)
     ck_assert_uint_eq(c->crashes_in[1], 1);
     ck_assert_uint_eq(c->starts_after[1], 1);
     ck_assert_uint_eq(c->starts_after[0] + c->starts_after[2], 0);
+    free(c);
+}
+END_TEST
+
+static uint64_t ex_crashes(const struct ex_counts *c, int *last)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        total += c->crashes_in[i];
+        if (c->crashes_in[i] > 0) *last = i;
+    }
+    return total;
+}
+
+/* The leader-aimed faults pick their server when they act, from the run's state. */
+START_TEST(test_explore_fault_leader_aimed)
+{
+    struct ex_counts *c = calloc(1, sizeof(*c));
+    ck_assert_ptr_nonnull(c);
+    int node = -1;
+    /* crash-leader: one server (the leader then) down for the fault, restarted after. */
+    ex_run_fault("crash-leader", c);
+    ck_assert_uint_eq(ex_crashes(c, &node), 1);
+    ck_assert_uint_eq(c->starts_after[node], 1);
+    /* isolate-leader: one server talks to nobody, the other two to each other; none crashes. */
+    ex_run_fault("isolate-leader", c);
+    ck_assert_uint_eq(ex_crashes(c, &node), 0);
+    int alone = 0;
+    for (int i = 0; i < 3; i++) {
+        int j = (i + 1) % 3;
+        int k = (i + 2) % 3;
+        uint64_t with_i =
+            c->reply_in[i][j] + c->reply_in[j][i] + c->reply_in[i][k] + c->reply_in[k][i];
+        alone += with_i == 0 && c->reply_in[j][k] + c->reply_in[k][j] > 0;
+    }
+    ck_assert_int_eq(alone, 1);
+    /* crash-new-leader waits for a leader of a later term: alone it has none to strike; after
+     * crash-leader it strikes the one the other two elect, so two servers are down. */
+    ex_run_fault("crash-new-leader after-ms=0", c);
+    ck_assert_uint_eq(ex_crashes(c, &node), 0);
+    ex_run_fault("crash-leader\nfault 2000 6000 crash-new-leader after-ms=100", c);
+    ck_assert_uint_eq(ex_crashes(c, &node), 2);
     free(c);
 }
 END_TEST
@@ -706,6 +754,7 @@ Suite *explore_suite(void)
     tcase_add_test(runs, test_explore_seed_equals_schedule);
     tcase_add_test(runs, test_explore_fault_oneway_and_partitions);
     tcase_add_test(runs, test_explore_fault_network_and_crash);
+    tcase_add_test(runs, test_explore_fault_leader_aimed);
     tcase_add_test(runs, test_explore_drift_scales_node_timers);
     tcase_add_test(runs, test_explore_rpc_delay_ext_bounds);
     tcase_add_test(runs, test_explore_checker_flags_fabricated);
