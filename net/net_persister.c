@@ -17,7 +17,9 @@
  * header, stops the node with the file and the record's offset (NET_ECORRUPT), rather than run
  * on a state that lost synced writes.
  *
- * A persister made by raft_persister_new or _copy has no directory: it only keeps bytes.
+ * A persister made by raft_persister_new or _copy has no directory: it only keeps bytes. It
+ * carries the Raft options of raft/raft_ext.h as raft/persister.c does (the same three small
+ * functions, because this file replaces that one in the raftkv binary).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "../labgob/labgob.h"
+#include "../raft/raft_ext.h"
 #include "net_int.h"
 
 #define NET_WAL_NAME "raft.wal"
@@ -42,9 +45,11 @@ struct raft_persister {
     bool durable;      /* backed by the log below (net_persister_open) */
     struct wal wal;    /* valid when durable */
     struct net_wal_disk disk;
-    uint64_t bytes;      /* bytes appended to the log (compactions included) */
-    uint64_t recovered;  /* records replayed at open */
-    uint64_t torn_bytes; /* torn tail cut off at open */
+    uint64_t bytes;           /* bytes appended to the log (compactions included) */
+    uint64_t recovered;       /* records replayed at open */
+    uint64_t torn_bytes;      /* torn tail cut off at open */
+    struct raft_options opts; /* raft_ext.h; all zero: none */
+    bool opts_taken;
 };
 
 struct raft_persister *raft_persister_new(void)
@@ -74,7 +79,26 @@ struct raft_persister *raft_persister_copy(const struct raft_persister *p)
     }
     c->dirty = false;
     c->snap_changed = false;
+    c->opts = p->opts;
     return c;
+}
+
+void raft_persister_set_options(struct raft_persister *p, const struct raft_options *opts)
+{
+    if (p == NULL) return;
+    p->opts = opts != NULL ? *opts : (struct raft_options){0};
+    p->opts_taken = false;
+}
+
+void raft_persister_take_options(struct raft_persister *p, struct raft_options *out)
+{
+    *out = p != NULL ? p->opts : (struct raft_options){0};
+    if (p != NULL) p->opts_taken = true;
+}
+
+bool raft_persister_options_ignored(const struct raft_persister *p)
+{
+    return p != NULL && p->opts.flags != 0 && !p->opts_taken;
 }
 
 void raft_persister_free(struct raft_persister *p)

@@ -9,6 +9,9 @@
  * A durable back end may hook the saves, the copy and the free (persister_hooks.h); with no
  * hooks, the default, this is Go's in-memory Persister.
  *
+ * It also carries the server's Raft options (raft_ext.h), which a copy keeps: they are the
+ * server's configuration, not its state, and are never saved or counted in any size.
+ *
  * Invariants: (len == 0) implies the buffer may be NULL; a failed save changes nothing.
  * Sizes: raft_persister_state_size / snapshot_size report Go's gob size under labgob's model
  * (gob_size_stream), so the tests' byte limits mean what they mean in Go.
@@ -19,6 +22,7 @@
 #include "../labgob/labgob.h"
 #include "persister_hooks.h"
 #include "raft.h"
+#include "raft_ext.h"
 
 struct raft_persister {
     uint8_t *state; /* owned; NULL when state_len == 0 */
@@ -27,6 +31,8 @@ struct raft_persister {
     size_t snapshot_len;
     const struct raft_persister_hooks *hooks; /* NULL: no durable back end */
     void *hooks_ctx;                          /* owned through hooks->free */
+    struct raft_options opts;                 /* raft_ext.h; all zero: none */
+    bool opts_taken;                          /* a Raft read opts (raft_persister_take_options) */
 };
 
 void raft_persister_set_hooks(struct raft_persister *p, const struct raft_persister_hooks *hooks,
@@ -54,7 +60,7 @@ static uint8_t *bytes_dup(const uint8_t *p, size_t n, bool *oom)
     return copy;
 }
 
-struct raft_persister *raft_persister_copy(const struct raft_persister *p)
+static struct raft_persister *persister_copy_bytes(const struct raft_persister *p)
 {
     if (p != NULL && p->hooks != NULL) return p->hooks->copy(p->hooks_ctx, p);
     struct raft_persister *c = raft_persister_new();
@@ -64,6 +70,31 @@ struct raft_persister *raft_persister_copy(const struct raft_persister *p)
         return NULL;
     }
     return c;
+}
+
+struct raft_persister *raft_persister_copy(const struct raft_persister *p)
+{
+    struct raft_persister *c = persister_copy_bytes(p);
+    if (c != NULL && p != NULL) c->opts = p->opts; /* the restarted server's configuration */
+    return c;
+}
+
+void raft_persister_set_options(struct raft_persister *p, const struct raft_options *opts)
+{
+    if (p == NULL) return;
+    p->opts = opts != NULL ? *opts : (struct raft_options){0};
+    p->opts_taken = false;
+}
+
+void raft_persister_take_options(struct raft_persister *p, struct raft_options *out)
+{
+    *out = p != NULL ? p->opts : (struct raft_options){0};
+    if (p != NULL) p->opts_taken = true;
+}
+
+bool raft_persister_options_ignored(const struct raft_persister *p)
+{
+    return p != NULL && p->opts.flags != 0 && !p->opts_taken;
 }
 
 void raft_persister_free(struct raft_persister *p)

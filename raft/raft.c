@@ -38,6 +38,8 @@ struct raft *raft_make(struct sim *sim, struct rpc_end *const *peers, int peers_
     rf->peers_count = peers_count;
     rf->me = me;
     rf->persister = persister;
+    raft_persister_take_options(persister, &rf->opts);
+    if (rf->opts.clock_drift_ppm == 0) rf->opts.clock_drift_ppm = RAFT_CLOCK_DRIFT_PPM_DEFAULT;
     rf->apply = apply;
     rf->apply_ctx = apply_ctx;
     rf->voted_for = -1;
@@ -112,6 +114,11 @@ void raft_kill(struct raft *rf)
     timer_cancel(rf, &rf->replicate_event);
     timer_cancel(rf, &rf->apply_event);
     raft_check_invariants(rf);
+}
+
+void raft_options_get(const struct raft *rf, struct raft_options *out)
+{
+    *out = rf->opts;
 }
 
 bool raft_killed(const struct raft *rf)

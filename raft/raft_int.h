@@ -37,6 +37,7 @@
 
 #include "../labgob/labgob.h"
 #include "raft.h"
+#include "raft_ext.h"
 
 /* ---------------------------------------------------------------- errors */
 
@@ -206,6 +207,7 @@ struct raft {
     void *apply_ctx;
     struct sim_rand rand; /* "raft.timer", me: election timeouts only */
     bool dead;
+    struct raft_options opts; /* raft_ext.h, taken from the persister at make; fixed for life */
 
     /* Persistent state on all servers (Figure 2), plus the snapshot (section 7). */
     uint64_t current_term;

@@ -34,6 +34,7 @@ struct lab_ctx {
     struct sim *sim;
     const struct lab_test *test;
     const struct lab_opts *opts;
+    const char *raft_opts; /* a scenario test's own Raft options (lab_raft_opts_set), or NULL */
     uint64_t seed;
     bool body_done; /* the body function returned */
     bool failed;
@@ -75,6 +76,7 @@ static const struct lab_suite lab_suites[] = {
     {lab_mr_tests, &lab_mr_tests_count},     {lab_kvsrv_tests, &lab_kvsrv_tests_count},
     {lab_raft_tests, &lab_raft_tests_count}, {lab_kv_tests, &lab_kv_tests_count},
     {lab_sc_tests, &lab_sc_tests_count},     {lab_skv_tests, &lab_skv_tests_count},
+    {lab_ext_tests, &lab_ext_tests_count},
 };
 #define LAB_SUITES_COUNT (sizeof(lab_suites) / sizeof(lab_suites[0]))
 
@@ -120,6 +122,16 @@ uint64_t lab_seed(const struct lab_ctx *ctx)
 FILE *lab_out(const struct lab_ctx *ctx)
 {
     return ctx->opts->out;
+}
+
+const char *lab_raft_opts(const struct lab_ctx *ctx)
+{
+    return ctx->raft_opts != NULL ? ctx->raft_opts : ctx->opts->raft_opts;
+}
+
+void lab_raft_opts_set(struct lab_ctx *ctx, const char *raft_opts)
+{
+    ctx->raft_opts = raft_opts;
 }
 
 const struct lab_opts *lab_opts(const struct lab_ctx *ctx)

@@ -362,6 +362,7 @@ void kv_cfg_start_server(struct kv_cfg *cfg, int i)
                              server, &kv);
     sim_node_swap(cfg->sim, node);
     if (rc != KV_OK) lab_fatalf(cfg->ctx, i, "StartKVServer(%d) failed: %s", i, kv_strerror(rc));
+    if (rc == KV_OK) lab_persister_check_taken(cfg->ctx, i, cfg->saved[i]);
     cfg->cpu[i] = (struct kv_cfg_cpu){.cfg = cfg, .server = i};
     int rc_svc = rpc_server_set_service_time(server, "KVServer", kv_cfg_service_us, &cfg->cpu[i]);
     SIM_ASSERTF(cfg->sim, i, rc_svc == RPC_OK, "service time: %s", rpc_strerror(rc_svc));

@@ -272,6 +272,7 @@ void raft_cfg_start1(struct raft_cfg *cfg, int i, enum raft_cfg_applier applier)
         lab_fatalf(cfg->ctx, i, "raft_make failed");
         return;
     }
+    if (!lab_persister_check_taken(cfg->ctx, i, inst->persister)) return;
     cfg->current[i] = inst;
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (server == NULL) {

@@ -15,6 +15,7 @@
 #include "fuzz/gob_fuzz_oracle.h"
 #include "labrpc.h"
 #include "raft.h"
+#include "raft_ext.h"
 #include "sim.h"
 
 #define UNIT_PEERS_MAX 5
@@ -448,6 +449,42 @@ START_TEST(test_raft_unit_persister_keep_snapshot)
 END_TEST
 
 /* The apply callback may call Start, GetState and Snapshot on its own instance. */
+static void unit_apply_ignore(void *ctx, const struct raft_apply_msg *msg)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+START_TEST(test_raft_unit_persister_options)
+{
+    /* Goal: raft_ext.h options travel with the persister into a copy (a restart), our Raft takes
+     * them at make, and a persister whose options nobody took is reported as ignored. */
+    struct raft_persister *p = raft_persister_new();
+    ck_assert_ptr_nonnull(p);
+    ck_assert(!raft_persister_options_ignored(p)); /* none set: nothing to ignore */
+    const struct raft_options want = {.flags = RAFT_OPT_PRE_VOTE | RAFT_OPT_CHECK_QUORUM};
+    raft_persister_set_options(p, &want);
+    ck_assert(raft_persister_options_ignored(p));
+    struct raft_persister *c = raft_persister_copy(p);
+    ck_assert_ptr_nonnull(c);
+    ck_assert(raft_persister_options_ignored(c)); /* a restart must take them again */
+    struct sim *sim = sim_new(3);
+    ck_assert_ptr_nonnull(sim);
+    struct rpc_end *ends[1] = {NULL};
+    struct raft *rf = raft_make(sim, ends, 1, 0, c, unit_apply_ignore, NULL);
+    ck_assert_ptr_nonnull(rf);
+    ck_assert(!raft_persister_options_ignored(c));
+    struct raft_options got = {0};
+    raft_options_get(rf, &got);
+    ck_assert_uint_eq(got.flags, want.flags);
+    ck_assert_uint_eq(got.clock_drift_ppm, RAFT_CLOCK_DRIFT_PPM_DEFAULT);
+    raft_free(rf);
+    sim_free(sim);
+    raft_persister_free(c);
+    raft_persister_free(p);
+}
+END_TEST
+
 START_TEST(test_raft_unit_reentry_start)
 {
     struct unit *u = unit_new(700 + (uint64_t)_i, 3, true);
@@ -584,6 +621,7 @@ Suite *raft_unit_suite(void)
     tcase_add_loop_test(basic, test_raft_unit_reentry_kill, 0, 5);
     tcase_add_test(basic, test_raft_unit_bad_input);
     tcase_add_test(basic, test_raft_unit_persister_keep_snapshot);
+    tcase_add_test(basic, test_raft_unit_persister_options);
     suite_add_tcase(s, basic);
     TCase *churn = tcase_create("churn");
     tcase_set_timeout(churn, 60);

@@ -255,6 +255,14 @@ START_TEST(test_student_skeleton_fails_cleanly)
     ck_assert_ptr_nonnull(strstr(r.out, "--- FAIL: TestInitialElection3A (seed 1)"));
     ck_assert_ptr_nonnull(strstr(r.out, "0 passed, 3 failed"));
     cu_run_free(&r);
+    /* Raft options (raft_ext.h) are for labsim's own Raft: a raft.h-only one is refused rather
+     * than graded "with pre-vote" it never had. */
+    static const char *const opt_args[] = {"run", "TestInitialElection3A", "--raft-opts",
+                                           "pre-vote", NULL};
+    st_run(&r, &d, NULL, bin, opt_args);
+    ck_assert_msg(r.status == 1, "exit %d; stdout: %s", r.status, r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "this Raft does not read raft_ext.h options"));
+    cu_run_free(&r);
     cu_dir_remove(&d);
 }
 END_TEST

@@ -14,6 +14,7 @@
 #include "lab.h"
 #include "lab_persist.h"
 #include "raft.h"
+#include "raft_ext.h"
 #include "sim.h"
 #include "wal.h"
 
@@ -504,6 +505,12 @@ START_TEST(test_wal_opts_parse)
     ck_assert_ptr_nonnull(strstr(err, "needs wal"));
     ck_assert_int_eq(lab_raft_opts_parse("wal,fast", &opts, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "'fast'"));
+    /* The raft_ext.h words land in the low bits as the RAFT_OPT_* flags themselves. */
+    ck_assert_int_eq(lab_raft_opts_parse("pre-vote,pipeline", &opts, err, sizeof(err)), 0);
+    ck_assert_uint_eq(opts, RAFT_OPT_PRE_VOTE | RAFT_OPT_PIPELINE);
+    ck_assert_int_eq(lab_raft_opts_parse("all", &opts, err, sizeof(err)), 0);
+    ck_assert_uint_eq(opts, RAFT_OPT_ALL | LAB_RAFT_OPT_WAL);
+    ck_assert_uint_eq(opts & LAB_RAFT_OPT_RAFT_MASK, RAFT_OPT_ALL);
 }
 END_TEST
 
