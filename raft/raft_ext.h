@@ -39,7 +39,7 @@
 #define RAFT_OPT_PIPELINE (1u << 4)
 /* Every option bit this Raft knows. */
 #define RAFT_OPT_ALL                                                                               \
-    (RAFT_OPT_PRE_VOTE | RAFT_OPT_CHECK_QUORUM | RAFT_OPT_READ_INDEX | RAFT_OPT_LEASE_READ |     \
+    (RAFT_OPT_PRE_VOTE | RAFT_OPT_CHECK_QUORUM | RAFT_OPT_READ_INDEX | RAFT_OPT_LEASE_READ |       \
      RAFT_OPT_PIPELINE)
 
 /* The bound on how much faster or slower one server's clock may run than another's, in parts
@@ -63,5 +63,13 @@ bool raft_persister_options_ignored(const struct raft_persister *p);
 
 /* The options an instance runs with (what raft_make took from its persister). */
 void raft_options_get(const struct raft *rf, struct raft_options *out);
+
+/* ---------------------------------------------------------------- traces */
+
+/* The mechanisms' own trace kinds live in their files, with ids from the Raft range of
+ * trace_api.c (200-299): 215-224 pre-vote, check-quorum and leadership transfer; 225-234 reads;
+ * 235-249 membership and learners; 250-259 pipelining. Their records go on this node: the
+ * kernel node the Raft runs on, or `me` when none is set (trace_api.c says why). */
+int raft_trace_node(const struct sim *sim, int me);
 
 #endif /* RAFT_EXT_H */

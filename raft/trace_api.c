@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "raft.h"
+#include "raft_ext.h"
 
 static const struct sim_trace_kind kind_role = {
     200, SIM_TOPIC_ROLE, "raft.role", {"term", "role", NULL}};
@@ -53,6 +54,11 @@ static const struct sim_trace_kind kind_note = {214, SIM_TOPIC_TEST, "raft.note"
 
 /* The node a record of Raft `me` belongs to (see the file comment). */
 static int node_of(const struct sim *sim, int me)
+{
+    return raft_trace_node(sim, me);
+}
+
+int raft_trace_node(const struct sim *sim, int me)
 {
     int node = sim_node_current(sim);
     return node != SIM_NODE_NONE ? node : me;
