@@ -55,7 +55,7 @@
 /* The mr target (explore_mr.c): its inputs are the first `ops` of the lab's eight, and every
  * file write takes interval-ms per EXPLORE_MR_CHUNK_BYTES. */
 #define EXPLORE_MR_INPUTS_MAX 8
-#define EXPLORE_MR_PACE_MS_MAX 20u
+#define EXPLORE_MR_PACE_MS_MAX 10u
 #define EXPLORE_MR_CHUNK_BYTES 4096u
 #define EXPLORE_MR_LIVENESS_MS 30000u /* the bound its draw uses (explore_mr.c says why) */
 

@@ -25,10 +25,11 @@
  *  job-not-done    (LIVENESS) every fault heals at run-ms (stalls end, killed workers restart,
  *                  the network is reliable): the coordinator must say done within liveness-ms;
  *  still-running   (LIVENESS) and every process must have ended within that bound too.
- * The bound the draw uses, EXPLORE_MR_LIVENESS_MS, is one re-issue timeout (10 s) for tasks held by
- * workers that are gone, plus the whole job's writes again at the slowest pace on two workers
- * (8 inputs of wc write about 6 MB: 1500 chunks of 20 ms over 2 workers, 15 s), plus the
- * coordinator's exit second: 30 s.
+ * The bound the draw uses, EXPLORE_MR_LIVENESS_MS (30 s), covers one re-issue timeout (10 s) for
+ * tasks held by workers that are gone, plus the whole job again at the slowest pace a schedule
+ * may ask for (EXPLORE_MR_PACE_MS_MAX per 4 KB; all eight inputs of wc on two workers, calm,
+ * take 11 s at 10 ms and 5-7 s at the 5 ms the draw goes up to), plus the coordinator's exit
+ * second.
  */
 #include <inttypes.h>
 #include <stdio.h>

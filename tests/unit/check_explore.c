@@ -191,7 +191,7 @@ START_TEST(test_explore_sched_bad_files)
          "app is a parameter of the mr target"},
         {"labsim-schedule 1\ntarget mr\nseed 1\napp grep\n", "line 4: unknown app 'grep'"},
         {"labsim-schedule 1\ntarget mr\nseed 1\nops 9\n", "ops (mr: input files) must be 1..8"},
-        {"labsim-schedule 1\ntarget mr\nseed 1\ninterval-ms 50\n", "must be 1..20"},
+        {"labsim-schedule 1\ntarget mr\nseed 1\ninterval-ms 50\n", "must be 1..10"},
         {"labsim-schedule 1\ntarget mr\nseed 1\nfault 10 10 crash node=0\n",
          "node= must be a worker, 1..2"},
         {"labsim-schedule 1\ntarget mr\nseed 1\nfault 10 10 stall node=3\n",
