@@ -213,6 +213,7 @@ sanitize-own: deps
 	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim run all
 	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim explore raft --seeds 100
 	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim explore kvraft --seeds 50
+	@ASAN_OPTIONS=detect_leaks=1 build-san/labsim explore mr --seeds 50
 
 # Simulated code must take time and randomness only from struct sim. Comments are stripped
 # before matching so prose about "time (virtual ...)" is not flagged.

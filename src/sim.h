@@ -438,6 +438,21 @@ void sim_fs_node_up(struct sim *sim, int node);
 /* Open descriptors of `node` (any node when node is SIM_NODE_NONE). */
 size_t sim_fs_open_count(const struct sim *sim, int node);
 
+/* Fault injection into the processes that use the file system (the explorer's mr target); both
+ * are off by default, so a run that never sets them is unchanged, digest included.
+ *  - A gate is called before every call a node (not SIM_NODE_NONE) makes from inside a sim task,
+ *    and before every chunk of a paced write; it may block the calling task (sim_sleep_us,
+ *    sim_cond_wait): a process stopped (SIGSTOP) at its next file step. NULL removes it.
+ *  - A write pace spreads every write a node makes from a task over virtual time: chunk_bytes
+ *    at a time, each after chunk_us, so a process that dies in the middle leaves exactly the
+ *    chunks written so far (the write then fails with the process's error, having written a
+ *    prefix: the one exception to "all or nothing"). chunk_bytes 0 turns it off.
+ * Both return SIM_FS_OK, SIM_FS_ENOMEM (creating the file system) or SIM_FS_EINVAL (chunk_us 0
+ * with chunk_bytes > 0). */
+typedef void (*sim_fs_gate_fn)(struct sim *sim, int node, void *arg);
+int sim_fs_set_gate(struct sim *sim, sim_fs_gate_fn gate, void *arg);
+int sim_fs_set_write_pace(struct sim *sim, size_t chunk_bytes, sim_time_us chunk_us);
+
 /* For a user after a run (never called during one): writes every file whose name contains no
  * '/' into the existing real directory `dir`, under the same name. SIM_FS_OK or SIM_FS_EIO. */
 int sim_fs_dump(const struct sim *sim, const char *dir);

@@ -10,7 +10,11 @@
  *  2. A file is freed exactly when it has no name and no open descriptor (links == 0 and
  *     opens == 0); its `links` is 0 or 1 (no hard links).
  *  3. bytes == the sum of the lengths of every file still allocated, <= SIM_FS_BYTES_MAX.
- *  4. A call that fails changes nothing and traces nothing.
+ *  4. A call that fails changes nothing and traces nothing (a paced write cut short by its
+ *     process's end keeps the chunks it wrote, which were traced as they went).
+ *
+ * Fault injection (sim_fs_set_gate, sim_fs_set_write_pace) is opt-in: with neither set, no call
+ * blocks and no call takes virtual time, as before they existed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +48,10 @@ struct sim_fs {
     size_t fds_open;
     uint64_t bytes;
     bool down[SIM_FS_NODES_MAX];
+    sim_fs_gate_fn gate; /* NULL: no gate */
+    void *gate_arg;
+    size_t pace_bytes;   /* 0: writes take no virtual time */
+    sim_time_us pace_us; /* virtual time before each chunk of a paced write */
 };
 
 /* Kernel trace kinds 20-29 (topic "persist": what reaches the disk). */
@@ -90,6 +98,16 @@ static bool fs_name_valid(const char *name)
         if (c <= 0x20 || c >= 0x7f) return false;
     }
     return true;
+}
+
+/* The gate of a call `node` makes (sim_fs_set_gate): only from a task, never for the harness. It
+ * may block the task; the caller checks everything again afterwards. */
+static void fs_gate(struct sim *sim, int node)
+{
+    const struct sim_fs *fs = sim->fs;
+    if (fs == NULL || fs->gate == NULL || node == SIM_NODE_NONE) return;
+    if (sim_task_current(sim) == NULL) return;
+    fs->gate(sim, node, fs->gate_arg);
 }
 
 /* Node ids a process may use: a node, or SIM_NODE_NONE for the harness itself. */
@@ -194,6 +212,7 @@ static void fs_fd_free(struct sim_fs *fs, int fd)
 static int fs_open(struct sim *sim, int node, const char *name, bool append, int *fd)
 {
     if (fd == NULL || !fs_name_valid(name)) return fd == NULL ? SIM_FS_EINVAL : SIM_FS_ENAME;
+    fs_gate(sim, node);
     struct sim_fs *fs = fs_get(sim);
     if (fs == NULL) return SIM_FS_ENOMEM;
     int rc = fs_node_check(fs, node);
@@ -252,11 +271,10 @@ static int fs_file_grow(struct sim_fs_file *file, size_t need)
     return SIM_FS_OK;
 }
 
-int sim_fs_write(struct sim *sim, int node, int fd, const void *data, size_t len)
+/* One write at once: all or nothing. */
+static int fs_write_now(struct sim *sim, int node, int fd, const void *data, size_t len)
 {
     struct sim_fs *fs = sim->fs;
-    if (data == NULL && len > 0) return SIM_FS_EINVAL;
-    if (fs == NULL) return SIM_FS_EBADF;
     int rc = fs_node_check(fs, node);
     if (rc != SIM_FS_OK) return rc;
     struct sim_fs_fd *slot = fs_fd_of(fs, node, fd);
@@ -274,8 +292,50 @@ int sim_fs_write(struct sim *sim, int node, int fd, const void *data, size_t len
     return SIM_FS_OK;
 }
 
+/* Whether a write by `node` now is paced (sim_fs_set_write_pace): only from a task. */
+static bool fs_paced(const struct sim *sim, int node)
+{
+    const struct sim_fs *fs = sim->fs;
+    return fs->pace_bytes > 0 && node != SIM_NODE_NONE && sim_task_current(sim) != NULL;
+}
+
+/* A paced write: the limits are checked for the whole write first (so a write that cannot fit
+ * writes nothing), then each chunk waits its time, passes the gate and is written; a chunk that
+ * fails (the process ended meanwhile) ends the write with the chunks before it kept. */
+static int fs_write_paced(struct sim *sim, int node, int fd, const char *data, size_t len)
+{
+    struct sim_fs *fs = sim->fs;
+    int rc = fs_node_check(fs, node);
+    if (rc != SIM_FS_OK) return rc;
+    const struct sim_fs_fd *slot = fs_fd_of(fs, node, fd);
+    if (slot == NULL) return SIM_FS_EBADF;
+    if (len > SIM_FS_FILE_BYTES_MAX - slot->file->len) return SIM_FS_ESPACE;
+    if (len > SIM_FS_BYTES_MAX - fs->bytes) return SIM_FS_ESPACE;
+    size_t done = 0;
+    do { /* bounded: every pass writes a chunk or returns; a zero-length write makes one pass */
+        size_t n = len - done < fs->pace_bytes ? len - done : fs->pace_bytes;
+        sim_sleep_us(sim, fs->pace_us);
+        fs_gate(sim, node);
+        rc = fs_write_now(sim, node, fd, data != NULL ? data + done : NULL, n);
+        if (rc != SIM_FS_OK) return rc;
+        done += n;
+    } while (done < len);
+    SIM_ASSERT(sim, node, done == len);
+    return SIM_FS_OK;
+}
+
+int sim_fs_write(struct sim *sim, int node, int fd, const void *data, size_t len)
+{
+    if (data == NULL && len > 0) return SIM_FS_EINVAL;
+    if (sim->fs == NULL) return SIM_FS_EBADF;
+    if (fs_paced(sim, node)) return fs_write_paced(sim, node, fd, data, len);
+    fs_gate(sim, node);
+    return fs_write_now(sim, node, fd, data, len);
+}
+
 int sim_fs_close(struct sim *sim, int node, int fd)
 {
+    fs_gate(sim, node);
     struct sim_fs *fs = sim->fs;
     if (fs == NULL) return SIM_FS_EBADF;
     int rc = fs_node_check(fs, node);
@@ -305,6 +365,7 @@ int sim_fs_read(struct sim *sim, int node, const char *name, char **data, size_t
     *data = NULL;
     *len = 0;
     if (!fs_name_valid(name)) return SIM_FS_ENAME;
+    fs_gate(sim, node);
     if (sim->fs != NULL) {
         int rc = fs_node_check(sim->fs, node);
         if (rc != SIM_FS_OK) return rc;
@@ -353,6 +414,7 @@ const char *sim_fs_name_at(const struct sim *sim, size_t i)
 int sim_fs_rename(struct sim *sim, int node, const char *from, const char *to)
 {
     if (!fs_name_valid(from) || !fs_name_valid(to)) return SIM_FS_ENAME;
+    fs_gate(sim, node);
     struct sim_fs *fs = sim->fs;
     if (fs == NULL) return SIM_FS_ENOENT;
     int rc = fs_node_check(fs, node);
@@ -391,6 +453,7 @@ int sim_fs_rename(struct sim *sim, int node, const char *from, const char *to)
 int sim_fs_remove(struct sim *sim, int node, const char *name)
 {
     if (!fs_name_valid(name)) return SIM_FS_ENAME;
+    fs_gate(sim, node);
     struct sim_fs *fs = sim->fs;
     if (fs == NULL) return SIM_FS_ENOENT;
     int rc = fs_node_check(fs, node);
@@ -435,6 +498,27 @@ size_t sim_fs_open_count(const struct sim *sim, int node)
         if (slot->file != NULL && (node == SIM_NODE_NONE || slot->node == node)) n++;
     }
     return n;
+}
+
+/* ---------------------------------------------------------------- fault injection */
+
+int sim_fs_set_gate(struct sim *sim, sim_fs_gate_fn gate, void *arg)
+{
+    struct sim_fs *fs = fs_get(sim);
+    if (fs == NULL) return SIM_FS_ENOMEM;
+    fs->gate = gate;
+    fs->gate_arg = gate != NULL ? arg : NULL;
+    return SIM_FS_OK;
+}
+
+int sim_fs_set_write_pace(struct sim *sim, size_t chunk_bytes, sim_time_us chunk_us)
+{
+    if (chunk_bytes > 0 && chunk_us == 0) return SIM_FS_EINVAL;
+    struct sim_fs *fs = fs_get(sim);
+    if (fs == NULL) return SIM_FS_ENOMEM;
+    fs->pace_bytes = chunk_bytes;
+    fs->pace_us = chunk_bytes > 0 ? chunk_us : 0;
+    return SIM_FS_OK;
 }
 
 /* ---------------------------------------------------------------- lifecycle, dump */

@@ -248,7 +248,9 @@ bool sim_wait_until(struct sim *sim, sim_pred_fn pred, void *arg, sim_time_us po
 {
     task_require_current(sim, "sim_wait_until");
     SIM_ASSERT(sim, SIM_NODE_NONE, poll_us > 0);
-    sim_time_us deadline_us = sim->now_us + limit_us;
+    /* Saturating: SIM_TIMEOUT_NEVER (or any limit past the end of time) waits forever. */
+    sim_time_us deadline_us =
+        limit_us > UINT64_MAX - sim->now_us ? UINT64_MAX : sim->now_us + limit_us;
     for (;;) {
         if (pred(sim, arg)) return true;
         if (sim->now_us >= deadline_us) return false;

@@ -1,5 +1,5 @@
 /* bench_explore: the explorer's benchmark in `labsim bench`: 100 seeds of each target (raft,
- * kvraft) run one after another in this process, printing "bench explore ..." lines with runs
+ * kvraft, mr) run one after another in this process, printing "bench explore ..." lines with runs
  * per second of wall time and the virtual seconds and events behind them. A failing run is
  * counted (fails=), not judged: benchmarks assert nothing. */
 #include <stdio.h>
@@ -40,4 +40,5 @@ void bench_explore(FILE *out)
 {
     bench_target(out, EXPLORE_RAFT);
     bench_target(out, EXPLORE_KVRAFT);
+    bench_target(out, EXPLORE_MR);
 }

@@ -3,7 +3,7 @@
  *   labsim replay --schedule FILE
  *   labsim shrink FILE [--out FILE] [--max-replays N]
  *
- * explore sweeps seeds S .. S+N-1 of TARGET (raft or kvraft) through the graded runner (worker
+ * explore sweeps seeds S .. S+N-1 of TARGET (raft, kvraft or mr) through the graded runner (worker
  * processes with --jobs, results in seed order) and prints one line per failing seed: phase
  * (SAFETY or LIVENESS), check, seed, virtual time, node, message and the replay command naming
  * the binary that ran; then a summary (runs, failures, runs per second of wall time, which is
@@ -111,7 +111,8 @@ static void explore_usage(FILE *out)
         out,
         "usage: labsim explore TARGET [--seed S] [--seeds N] [--jobs J] [--stop-on-fail]\n"
         "                     [--schedule-out FILE]\n"
-        "  TARGET          raft (our Raft, or yours in a RAFT_IMPL build) or kvraft\n"
+        "  TARGET          raft (our Raft, or yours in a RAFT_IMPL build), kvraft, or mr\n"
+        "                  (a MapReduce job: our coordinator and workers, or yours with MR_IMPL)\n"
         "  --seed S        the first seed (default 1); each seed draws its own fault schedule\n"
         "  --seeds N       N consecutive seeds (default 1)\n"
         "  --jobs J        run in J worker processes (default 1: in this process, where a\n"
@@ -140,10 +141,10 @@ static int explore_parse(int argc, char **argv, struct explore_args *a, char *er
                    size) != 0)
         return -1;
     if (a->help) return 0;
-    if (count != 1) return snprintf(err, size, "missing TARGET (raft or kvraft)"), -1;
+    if (count != 1) return snprintf(err, size, "missing TARGET (raft, kvraft or mr)"), -1;
     a->target_name = positional[0];
     if (!explore_target_parse(a->target_name, &a->target))
-        return snprintf(err, size, "unknown target '%s' (raft or kvraft)", a->target_name), -1;
+        return snprintf(err, size, "unknown target '%s' (raft, kvraft or mr)", a->target_name), -1;
     if (a->seeds < 1 || a->seeds > EXPLORE_SEEDS_MAX)
         return snprintf(err, size, "--seeds must be between 1 and %u", EXPLORE_SEEDS_MAX), -1;
     if (a->seeds - 1 > UINT64_MAX - a->seed)

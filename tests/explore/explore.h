@@ -1,7 +1,7 @@
-/* explore: the explorer (issue 14). It runs a target (our Raft or a student's through raft.h, or
- * the kvraft service) under a fault schedule drawn from a seed, checks the Raft safety properties
- * after every sim event, then heals every fault and demands liveness, and reduces a failing
- * schedule to a small one that still fails the same check.
+/* explore: the explorer (issue 14). It runs a target (our Raft or a student's through raft.h, the
+ * kvraft service, or a MapReduce job through mr.h: explore_mr.c) under a fault schedule drawn from
+ * a seed, checks the Raft safety properties after every sim event, then heals every fault and
+ * demands liveness, and reduces a failing schedule to a small one that still fails the same check.
  *
  * A run has two phases, as in TigerBeetle's VOPR:
  *  1. Safety, for `run_us` of virtual time: the workload runs while the schedule's faults come and
@@ -52,8 +52,16 @@
 #define EXPLORE_MSG_MAX 256u          /* a parse error */
 /* The liveness bound the drawn schedules use (the graded one() gives agreement 10 s). */
 #define EXPLORE_LIVENESS_MS_DEFAULT 10000u
+/* The mr target (explore_mr.c): its inputs are the first `ops` of the lab's eight, and every
+ * file write takes interval-ms per EXPLORE_MR_CHUNK_BYTES. */
+#define EXPLORE_MR_INPUTS_MAX 8
+#define EXPLORE_MR_PACE_MS_MAX 10u
+#define EXPLORE_MR_CHUNK_BYTES 4096u
+#define EXPLORE_MR_LIVENESS_MS 30000u /* the bound its draw uses (explore_mr.c says why) */
 
-enum explore_target { EXPLORE_RAFT = 0, EXPLORE_KVRAFT = 1 };
+enum explore_target { EXPLORE_RAFT = 0, EXPLORE_KVRAFT = 1, EXPLORE_MR = 2 };
+/* The mr target's application. */
+enum explore_mr_app { EXPLORE_MR_WC = 0, EXPLORE_MR_INDEXER = 1 };
 
 /* Fault kinds. Node sets are bit masks over server ids. */
 #define EXPLORE_FAULT_MAP(X)                                                                       \
@@ -68,7 +76,8 @@ enum explore_target { EXPLORE_RAFT = 0, EXPLORE_KVRAFT = 1 };
     X(EXPLORE_DRIFT, "drift")         /* node's clock runs value ppm fast (negative: slow) */      \
     X(EXPLORE_CRASH_LEADER, "crash-leader") /* the leader when it begins: crashed, restarted */    \
     X(EXPLORE_ISOLATE_LEADER, "isolate-leader")     /* the leader when it begins: cut from all */  \
-    X(EXPLORE_CRASH_NEW_LEADER, "crash-new-leader") /* next new leader: crashed value ms later */
+    X(EXPLORE_CRASH_NEW_LEADER, "crash-new-leader") /* next new leader: crashed value ms later */  \
+    X(EXPLORE_STALL, "stall") /* mr: node's process stops at its next file step until the end */
 
 enum explore_fault_kind {
 #define EXPLORE_FAULT_ENUM(name, text) name,
@@ -92,15 +101,17 @@ struct explore_fault {
 
 struct explore_sched {
     enum explore_target target;
-    uint64_t seed; /* the sim's seed: network, Raft timers, workload */
-    int servers;
-    int clients;          /* kvraft clerks (raft: one proposer, always 1) */
-    int ops;              /* commands (raft) or operations per clerk (kvraft) */
-    uint32_t interval_ms; /* pause between two commands or operations of one client */
+    uint64_t seed;        /* the sim's seed: network, Raft timers, workload */
+    int servers;          /* mr: processes: the coordinator (node 0), workers on 1 .. servers-1 */
+    int clients;          /* kvraft clerks (raft: one proposer, always 1; mr: unused, 1) */
+    int ops;              /* commands (raft) or operations per clerk (kvraft); mr: input files */
+    uint32_t interval_ms; /* pause between two commands or operations of one client; mr: the
+                             virtual time of each EXPLORE_MR_CHUNK_BYTES of a file write */
     bool snapshot;        /* raft: the snapshotting applier */
     int32_t maxraftstate; /* kvraft: -1 = no snapshots */
     uint32_t run_ms;      /* the safety phase */
     uint32_t liveness_ms; /* the liveness bound */
+    enum explore_mr_app app; /* mr: the application (the file's "app" line; raft, kvraft: wc) */
     size_t faults_count;
     struct explore_fault faults[EXPLORE_FAULTS_MAX];
 };
@@ -137,8 +148,9 @@ uint64_t explore_sched_fault_ms(const struct explore_sched *s);
  * in the graded registry; the sweep runner and lab_run take them like any lab_test. */
 extern const struct lab_test explore_raft_test;
 extern const struct lab_test explore_kvraft_test;
+extern const struct lab_test explore_mr_test;
 const struct lab_test *explore_target_test(enum explore_target target);
-/* explore_sched.c: "raft" / "kvraft" -> target; false when unknown. */
+/* explore_sched.c: "raft" / "kvraft" / "mr" -> target; false when unknown. */
 bool explore_target_parse(const char *name, enum explore_target *target);
 const char *explore_target_name(enum explore_target target);
 

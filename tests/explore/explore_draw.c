@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "explore.h"
+#include "explore_int.h"
 
 static uint32_t draw_between(struct sim_rand *r, uint32_t lo, uint32_t hi)
 {
@@ -133,6 +133,11 @@ void explore_sched_draw(struct explore_sched *s, enum explore_target target, uin
     memset(s, 0, sizeof(*s));
     s->target = target;
     s->seed = seed;
+    if (target == EXPLORE_MR) {
+        explore_mr_draw(s, &r);
+        sort_faults(s);
+        return;
+    }
     draw_workload(&r, s);
     /* The swarm: an intensity for the run, then each fault kind on or off. Intensity 0 is a
      * calm run (at most one fault of a kind that is on). */
@@ -141,6 +146,8 @@ void explore_sched_draw(struct explore_sched *s, enum explore_target target, uin
     uint32_t storm_at_ms =
         sim_rand_chance(&r, 1, 2) ? (uint32_t)sim_rand_below(&r, s->run_ms) : s->run_ms;
     for (int kind = 0; kind < EXPLORE_FAULT_KINDS; kind++) {
+        if (kind == EXPLORE_STALL)
+            continue; /* the mr target's (no coin: draws stay as they were) */
         if (!sim_rand_chance(&r, 1, 2)) continue;
         uint64_t count =
             intensity == 0 ? sim_rand_below(&r, 2) : 1 + sim_rand_below(&r, 3 * intensity);

@@ -91,17 +91,17 @@ static void apply_servers(struct explore_faults *f)
     }
 }
 
-static void apply_network(struct explore_faults *f)
+void explore_faults_apply_net(struct sim *sim, struct rpc_net *net, const struct explore_sched *s,
+                              const bool *active)
 {
     bool drop = false;
     bool reorder = false;
     uint32_t dup = 0;
     uint32_t delay = 0;
     uint32_t delay_ms = 0;
-    int32_t drift[EXPLORE_SERVERS_MAX] = {0};
-    for (size_t k = 0; k < f->s->faults_count; k++) {
-        const struct explore_fault *fault = &f->s->faults[k];
-        if (!f->active[k]) continue;
+    for (size_t k = 0; k < s->faults_count; k++) {
+        const struct explore_fault *fault = &s->faults[k];
+        if (!active[k]) continue;
         drop = drop || fault->kind == EXPLORE_DROP;
         reorder = reorder || fault->kind == EXPLORE_REORDER;
         if (fault->kind == EXPLORE_DUP && (uint32_t)fault->value > dup)
@@ -109,19 +109,28 @@ static void apply_network(struct explore_faults *f)
         if (fault->kind == EXPLORE_DELAY && (uint32_t)fault->value > delay)
             delay = (uint32_t)fault->value;
         if (fault->kind == EXPLORE_DELAY && fault->max_ms > delay_ms) delay_ms = fault->max_ms;
-        if (fault->kind == EXPLORE_DRIFT) drift[fault->node] += fault->value;
+    }
+    rpc_net_set_reliable(net, !drop);
+    rpc_net_set_long_reordering(net, reorder);
+    rpc_net_set_duplicate_permille(net, dup);
+    int rc = rpc_net_set_delay_ext(net, delay, delay_ms);
+    SIM_ASSERT(sim, SIM_NODE_NONE, rc == RPC_OK);
+}
+
+static void apply_network(struct explore_faults *f)
+{
+    int32_t drift[EXPLORE_SERVERS_MAX] = {0};
+    for (size_t k = 0; k < f->s->faults_count; k++) {
+        const struct explore_fault *fault = &f->s->faults[k];
+        if (f->active[k] && fault->kind == EXPLORE_DRIFT) drift[fault->node] += fault->value;
     }
     const struct explore_cluster *cl = f->cl;
-    rpc_net_set_reliable(cl->net, !drop);
-    rpc_net_set_long_reordering(cl->net, reorder);
-    rpc_net_set_duplicate_permille(cl->net, dup);
-    int rc = rpc_net_set_delay_ext(cl->net, delay, delay_ms);
-    SIM_ASSERT(cl->sim, SIM_NODE_NONE, rc == RPC_OK);
+    explore_faults_apply_net(cl->sim, cl->net, f->s, f->active);
     for (int i = 0; i < cl->n; i++) {
         int32_t ppm = drift[i];
         if (ppm > EXPLORE_DRIFT_PPM_MAX) ppm = EXPLORE_DRIFT_PPM_MAX;
         if (ppm < -EXPLORE_DRIFT_PPM_MAX) ppm = -EXPLORE_DRIFT_PPM_MAX;
-        rc = sim_node_set_drift_ppm(cl->sim, i, ppm);
+        int rc = sim_node_set_drift_ppm(cl->sim, i, ppm);
         SIM_ASSERT(cl->sim, i, rc == SIM_OK);
     }
 }

@@ -117,11 +117,20 @@ void explore_faults_heal(struct explore_faults *f);
 /* Applies the reachability of the active faults to every current end (also after a restart
  * made new ones). */
 void explore_faults_apply_links(struct explore_faults *f);
+/* The network-wide faults among s's active ones (active[k] for fault k), applied to `net`:
+ * unreliable while a drop is, long reordering while a reorder is, the largest active
+ * duplication and delay settings (none when none is active). The mr target uses it too. */
+void explore_faults_apply_net(struct sim *sim, struct rpc_net *net, const struct explore_sched *s,
+                              const bool *active);
 
 /* ---------------------------------------------------------------- the targets' bodies */
 
 /* explore_raft.c and explore_kv.c: one run of schedule `s` inside a graded-test body. */
 void explore_raft_body(struct lab_ctx *ctx, const struct explore_sched *s);
 void explore_kv_body(struct lab_ctx *ctx, const struct explore_sched *s);
+/* explore_mr.c: a MapReduce job under the schedule, and the mr target's swarm draw (called by
+ * explore_sched_draw with the stream "explore.sched" of the seed). */
+void explore_mr_body(struct lab_ctx *ctx, const struct explore_sched *s);
+void explore_mr_draw(struct explore_sched *s, struct sim_rand *r);
 
 #endif /* EXPLORE_INT_H */

@@ -34,6 +34,8 @@ static void body_common(struct lab_ctx *ctx, enum explore_target target)
     sim_set_replay_hint(lab_sim(ctx), hint);
     if (target == EXPLORE_RAFT)
         explore_raft_body(ctx, s);
+    else if (target == EXPLORE_MR)
+        explore_mr_body(ctx, s);
     else
         explore_kv_body(ctx, s);
 }
@@ -53,8 +55,17 @@ const struct lab_test explore_raft_test = {"explore-raft", "explore", "the explo
 const struct lab_test explore_kvraft_test = {"explore-kvraft", "explore",
                                              "the explorer's kvraft target", body_kvraft};
 
+static void body_mr(struct lab_ctx *ctx)
+{
+    body_common(ctx, EXPLORE_MR);
+}
+
+const struct lab_test explore_mr_test = {"explore-mr", "explore", "the explorer's MapReduce target",
+                                         body_mr};
+
 const struct lab_test *explore_target_test(enum explore_target target)
 {
+    if (target == EXPLORE_MR) return &explore_mr_test;
     return target == EXPLORE_RAFT ? &explore_raft_test : &explore_kvraft_test;
 }
 

@@ -25,6 +25,13 @@
  * leader of a later term, crashed D ms after it is seen leading). SET is a comma-separated list of
  * server ids.
  *
+ * The mr target (explore_mr.c) reads the same keys its own way: servers counts its processes
+ * (the coordinator is node 0, workers are nodes 1 .. servers-1), ops is the number of inputs,
+ * interval-ms the time each 4 KB of a file write takes, "app wc" or "app indexer" the
+ * application (written for mr only); its faults are crash node=N (a worker killed, a new one
+ * started on its node when the fault ends), stall node=N (a worker stopped at its next file step
+ * until the fault ends), drop, dup, delay and reorder.
+ *
  * Parser invariants: it reads only the `len` bytes it is given, allocates nothing, bounds every
  * line (EXPLORE_LINE_MAX), count (EXPLORE_FAULTS_MAX) and number, and answers anything else with
  * "line N: problem". The written file parses back to the same struct (a test proves it).
@@ -61,13 +68,20 @@ bool explore_target_parse(const char *name, enum explore_target *target)
         *target = EXPLORE_KVRAFT;
         return true;
     }
+    if (strcmp(name, "mr") == 0) {
+        *target = EXPLORE_MR;
+        return true;
+    }
     return false;
 }
 
 const char *explore_target_name(enum explore_target target)
 {
+    if (target == EXPLORE_MR) return "mr";
     return target == EXPLORE_RAFT ? "raft" : "kvraft";
 }
+
+static const char *const mr_app_names[] = {"wc", "indexer"};
 
 uint64_t explore_sched_fault_ms(const struct explore_sched *s)
 {
@@ -103,6 +117,25 @@ static int validate_masks(const struct explore_fault *f, uint32_t all, char *msg
     return 0;
 }
 
+/* Which faults a target takes: the mr target only crash and stall, which name a worker (never
+ * the coordinator, node 0), and the network's drop, dup, delay and reorder; the others every
+ * kind but stall. The kinds' own parameters are checked alike for all (validate_fault). */
+static int validate_target_kind(const struct explore_sched *s, const struct explore_fault *f,
+                                char *msg, size_t size)
+{
+    if (s->target != EXPLORE_MR) {
+        if (f->kind == EXPLORE_STALL) return fail(msg, size, "stall is a fault of the mr target");
+        return 0;
+    }
+    bool on_worker = f->kind == EXPLORE_CRASH || f->kind == EXPLORE_STALL;
+    bool network = f->kind == EXPLORE_DROP || f->kind == EXPLORE_DUP || f->kind == EXPLORE_DELAY ||
+                   f->kind == EXPLORE_REORDER;
+    if (!on_worker && !network) return fail(msg, size, "not a fault of the mr target");
+    if (on_worker && (f->node < 1 || f->node >= s->servers))
+        return fail(msg, size, "node= must be a worker, 1..%d", s->servers - 1);
+    return 0;
+}
+
 static int validate_fault(const struct explore_sched *s, const struct explore_fault *f, char *msg,
                           size_t size)
 {
@@ -111,6 +144,7 @@ static int validate_fault(const struct explore_sched *s, const struct explore_fa
     if (f->at_ms >= s->run_ms) return fail(msg, size, "starts at or after run-ms");
     if (f->for_ms == 0 || f->for_ms > s->run_ms)
         return fail(msg, size, "lasts 0 ms or past run-ms");
+    if (validate_target_kind(s, f, msg, size) != 0) return -1;
     switch (f->kind) {
     case EXPLORE_CRASH:
     case EXPLORE_DRIFT:
@@ -161,11 +195,28 @@ static int validate_params(const struct explore_sched *s, char *msg, size_t size
     return 0;
 }
 
+/* What the mr target reads of the parameters (validate_params has checked the common bounds). */
+static int validate_mr_params(const struct explore_sched *s, char *msg, size_t size)
+{
+    if (s->target != EXPLORE_MR) {
+        if (s->app != EXPLORE_MR_WC) return fail(msg, size, "app is a parameter of the mr target");
+        return 0;
+    }
+    if ((unsigned)s->app > EXPLORE_MR_INDEXER) return fail(msg, size, "unknown app");
+    if (s->ops > EXPLORE_MR_INPUTS_MAX)
+        return fail(msg, size, "ops (mr: input files) must be 1..%d", EXPLORE_MR_INPUTS_MAX);
+    if (s->interval_ms > EXPLORE_MR_PACE_MS_MAX)
+        return fail(msg, size, "interval-ms (mr: ms per 4 KB written) must be 1..%u",
+                    EXPLORE_MR_PACE_MS_MAX);
+    return 0;
+}
+
 int explore_sched_validate(const struct explore_sched *s, char *msg, size_t msg_size)
 {
-    if (s->target != EXPLORE_RAFT && s->target != EXPLORE_KVRAFT)
+    if (s->target != EXPLORE_RAFT && s->target != EXPLORE_KVRAFT && s->target != EXPLORE_MR)
         return fail(msg, msg_size, "unknown target");
     if (validate_params(s, msg, msg_size) != 0) return -1;
+    if (validate_mr_params(s, msg, msg_size) != 0) return -1;
     for (size_t k = 0; k < s->faults_count; k++) {
         char why[EXPLORE_MSG_MAX];
         if (validate_fault(s, &s->faults[k], why, sizeof(why)) != 0)
@@ -194,6 +245,7 @@ static void write_fault(FILE *out, const struct explore_fault *f)
             explore_fault_name(f->kind));
     switch (f->kind) {
     case EXPLORE_CRASH:
+    case EXPLORE_STALL:
         fprintf(out, " node=%d", f->node);
         break;
     case EXPLORE_PARTITION:
@@ -232,6 +284,8 @@ int explore_sched_write(const struct explore_sched *s, FILE *out)
     fprintf(out, "interval-ms %" PRIu32 "\nsnapshot %d\nmaxraftstate %" PRId32 "\n", s->interval_ms,
             s->snapshot ? 1 : 0, s->maxraftstate);
     fprintf(out, "run-ms %" PRIu32 "\nliveness-ms %" PRIu32 "\n", s->run_ms, s->liveness_ms);
+    if (s->target == EXPLORE_MR && (unsigned)s->app <= EXPLORE_MR_INDEXER)
+        fprintf(out, "app %s\n", mr_app_names[s->app]);
     for (size_t k = 0; k < s->faults_count; k++)
         write_fault(out, &s->faults[k]);
     return ferror(out) ? -1 : 0;
@@ -341,7 +395,7 @@ static int parse_fault_opts(const struct parse_line *l, struct explore_fault *f,
 {
     int64_t v = 0;
     int rc = 0;
-    if (f->kind == EXPLORE_CRASH || f->kind == EXPLORE_DRIFT) {
+    if (f->kind == EXPLORE_CRASH || f->kind == EXPLORE_DRIFT || f->kind == EXPLORE_STALL) {
         rc = opt_i64(l, "node", 0, EXPLORE_SERVERS_MAX - 1, &v, used, msg, size);
         f->node = (int)v;
     }
@@ -450,16 +504,32 @@ static void param_store(struct explore_sched *s, size_t which, int64_t v)
     }
 }
 
-/* One "key value" line; *seen tracks keys given (bit 0..PARAMS_COUNT-1, target last). */
+/* "app wc" / "app indexer" (the mr target's application). */
+static int parse_app(const struct parse_line *l, struct explore_sched *s, uint32_t *seen, char *msg,
+                     size_t size)
+{
+    const uint32_t app_bit = 1u << (PARAMS_COUNT + 1);
+    if ((*seen & app_bit) != 0) return fail(msg, size, "app given twice");
+    for (size_t k = 0; k < sizeof(mr_app_names) / sizeof(mr_app_names[0]); k++) {
+        if (strcmp(l->tok[1], mr_app_names[k]) != 0) continue;
+        s->app = (enum explore_mr_app)k;
+        *seen |= app_bit;
+        return 0;
+    }
+    return fail(msg, size, "unknown app '%.32s' (wc or indexer)", l->tok[1]);
+}
+
+/* One "key value" line; *seen tracks keys given (bit 0..PARAMS_COUNT-1, then target, app). */
 static int parse_param(const struct parse_line *l, struct explore_sched *s, uint32_t *seen,
                        char *msg, size_t size)
 {
     const uint32_t target_bit = 1u << PARAMS_COUNT;
     if (l->count != 2) return fail(msg, size, "'%.32s' takes exactly one value", l->tok[0]);
+    if (strcmp(l->tok[0], "app") == 0) return parse_app(l, s, seen, msg, size);
     if (strcmp(l->tok[0], "target") == 0) {
         if ((*seen & target_bit) != 0) return fail(msg, size, "target given twice");
         if (!explore_target_parse(l->tok[1], &s->target))
-            return fail(msg, size, "unknown target '%.32s' (raft or kvraft)", l->tok[1]);
+            return fail(msg, size, "unknown target '%.32s' (raft, kvraft or mr)", l->tok[1]);
         *seen |= target_bit;
         return 0;
     }
@@ -487,6 +557,17 @@ static void sched_defaults(struct explore_sched *s)
     s->maxraftstate = -1;
     s->run_ms = 20000;
     s->liveness_ms = EXPLORE_LIVENESS_MS_DEFAULT;
+}
+
+/* The mr target's own defaults for what its file leaves out (the target may come last): all
+ * eight inputs, 2 ms per 4 KB written, the liveness bound its draw uses. `seen` bits follow
+ * params[]: 3 ops, 4 interval-ms, 8 liveness-ms. */
+static void mr_defaults(struct explore_sched *s, uint32_t seen)
+{
+    if (s->target != EXPLORE_MR) return;
+    if ((seen & (1u << 3)) == 0) s->ops = EXPLORE_MR_INPUTS_MAX;
+    if ((seen & (1u << 4)) == 0) s->interval_ms = 2;
+    if ((seen & (1u << 8)) == 0) s->liveness_ms = EXPLORE_MR_LIVENESS_MS;
 }
 
 /* One line (comment stripped, tokenized): the version line first, then parameters and faults. */
@@ -542,6 +623,7 @@ int explore_sched_parse(const char *text, size_t len, struct explore_sched *s, c
     if ((seen & (1u << PARAMS_COUNT)) == 0)
         return fail(msg, msg_size, "line %zu: no 'target' line", line_no);
     if ((seen & 1u) == 0) return fail(msg, msg_size, "line %zu: no 'seed' line", line_no);
+    mr_defaults(s, seen);
     if (explore_sched_validate(s, why, sizeof(why)) != 0)
         return fail(msg, msg_size, "line %zu: %s", line_no, why);
     return 0;

@@ -19,6 +19,7 @@ struct mr_cfg {
     uint32_t ended_count;
     struct sim_cond ended; /* broadcast whenever a process ends */
     struct mr_proc *slot_proc[MR_SLOTS_MAX + 1];
+    size_t inputs_count;  /* the job's inputs: the first inputs_count of the eight */
     struct mr_lines want; /* mrsequential's lines (mr_cfg_sequential) */
 };
 
@@ -81,6 +82,7 @@ struct mr_cfg *mr_cfg_make(struct lab_ctx *ctx)
     if (cfg == NULL) lab_fatalf(ctx, SIM_NODE_NONE, "out of memory for the lab 1 harness");
     cfg->ctx = ctx;
     cfg->sim = lab_sim(ctx);
+    cfg->inputs_count = MR_INPUTS_COUNT;
     cfg->net = rpc_net_new(cfg->sim);
     sim_cond_init(&cfg->ended);
     lab_set_user(ctx, cfg);
@@ -107,6 +109,34 @@ struct sim *mr_cfg_sim(const struct mr_cfg *cfg)
 struct lab_ctx *mr_cfg_ctx(const struct mr_cfg *cfg)
 {
     return cfg->ctx;
+}
+
+struct rpc_net *mr_cfg_net(const struct mr_cfg *cfg)
+{
+    return cfg->net;
+}
+
+void mr_cfg_use_inputs(struct mr_cfg *cfg, size_t count)
+{
+    SIM_ASSERT(cfg->sim, SIM_NODE_NONE, count >= 1 && count <= MR_INPUTS_COUNT);
+    SIM_ASSERT(cfg->sim, SIM_NODE_NONE, cfg->coordinator == NULL);
+    cfg->inputs_count = count;
+}
+
+size_t mr_cfg_inputs_count(const struct mr_cfg *cfg)
+{
+    return cfg->inputs_count;
+}
+
+struct mr_proc *mr_cfg_slot(const struct mr_cfg *cfg, int slot)
+{
+    SIM_ASSERT(cfg->sim, slot, slot >= 1 && slot <= MR_SLOTS_MAX);
+    return cfg->slot_proc[slot];
+}
+
+bool mr_cfg_job_done(const struct mr_cfg *cfg)
+{
+    return cfg->coordinator != NULL && mr_coordinator_done(cfg->coordinator);
 }
 
 uint32_t mr_cfg_procs_started(const struct mr_cfg *cfg)
@@ -187,6 +217,12 @@ static void proc_start_limit(struct mr_proc *proc, sim_time_us limit_us)
     proc->limit_timer = sim_after(proc->cfg->sim, limit_us, proc_limit_fire, proc);
 }
 
+void mr_cfg_kill(struct mr_cfg *cfg, struct mr_proc *proc)
+{
+    SIM_ASSERT(cfg->sim, proc->node, proc->cfg == cfg);
+    if (proc->end == MR_PROC_RUNNING) proc_end(proc, MR_PROC_KILLED);
+}
+
 _Noreturn void mr_proc_crash(struct mr_proc *proc, const char *why)
 {
     struct sim *sim = proc->cfg->sim;
@@ -225,13 +261,13 @@ struct mr_proc *mr_cfg_start_coordinator(struct mr_cfg *cfg, sim_time_us limit_u
 {
     SIM_ASSERT(cfg->sim, MR_NODE_COORDINATOR, cfg->coordinator == NULL);
     const char *files[MR_INPUTS_COUNT];
-    for (size_t i = 0; i < MR_INPUTS_COUNT; i++)
+    for (size_t i = 0; i < cfg->inputs_count; i++)
         files[i] = mr_input_at(i)->name;
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (server == NULL) lab_fatalf(cfg->ctx, MR_NODE_COORDINATOR, "out of memory for a server");
     struct mr_proc *proc = proc_new(cfg, MR_NODE_COORDINATOR, "mrcoordinator", limit_us);
-    int rc = mr_coordinator_make(cfg->sim, MR_NODE_COORDINATOR, files, MR_INPUTS_COUNT, MR_N_REDUCE,
-                                 server, &cfg->coordinator);
+    int rc = mr_coordinator_make(cfg->sim, MR_NODE_COORDINATOR, files, cfg->inputs_count,
+                                 MR_N_REDUCE, server, &cfg->coordinator);
     if (rc != MR_OK)
         lab_fatalf(cfg->ctx, MR_NODE_COORDINATOR, "MakeCoordinator failed: %s", mr_strerror(rc));
     rpc_net_add_server(cfg->net, MR_COORD_SERVER_ID, server);

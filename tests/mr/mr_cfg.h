@@ -72,6 +72,19 @@ struct mr_cfg *mr_cfg_make(struct lab_ctx *ctx);
 
 struct sim *mr_cfg_sim(const struct mr_cfg *cfg);
 struct lab_ctx *mr_cfg_ctx(const struct mr_cfg *cfg);
+struct rpc_net *mr_cfg_net(const struct mr_cfg *cfg);
+
+/* For the explorer (tests/explore/explore_mr.c); the graded tests use none of these. The job
+ * runs on the first `count` inputs (1 .. MR_INPUTS_COUNT; all of them unless this is called
+ * before the coordinator starts), for the coordinator and mrsequential alike. */
+void mr_cfg_use_inputs(struct mr_cfg *cfg, size_t count);
+size_t mr_cfg_inputs_count(const struct mr_cfg *cfg);
+/* The process last started on `slot` (NULL when none). */
+struct mr_proc *mr_cfg_slot(const struct mr_cfg *cfg, int slot);
+/* kill -9 from outside: a running process ends now, as killed (what its time limit does). */
+void mr_cfg_kill(struct mr_cfg *cfg, struct mr_proc *proc);
+/* The coordinator has been made and its Done() holds. */
+bool mr_cfg_job_done(const struct mr_cfg *cfg);
 
 /* Starts the coordinator process (node 0) with the eight inputs, nReduce 10 and a time limit.
  * Fails the test when the coordinator cannot be made. */
@@ -117,6 +130,10 @@ bool mr_lines_equal(const struct mr_lines *a, const struct mr_lines *b, size_t *
 
 /* `sort mr-out* | grep .` over the file system now. Fails the test when out of memory. */
 void mr_cfg_outputs(struct mr_cfg *cfg, struct mr_lines *out);
+/* `cmp` of `sort mr-out* | grep .` with `want` (mrsequential's lines): true when equal; else
+ * the first differing line, as "line N: got ..., want ... (counts)", goes to `why`. */
+bool mr_cfg_outputs_match(struct mr_cfg *cfg, const struct mr_lines *want, char *why,
+                          size_t why_size);
 /* Every line of every mr-out* file in name order, empty ones included (for `cat mr-out*`). */
 void mr_cfg_outputs_raw(struct mr_cfg *cfg, struct mr_lines *out);
 

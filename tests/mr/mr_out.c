@@ -7,6 +7,7 @@
  * Go's unstable sort.Sort; here equal keys are grouped with their values in input order
  * (mr_kvs_group), which no application can tell apart (each sorts or counts its values).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,21 @@ void mr_cfg_outputs_raw(struct mr_cfg *cfg, struct mr_lines *out)
     outputs_collect(cfg, out, true);
 }
 
+bool mr_cfg_outputs_match(struct mr_cfg *cfg, const struct mr_lines *want, char *why,
+                          size_t why_size)
+{
+    struct mr_lines got;
+    size_t at = 0;
+    mr_cfg_outputs(cfg, &got);
+    bool same = mr_lines_equal(&got, want, &at);
+    if (!same)
+        snprintf(why, why_size, "line %zu: got \"%.60s\", want \"%.60s\" (%zu lines, want %zu)",
+                 at + 1, at < got.count ? got.lines[at] : "(end)",
+                 at < want->count ? want->lines[at] : "(end)", got.count, want->count);
+    mr_lines_free(&got);
+    return same;
+}
+
 /* ---------------------------------------------------------------- mrsequential */
 
 /* Reduces each group into a "key result" line. */
@@ -149,7 +165,7 @@ const struct mr_lines *mr_cfg_sequential(struct mr_cfg *cfg, const char *app_nam
     struct mr_proc seq = {.cfg = cfg, .node = SIM_NODE_NONE, .pid = 0};
     struct mr_kvs kvs;
     mr_kvs_init(&kvs);
-    for (size_t i = 0; i < MR_INPUTS_COUNT; i++) {
+    for (size_t i = 0; i < mr_cfg_inputs_count(cfg); i++) {
         const struct mr_input *in = mr_input_at(i);
         if (app->map(&seq, in->name, in->data, (size_t)*in->size, &kvs) != MR_OK)
             lab_fatalf(mr_cfg_ctx(cfg), SIM_NODE_NONE, "out of memory (mrsequential map)");

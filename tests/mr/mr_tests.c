@@ -37,27 +37,11 @@ static void mr_pass(struct mr_cfg *cfg, const char *section)
     lab_passed(ctx, (double)sim_now_us(lab_sim(ctx)) / (double)SIM_US_PER_S, counts);
 }
 
-/* `cmp` of the job's sorted output with mrsequential's, for the wc, indexer and crash tests. */
-static bool mr_output_matches(struct mr_cfg *cfg, const struct mr_lines *want, char *why,
-                              size_t why_size)
-{
-    struct mr_lines got;
-    size_t at = 0;
-    mr_cfg_outputs(cfg, &got);
-    bool same = mr_lines_equal(&got, want, &at);
-    if (!same)
-        snprintf(why, why_size, "line %zu: got \"%.60s\", want \"%.60s\" (%zu lines, want %zu)",
-                 at + 1, at < got.count ? got.lines[at] : "(end)",
-                 at < want->count ? want->lines[at] : "(end)", got.count, want->count);
-    mr_lines_free(&got);
-    return same;
-}
-
 static void mr_check_output(struct mr_cfg *cfg, const char *section, const struct mr_lines *want,
                             const char *correct_file)
 {
     char why[256] = "";
-    if (mr_output_matches(cfg, want, why, sizeof(why))) return;
+    if (mr_cfg_outputs_match(cfg, want, why, sizeof(why))) return;
     mr_cfg_say(cfg, "--- %s output is not the same as %s", section, correct_file);
     mr_cfg_say(cfg, "--- %s test: FAIL", section);
     lab_fatalf(mr_cfg_ctx(cfg), SIM_NODE_NONE, "%s output is not the same as %s: %s", section,

@@ -2,8 +2,7 @@
 # Mutants: deliberately broken copies of our code, kept as patches, that the graded suites (and
 # the explorer, once `labsim explore` exists) must catch. Usage, from the repository root:
 #   tests/mutants/run.sh [SEEDS] [PATCH...]
-# Without PATCH: every tests/mutants/*.patch with a Module: line (the one without, lab 1's
-# mr-no-atomic-rename, is a known gap that the mr unit suite keeps an eye on).
+# Without PATCH: every tests/mutants/*.patch with a Module: line.
 #
 # A patch starts with its header, before the first "---" line (patch(1) skips it):
 #   Module:  the folder it patches (raft, kvraft, kvsrv, mr, shardkv); the graded parts swept and
@@ -148,7 +147,7 @@ mutant_sweep() {
 # Runs the explorer on mutant $1 (module $3); prints "SEED BEFORE AFTER" (- for a number not
 # found in the output), "-" when it found nothing, "n/a" when it does not explore the module.
 mutant_explore() {
-    case $3 in raft | kvraft) ;; *) echo "n/a" && return 0 ;; esac
+    case $3 in raft | kvraft | mr) ;; *) echo "n/a" && return 0 ;; esac
     bin="$scratch/$1/build/labsim"
     out="$logs/$1/explore"
     rc=0

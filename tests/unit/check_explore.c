@@ -22,6 +22,7 @@
 #include "check_util.h"
 #include "explore_int.h"
 #include "labrpc.h"
+#include "mr_cfg.h"
 
 #define EX_SEEDS 300
 #define EX_BUILD_TIMEOUT_S 900
@@ -45,7 +46,7 @@ START_TEST(test_explore_sched_round_trip)
     struct explore_sched s;
     struct explore_sched back;
     for (uint64_t seed = 1; seed <= EX_SEEDS; seed++) {
-        explore_sched_draw(&s, seed % 2 ? EXPLORE_RAFT : EXPLORE_KVRAFT, seed);
+        explore_sched_draw(&s, (enum explore_target)(seed % 3), seed); /* raft, kvraft, mr */
         ck_assert_msg(explore_sched_validate(&s, msg, sizeof(msg)) == 0, "seed %" PRIu64 ": %s",
                       seed, msg);
         size_t len = 0;
@@ -81,12 +82,57 @@ START_TEST(test_explore_swarm_calm_and_storm)
     /* Both kinds of run are common, not corner cases of the draw. */
     ck_assert_int_ge(calm, EX_SEEDS / 20);
     ck_assert_int_ge(storm, EX_SEEDS / 20);
+    ck_assert_int_eq(on[EXPLORE_STALL], 0); /* the mr target's (test_explore_mr_swarm) */
     for (int k = 0; k < EXPLORE_FAULT_KINDS; k++) {
+        if (k == EXPLORE_STALL) continue;
         ck_assert_msg(on[k] > EX_SEEDS / 10, "%s is on in only %d runs",
                       explore_fault_name((enum explore_fault_kind)k), on[k]);
         ck_assert_msg(on[k] < EX_SEEDS - EX_SEEDS / 10, "%s is on in %d runs of %d",
                       explore_fault_name((enum explore_fault_kind)k), on[k], EX_SEEDS);
     }
+}
+END_TEST
+
+START_TEST(test_explore_mr_swarm)
+{
+    /* Goal: the mr target's draw: only its fault kinds, each on in some runs and off in others,
+     * crashes and stalls on workers only, and stalls both shorter and longer than the
+     * coordinator's 10 s re-issue timeout (the long ones run a task twice). */
+    static const enum explore_fault_kind kinds[] = {EXPLORE_CRASH, EXPLORE_STALL, EXPLORE_DROP,
+                                                    EXPLORE_DUP,   EXPLORE_DELAY, EXPLORE_REORDER};
+    struct explore_sched s;
+    int on[EXPLORE_FAULT_KINDS] = {0};
+    int stalls_long = 0;
+    int stalls_short = 0;
+    for (uint64_t seed = 1; seed <= EX_SEEDS; seed++) {
+        bool kind_on[EXPLORE_FAULT_KINDS] = {false};
+        explore_sched_draw(&s, EXPLORE_MR, seed);
+        ck_assert(s.ops >= 1 && s.ops <= EXPLORE_MR_INPUTS_MAX);
+        for (size_t k = 0; k < s.faults_count; k++) {
+            const struct explore_fault *f = &s.faults[k];
+            kind_on[f->kind] = true;
+            if (f->kind == EXPLORE_CRASH || f->kind == EXPLORE_STALL)
+                ck_assert(f->node >= 1 && f->node < s.servers);
+            stalls_long += f->kind == EXPLORE_STALL && f->for_ms > 10000;
+            stalls_short += f->kind == EXPLORE_STALL && f->for_ms < 10000;
+        }
+        for (int k = 0; k < EXPLORE_FAULT_KINDS; k++)
+            on[k] += kind_on[k];
+    }
+    int mr_on = 0;
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        ck_assert_msg(on[kinds[k]] > EX_SEEDS / 10, "%s is on in only %d runs",
+                      explore_fault_name(kinds[k]), on[kinds[k]]);
+        ck_assert_msg(on[kinds[k]] < EX_SEEDS - EX_SEEDS / 10, "%s is on in %d runs",
+                      explore_fault_name(kinds[k]), on[kinds[k]]);
+        mr_on += on[kinds[k]];
+    }
+    int all_on = 0;
+    for (int k = 0; k < EXPLORE_FAULT_KINDS; k++)
+        all_on += on[k];
+    ck_assert_int_eq(all_on, mr_on); /* no other kind is ever drawn */
+    ck_assert_int_gt(stalls_long, EX_SEEDS / 10);
+    ck_assert_int_gt(stalls_short, EX_SEEDS / 10);
 }
 END_TEST
 
@@ -139,6 +185,19 @@ START_TEST(test_explore_sched_bad_files)
          "starts at or after run-ms"},
         {"labsim-schedule 1\ntarget raft\nseed 1\nfault 1 2 drop x x x x x x x\n",
          "too many words"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\nfault 10 10 stall node=1\n",
+         "stall is a fault of the mr target"},
+        {"labsim-schedule 1\ntarget raft\nseed 1\napp indexer\n",
+         "app is a parameter of the mr target"},
+        {"labsim-schedule 1\ntarget mr\nseed 1\napp grep\n", "line 4: unknown app 'grep'"},
+        {"labsim-schedule 1\ntarget mr\nseed 1\nops 9\n", "ops (mr: input files) must be 1..8"},
+        {"labsim-schedule 1\ntarget mr\nseed 1\ninterval-ms 50\n", "must be 1..10"},
+        {"labsim-schedule 1\ntarget mr\nseed 1\nfault 10 10 crash node=0\n",
+         "node= must be a worker, 1..2"},
+        {"labsim-schedule 1\ntarget mr\nseed 1\nfault 10 10 stall node=3\n",
+         "node= must be a worker, 1..2"},
+        {"labsim-schedule 1\ntarget mr\nseed 1\nfault 10 10 crash-leader\n",
+         "not a fault of the mr target"},
     };
     char msg[EXPLORE_MSG_MAX];
     struct explore_sched s;
@@ -177,7 +236,7 @@ START_TEST(test_explore_seed_equals_schedule)
     static const struct {
         enum explore_target target;
         uint64_t seed;
-    } runs[] = {{EXPLORE_RAFT, 1}, {EXPLORE_RAFT, 5}, {EXPLORE_KVRAFT, 2}};
+    } runs[] = {{EXPLORE_RAFT, 1}, {EXPLORE_RAFT, 5}, {EXPLORE_KVRAFT, 2}, {EXPLORE_MR, 2}};
     for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
         struct lab_result from_seed;
         struct explore_sched s;
@@ -594,6 +653,106 @@ START_TEST(test_explore_checker_flags_fabricated)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- the mr target's check */
+
+#define PLANT_NODE 2
+#define PLANT_CHUNK_BYTES 256u
+#define PLANT_CHUNK_US SIM_MS(1)
+#define PLANT_KILL_US (SIM_MS(2) + SIM_US_PER_MS / 2) /* after 2 chunks, before the third */
+
+struct mr_plant {
+    bool in_place; /* writes mr-out-0 itself; else a temporary it would rename */
+    char *text;    /* mr-out-0's bytes, from a calm job */
+    size_t len;
+    int write_rc;
+};
+
+static void plant_kill(struct sim *sim, void *arg)
+{
+    (void)arg;
+    sim_fs_node_down(sim, PLANT_NODE); /* kill -9 of the writing process */
+}
+
+/* A worker process on PLANT_NODE re-running reduce task 0 with writes that take virtual time. */
+static void plant_writer(struct sim *sim, void *arg)
+{
+    struct mr_plant *p = arg;
+    int fd = -1;
+    const char *name = p->in_place ? "mr-out-0" : "mr-tmp-planted-0";
+    if (sim_fs_create(sim, PLANT_NODE, name, &fd) != SIM_FS_OK) return;
+    p->write_rc = sim_fs_write(sim, PLANT_NODE, fd, p->text, p->len);
+}
+
+/* A calm wc job on one input, then a worker that writes mr-out-0 again (in place, or under a
+ * temporary name) and is killed in the middle; then the mr target's output check. Fails
+ * "SAFETY output-final" when the check sees the damage. */
+static void mr_plant_body(struct lab_ctx *ctx)
+{
+    struct mr_plant *p = (struct mr_plant *)lab_body_arg(ctx);
+    struct sim *sim = lab_sim(ctx);
+    struct mr_cfg *cfg = mr_cfg_make(ctx);
+    char why[LAB_MSG_MAX / 2];
+    mr_cfg_use_inputs(cfg, 1);
+    const struct mr_lines *want = mr_cfg_sequential(cfg, "wc");
+    struct mr_proc *coordinator = mr_cfg_start_coordinator(cfg, SIM_S(60));
+    mr_cfg_start_worker(cfg, 1, "wc", SIM_S(60));
+    mr_cfg_wait(cfg, coordinator);
+    mr_cfg_wait_all(cfg);
+    if (!mr_cfg_outputs_match(cfg, want, why, sizeof(why)))
+        lab_fatalf(ctx, SIM_NODE_NONE, "harness: the calm job's output is wrong: %s", why);
+    if (sim_fs_read(sim, SIM_NODE_NONE, "mr-out-0", &p->text, &p->len) != SIM_FS_OK ||
+        p->len <= 3 * PLANT_CHUNK_BYTES)
+        lab_fatalf(ctx, SIM_NODE_NONE, "harness: mr-out-0 is missing or short");
+    SIM_ASSERT(sim, SIM_NODE_NONE,
+               sim_fs_set_write_pace(sim, PLANT_CHUNK_BYTES, PLANT_CHUNK_US) == SIM_FS_OK);
+    sim_fs_node_up(sim, PLANT_NODE);
+    sim_after(sim, PLANT_KILL_US, plant_kill, NULL);
+    lab_go(ctx, "planted-writer", plant_writer, p);
+    sim_sleep_us(sim, SIM_MS(10));
+    size_t size = 0;
+    const char *name = p->in_place ? "mr-out-0" : "mr-tmp-planted-0";
+    if (sim_fs_size(sim, name, &size) != SIM_FS_OK || size != 2 * PLANT_CHUNK_BYTES)
+        lab_fatalf(ctx, SIM_NODE_NONE, "harness: %s holds %zu bytes, want the 2 chunks written",
+                   name, size);
+    if (!mr_cfg_outputs_match(cfg, want, why, sizeof(why)))
+        lab_fatalf(ctx, SIM_NODE_NONE,
+                   "SAFETY output-final: after a killed worker, the sorted mr-out-* lines differ "
+                   "from mrsequential's at %s",
+                   why);
+}
+
+static const struct lab_test mr_plant_test = {"explore-mr-plant", "explore",
+                                              "a killed worker's file in place", mr_plant_body};
+
+START_TEST(test_explore_mr_killed_in_place_caught)
+{
+    /* Goal: the mr target's output check catches, by construction, a final file a killed worker
+     * was writing in place: with writes paced in chunks (the file-system hook the target turns
+     * on), a kill between two chunks leaves exactly the chunks written (a partial mr-out-0),
+     * and the check fails "SAFETY output-final" naming a wrong line. The same kill of a worker
+     * writing a temporary name (the atomic rename's first half) leaves the outputs correct and
+     * the check passes, so it is the in-place write that is caught. */
+    for (int in_place = 0; in_place <= 1; in_place++) {
+        struct mr_plant p = {.in_place = in_place != 0};
+        struct lab_opts opts = {.body_arg = &p};
+        struct lab_result res;
+        struct explore_verdict v;
+        ck_assert_int_eq(lab_run(&mr_plant_test, 1, &opts, &res), SIM_OK);
+        ck_assert_int_eq(p.write_rc, SIM_FS_EDOWN);
+        free(p.text);
+        if (!in_place) {
+            ck_assert_msg(res.outcome == LAB_PASS, "temporary name: %s", res.message);
+            continue;
+        }
+        ck_assert_int_eq(res.outcome, LAB_FAIL);
+        explore_classify(res.message, &v);
+        ck_assert_str_eq(v.check, "output-final");
+        ck_assert_msg(strstr(res.message, "differ from mrsequential's at line") != NULL, "%s",
+                      res.message);
+    }
+}
+END_TEST
+
 START_TEST(test_explore_classify)
 {
     struct explore_verdict v;
@@ -702,7 +861,7 @@ START_TEST(test_explore_cli_bad_input)
     struct cu_run r;
     cu_labsim(&r, NULL, "explore", "paxos");
     ck_assert_int_eq(r.status, 3);
-    ck_assert_str_eq(r.err, "labsim explore: unknown target 'paxos' (raft or kvraft)\n");
+    ck_assert_str_eq(r.err, "labsim explore: unknown target 'paxos' (raft, kvraft or mr)\n");
     cu_run_free(&r);
     cu_labsim(&r, NULL, "explore", "raft", "--seeds", "0");
     ck_assert_int_eq(r.status, 3);
@@ -747,6 +906,7 @@ Suite *explore_suite(void)
     TCase *sched = tcase_create("schedules");
     tcase_add_test(sched, test_explore_sched_round_trip);
     tcase_add_test(sched, test_explore_swarm_calm_and_storm);
+    tcase_add_test(sched, test_explore_mr_swarm);
     tcase_add_test(sched, test_explore_sched_bad_files);
     tcase_set_timeout(sched, 30);
     suite_add_tcase(s, sched);
@@ -759,6 +919,7 @@ Suite *explore_suite(void)
     tcase_add_test(runs, test_explore_rpc_delay_ext_bounds);
     tcase_add_test(runs, test_explore_checker_flags_fabricated);
     tcase_add_test(runs, test_explore_classify);
+    tcase_add_test(runs, test_explore_mr_killed_in_place_caught);
     tcase_set_timeout(runs, 120);
     suite_add_tcase(s, runs);
     TCase *e2e = tcase_create("end to end");

@@ -11,7 +11,8 @@
  *    theirs) passes part 1; and the mutants of tests/mutants/ applied to such copies: a
  *    coordinator that never hands a task out again fails TestCrash1 within 50 seeds; a worker
  *    that writes final names in place (no rename) does so in its trace and, as in Go, passes
- *    (no lab 1 test can catch it; see the patch's header and README.md).
+ *    (no lab 1 test can catch it; see the patch's header and README.md), while the explorer's
+ *    mr target (labsim explore mr) catches it within 50 seeds.
  * LABSIM_ROOT names the repository (make test sets it); each build takes a minute or so.
  */
 #include <check.h>
@@ -315,7 +316,10 @@ START_TEST(test_mr_mutant_no_atomic_rename_is_in_place)
     /* Goal: the no-rename mutant (tests/mutants/mr-no-atomic-rename.patch) applies and does
      * what it says (workers open mr-out-* themselves, no rename), and, as in Go, the lab 1
      * tests cannot tell: 50 seeds of TestCrash1 pass. A change in that verdict means a test
-     * started to catch it, which the patch's header and README.md should then say. */
+     * started to catch it, which the patch's header and README.md should then say. The
+     * explorer can tell (issue 12's "fails some test within 50 seeds"): labsim explore mr
+     * fails an output check within 50 seeds, where a worker stalled past the re-issue timeout
+     * and its task's second copy write the same final file. */
     struct cu_dir d;
     cu_dir_make(&d, "mr-no-rename");
     char bin[600];
@@ -335,6 +339,12 @@ START_TEST(test_mr_mutant_no_atomic_rename_is_in_place)
     mr_run(&r, bin, args);
     ck_assert_msg(r.status == 0, "exit %d; stdout: %s", r.status, r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "50 passed, 0 failed"));
+    cu_run_free(&r);
+    static const char *const explore_args[] = {"explore", "mr", "--seeds",        "50",
+                                               "--jobs",  "2",  "--stop-on-fail", NULL};
+    mr_run(&r, bin, explore_args);
+    ck_assert_msg(r.status == 1, "explore exit %d; stdout: %s", r.status, r.out);
+    ck_assert_msg(strstr(r.out, "SAFETY output-") != NULL, "explore: %s", r.out);
     cu_run_free(&r);
     cu_dir_remove(&d);
 }
@@ -358,7 +368,7 @@ Suite *mr_suite(void)
     tcase_add_test(tc, test_mr_graded_seeds_replay);
     suite_add_tcase(s, tc);
     tc = tcase_create("outside");
-    tcase_set_timeout(tc, MR_BUILD_TIMEOUT_S + 2 * MR_RUN_TIMEOUT_S);
+    tcase_set_timeout(tc, MR_BUILD_TIMEOUT_S + 3 * MR_RUN_TIMEOUT_S);
     tcase_add_test(tc, test_mr_outside_files_pass);
     tcase_add_test(tc, test_mr_mutant_no_reissue_fails);
     tcase_add_test(tc, test_mr_mutant_no_atomic_rename_is_in_place);

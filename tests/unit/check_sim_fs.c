@@ -1,7 +1,9 @@
 /* Unit tests of the simulated file system (src/sim_fs.c), added to the sim suite as the "fs"
  * case: names and listing order, descriptors that follow the file through renames and
  * removes, atomic replacement, process exit (partial files stay, later calls fail), every
- * bound with its error code, the digest, and the dump for users. Each test states its seed. */
+ * bound with its error code, the digest, and the dump for users; the opt-in fault-injection
+ * hooks (a gate that holds a process at its file steps, writes paced over virtual time). Each
+ * test states its seed. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +241,98 @@ START_TEST(test_fs_dump)
 }
 END_TEST
 
+struct fs_hooks {
+    int gate_calls;     /* gate calls seen */
+    bool hold;          /* the gate holds node 1 while this is set */
+    struct sim_cond go; /* broadcast when hold is cleared */
+    int write_rc;
+    sim_time_us write_done_us;
+};
+
+static void fs_gate(struct sim *sim, int node, void *arg)
+{
+    struct fs_hooks *h = arg;
+    h->gate_calls++;
+    while (h->hold && node == 1)
+        sim_cond_wait(sim, &h->go, SIM_TIMEOUT_NEVER);
+}
+
+/* Node 1's process: writes 250 bytes to "paced" in one call. */
+static void fs_writer(struct sim *sim, void *arg)
+{
+    struct fs_hooks *h = arg;
+    static char bytes[250];
+    int fd = -1;
+    memset(bytes, 'x', sizeof(bytes));
+    ck_assert_int_eq(sim_fs_create(sim, 1, "paced", &fd), SIM_FS_OK);
+    h->write_rc = sim_fs_write(sim, 1, fd, bytes, sizeof(bytes));
+    h->write_done_us = sim_now_us(sim);
+}
+
+static void fs_release(struct sim *sim, void *arg)
+{
+    struct fs_hooks *h = arg;
+    h->hold = false;
+    sim_cond_broadcast(sim, &h->go);
+}
+
+static void fs_kill_node1(struct sim *sim, void *arg)
+{
+    (void)arg;
+    sim_fs_node_down(sim, 1);
+}
+
+static size_t fs_size(struct sim *sim, const char *name)
+{
+    size_t len = 0;
+    return sim_fs_size(sim, name, &len) == SIM_FS_OK ? len : SIZE_MAX;
+}
+
+START_TEST(test_fs_hooks_gate_and_pace)
+{
+    /* Goal: the fault-injection hooks. Off (the default), a write from a task takes no virtual
+     * time. With a pace of 100 bytes per ms, a 250-byte write takes 3 ms and the file grows a
+     * chunk at a time; a gate is called before every step of a node's task (not the
+     * harness's) and holds the task while it says so; a kill between two chunks leaves exactly
+     * the chunks written and the write fails with SIM_FS_EDOWN. Seed 8. */
+    struct sim *sim = sim_new(8);
+    struct fs_hooks h = {0};
+    sim_cond_init(&h.go);
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "writer", fs_writer, &h));
+    sim_run_until(sim, NULL, NULL, SIM_MS(1));
+    ck_assert_int_eq(h.write_rc, SIM_FS_OK);
+    ck_assert_uint_eq(h.write_done_us, 0); /* unpaced: at once */
+    ck_assert_int_eq(sim_fs_set_write_pace(sim, 100, 0), SIM_FS_EINVAL);
+    ck_assert_int_eq(sim_fs_set_write_pace(sim, 100, SIM_MS(1)), SIM_FS_OK);
+    ck_assert_int_eq(sim_fs_set_gate(sim, fs_gate, &h), SIM_FS_OK);
+    ck_assert_int_eq(sim_fs_write_file(sim, SIM_NODE_NONE, "harness", "x", 1), SIM_FS_OK);
+    ck_assert_int_eq(h.gate_calls, 0); /* the harness is never gated or paced */
+    sim_time_us t0_us = sim_now_us(sim);
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "writer", fs_writer, &h));
+    sim_run_until(sim, NULL, NULL, t0_us + SIM_US_PER_MS * 3 / 2);
+    ck_assert_uint_eq(fs_size(sim, "paced"), 100);
+    sim_run_until(sim, NULL, NULL, t0_us + SIM_MS(10));
+    ck_assert_int_eq(h.write_rc, SIM_FS_OK);
+    ck_assert_uint_eq(h.write_done_us - t0_us, SIM_MS(3));
+    ck_assert_uint_eq(fs_size(sim, "paced"), 250);
+    ck_assert_int_eq(h.gate_calls, 4); /* the create, then each of the three chunks */
+    /* Held at the create for 5 ms, then killed after its first chunk. */
+    h.hold = true;
+    t0_us = sim_now_us(sim);
+    ck_assert_ptr_nonnull(sim_task_spawn(sim, "writer", fs_writer, &h));
+    sim_after(sim, SIM_MS(5), fs_release, &h);
+    sim_after(sim, SIM_MS(6) + SIM_US_PER_MS / 2, fs_kill_node1, NULL);
+    sim_run_until(sim, NULL, NULL, t0_us + SIM_MS(4));
+    ck_assert_uint_eq(fs_size(sim, "paced"), 250); /* not yet truncated: held at the gate */
+    sim_run_until(sim, NULL, NULL, t0_us + SIM_MS(20));
+    ck_assert_int_eq(h.write_rc, SIM_FS_EDOWN);
+    ck_assert_uint_eq(fs_size(sim, "paced"), 100);
+    ck_assert_int_eq(sim_fs_set_gate(sim, NULL, NULL), SIM_FS_OK);
+    ck_assert_int_eq(sim_fs_set_write_pace(sim, 0, 0), SIM_FS_OK);
+    sim_free(sim);
+}
+END_TEST
+
 void sim_fs_tcases_add(Suite *s)
 {
     TCase *tc = tcase_create("fs");
@@ -250,5 +344,6 @@ void sim_fs_tcases_add(Suite *s)
     tcase_add_test(tc, test_fs_bounds);
     tcase_add_test(tc, test_fs_traced_in_digest);
     tcase_add_test(tc, test_fs_dump);
+    tcase_add_test(tc, test_fs_hooks_gate_and_pace);
     suite_add_tcase(s, tc);
 }
