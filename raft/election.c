@@ -78,6 +78,7 @@ void raft_become_follower(struct raft *rf, uint64_t term)
     RAFT_ASSERT(rf, term >= rf->current_term);
     bool was_leader = rf->role == RAFT_LEADER;
     bool changed = term != rf->current_term || rf->role != RAFT_FOLLOWER;
+    bool term_rose = term > rf->current_term;
     /* Figure 2, All Servers: "If RPC request or response contains term T > currentTerm: set
      * currentTerm = T, convert to follower". A new term has no vote cast yet. */
     if (term > rf->current_term) {
@@ -91,7 +92,7 @@ void raft_become_follower(struct raft *rf, uint64_t term)
     rf->prevotes_mask = 0;
     rf->transfer_campaign = false;
     if (was_leader) {
-        raft_transfer_end(rf);
+        raft_transfer_end(rf, term_rose);
         sim_timer_cancel(rf->sim, rf->heartbeat_timer);
         rf->heartbeat_timer = 0;
         sim_timer_cancel(rf->sim, rf->replicate_event);

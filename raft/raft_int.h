@@ -385,9 +385,10 @@ void raft_quorum_trace_ignored(struct raft *rf, uint64_t term, int candidate);
 
 /* ---------------------------------------------------------------- transfer.c */
 
-/* The leader stops leading (any step-down): a transfer under way is over, done when the
- * TimeoutNow went out and a later term appeared, abandoned otherwise. */
-void raft_transfer_end(struct raft *rf);
+/* The leader stops leading (any step-down; `term_rose` when a later term deposed it): a transfer
+ * under way is over, done when the TimeoutNow went out and a later term appeared, abandoned
+ * otherwise. */
+void raft_transfer_end(struct raft *rf, bool term_rose);
 /* Leader: `peer` now matches through `match`; when it is the target and caught up, sends it
  * TimeoutNow. */
 void raft_transfer_matched(struct raft *rf, int peer);

@@ -24,7 +24,8 @@
  *   TimeoutNowReply 1 term
  * Trace kinds: raft.transfer_start (220), raft.timeout_now (221, on the leader as it sends),
  * raft.transfer_done (222), raft.transfer_abandoned (223, with why: 1 timed out, 2 stepped down
- * before TimeoutNow went out), raft.transfer_campaign (224, on the target as it starts).
+ * in the meantime without a later term, e.g. check-quorum, or before TimeoutNow went out),
+ * raft.transfer_campaign (224, on the target as it starts).
  */
 #include "raft_int.h"
 
@@ -138,11 +139,11 @@ void raft_transfer_matched(struct raft *rf, int peer)
     if (rf->match_index[peer] == raft_log_last_index(&rf->log)) timeout_now_send(rf);
 }
 
-void raft_transfer_end(struct raft *rf)
+void raft_transfer_end(struct raft *rf, bool term_rose)
 {
     if (rf->transfer_target < 0) return;
     RAFT_ASSERT(rf, rf->role != RAFT_LEADER); /* called as the leader steps down */
-    if (rf->transfer_timeout_now_sent)
+    if (rf->transfer_timeout_now_sent && term_rose)
         transfer_trace(rf, &kind_transfer_done, rf->transfer_target, trace_num(rf->current_term),
                        0);
     else
