@@ -9,6 +9,8 @@
  *   first, a one-server cluster electing itself through pre-vote, a leader that keeps a bare
  *   majority keeps leading with check-quorum, and a pre-vote that never changes a voter's term
  *   even when the asker's log is ahead.
+ * - off: a graded test run with no option traces none of the mechanisms' kinds, and the same
+ *   test with both options does (so the check can fail).
  */
 #include <check.h>
 #include <inttypes.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "check_suites.h"
+#include "check_util.h"
 #include "lab.h"
 #include "raft_cfg.h"
 #include "raft_ext.h"
@@ -238,6 +241,44 @@ START_TEST(test_ext_prevote_edge)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- off means off */
+
+static const char *const ext_kind_names[] = {
+    "raft.prevote_request",    "raft.prevote_grant",    "raft.prevote_deny", "raft.vote_ignored",
+    "raft.quorum_lost",        "raft.transfer_start",   "raft.timeout_now",  "raft.transfer_done",
+    "raft.transfer_abandoned", "raft.transfer_campaign"};
+
+/* How many of the mechanisms' kinds the trace of TestReElection3A (seed 1) names, with these
+ * Raft options. */
+static int ext_kinds_traced(const char *raft_opts)
+{
+    struct cu_dir dir;
+    char path[256];
+    cu_dir_make(&dir, "ext-prevote");
+    cu_dir_file(&dir, "run.trace", path, sizeof(path));
+    struct lab_opts opts = {
+        .trace_path = path, .trace_topics = SIM_TOPICS_ALL, .raft_opts = raft_opts};
+    struct lab_result result;
+    ck_assert_int_eq(lab_run(lab_test_find("TestReElection3A"), 1, &opts, &result), 0);
+    ck_assert_msg(result.outcome == LAB_PASS, "TestReElection3A with '%s': %s",
+                  raft_opts != NULL ? raft_opts : "", result.message);
+    size_t len = 0;
+    char *text = cu_read_file(path, &len);
+    ck_assert_ptr_nonnull(text);
+    int found = 0;
+    for (size_t i = 0; i < sizeof(ext_kind_names) / sizeof(ext_kind_names[0]); i++)
+        found += strstr(text, ext_kind_names[i]) != NULL;
+    free(text);
+    return found;
+}
+
+START_TEST(test_ext_prevote_off_means_off)
+{
+    ck_assert_int_eq(ext_kinds_traced(NULL), 0);
+    ck_assert_int_gt(ext_kinds_traced("pre-vote,check-quorum"), 0);
+}
+END_TEST
+
 Suite *ext_prevote_suite(void)
 {
     Suite *s = suite_create("ext_prevote");
@@ -249,5 +290,9 @@ Suite *ext_prevote_suite(void)
     tcase_set_timeout(edges, 120);
     tcase_add_loop_test(edges, test_ext_prevote_edge, 0, (int)(EDGES_COUNT * EDGE_SEEDS));
     suite_add_tcase(s, edges);
+    TCase *off = tcase_create("off");
+    tcase_set_timeout(off, 60);
+    tcase_add_test(off, test_ext_prevote_off_means_off);
+    suite_add_tcase(s, off);
     return s;
 }
