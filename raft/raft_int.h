@@ -26,8 +26,9 @@
  *   7. prevoting only on a follower; prevotes_mask is 0 unless prevoting, and then holds self.
  *   8. transfer_target is -1 or a peer other than me, and only a leader has one (with its
  *      deadline timer pending); transfer_campaign only on a candidate.
- *   9. With no option flag set, prevoting and transfer_campaign stay false and leader contact
- *      is never consulted (off means off: no event, draw, trace or wire field of their own).
+ *   9. With no option flag set, prevoting stays false and leader contact is never consulted
+ *      (off means off: no event, draw, trace or wire field of their own); transfer state moves
+ *      only after raft_transfer_leadership is called, whatever the options.
  *
  * Role transitions (Figure 2, "Rules for Servers"):
  *   follower  -> candidate : election timeout       raft_become_candidate (election.c)
