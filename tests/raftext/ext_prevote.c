@@ -12,8 +12,10 @@
  *                   within RAFT_QUORUM_STEP_DOWN_MAX_US (700 ms, seen through a 5 ms poll);
  *                   the twin sees it still
  *                   believing it leads 3 s later.
- *   LeaderTransfer  3 servers under a steady load of commands (pre-vote and check-quorum on in
- *                   both runs, so the transfer must get through leader stickiness). The leader
+ *   LeaderTransfer  5 servers under a steady load of commands (pre-vote and check-quorum on in
+ *                   both runs, so the transfer must get through leader stickiness: with 5, the
+ *                   old leader and the target are no majority without a follower that still
+ *                   hears the leader, and without the transfer flag every seed fails). The leader
  *                   hands over to a chosen follower, which must lead within TRANSFER_BOUND_US
  *                   (200 ms, under the shortest election timeout); no acknowledged command is
  *                   lost; then a transfer to a cut-off follower is abandoned and the leader
@@ -358,7 +360,7 @@ static sim_time_us silent_handover(struct lab_ctx *ctx, struct raft_cfg *cfg, in
 static void leader_transfer(struct lab_ctx *ctx, bool on)
 {
     lab_raft_opts_set(ctx, "pre-vote,check-quorum");
-    const int servers = 3;
+    const int servers = 5; /* old leader and target alone are no majority: stickiness must yield */
     struct raft_cfg *cfg = raft_cfg_make(ctx, servers, false, false);
     struct sim *sim = lab_sim(ctx);
     raft_cfg_begin(cfg, on ? "leadership transfer to a chosen follower under load"
