@@ -7,7 +7,11 @@
  *
  * Messages (labgob, zero fields omitted; numbers are Go ints, raft_wire_put_num):
  *   RequestVoteArgs  1 term  2 candidate_id  3 last_log_index  4 last_log_term
+ *                    5 transfer (only in a TimeoutNow campaign, transfer.c; omitted otherwise)
  *   RequestVoteReply 1 term  2 vote_granted
+ * With RAFT_OPT_PRE_VOTE the timer starts a pre-vote round instead (prevote.c); with
+ * RAFT_OPT_CHECK_QUORUM a RequestVote of a later term is ignored while a leader is heard from
+ * (quorum.c), unless it carries the transfer flag.
  */
 #include "raft_int.h"
 
@@ -16,6 +20,7 @@ struct vote_args {
     uint64_t candidate;
     uint64_t last_log_index;
     uint64_t last_log_term;
+    bool transfer; /* sent by a candidate that got TimeoutNow from its leader */
 };
 
 struct vote_reply {
@@ -59,7 +64,11 @@ static void election_timer_fire(struct sim *sim, void *arg)
         return;
     }
     raft_trace_election_timeout(rf->sim, rf->me, rf->current_term);
-    raft_become_candidate(rf);
+    rf->transfer_campaign = false; /* only TimeoutNow starts a transfer campaign */
+    if ((rf->opts.flags & RAFT_OPT_PRE_VOTE) != 0)
+        raft_prevote_start(rf);
+    else
+        raft_become_candidate(rf);
     raft_persist_flush(rf);
     raft_check_invariants(rf);
 }
@@ -69,6 +78,7 @@ void raft_become_follower(struct raft *rf, uint64_t term)
     RAFT_ASSERT(rf, term >= rf->current_term);
     bool was_leader = rf->role == RAFT_LEADER;
     bool changed = term != rf->current_term || rf->role != RAFT_FOLLOWER;
+    bool term_rose = term > rf->current_term;
     /* Figure 2, All Servers: "If RPC request or response contains term T > currentTerm: set
      * currentTerm = T, convert to follower". A new term has no vote cast yet. */
     if (term > rf->current_term) {
@@ -78,7 +88,11 @@ void raft_become_follower(struct raft *rf, uint64_t term)
     }
     rf->role = RAFT_FOLLOWER;
     rf->votes_mask = 0;
+    rf->prevoting = false;
+    rf->prevotes_mask = 0;
+    rf->transfer_campaign = false;
     if (was_leader) {
+        raft_transfer_end(rf, term_rose);
         sim_timer_cancel(rf->sim, rf->heartbeat_timer);
         rf->heartbeat_timer = 0;
         sim_timer_cancel(rf->sim, rf->replicate_event);
@@ -88,12 +102,17 @@ void raft_become_follower(struct raft *rf, uint64_t term)
     if (changed) raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
 }
 
-static bool votes_won(const struct raft *rf)
+bool raft_mask_majority(const struct raft *rf, uint32_t mask)
 {
     int votes = 0;
     for (int i = 0; i < rf->peers_count; i++)
-        votes += (rf->votes_mask >> i) & 1u;
+        votes += (mask >> i) & 1u;
     return 2 * votes > rf->peers_count;
+}
+
+static bool votes_won(const struct raft *rf)
+{
+    return raft_mask_majority(rf, rf->votes_mask);
 }
 
 static void vote_args_encode(struct gob_enc *e, const struct vote_args *a)
@@ -103,6 +122,7 @@ static void vote_args_encode(struct gob_enc *e, const struct vote_args *a)
     raft_wire_put_num(e, 2, a->candidate);
     raft_wire_put_num(e, 3, a->last_log_index);
     raft_wire_put_num(e, 4, a->last_log_term);
+    gob_put_bool(e, 5, a->transfer); /* false: omitted, so the lab's bytes are unchanged */
 }
 
 static void on_vote_reply(void *ctx, bool ok, const uint8_t *reply, size_t reply_len);
@@ -116,6 +136,8 @@ void raft_become_candidate(struct raft *rf)
     rf->voted_for = rf->me;
     rf->role = RAFT_CANDIDATE;
     rf->votes_mask = 1u << rf->me;
+    rf->prevoting = false;
+    rf->prevotes_mask = 0;
     raft_persist_mark(rf);
     raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
     raft_election_reset(rf);
@@ -128,6 +150,7 @@ void raft_become_candidate(struct raft *rf)
         .candidate = (uint64_t)rf->me,
         .last_log_index = raft_log_last_index(&rf->log),
         .last_log_term = raft_log_last_term(&rf->log),
+        .transfer = rf->transfer_campaign,
     };
     vote_args_encode(&rf->enc_msg, &a);
     for (int peer = 0; peer < rf->peers_count; peer++) {
@@ -146,6 +169,8 @@ void raft_become_leader(struct raft *rf)
     RAFT_ASSERT(rf, rf->role == RAFT_CANDIDATE);
     RAFT_ASSERT(rf, rf->voted_for == rf->me);
     rf->role = RAFT_LEADER;
+    rf->transfer_campaign = false;
+    raft_quorum_reset(rf);
     uint64_t next = raft_log_last_index(&rf->log) + 1;
     for (int i = 0; i < rf->peers_count; i++) {
         rf->next_index[i] = next;
@@ -192,11 +217,11 @@ static void on_vote_reply(void *ctx, bool ok, const uint8_t *reply, size_t reply
 
 /* Section 5.4.1: the candidate's log is at least as up-to-date as ours when its last term is
  * later, or equal with a last index at least as large. */
-static bool candidate_log_ok(const struct raft *rf, const struct vote_args *a)
+bool raft_candidate_log_ok(const struct raft *rf, uint64_t last_index, uint64_t last_term)
 {
     uint64_t my_last_term = raft_log_last_term(&rf->log);
-    if (a->last_log_term != my_last_term) return a->last_log_term > my_last_term;
-    return a->last_log_index >= raft_log_last_index(&rf->log);
+    if (last_term != my_last_term) return last_term > my_last_term;
+    return last_index >= raft_log_last_index(&rf->log);
 }
 
 static bool vote_args_decode(const struct raft *rf, const uint8_t *buf, size_t len,
@@ -208,10 +233,23 @@ static bool vote_args_decode(const struct raft *rf, const uint8_t *buf, size_t l
     nums_ok &= raft_wire_get_num(&d, 2, &a->candidate);
     nums_ok &= raft_wire_get_num(&d, 3, &a->last_log_index);
     nums_ok &= raft_wire_get_num(&d, 4, &a->last_log_term);
+    gob_get_bool(&d, 5, &a->transfer);
     if (gob_dec_finish(&d) != GOB_OK || !nums_ok) return false;
     return a->term > 0 && a->candidate < (uint64_t)rf->peers_count &&
            a->candidate != (uint64_t)rf->me && a->last_log_term <= a->term &&
            (a->last_log_index == 0) == (a->last_log_term == 0);
+}
+
+/* Persists, then answers with our term and the verdict. */
+static void vote_reply_send(struct raft *rf, struct rpc_req *req, bool granted)
+{
+    raft_persist_flush(rf); /* before responding */
+    struct gob_enc *e = &rf->enc_msg;
+    gob_enc_reset(e);
+    raft_wire_put_num(e, 1, rf->current_term);
+    gob_put_bool(e, 2, granted);
+    raft_reply(rf, req);
+    raft_check_invariants(rf);
 }
 
 /* RequestVote receiver implementation (Figure 2). */
@@ -226,23 +264,27 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
         RAFT_REPLY_IGNORED(req);
         return;
     }
-    if (a.term > rf->current_term) raft_become_follower(rf, a.term);
     int candidate = (int)a.candidate;
+    /* Check-quorum's leader stickiness (thesis 4.2.3): while a leader is heard from, a later
+     * term's RequestVote is ignored, not even its term taken, unless leadership transfer asked
+     * for it (3.10). */
+    if ((rf->opts.flags & RAFT_OPT_CHECK_QUORUM) != 0 && a.term > rf->current_term && !a.transfer &&
+        raft_quorum_leader_recent(rf)) {
+        raft_quorum_trace_ignored(rf, a.term, candidate);
+        vote_reply_send(rf, req, false);
+        return;
+    }
+    if (a.term > rf->current_term) raft_become_follower(rf, a.term);
     /* 1. "Reply false if term < currentTerm". 2. "If votedFor is null or candidateId, and
      * candidate's log is at least as up-to-date as receiver's log, grant vote". */
     bool granted = a.term == rf->current_term &&
-                   (rf->voted_for == -1 || rf->voted_for == candidate) && candidate_log_ok(rf, &a);
+                   (rf->voted_for == -1 || rf->voted_for == candidate) &&
+                   raft_candidate_log_ok(rf, a.last_log_index, a.last_log_term);
     if (granted) {
         rf->voted_for = candidate;
         raft_persist_mark(rf);
         raft_election_reset(rf); /* Followers: granting a vote resets the election timer */
     }
     raft_trace_vote(rf->sim, rf->me, a.term, candidate, granted);
-    raft_persist_flush(rf); /* before responding */
-    struct gob_enc *e = &rf->enc_msg;
-    gob_enc_reset(e);
-    raft_wire_put_num(e, 1, rf->current_term);
-    gob_put_bool(e, 2, granted);
-    raft_reply(rf, req);
-    raft_check_invariants(rf);
+    vote_reply_send(rf, req, granted);
 }

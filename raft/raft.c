@@ -44,6 +44,7 @@ struct raft *raft_make(struct sim *sim, struct rpc_end *const *peers, int peers_
     rf->apply_ctx = apply_ctx;
     rf->voted_for = -1;
     rf->role = RAFT_FOLLOWER;
+    rf->transfer_target = -1;
     raft_log_init(&rf->log);
     gob_enc_init(&rf->enc_msg);
     gob_enc_init(&rf->enc_state);
@@ -70,6 +71,10 @@ int raft_register(struct raft *rf, struct rpc_server *server)
     if (rc == RPC_OK)
         rc = rpc_server_add_method(server, "Raft", "InstallSnapshot", raft_handle_install_snapshot,
                                    rf);
+    if (rc == RPC_OK)
+        rc = rpc_server_add_method(server, "Raft", "TimeoutNow", raft_handle_timeout_now, rf);
+    if (rc == RPC_OK && (rf->opts.flags & RAFT_OPT_PRE_VOTE) != 0)
+        rc = rpc_server_add_method(server, "Raft", "PreVote", raft_handle_prevote, rf);
     return rc;
 }
 
@@ -83,6 +88,7 @@ bool raft_start(struct raft *rf, const uint8_t *command, size_t command_len, uin
     if (index != NULL) *index = next;
     if (term != NULL) *term = rf->current_term;
     if (rf->dead || rf->role != RAFT_LEADER) return false;
+    if (rf->transfer_target >= 0) return false; /* section 3.10: no new commands meanwhile */
     RAFT_ASSERT(rf, raft_log_last_term(&rf->log) <= rf->current_term);
     if (raft_log_append(&rf->log, rf->current_term, command, command_len) != RAFT_OK)
         return false; /* log full or out of memory: refuse, as a non-leader would */
@@ -113,6 +119,8 @@ void raft_kill(struct raft *rf)
     timer_cancel(rf, &rf->heartbeat_timer);
     timer_cancel(rf, &rf->replicate_event);
     timer_cancel(rf, &rf->apply_event);
+    timer_cancel(rf, &rf->transfer_timer);
+    rf->transfer_target = -1; /* a dead leader transfers nothing */
     raft_check_invariants(rf);
 }
 
@@ -194,6 +202,16 @@ void raft_check_invariants(const struct raft *rf)
         RAFT_ASSERT(rf, log->entries[0].term >= log->snapshot_term);
         RAFT_ASSERT(rf, log->entries[log->count - 1].term >= log->entries[0].term);
     }
+    /* 7., 8. and 9. */
+    if (rf->prevoting) RAFT_ASSERT(rf, rf->role == RAFT_FOLLOWER);
+    if (rf->prevoting) RAFT_ASSERT(rf, (rf->prevotes_mask >> rf->me) & 1u);
+    if (!rf->prevoting) RAFT_ASSERT(rf, rf->prevotes_mask == 0);
+    if (rf->transfer_campaign) RAFT_ASSERT(rf, rf->role == RAFT_CANDIDATE);
+    RAFT_ASSERT(rf, rf->transfer_target >= -1 && rf->transfer_target < rf->peers_count);
+    RAFT_ASSERT(rf, rf->transfer_target != rf->me);
+    if (rf->transfer_target >= 0) RAFT_ASSERT(rf, rf->role == RAFT_LEADER && !rf->dead);
+    if (rf->transfer_target >= 0) RAFT_ASSERT(rf, rf->transfer_timer != 0);
+    if (rf->opts.flags == 0) RAFT_ASSERT(rf, !rf->prevoting);
     /* 4. and 5. */
     RAFT_ASSERT(rf, rf->voted_for >= -1 && rf->voted_for < rf->peers_count);
     if (rf->role == RAFT_CANDIDATE) RAFT_ASSERT(rf, rf->voted_for == rf->me);
@@ -202,5 +220,6 @@ void raft_check_invariants(const struct raft *rf)
     if (rf->dead) {
         RAFT_ASSERT(rf, rf->election_timer == 0 && rf->heartbeat_timer == 0);
         RAFT_ASSERT(rf, rf->replicate_event == 0 && rf->apply_event == 0);
+        RAFT_ASSERT(rf, rf->transfer_timer == 0);
     }
 }

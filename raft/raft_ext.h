@@ -72,4 +72,49 @@ void raft_options_get(const struct raft *rf, struct raft_options *out);
  * kernel node the Raft runs on, or `me` when none is set (trace_api.c says why). */
 int raft_trace_node(const struct sim *sim, int me);
 
+/* ---------------------------------------------------------------- pre-vote, check-quorum and
+ * leadership transfer (raft/prevote.c, raft/quorum.c, raft/transfer.c) */
+
+/* What the options change (thesis sections 9.6, 6.2, 4.2.3):
+ *   pre-vote      on an election timeout a follower first sends Raft.PreVote (its term + 1, its
+ *                 last log index and term) without raising its own term; a peer grants it when
+ *                 that term is above its own, the log is at least as up to date as its own and
+ *                 it has not heard from a leader within the minimum election timeout. Only with
+ *                 a majority of grants does the follower become a candidate. A peer never
+ *                 changes its term or vote for a pre-vote; the asker adopts a higher term it
+ *                 sees in a reply (as any Raft message would teach it), or it could be locked
+ *                 out by peers whose terms moved past its own.
+ *   check-quorum  a leader that has had no reply from a majority (itself included) for an
+ *                 election timeout (the maximum one) steps down, so within about one election
+ *                 timeout plus a heartbeat of losing its majority; and a server that heard from
+ *                 a current leader within the minimum election timeout (or is the leader)
+ *                 ignores RequestVote (denies it, without taking its term) unless the request
+ *                 carries the transfer flag of a TimeoutNow campaign.
+ * Trace kinds 215-224: raft.prevote_request, raft.prevote_grant, raft.prevote_deny,
+ * raft.vote_ignored, raft.quorum_lost, raft.transfer_start, raft.timeout_now, raft.transfer_done,
+ * raft.transfer_abandoned, raft.transfer_campaign. */
+
+/* The longest a leader cut off from its majority keeps leading with check-quorum: the window
+ * (the maximum election timeout, 600 ms) plus one heartbeat (100 ms), as the check runs on
+ * heartbeats. quorum.c asserts it against raft_int.h's tuning. */
+#define RAFT_QUORUM_STEP_DOWN_MAX_US SIM_MS(700)
+
+/* raft_transfer_leadership's errors (0 is success). */
+#define RAFT_TRANSFER_ENOTLEADER (-4) /* this instance is not the leader (or is dead) */
+#define RAFT_TRANSFER_EINVAL (-5)     /* target is not a peer, or is the leader itself */
+#define RAFT_TRANSFER_EBUSY (-6)      /* a transfer is already under way */
+#define RAFT_TRANSFER_ENOTSUP (-7)    /* this Raft has no leadership transfer (raft.h only) */
+
+/* Leadership transfer (thesis 3.10), whatever the options; nothing changes unless it is called.
+ * Must be called on the leader. From now on raft_start returns false (the leader takes no new
+ * command); the leader brings `target` up to date and then sends it TimeoutNow, on which the
+ * target starts an election at once, skipping pre-vote, with a flag that lets its RequestVotes
+ * through leader stickiness. The transfer is done when the leader sees the target's later term
+ * and steps down; when that has not happened within an election timeout (the maximum one) the
+ * transfer is abandoned and the leader takes commands again. Returns 0 when the transfer
+ * started, else a RAFT_TRANSFER_E* code (nothing changed). */
+int raft_transfer_leadership(struct raft *rf, int target);
+/* The text of a raft_transfer_leadership result. Never NULL. */
+const char *raft_transfer_strerror(int err);
+
 #endif /* RAFT_EXT_H */

@@ -10,6 +10,9 @@
  *   replication.c AppendEntries, heartbeats, fast backup, commit (sections 5.3, 5.4.2)
  *   snapshot.c    Snapshot() and InstallSnapshot (section 7)
  *   apply.c       in-order delivery to the service (apply callback)
+ *   prevote.c     pre-vote (thesis 9.6), option RAFT_OPT_PRE_VOTE
+ *   quorum.c      check-quorum and leader stickiness (thesis 6.2, 4.2.3), RAFT_OPT_CHECK_QUORUM
+ *   transfer.c    leadership transfer and TimeoutNow (thesis 3.10), raft_transfer_leadership
  * Traces go through the raft_trace_* calls of raft.h (trace_api.c, provided to every Raft).
  *
  * Invariants of `struct raft` (checked by raft_check_invariants after every entry point):
@@ -20,10 +23,21 @@
  *   4. A leader voted for itself in its term; voted_for is -1 or a peer id.
  *   5. On a leader, match_index[i] < next_index[i] <= last index + 1.
  *   6. A dead instance has no pending timer.
+ *   7. prevoting only on a follower; prevotes_mask is 0 unless prevoting, and then holds self.
+ *   8. transfer_target is -1 or a peer other than me, and only a leader has one (with its
+ *      deadline timer pending); transfer_campaign only on a candidate.
+ *   9. With no option flag set, prevoting stays false and leader contact is never consulted
+ *      (off means off: no event, draw, trace or wire field of their own); transfer state moves
+ *      only after raft_transfer_leadership is called, whatever the options.
  *
  * Role transitions (Figure 2, "Rules for Servers"):
  *   follower  -> candidate : election timeout       raft_become_candidate (election.c)
  *   candidate -> candidate : election timeout       raft_become_candidate
+ *   follower/candidate -> pre-voting follower : election timeout with pre-vote on
+ *                                                   raft_prevote_start (prevote.c)
+ *   pre-voting follower -> candidate : pre-votes from a majority   raft_prevote_start's reply
+ *   follower  -> candidate : TimeoutNow from the leader (no pre-vote)  transfer.c
+ *   leader    -> follower  : no reply from a majority within an election timeout (quorum.c)
  *   candidate -> leader    : votes from a majority  raft_become_leader (election.c)
  *   any       -> follower  : higher term seen, or   raft_become_follower (election.c)
  *                            AppendEntries/InstallSnapshot from the current leader
@@ -45,7 +59,10 @@
     X(RAFT_OK, 0, "success")                                                                       \
     X(RAFT_ENOMEM, -1, "out of memory")                                                            \
     X(RAFT_ELIMIT, -2, "a bounded table or log is full")                                           \
-    X(RAFT_EDECODE, -3, "malformed persisted state")
+    X(RAFT_EDECODE, -3, "malformed persisted state")                                               \
+    X(RAFT_ENOTLEADER, RAFT_TRANSFER_ENOTLEADER, "not the leader")                                 \
+    X(RAFT_EINVAL, RAFT_TRANSFER_EINVAL, "no such peer, or the leader itself")                     \
+    X(RAFT_EBUSY, RAFT_TRANSFER_EBUSY, "a leadership transfer is already under way")
 
 enum raft_err {
 #define RAFT_ERR_ENUM(name, value, text) name = value,
@@ -237,6 +254,22 @@ struct raft {
     /* Candidate: who granted a vote in current_term (bit per peer, self included). */
     uint32_t votes_mask;
 
+    /* Pre-vote (prevote.c): a round asks for current_term + 1 without raising current_term. */
+    bool prevoting;         /* a round is under way (the role stays follower) */
+    uint32_t prevotes_mask; /* who granted this round (self included) */
+    uint64_t prevote_round; /* numbers the rounds, so a late grant of an old one is not counted */
+    /* Check-quorum (quorum.c). When this instance last heard from a leader of its term (an
+     * AppendEntries or InstallSnapshot it accepted; 0: never), and, on a leader, when each peer
+     * last answered it in its term. */
+    sim_time_us leader_contact_us;
+    sim_time_us peer_contact_us[RAFT_PEERS_MAX];
+
+    /* Leadership transfer (transfer.c). */
+    int transfer_target;            /* -1: none */
+    bool transfer_timeout_now_sent; /* TimeoutNow went to the target */
+    sim_timer_id transfer_timer;    /* abandons the transfer after an election timeout */
+    bool transfer_campaign;         /* this candidacy came from TimeoutNow: votes carry the flag */
+
     /* Timers and events (0: none pending). */
     sim_time_us election_deadline_us;
     sim_timer_id election_timer;
@@ -320,6 +353,48 @@ void raft_become_leader(struct raft *rf);
 void raft_election_reset(struct raft *rf);
 void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t *args,
                               size_t args_len);
+/* Section 5.4.1: whether a candidate whose log ends at (last_index, last_term) is at least as
+ * up to date as ours (RequestVote and PreVote alike). */
+bool raft_candidate_log_ok(const struct raft *rf, uint64_t last_index, uint64_t last_term);
+/* Whether a majority of the peers are in `mask` (bit per peer). */
+bool raft_mask_majority(const struct raft *rf, uint32_t mask);
+
+/* ---------------------------------------------------------------- prevote.c */
+
+/* Election timeout with RAFT_OPT_PRE_VOTE: becomes (or stays) a follower of current_term and
+ * asks every peer whether it could win term current_term + 1 (thesis 9.6). */
+void raft_prevote_start(struct raft *rf);
+void raft_handle_prevote(void *receiver, struct rpc_req *req, const uint8_t *args, size_t args_len);
+
+/* ---------------------------------------------------------------- quorum.c */
+
+/* A leader of current_term was heard from (AppendEntries or InstallSnapshot accepted). */
+void raft_quorum_leader_heard(struct raft *rf);
+/* Leader: `peer` answered a request of current_term. */
+void raft_quorum_peer_heard(struct raft *rf, int peer);
+/* Leader, just elected: every peer counts as heard now (the window starts at election). */
+void raft_quorum_reset(struct raft *rf);
+/* Leader, each heartbeat, with RAFT_OPT_CHECK_QUORUM: steps down when a majority has not
+ * answered within an election timeout (thesis 6.2). Returns true when it stepped down. */
+bool raft_quorum_check(struct raft *rf);
+/* Whether this instance heard from a current leader within the minimum election timeout (a
+ * leader counts itself): pre-votes are refused then, and with RAFT_OPT_CHECK_QUORUM so are
+ * RequestVotes that do not carry the transfer flag (leader stickiness, thesis 4.2.3). */
+bool raft_quorum_leader_recent(const struct raft *rf);
+/* RequestVote with RAFT_OPT_CHECK_QUORUM: traces a vote ignored by stickiness. */
+void raft_quorum_trace_ignored(struct raft *rf, uint64_t term, int candidate);
+
+/* ---------------------------------------------------------------- transfer.c */
+
+/* The leader stops leading (any step-down; `term_rose` when a later term deposed it): a transfer
+ * under way is over, done when the TimeoutNow went out and a later term appeared, abandoned
+ * otherwise. */
+void raft_transfer_end(struct raft *rf, bool term_rose);
+/* Leader: `peer` now matches through `match`; when it is the target and caught up, sends it
+ * TimeoutNow. */
+void raft_transfer_matched(struct raft *rf, int peer);
+void raft_handle_timeout_now(void *receiver, struct rpc_req *req, const uint8_t *args,
+                             size_t args_len);
 
 /* ---------------------------------------------------------------- replication.c */
 

@@ -115,6 +115,11 @@ static void heartbeat_fire(struct sim *sim, void *arg)
     struct raft *rf = arg;
     rf->heartbeat_timer = 0;
     if (rf->dead || rf->role != RAFT_LEADER) return;
+    if ((rf->opts.flags & RAFT_OPT_CHECK_QUORUM) != 0 && raft_quorum_check(rf)) {
+        raft_persist_flush(rf);
+        raft_check_invariants(rf);
+        return; /* stepped down: no more heartbeats */
+    }
     /* Also the retransmission path: a heartbeat carries whatever the follower still lacks. */
     replicate_all(rf);
     rf->heartbeat_timer = sim_after(sim, RAFT_HEARTBEAT_US, heartbeat_fire, rf);
@@ -181,6 +186,7 @@ void raft_replicate_matched(struct raft *rf, int peer, uint64_t match)
     /* Catch-up in batches: keep going unless an AppendEntries in flight carries the rest. */
     bool behind = rf->next_index[peer] <= raft_log_last_index(&rf->log);
     if (behind && rf->inflight_index[peer] <= rf->match_index[peer]) raft_replicate_peer(rf, peer);
+    raft_transfer_matched(rf, peer);
 }
 
 /* Section 5.3: "After a rejection, the leader decrements nextIndex and retries", sped up by
@@ -253,6 +259,7 @@ static void on_append_reply(void *ctx, bool ok, const uint8_t *reply, size_t rep
     } else if (rf->role == RAFT_LEADER && rf->current_term == term && r.term == term) {
         /* Replies to a request of an older term, or to a leader that has since stepped down,
          * are stale and ignored (Figure 2 keys everything on currentTerm). */
+        raft_quorum_peer_heard(rf, peer);
         if (r.success)
             raft_replicate_matched(rf, peer, prev + count);
         else
@@ -431,6 +438,7 @@ void raft_handle_append_entries(void *receiver, struct rpc_req *req, const uint8
     if (a.term >= rf->current_term) {
         raft_become_follower(rf, a.term);
         raft_election_reset(rf);
+        raft_quorum_leader_heard(rf);
         append_process(rf, &a, &r);
     }
     r.term = rf->current_term;

@@ -113,6 +113,7 @@ static void on_snapshot_reply(void *ctx, bool ok, const uint8_t *reply, size_t r
         raft_become_follower(rf, reply_term);
     } else if (rf->role == RAFT_LEADER && rf->current_term == term && reply_term == term) {
         /* The follower now holds everything through the snapshot's last included index. */
+        raft_quorum_peer_heard(rf, peer);
         raft_replicate_matched(rf, peer, index);
     }
     raft_persist_flush(rf);
@@ -181,6 +182,7 @@ void raft_handle_install_snapshot(void *receiver, struct rpc_req *req, const uin
     if (a.term >= rf->current_term) {
         raft_become_follower(rf, a.term);
         raft_election_reset(rf);
+        raft_quorum_leader_heard(rf);
         snapshot_install(rf, &a);
     }
     raft_persist_flush(rf); /* before responding */

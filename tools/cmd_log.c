@@ -190,6 +190,8 @@ static void log_format_event(const struct trace_file *tf, const struct trace_fil
         const char *role = NULL;
         if (kind->cls == TRACE_FILE_ROLE && k == kind->role_field)
             role = trace_file_role_name(ev->v[k]);
+        else
+            role = trace_file_value_name(kind->name, kind->fields[k], ev->v[k]);
         snprintf(num, sizeof(num), "%lld", (long long)ev->v[k]);
         log_putc(b, ' ');
         log_puts(b, kind->fields[k]);

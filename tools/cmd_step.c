@@ -126,6 +126,8 @@ static void step_print_rec(const struct sim *sim, const struct sim_trace_rec *re
         const char *role = NULL;
         if (step_is_role(kind) && strcmp(kind->fields[i], "role") == 0)
             role = trace_file_role_name(rec->v[i]);
+        else
+            role = trace_file_value_name(kind->name, kind->fields[i], rec->v[i]);
         if (role != NULL)
             printf(" %s=%s", kind->fields[i], role);
         else

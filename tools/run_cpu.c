@@ -101,6 +101,12 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestChallenge1Delete", 25000},
     {"TestChallenge2Unaffected", 5000},
     {"TestChallenge2Partial", 4000},
+    {"TestPreVoteRejoinExt", 2000},
+    {"TestPreVoteRejoinTwinExt", 1000},
+    {"TestCheckQuorumExt", 1000},
+    {"TestCheckQuorumTwinExt", 1000},
+    {"TestLeaderTransferExt", 2000},
+    {"TestLeaderTransferTwinExt", 1000},
 };
 #define RUN_CPU_REFS_COUNT (sizeof(run_cpu_refs) / sizeof(run_cpu_refs[0]))
 

@@ -853,6 +853,17 @@ const char *trace_file_role_name(int64_t role)
     }
 }
 
+const char *trace_file_value_name(const char *kind, const char *field, int64_t value)
+{
+    static const char *const deny_reasons[] = {"granted", "term", "log", "leader-heard"};
+    static const char *const abandon_whys[] = {"?", "timed-out", "stepped-down"};
+    if (strcmp(kind, "raft.prevote_deny") == 0 && strcmp(field, "reason") == 0)
+        return value >= 0 && value < 4 ? deny_reasons[value] : NULL;
+    if (strcmp(kind, "raft.transfer_abandoned") == 0 && strcmp(field, "why") == 0)
+        return value >= 1 && value < 3 ? abandon_whys[value] : NULL;
+    return NULL;
+}
+
 void trace_file_error_print(const char *path, const struct trace_file_error *err)
 {
     if (err->line == 0)

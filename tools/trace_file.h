@@ -158,6 +158,9 @@ const char *trace_file_node_label(const struct trace_file *tf, int32_t node,
 
 /* "follower", "candidate", "leader" for Raft's role values, else NULL. */
 const char *trace_file_role_name(int64_t role);
+/* The name of a coded field value of a kind (raft.prevote_deny's reason, raft.transfer_abandoned's
+ * why: raft/prevote.c and raft/transfer.c), else NULL. */
+const char *trace_file_value_name(const char *kind, const char *field, int64_t value);
 
 /* ---------------------------------------------------------------- analysis */
 

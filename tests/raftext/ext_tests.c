@@ -7,12 +7,24 @@
  * the twin passes when the failure happens, and the pair proves the option is what made the
  * difference). A scenario sets its own options (lab_raft_opts_set), whatever --raft-opts says.
  *
- * The rows are added by each mechanism's scenario file (ext_<mechanism>.c); until the first
- * lands, the table holds no test (its one element is never read: the count is 0).
+ * The rows are added by each mechanism's scenario file (ext_<mechanism>.c), each pair
+ * on-test first, then its twin.
  */
+#include "ext_prevote.h"
 #include "lab.h"
 
 const struct lab_test lab_ext_tests[] = {
-    {NULL, NULL, NULL, NULL},
+    {"TestPreVoteRejoinExt", LAB_PART_EXT, "a rejoining follower does not depose the leader",
+     ext_prevote_rejoin},
+    {"TestPreVoteRejoinTwinExt", LAB_PART_EXT, "twin: a rejoining follower deposes the leader",
+     ext_prevote_rejoin_twin},
+    {"TestCheckQuorumExt", LAB_PART_EXT, "a leader cut off from its majority steps down",
+     ext_check_quorum},
+    {"TestCheckQuorumTwinExt", LAB_PART_EXT, "twin: a leader cut off from its majority leads on",
+     ext_check_quorum_twin},
+    {"TestLeaderTransferExt", LAB_PART_EXT, "leadership transfer to a chosen follower under load",
+     ext_leader_transfer},
+    {"TestLeaderTransferTwinExt", LAB_PART_EXT, "twin: a leader change without transfer",
+     ext_leader_transfer_twin},
 };
-const size_t lab_ext_tests_count = 0;
+const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);
