@@ -13,6 +13,7 @@
  *    to the same check; the CLI's bad input gives exit status 3 and one line.
  */
 #include <check.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -773,35 +774,68 @@ END_TEST
 
 /* ---------------------------------------------------------------- end to end */
 
-/* Our Raft's files, copied into d with the vote rule broken: a candidate whose last term
- * differs from ours always gets the vote (the up-to-date check of section 5.4.1 dropped). The
- * space-separated paths go into impl. */
+/* Whether raft/NAME belongs to our Raft implementation (what RAFT_IMPL names, and raft_int.h)
+ * rather than to the provided files every Raft is linked with. */
+static bool ex_raft_impl_file(const char *name)
+{
+    static const char *const provided[] = {"persister.c", "trace_api.c", "wal.c", "wal_sim_disk.c",
+                                           "wal_persister.c"};
+    size_t len = strlen(name);
+    if (strcmp(name, "raft_int.h") == 0) return true;
+    if (len < 3 || strcmp(name + len - 2, ".c") != 0) return false;
+    for (size_t k = 0; k < sizeof(provided) / sizeof(provided[0]); k++)
+        if (strcmp(name, provided[k]) == 0) return false;
+    return true;
+}
+
+/* Our Raft's files (every implementation file of raft/, listed in name order), copied into d
+ * with the vote rule broken: a candidate whose last term differs from ours always gets the vote
+ * (the up-to-date check of section 5.4.1 dropped). The space-separated paths of the .c files go
+ * into impl. */
 static void ex_plant_bug(const struct cu_dir *d, char *impl, size_t size)
 {
-    static const char *const files[] = {"apply.c",       "call.c",     "election.c",
-                                        "log.c",         "persist.c",  "raft.c",
-                                        "replication.c", "snapshot.c", "raft_int.h"};
-    static const char good[] = "return a->last_log_term > my_last_term;";
+    static const char good[] = "if (last_term != my_last_term) return last_term > my_last_term;";
+    static const char bad[] = "if (last_term != my_last_term) return true; /* planted */";
     const char *root = getenv("LABSIM_ROOT") != NULL ? getenv("LABSIM_ROOT") : ".";
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/raft", root);
+    struct dirent **names = NULL;
+    int count = scandir(dir, &names, NULL, alphasort);
+    ck_assert_msg(count > 0, "cannot list %s", dir);
     size_t used = 0;
+    int planted = 0;
     impl[0] = '\0';
-    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
-        char src[600];
-        char dst[600];
-        size_t len = 0;
-        snprintf(src, sizeof(src), "%s/raft/%s", root, files[k]);
-        char *text = cu_read_file(src, &len);
-        char *at = strstr(text, good);
-        if (strcmp(files[k], "election.c") == 0) {
-            ck_assert_ptr_nonnull(at);
-            memcpy(at, "return true; /* planted */              ", strlen(good));
+    for (int k = 0; k < count; k++) {
+        const char *name = names[k]->d_name;
+        if (ex_raft_impl_file(name)) {
+            char src[1024];
+            char dst[700];
+            size_t len = 0;
+            snprintf(src, sizeof(src), "%s/%s", dir, name);
+            char *text = cu_read_file(src, &len);
+            char *at = strstr(text, good);
+            if (at != NULL) {
+                char *fixed = malloc(len + sizeof(bad));
+                ck_assert_ptr_nonnull(fixed);
+                size_t head = (size_t)(at - text);
+                size_t tail_at = head + strlen(good);
+                len = (size_t)snprintf(fixed, len + sizeof(bad), "%.*s%s%s", (int)head, text, bad,
+                                       text + tail_at);
+                free(text);
+                text = fixed;
+                planted++;
+            }
+            cu_dir_file(d, name, dst, sizeof(dst));
+            cu_write_file(dst, text, len);
+            free(text);
+            if (strcmp(name + strlen(name) - 2, ".c") == 0)
+                used +=
+                    (size_t)snprintf(impl + used, size - used, "%s%s", used > 0 ? " " : "", dst);
         }
-        cu_dir_file(d, files[k], dst, sizeof(dst));
-        cu_write_file(dst, text, len);
-        free(text);
-        if (strstr(files[k], ".c") != NULL)
-            used += (size_t)snprintf(impl + used, size - used, "%s%s", used > 0 ? " " : "", dst);
+        free(names[k]);
     }
+    free(names);
+    ck_assert_msg(planted == 1, "the up-to-date rule was found %d times in raft/", planted);
 }
 
 static size_t ex_file_faults(const char *path)
