@@ -101,6 +101,10 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestChallenge1Delete", 25000},
     {"TestChallenge2Unaffected", 5000},
     {"TestChallenge2Partial", 4000},
+    {"TestMemberPartitionExt", 1000},
+    {"TestMemberPartitionTwinExt", 1000},
+    {"TestMemberLearnerExt", 1000},
+    {"TestMemberLearnerTwinExt", 1000},
 };
 #define RUN_CPU_REFS_COUNT (sizeof(run_cpu_refs) / sizeof(run_cpu_refs[0]))
 

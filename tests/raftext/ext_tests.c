@@ -10,9 +10,17 @@
  * The rows are added by each mechanism's scenario file (ext_<mechanism>.c); until the first
  * lands, the table holds no test (its one element is never read: the count is 0).
  */
+#include "ext_member.h"
 #include "lab.h"
 
 const struct lab_test lab_ext_tests[] = {
-    {NULL, NULL, NULL, NULL},
+    {"TestMemberPartitionExt", LAB_PART_EXT,
+     "membership changes one server at a time under partitions", ext_member_partition},
+    {"TestMemberPartitionTwinExt", LAB_PART_EXT,
+     "UNSAFE: 3 -> 5 voters in one step under a partition", ext_member_partition_twin},
+    {"TestMemberLearnerExt", LAB_PART_EXT, "a learner is promoted only once caught up",
+     ext_member_learner},
+    {"TestMemberLearnerTwinExt", LAB_PART_EXT, "UNSAFE: a lagging learner promoted at once",
+     ext_member_learner_twin},
 };
-const size_t lab_ext_tests_count = 0;
+const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);
