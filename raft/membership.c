@@ -126,7 +126,10 @@ static void config_set(struct raft *rf, struct raft_config c, uint64_t from)
 
 void raft_member_init(struct raft *rf)
 {
-    rf->member = (struct raft_member){.config = config_initial(rf)};
+    /* With the option, none until raft_member_refresh (raft_make, after the restore) sets and
+     * traces the configuration the server starts in, so the tools see non-members too. */
+    rf->member = (struct raft_member){0};
+    if (!member_on(rf)) rf->member.config = config_initial(rf);
 }
 
 void raft_member_refresh(struct raft *rf)
