@@ -159,6 +159,11 @@ const char *trace_file_node_label(const struct trace_file *tf, int32_t node,
 /* "follower", "candidate", "leader" for Raft's role values, else NULL. */
 const char *trace_file_role_name(int64_t role);
 
+/* raft.config's voters and learners are bit sets of peers (raft/membership.c): writes "{0,1,2}"
+ * to buf and returns it for those fields of that kind, else returns NULL. */
+const char *trace_file_member_set(const char *kind, const char *field, int64_t bits, char *buf,
+                                  size_t size);
+
 /* ---------------------------------------------------------------- analysis */
 
 /* A message arrow between two events: a request (send -> deliver), a reply (deliver ->

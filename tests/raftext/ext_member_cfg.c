@@ -4,6 +4,7 @@
  * raft_cfg.h and labsim's own raft_ext.h. Every wait polls in virtual time with a stated bound,
  * so a scenario that cannot make progress ends with a message, never hangs.
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "ext_member_cfg.h"
@@ -12,12 +13,37 @@
 #define POLL_US SIM_MS(20)
 #define LEADER_POLL_US SIM_MS(50)
 
+/* The tester's node inspector (step's p), plus the configuration the server uses and, on a
+ * leader, each member's progress. */
+static int member_inspect(void *user, int node, FILE *out)
+{
+    int rc = raft_cfg_inspect(user, node, out);
+    struct raft *rf = rc == 0 ? raft_cfg_raft(user, node) : NULL;
+    if (rf == NULL) return rc;
+    struct raft_config c;
+    uint64_t index = 0;
+    char text[160];
+    raft_member_config(rf, &c, &index);
+    ext_member_config_format(&c, text, sizeof(text));
+    fprintf(out, "  config: %s (entry %" PRIu64 ")\n", text, index);
+    for (int i = 0; i < raft_cfg_servers(user); i++) {
+        struct raft_member_progress p;
+        if (i == node || ((c.voters | c.learners) >> i & 1u) == 0) continue;
+        if (raft_member_progress(rf, i, &p) != 0) break; /* not the leader */
+        fprintf(out, "  progress of %d: match %" PRIu64 " of %" PRIu64 "%s\n", i, p.match_index,
+                p.last_index, p.caught_up ? ", caught up" : "");
+    }
+    return 0;
+}
+
 struct raft_cfg *ext_member_cfg_make(struct lab_ctx *ctx, int n, uint32_t voters,
                                      const char *raft_opts, bool snapshot)
 {
     lab_raft_opts_set(ctx, raft_opts);
     lab_raft_voters_set(ctx, voters);
-    return raft_cfg_make(ctx, n, false, snapshot);
+    struct raft_cfg *cfg = raft_cfg_make(ctx, n, false, snapshot);
+    if (cfg != NULL) lab_set_inspector(ctx, member_inspect);
+    return cfg;
 }
 
 int ext_member_leader(struct raft_cfg *cfg, uint32_t mask, uint64_t *term)

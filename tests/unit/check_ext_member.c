@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check_suites.h"
+#include "check_util.h"
 #include "ext_member_cfg.h"
 #include "lab.h"
 #include "lab_persist.h"
@@ -236,6 +237,43 @@ START_TEST(test_ext_member_words)
 }
 END_TEST
 
+/* The study tools show configurations: log and step print the sets, step's m stops at a
+ * change, and the HTML page draws a diamond per change. */
+START_TEST(test_ext_member_tools)
+{
+    struct cu_dir dir;
+    struct cu_run r;
+    char trace[512];
+    char page[512];
+    cu_dir_make(&dir, "ext_member");
+    cu_dir_file(&dir, "t.trace", trace, sizeof(trace));
+    cu_dir_file(&dir, "t.html", page, sizeof(page));
+    cu_labsim(&r, NULL, "replay", "TestMemberLearnerExt", "--seed", "1", "--trace", trace);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "log", trace, "--flat");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "raft.config index=0 voters={0,1,2} learners={}"));
+    ck_assert_ptr_nonnull(strstr(r.out, "voters={0,1,2} learners={3}"));
+    ck_assert_ptr_nonnull(strstr(r.out, "voters={0,1,2,3} learners={}"));
+    cu_run_free(&r);
+    struct cu_spawn how = {.input = "m\nm\nm\nm\nm\nq\n"};
+    cu_labsim(&r, &how, "step", "TestMemberLearnerExt", "--seed", "1", "--topics", "role");
+    ck_assert_ptr_nonnull(strstr(r.out, "raft.config on node"));
+    ck_assert_ptr_nonnull(strstr(r.out, "learners={3}"));
+    cu_run_free(&r);
+    cu_labsim(&r, NULL, "export", trace, "--format", "html", "-o", page);
+    ck_assert_int_eq(r.status, 0);
+    cu_run_free(&r);
+    char *html = cu_read_file(page, NULL);
+    ck_assert_ptr_nonnull(strstr(html, "\"raft.config\""));
+    ck_assert_ptr_nonnull(strstr(html, "polygon.config"));
+    ck_assert_ptr_nonnull(strstr(html, "span.learner"));
+    free(html);
+    cu_dir_remove(&dir);
+}
+END_TEST
+
 Suite *ext_member_suite(void)
 {
     Suite *s = suite_create("ext_member");
@@ -249,6 +287,7 @@ Suite *ext_member_suite(void)
     tcase_add_loop_test(units, test_ext_member_units, 0,
                         (int)(PAIR_SEEDS * sizeof(unit_tests) / sizeof(unit_tests[0])));
     tcase_add_test(units, test_ext_member_words);
+    tcase_add_test(units, test_ext_member_tools);
     suite_add_tcase(s, units);
     return s;
 }
