@@ -109,7 +109,13 @@ int raft_trace_node(const struct sim *sim, int me);
  * configuration entry is not committed, and with RAFT_ENOTREADY until the leader has committed
  * an entry of its own term (the fix to single-server changes from Ongaro's raft-dev note of
  * 2015: a new leader must not change the configuration before it commits in its term; start a
- * command first). On success *index (may be NULL) gets the entry's index. */
+ * command first). On success *index (may be NULL) gets the entry's index.
+ *
+ * Removed servers. The leader stops sending to a removed server as soon as it appends the entry,
+ * so a removed follower may never learn it was removed: still a voter in its own log, it will
+ * time out and campaign, and its higher terms disturb the cluster (thesis 4.2.3). Shut removed
+ * servers down (the scenarios crash them); pre-vote and check-quorum are the thesis's cure. A
+ * leader that removed itself does hold the entry, so it never campaigns again. */
 
 /* Errors of the calls (negative, beside raft.c's own codes; raft_strerror names each). */
 #define RAFT_MEMBER_ERRNO_MAP(X)                                                                   \

@@ -64,6 +64,8 @@ static void partition_rounds(struct raft_cfg *cfg, uint32_t side_a, uint32_t sid
         if (raft_cfg_safety_violation(cfg) != 0) return;
         bool run_b = term_b <= term_a; /* the side whose last leader had the lower term */
         uint32_t side = run_b ? side_b : side_a;
+        /* All crashed first, so the side restarts and elects afresh, even twice in a row. */
+        ext_member_run_only(cfg, 0, RAFT_CFG_APPLIER);
         ext_member_run_only(cfg, side, RAFT_CFG_APPLIER);
         uint64_t term = 0;
         int leader = ext_member_wait_leader(cfg, side, 0, SIDE_ELECTION_US);
