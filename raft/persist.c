@@ -403,6 +403,7 @@ static int state_restore(struct raft *rf, const uint8_t *buf, size_t len)
     int rc = state_decode(rf, &d, &h);
     if (rc != RAFT_OK) {
         raft_log_close(&rf->log);
+        rf->member.snap_config = (struct raft_config){0};
         return rc;
     }
     rf->current_term = h.term;
