@@ -85,6 +85,12 @@ static void body_refusals(struct lab_ctx *ctx)
     rc = raft_member_add_learner(rf, 3, NULL);
     EXPECT(ctx, rc == RAFT_ENOTREADY, "before a commit of its term: %s", raft_strerror(rc));
     raft_cfg_one_int(cfg, 7, 3, true);
+    /* Server 3 is no member yet: nobody contacts it and it never campaigns. */
+    sim_sleep_us(lab_sim(ctx), SIM_S(2));
+    struct raft_inspect outsider;
+    raft_inspect(raft_cfg_raft(cfg, 3), &outsider);
+    EXPECT(ctx, outsider.term == 0 && outsider.role == RAFT_FOLLOWER && outsider.last_index == 0,
+           "non-member 3 at term %" PRIu64 ", role %d", outsider.term, (int)outsider.role);
     rc = raft_member_promote(rf, 3, NULL);
     EXPECT(ctx, rc == RAFT_ESERVER, "promote a non-learner: %s", raft_strerror(rc));
     struct raft_config two = {.voters = 0xfu};
