@@ -276,6 +276,14 @@ START_TEST(test_ext_member_tools)
     ck_assert_ptr_nonnull(strstr(html, "polygon.config"));
     ck_assert_ptr_nonnull(strstr(html, "span.learner"));
     free(html);
+    /* Drawn: a diamond per change, and server 3's bars as a learner's while it was one. */
+    cu_chromium();
+    cu_chromium_render(&r, &dir, page, NULL);
+    ck_assert_ptr_null(strstr(r.out, "data-configs=\"0\""));
+    ck_assert_ptr_nonnull(strstr(r.out, "data-configs=\""));
+    ck_assert_ptr_nonnull(strstr(r.out, "class=\"config t-role\""));
+    ck_assert_ptr_nonnull(strstr(r.out, " learner\""));
+    cu_run_free(&r);
     cu_dir_remove(&dir);
 }
 END_TEST
