@@ -62,11 +62,14 @@ static bool deliver_entry(struct raft *rf)
     const struct raft_entry *entry = raft_log_get(&rf->log, index);
     RAFT_ASSERTF(rf, entry != NULL, "apply: index %llu not in log (snapshot %llu)",
                  (unsigned long long)index, (unsigned long long)rf->log.snapshot_index);
-    if (!apply_copy(rf, entry->cmd, entry->cmd_len)) return false;
+    /* A configuration entry is not the service's: it gets an empty (nil) command at its index,
+     * so indices stay contiguous (raft_ext.h, "Delivery"). */
+    size_t len = entry->type == RAFT_ENTRY_COMMAND ? entry->cmd_len : 0;
+    if (!apply_copy(rf, entry->cmd, len)) return false;
     struct raft_apply_msg msg = {
         .command_valid = true,
-        .command = entry->cmd_len > 0 ? rf->apply_buf : NULL,
-        .command_len = entry->cmd_len,
+        .command = len > 0 ? rf->apply_buf : NULL,
+        .command_len = len,
         .command_index = index,
     };
     /* lastApplied moves before the callback: the service may snapshot through `index` from

@@ -63,6 +63,10 @@ static void election_timer_fire(struct sim *sim, void *arg)
         election_timer_arm(rf);
         return;
     }
+    /* Thesis 4.1, 4.2.1: learners and servers outside the configuration never campaign; they
+     * wait to be contacted (AppendEntries arms the timer again). Every peer votes without
+     * RAFT_OPT_MEMBERSHIP. */
+    if (!raft_member_voter(rf, rf->me)) return;
     raft_trace_election_timeout(rf->sim, rf->me, rf->current_term);
     rf->transfer_campaign = false; /* only TimeoutNow starts a transfer campaign */
     if ((rf->opts.flags & RAFT_OPT_PRE_VOTE) != 0)
@@ -102,17 +106,10 @@ void raft_become_follower(struct raft *rf, uint64_t term)
     if (changed) raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
 }
 
-bool raft_mask_majority(const struct raft *rf, uint32_t mask)
-{
-    int votes = 0;
-    for (int i = 0; i < rf->peers_count; i++)
-        votes += (mask >> i) & 1u;
-    return 2 * votes > rf->peers_count;
-}
-
+/* A majority of the voters of the configuration in effect (every peer without membership). */
 static bool votes_won(const struct raft *rf)
 {
-    return raft_mask_majority(rf, rf->votes_mask);
+    return raft_member_quorum(rf, rf->votes_mask);
 }
 
 static void vote_args_encode(struct gob_enc *e, const struct vote_args *a)
@@ -154,7 +151,7 @@ void raft_become_candidate(struct raft *rf)
     };
     vote_args_encode(&rf->enc_msg, &a);
     for (int peer = 0; peer < rf->peers_count; peer++) {
-        if (peer == rf->me) continue;
+        if (peer == rf->me || !raft_member_voter(rf, peer)) continue;
         raft_trace_vote_request(rf->sim, rf->me, rf->current_term, peer, a.last_log_index,
                                 a.last_log_term);
         raft_call_send(rf, peer, RAFT_CALL_VOTE, "Raft.RequestVote", 0, 0, on_vote_reply);

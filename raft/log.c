@@ -69,6 +69,12 @@ static int log_grow(struct raft_log *log)
 
 int raft_log_append(struct raft_log *log, uint64_t term, const uint8_t *cmd, size_t cmd_len)
 {
+    return raft_log_append_typed(log, term, RAFT_ENTRY_COMMAND, cmd, cmd_len);
+}
+
+int raft_log_append_typed(struct raft_log *log, uint64_t term, uint8_t type, const uint8_t *cmd,
+                          size_t cmd_len)
+{
     int rc = log_grow(log);
     if (rc != RAFT_OK) return rc;
     uint8_t *copy = NULL;
@@ -78,6 +84,7 @@ int raft_log_append(struct raft_log *log, uint64_t term, const uint8_t *cmd, siz
         memcpy(copy, cmd, cmd_len);
     }
     log->entries[log->count].term = term;
+    log->entries[log->count].type = type;
     log->entries[log->count].cmd = copy;
     log->entries[log->count].cmd_len = copy != NULL ? cmd_len : 0;
     log->count++;

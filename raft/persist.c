@@ -61,6 +61,7 @@ static void entries_put_direct(const struct raft *rf, struct gob_enc *e, uint64_
         gob_put_record_begin(e, 0);
         raft_wire_put_num(e, 1, entry->term);
         gob_put_iface(e, 2, entry->cmd, entry->cmd_len);
+        if (entry->type != RAFT_ENTRY_COMMAND) raft_wire_put_num(e, 3, entry->type);
         gob_put_record_end(e);
     }
 }
@@ -312,7 +313,8 @@ static bool state_encode(struct raft *rf, struct gob_enc *e)
         const struct raft_persist_chunk *piece = &rf->pcache.chunks[i];
         gob_put_elem_run_parsed(e, piece->bytes, piece->len, &piece->header);
     }
-    gob_put_array_end(e); /* the encoder opens even an empty array */
+    gob_put_array_end(e);           /* the encoder opens even an empty array */
+    raft_member_snap_put(rf, e, 6); /* zero, so absent, unless membership changed it */
     return true;
 }
 
@@ -359,15 +361,18 @@ static bool head_valid(const struct raft *rf, const struct saved_head *h)
 static int entry_decode(struct raft *rf, struct gob_dec *d, uint64_t term_max)
 {
     uint64_t term = 0;
+    uint64_t type = 0;
     const uint8_t *cmd = NULL;
     size_t cmd_len = 0;
     gob_get_elem_record_begin(d);
     bool nums_ok = raft_wire_get_num(d, 1, &term);
     gob_get_iface(d, 2, &cmd, &cmd_len);
+    nums_ok &= raft_wire_get_num(d, 3, &type);
     gob_get_record_end(d);
     if (gob_dec_err(d) != GOB_OK || !nums_ok) return RAFT_EDECODE;
     if (term == 0 || term > term_max || term < raft_log_last_term(&rf->log)) return RAFT_EDECODE;
-    return raft_log_append(&rf->log, term, cmd, cmd_len);
+    if (!raft_member_entry_valid(rf, type, cmd, cmd_len)) return RAFT_EDECODE;
+    return raft_log_append_typed(&rf->log, term, (uint8_t)type, cmd, cmd_len);
 }
 
 static int state_decode(struct raft *rf, struct gob_dec *d, struct saved_head *h)
@@ -386,6 +391,7 @@ static int state_decode(struct raft *rf, struct gob_dec *d, struct saved_head *h
         if (rc != RAFT_OK) return rc;
     }
     if (count > 0) gob_get_array_end(d);
+    if (!raft_member_snap_get(rf, d, 6, &rf->member.snap_config)) return RAFT_EDECODE;
     return gob_dec_finish(d) == GOB_OK ? RAFT_OK : RAFT_EDECODE;
 }
 
@@ -397,6 +403,7 @@ static int state_restore(struct raft *rf, const uint8_t *buf, size_t len)
     int rc = state_decode(rf, &d, &h);
     if (rc != RAFT_OK) {
         raft_log_close(&rf->log);
+        rf->member.snap_config = (struct raft_config){0};
         return rc;
     }
     rf->current_term = h.term;

@@ -67,7 +67,7 @@ void raft_prevote_start(struct raft *rf)
     rf->prevotes_mask = 1u << rf->me;
     rf->prevote_round++;
     raft_election_reset(rf); /* no majority in time: the next timeout starts another round */
-    if (raft_mask_majority(rf, rf->prevotes_mask)) { /* a single-peer cluster */
+    if (raft_member_quorum(rf, rf->prevotes_mask)) { /* a single-peer cluster */
         raft_become_candidate(rf);
         return;
     }
@@ -116,7 +116,7 @@ static void on_prevote_reply(void *ctx, bool ok, const uint8_t *reply, size_t re
         raft_become_follower(rf, reply_term); /* ends the round */
     } else if (granted && rf->prevoting && rf->prevote_round == round && rf->current_term == term) {
         rf->prevotes_mask |= 1u << peer;
-        if (raft_mask_majority(rf, rf->prevotes_mask)) raft_become_candidate(rf);
+        if (raft_member_quorum(rf, rf->prevotes_mask)) raft_become_candidate(rf);
     }
     raft_persist_flush(rf);
     raft_check_invariants(rf);

@@ -81,7 +81,7 @@ bool raft_quorum_check(struct raft *rf)
     RAFT_ASSERT(rf, (rf->opts.flags & RAFT_OPT_CHECK_QUORUM) != 0);
     RAFT_ASSERT(rf, rf->role == RAFT_LEADER);
     uint32_t heard = quorum_heard_mask(rf);
-    if (raft_mask_majority(rf, heard)) return false;
+    if (raft_member_quorum(rf, heard)) return false;
     int heard_count = 0;
     for (int i = 0; i < rf->peers_count; i++)
         heard_count += (heard >> i) & 1u;

@@ -18,6 +18,7 @@ const char *raft_strerror(int err)
     case name:                                                                                     \
         return text;
         RAFT_ERRNO_MAP(RAFT_ERR_TEXT)
+        RAFT_EXT_ERRNO_MAP(RAFT_ERR_TEXT)
 #undef RAFT_ERR_TEXT
     default:
         return "unknown raft error";
@@ -50,7 +51,9 @@ struct raft *raft_make(struct sim *sim, struct rpc_end *const *peers, int peers_
     gob_enc_init(&rf->enc_state);
     gob_enc_init(&rf->enc_chunk);
     sim_rand_init_n(&rf->rand, sim, "raft.timer", me);
+    raft_member_init(rf);
     int rc = raft_persist_restore(rf);
+    raft_member_refresh(rf); /* the configuration the restored log and snapshot give */
     if (rc == RAFT_ENOMEM) {
         raft_free(rf);
         return NULL;
@@ -222,4 +225,6 @@ void raft_check_invariants(const struct raft *rf)
         RAFT_ASSERT(rf, rf->replicate_event == 0 && rf->apply_event == 0);
         RAFT_ASSERT(rf, rf->transfer_timer == 0);
     }
+    /* 10. */
+    raft_member_check(rf);
 }

@@ -37,10 +37,18 @@
 /* Batching and pipelining: several commands per AppendEntries and several AppendEntries in
  * flight per follower. */
 #define RAFT_OPT_PIPELINE (1u << 4)
-/* Every option bit this Raft knows. */
+/* Membership change, one server at a time, with learners (thesis chapter 4): configuration
+ * entries in the log and the raft_member_* calls below. With it on and no change made, the
+ * configuration is every peer (or raft_options.voters_initial) and the Raft acts as without. */
+#define RAFT_OPT_MEMBERSHIP (1u << 5)
+/* UNSAFE, for the scenario twins only, implies membership: a change may switch several servers
+ * at once (raft_member_change) and a learner is promoted however far behind it is. Never in
+ * RAFT_OPT_ALL. */
+#define RAFT_OPT_MEMBER_UNSAFE (1u << 6)
+/* Every option bit this Raft knows (the UNSAFE ones excluded). */
 #define RAFT_OPT_ALL                                                                               \
     (RAFT_OPT_PRE_VOTE | RAFT_OPT_CHECK_QUORUM | RAFT_OPT_READ_INDEX | RAFT_OPT_LEASE_READ |       \
-     RAFT_OPT_PIPELINE)
+     RAFT_OPT_PIPELINE | RAFT_OPT_MEMBERSHIP)
 
 /* The bound on how much faster or slower one server's clock may run than another's, in parts
  * per million, that lease reads assume when clock_drift_ppm is 0. */
@@ -49,6 +57,7 @@
 struct raft_options {
     uint32_t flags;           /* RAFT_OPT_* */
     uint32_t clock_drift_ppm; /* lease reads; 0 = RAFT_CLOCK_DRIFT_PPM_DEFAULT */
+    uint32_t voters_initial;  /* membership: the first voters, bit per peer id; 0 = every peer */
 };
 
 /* Gives the Raft made next with this persister (and, through raft_persister_copy, every restart
@@ -63,6 +72,29 @@ bool raft_persister_options_ignored(const struct raft_persister *p);
 
 /* The options an instance runs with (what raft_make took from its persister). */
 void raft_options_get(const struct raft *rf, struct raft_options *out);
+
+/* ---------------------------------------------------------------- errors */
+
+/* Errors of the calls below (negative, beside raft.c's own codes; raft_strerror names each). */
+#define RAFT_EXT_ERRNO_MAP(X)                                                                      \
+    X(RAFT_EOPTION, -20, "membership calls need RAFT_OPT_MEMBERSHIP")                              \
+    X(RAFT_ENOTLEADER, -21, "not the leader")                                                      \
+    X(RAFT_ECHANGE_PENDING, -22, "a configuration change is not committed yet")                    \
+    X(RAFT_ENOTREADY, -23, "the leader has not committed an entry of its term yet")                \
+    X(RAFT_ELAGGING, -24, "the learner has not caught up with the leader's log")                   \
+    X(RAFT_EMULTI, -25, "a change may add, promote or remove only one server")                     \
+    X(RAFT_ESERVER, -26, "no such server, or not in the state the change needs")                   \
+    X(RAFT_EBUSY, -27, "a leadership transfer is already under way")                               \
+    X(RAFT_ENOTSUP, -28, "this Raft has no such call (it implements raft.h only)")
+
+enum raft_ext_err {
+#define RAFT_EXT_ERR_ENUM(name, value, text) name = value,
+    RAFT_EXT_ERRNO_MAP(RAFT_EXT_ERR_ENUM)
+#undef RAFT_EXT_ERR_ENUM
+};
+
+/* One line of text for any raft error code (0, raft.c's and the ones above). */
+const char *raft_strerror(int err);
 
 /* ---------------------------------------------------------------- traces */
 
@@ -99,11 +131,11 @@ int raft_trace_node(const struct sim *sim, int me);
  * heartbeats. quorum.c asserts it against raft_int.h's tuning. */
 #define RAFT_QUORUM_STEP_DOWN_MAX_US SIM_MS(700)
 
-/* raft_transfer_leadership's errors (0 is success). */
-#define RAFT_TRANSFER_ENOTLEADER (-4) /* this instance is not the leader (or is dead) */
-#define RAFT_TRANSFER_EINVAL (-5)     /* target is not a peer, or is the leader itself */
-#define RAFT_TRANSFER_EBUSY (-6)      /* a transfer is already under way */
-#define RAFT_TRANSFER_ENOTSUP (-7)    /* this Raft has no leadership transfer (raft.h only) */
+/* raft_transfer_leadership's errors (0 is success), codes of the error table below. */
+#define RAFT_TRANSFER_ENOTLEADER RAFT_ENOTLEADER /* not the leader (or dead) */
+#define RAFT_TRANSFER_EINVAL RAFT_ESERVER        /* target not a voter, or the leader itself */
+#define RAFT_TRANSFER_EBUSY RAFT_EBUSY           /* a transfer is already under way */
+#define RAFT_TRANSFER_ENOTSUP RAFT_ENOTSUP       /* this Raft has no such call (raft.h only) */
 
 /* Leadership transfer (thesis 3.10), whatever the options; nothing changes unless it is called.
  * Must be called on the leader. From now on raft_start returns false (the leader takes no new
@@ -116,5 +148,79 @@ int raft_trace_node(const struct sim *sim, int me);
 int raft_transfer_leadership(struct raft *rf, int target);
 /* The text of a raft_transfer_leadership result. Never NULL. */
 const char *raft_transfer_strerror(int err);
+/* ---------------------------------------------------------------- membership and learners */
+
+/* Single-server membership change (Ongaro's thesis, section 4.1) with learners (4.2.1), under
+ * RAFT_OPT_MEMBERSHIP (raft/membership.c). Every call below refuses with RAFT_EOPTION without it.
+ *
+ * Servers. The peers array given to raft_make names every server that may ever join (ids below
+ * RAFT_PEERS_MAX); the configuration says which of them are voters (elections and commitment
+ * count only them) and which are learners (they receive entries but neither vote in a quorum
+ * nor start elections). A server in neither set is not a member: it starts no election and
+ * waits to be contacted. The first configuration is raft_options.voters_initial (0 = every
+ * peer, so the lab's clusters are unchanged); a server started with its own id outside that set
+ * is a server that is not yet a member.
+ *
+ * Configuration entries (4.1, "configuration entries take effect on append"). A change is a log
+ * entry holding the whole new configuration (voters and learners); every server uses the latest
+ * one in its log, committed or not, as soon as it is appended, and goes back to the previous one
+ * when a conflict truncates it. A snapshot carries the configuration at its index: Raft keeps it
+ * in its own persisted state beside the snapshot point (the snapshot bytes are the service's)
+ * and sends it with InstallSnapshot.
+ *
+ * Delivery. A configuration entry is not a service command, but it has an index: the apply
+ * callback gets it as a command of length 0 (Go's nil command) at that index, so the service's
+ * indices stay contiguous; services skip empty commands (the Raft tester records it as 0).
+ *
+ * One change at a time: a call is refused with RAFT_ECHANGE_PENDING while the latest
+ * configuration entry is not committed, and with RAFT_ENOTREADY until the leader has committed
+ * an entry of its own term (the fix to single-server changes from Ongaro's raft-dev note of
+ * 2015: a new leader must not change the configuration before it commits in its term; start a
+ * command first). On success *index (may be NULL) gets the entry's index.
+ *
+ * Removed servers. The leader stops sending to a removed server as soon as it appends the entry,
+ * so a removed follower may never learn it was removed: still a voter in its own log, it will
+ * time out and campaign, and its higher terms disturb the cluster (thesis 4.2.3). Shut removed
+ * servers down (the scenarios crash them); pre-vote and check-quorum are the thesis's cure. A
+ * leader that removed itself does hold the entry, so it never campaigns again. */
+
+/* A configuration: bit i set = peer i. voters is never empty; voters & learners == 0. */
+struct raft_config {
+    uint32_t voters;
+    uint32_t learners;
+};
+
+/* Catch-up rule for promotion (4.2.1, the simple form of the rounds rule): a learner is caught
+ * up when the leader heard from it within the last RAFT_MEMBER_CONTACT_US and its matchIndex is
+ * within RAFT_MEMBER_CATCHUP_ENTRIES of the leader's last index, so that one AppendEntries
+ * brings it level (one round rather than the thesis's ten of an election timeout each). */
+#define RAFT_MEMBER_CATCHUP_ENTRIES 512u
+#define RAFT_MEMBER_CONTACT_US SIM_MS(600)
+
+/* Leader: appends a configuration with `server` (not a member) added as a learner. */
+int raft_member_add_learner(struct raft *rf, int server, uint64_t *index);
+/* Leader: makes learner `server` a voter, if caught up (else RAFT_ELAGGING). */
+int raft_member_promote(struct raft *rf, int server, uint64_t *index);
+/* Leader: removes voter or learner `server`, which may be the leader itself: it keeps leading
+ * (without counting itself) until the entry commits, then steps down (4.2.2) and, no longer a
+ * voter, never starts an election. The last voter cannot be removed. */
+int raft_member_remove(struct raft *rf, int server, uint64_t *index);
+/* Leader: appends `to` as the new configuration if it differs from the one in effect by one
+ * server (added as a learner, promoted, or removed), else RAFT_EMULTI; under
+ * RAFT_OPT_MEMBER_UNSAFE any change at all, however many servers it switches (the twin's bug). */
+int raft_member_change(struct raft *rf, const struct raft_config *to, uint64_t *index);
+
+/* The configuration in effect, and the index of its entry (0: the initial one; the snapshot
+ * index when it came with the snapshot). */
+void raft_member_config(const struct raft *rf, struct raft_config *out, uint64_t *index);
+
+/* What the leader knows of a server's progress (4.2.1: the leader reports it). */
+struct raft_member_progress {
+    uint64_t match_index; /* highest entry known replicated on it */
+    uint64_t last_index;  /* the leader's last index */
+    bool caught_up;       /* promotable: see RAFT_MEMBER_CATCHUP_ENTRIES */
+};
+/* Leader: fills *out for `server`. RAFT_OK, RAFT_ENOTLEADER, RAFT_ESERVER or RAFT_EOPTION. */
+int raft_member_progress(const struct raft *rf, int server, struct raft_member_progress *out);
 
 #endif /* RAFT_EXT_H */

@@ -13,6 +13,8 @@
  *   prevote.c     pre-vote (thesis 9.6), option RAFT_OPT_PRE_VOTE
  *   quorum.c      check-quorum and leader stickiness (thesis 6.2, 4.2.3), RAFT_OPT_CHECK_QUORUM
  *   transfer.c    leadership transfer and TimeoutNow (thesis 3.10), raft_transfer_leadership
+ *   membership.c  configurations, learners and the raft_member_* calls (thesis chapter 4):
+ *                 which peers vote, count and get entries (RAFT_OPT_MEMBERSHIP)
  * Traces go through the raft_trace_* calls of raft.h (trace_api.c, provided to every Raft).
  *
  * Invariants of `struct raft` (checked by raft_check_invariants after every entry point):
@@ -29,6 +31,9 @@
  *   9. With no option flag set, prevoting stays false and leader contact is never consulted
  *      (off means off: no event, draw, trace or wire field of their own); transfer state moves
  *      only after raft_transfer_leadership is called, whatever the options.
+ *  10. Membership: the configuration in effect has voters, no peer is both voter and learner,
+ *      no bit names a peer beyond peers_count, and member.config_index <= last log index;
+ *      without RAFT_OPT_MEMBERSHIP it is every peer and no configuration entry exists.
  *
  * Role transitions (Figure 2, "Rules for Servers"):
  *   follower  -> candidate : election timeout       raft_become_candidate (election.c)
@@ -59,10 +64,7 @@
     X(RAFT_OK, 0, "success")                                                                       \
     X(RAFT_ENOMEM, -1, "out of memory")                                                            \
     X(RAFT_ELIMIT, -2, "a bounded table or log is full")                                           \
-    X(RAFT_EDECODE, -3, "malformed persisted state")                                               \
-    X(RAFT_ENOTLEADER, RAFT_TRANSFER_ENOTLEADER, "not the leader")                                 \
-    X(RAFT_EINVAL, RAFT_TRANSFER_EINVAL, "no such peer, or the leader itself")                     \
-    X(RAFT_EBUSY, RAFT_TRANSFER_EBUSY, "a leadership transfer is already under way")
+    X(RAFT_EDECODE, -3, "malformed persisted state")
 
 enum raft_err {
 #define RAFT_ERR_ENUM(name, value, text) name = value,
@@ -108,8 +110,13 @@ _Static_assert(RAFT_APPEND_ENTRIES_MAX <= RAFT_DECODE_ENTRIES_MAX, "a leader's b
 
 /* ---------------------------------------------------------------- log (log.c) */
 
+/* Entry types (the record's field 3, written only when nonzero: a lab log encodes as ever). */
+#define RAFT_ENTRY_COMMAND 0u
+#define RAFT_ENTRY_CONFIG 1u /* cmd holds an encoded struct raft_config (membership.c) */
+
 struct raft_entry {
     uint64_t term;
+    uint8_t type; /* RAFT_ENTRY_* */
     uint8_t *cmd; /* owned by the log; NULL when cmd_len == 0 */
     size_t cmd_len;
 };
@@ -136,6 +143,9 @@ const struct raft_entry *raft_log_get(const struct raft_log *log, uint64_t index
 /* Appends a copy of cmd. RAFT_OK, RAFT_ENOMEM or RAFT_ELIMIT (the log is unchanged then). The
  * term must be >= the last term; callers assert it (this file has no sim to assert with). */
 int raft_log_append(struct raft_log *log, uint64_t term, const uint8_t *cmd, size_t cmd_len);
+/* The same for an entry of any RAFT_ENTRY_* type. */
+int raft_log_append_typed(struct raft_log *log, uint64_t term, uint8_t type, const uint8_t *cmd,
+                          size_t cmd_len);
 /* Deletes every entry at or after `index` (> snapshot_index). */
 void raft_log_truncate(struct raft_log *log, uint64_t index);
 /* Discards entries through `index` (in (snapshot_index, last]); they move into the snapshot. */
@@ -210,8 +220,19 @@ struct raft_persist_cache {
 /* A borrowed view of one decoded incoming entry (AppendEntries scratch). */
 struct raft_entry_view {
     uint64_t term;
+    uint8_t type; /* RAFT_ENTRY_* */
     const uint8_t *cmd;
     size_t cmd_len;
+};
+
+/* Membership state (membership.c). Without RAFT_OPT_MEMBERSHIP: config is every peer, for life. */
+struct raft_member {
+    struct raft_config config;      /* in effect: the latest in the log, committed or not */
+    uint64_t config_index;          /* its entry's index; snapshot_index or 0 (initial) else */
+    struct raft_config snap_config; /* the one at log.snapshot_index; voters 0: the initial one */
+    /* Leader: when each peer last answered an AppendEntries with success (catch-up rule). */
+    sim_time_us contact_us[RAFT_PEERS_MAX];
+    uint32_t caught_up_traced; /* leader: learners whose catch-up was traced in this term */
 };
 
 struct raft {
@@ -269,6 +290,7 @@ struct raft {
     bool transfer_timeout_now_sent; /* TimeoutNow went to the target */
     sim_timer_id transfer_timer;    /* abandons the transfer after an election timeout */
     bool transfer_campaign;         /* this candidacy came from TimeoutNow: votes carry the flag */
+    struct raft_member member;
 
     /* Timers and events (0: none pending). */
     sim_time_us election_deadline_us;
@@ -356,8 +378,6 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
 /* Section 5.4.1: whether a candidate whose log ends at (last_index, last_term) is at least as
  * up to date as ours (RequestVote and PreVote alike). */
 bool raft_candidate_log_ok(const struct raft *rf, uint64_t last_index, uint64_t last_term);
-/* Whether a majority of the peers are in `mask` (bit per peer). */
-bool raft_mask_majority(const struct raft *rf, uint32_t mask);
 
 /* ---------------------------------------------------------------- prevote.c */
 
@@ -421,6 +441,38 @@ void raft_handle_install_snapshot(void *receiver, struct rpc_req *req, const uin
                                   size_t args_len);
 /* Replaces the held snapshot bytes with a copy. Returns false on OOM (nothing changed). */
 bool raft_snapshot_store(struct raft *rf, const uint8_t *data, size_t len);
+
+/* ---------------------------------------------------------------- membership.c */
+
+/* The configuration every instance starts with (raft_make), before its log is read. */
+void raft_member_init(struct raft *rf);
+/* Recomputes the configuration in effect from the log, the snapshot's and the initial one
+ * (after a truncation, an installed snapshot, a restore). */
+void raft_member_refresh(struct raft *rf);
+/* The entry at `index` was just appended: a configuration entry takes effect now (4.1). */
+void raft_member_appended(struct raft *rf, uint64_t index);
+/* The log is about to be compacted through `index`: records the configuration there. */
+void raft_member_compacting(struct raft *rf, uint64_t index);
+/* Whether `peer` votes in the configuration in effect (every peer without the option). */
+bool raft_member_voter(const struct raft *rf, int peer);
+/* Leader: whether `peer` (not us) gets AppendEntries: a voter or a learner. */
+bool raft_member_replicated(const struct raft *rf, int peer);
+/* Whether `votes` (a mask) holds a majority of the voters in effect. */
+bool raft_member_quorum(const struct raft *rf, uint32_t votes);
+/* Leader: `peer` answered an AppendEntries or InstallSnapshot with success. */
+void raft_member_contact(struct raft *rf, int peer);
+/* Leader: commit_index moved; steps down when the entry removing us committed (4.2.2). */
+void raft_member_commit_check(struct raft *rf);
+/* InstallSnapshot: puts the snapshot's configuration as fields f, f + 1 (nothing when it is
+ * the initial one) and reads them back (false when malformed). */
+void raft_member_snap_put(const struct raft *rf, struct gob_enc *e, uint32_t field);
+bool raft_member_snap_get(const struct raft *rf, struct gob_dec *d, uint32_t field,
+                          struct raft_config *out);
+/* Whether an incoming entry of `type` with these bytes may enter the log (a configuration entry
+ * needs the option and must decode to a valid configuration). */
+bool raft_member_entry_valid(const struct raft *rf, uint64_t type, const uint8_t *cmd, size_t len);
+/* Checks invariant 10. */
+void raft_member_check(const struct raft *rf);
 
 /* ---------------------------------------------------------------- apply.c */
 

@@ -77,10 +77,12 @@ void raft_replicate_peer(struct raft *rf, int peer)
     if (sent && prev + count > rf->inflight_index[peer]) rf->inflight_index[peer] = prev + count;
 }
 
+/* Every voter and learner of the configuration in effect (every other peer without
+ * membership). */
 static void replicate_all(struct raft *rf)
 {
     for (int peer = 0; peer < rf->peers_count; peer++) {
-        if (peer != rf->me) raft_replicate_peer(rf, peer);
+        if (raft_member_replicated(rf, peer)) raft_replicate_peer(rf, peer);
     }
 }
 
@@ -95,7 +97,7 @@ static void replicate_fire(struct sim *sim, void *arg)
      * heartbeat, which is also the retransmission path. Without it, every Start would resend
      * the whole unacknowledged tail to a slow or cut-off follower. */
     for (int peer = 0; peer < rf->peers_count; peer++) {
-        if (peer != rf->me && rf->inflight_index[peer] <= rf->match_index[peer])
+        if (raft_member_replicated(rf, peer) && rf->inflight_index[peer] <= rf->match_index[peer])
             raft_replicate_peer(rf, peer);
     }
     raft_commit_advance(rf); /* a single-peer cluster commits here */
@@ -150,14 +152,17 @@ void raft_commit_set(struct raft *rf, uint64_t index)
  * matchIndex[i] >= N, and log[N].term == currentTerm: set commitIndex = N" (5.3, 5.4).
  * N is the largest index a majority holds: the median of the match indices (self = last).
  * Only an entry of the current term is committed by counting (5.4.2, Figure 8); earlier
- * ones commit with it, by the Log Matching Property. */
+ * ones commit with it, by the Log Matching Property. Only voters count (thesis 4.1, 4.2.1),
+ * the leader itself only while it is one (4.2.2); without membership every peer is a voter. */
 void raft_commit_advance(struct raft *rf)
 {
     if (rf->role != RAFT_LEADER) return;
     uint64_t match[RAFT_PEERS_MAX];
-    int n = rf->peers_count;
-    for (int i = 0; i < n; i++)
-        match[i] = i == rf->me ? raft_log_last_index(&rf->log) : rf->match_index[i];
+    int n = 0;
+    for (int i = 0; i < rf->peers_count; i++) {
+        if (raft_member_voter(rf, i))
+            match[n++] = i == rf->me ? raft_log_last_index(&rf->log) : rf->match_index[i];
+    }
     /* Insertion sort, descending; n <= RAFT_PEERS_MAX. */
     for (int i = 1; i < n; i++) {
         uint64_t v = match[i];
@@ -170,6 +175,7 @@ void raft_commit_advance(struct raft *rf)
     if (majority_index <= rf->commit_index) return;
     if (raft_log_term_at(&rf->log, majority_index) == rf->current_term)
         raft_commit_set(rf, majority_index);
+    raft_member_commit_check(rf); /* a leader that removed itself steps down (4.2.2) */
 }
 
 /* ---------------------------------------------------------------- leader: replies */
@@ -182,7 +188,9 @@ void raft_replicate_matched(struct raft *rf, int peer, uint64_t match)
     if (match > rf->match_index[peer]) rf->match_index[peer] = match;
     if (rf->next_index[peer] < rf->match_index[peer] + 1)
         rf->next_index[peer] = rf->match_index[peer] + 1;
+    raft_member_contact(rf, peer);
     raft_commit_advance(rf);
+    if (rf->role != RAFT_LEADER) return; /* stepped down: removed by the entry it committed */
     /* Catch-up in batches: keep going unless an AppendEntries in flight carries the rest. */
     bool behind = rf->next_index[peer] <= raft_log_last_index(&rf->log);
     if (behind && rf->inflight_index[peer] <= rf->match_index[peer]) raft_replicate_peer(rf, peer);
@@ -295,10 +303,14 @@ static void entries_decode(struct raft *rf, struct gob_dec *d, struct append_arg
     for (uint64_t i = 0; i < n && gob_dec_err(d) == GOB_OK; i++) {
         struct raft_entry_view *v = &rf->scratch_entries[i];
         *v = (struct raft_entry_view){0};
+        uint64_t type = 0;
         gob_get_elem_record_begin(d);
         nums_ok &= raft_wire_get_num(d, 1, &v->term);
         gob_get_iface(d, 2, &v->cmd, &v->cmd_len);
+        nums_ok &= raft_wire_get_num(d, 3, &type);
         gob_get_record_end(d);
+        nums_ok &= type <= UINT8_MAX;
+        v->type = (uint8_t)type;
     }
     if (n > 0) gob_get_array_end(d);
     a->entries_count = nums_ok ? (size_t)n : SIZE_MAX;
@@ -326,6 +338,8 @@ static bool append_args_decode(struct raft *rf, const uint8_t *buf, size_t len,
     for (size_t i = 0; i < a->entries_count; i++) {
         uint64_t t = rf->scratch_entries[i].term;
         if (t == 0 || t < prev_term || t > a->term) return false;
+        const struct raft_entry_view *v = &rf->scratch_entries[i];
+        if (!raft_member_entry_valid(rf, v->type, v->cmd, v->cmd_len)) return false;
         prev_term = t;
     }
     return true;
@@ -361,16 +375,18 @@ static bool append_merge(struct raft *rf, const struct append_args *a, size_t sk
         raft_log_truncate(&rf->log, conflict);
         raft_persist_log_changed(rf, conflict);
         raft_persist_mark(rf);
+        raft_member_refresh(rf); /* 4.1: a truncated configuration entry is undone */
     }
     for (size_t i = skip; i < a->entries_count; i++) {
         uint64_t index = a->prev_log_index + 1 + i;
         if (index <= raft_log_last_index(&rf->log)) continue;
         const struct raft_entry_view *v = &rf->scratch_entries[i];
         RAFT_ASSERT(rf, v->term >= raft_log_last_term(&rf->log)); /* terms never decrease */
-        if (raft_log_append(&rf->log, v->term, v->cmd, v->cmd_len) != RAFT_OK)
+        if (raft_log_append_typed(&rf->log, v->term, v->type, v->cmd, v->cmd_len) != RAFT_OK)
             return false; /* full or out of memory: keep the prefix, report failure */
         raft_persist_mark(rf);
         raft_trace_append(rf->sim, rf->me, index, v->term);
+        raft_member_appended(rf, index); /* a configuration takes effect on append (4.1) */
     }
     return true;
 }

@@ -22,6 +22,7 @@ struct snapshot_args {
     uint64_t last_included_term;
     const uint8_t *data; /* view into the request bytes */
     size_t data_len;
+    struct raft_config config; /* at last_included_index; voters 0: the initial one */
 };
 
 bool raft_snapshot_store(struct raft *rf, const uint8_t *data, size_t len)
@@ -52,6 +53,7 @@ void raft_snapshot(struct raft *rf, uint64_t index, const uint8_t *snapshot, siz
     RAFT_ASSERT(rf, index <= rf->commit_index);
     if (!raft_snapshot_store(rf, snapshot, len))
         return; /* out of memory: keep the log; the service will snapshot again later */
+    raft_member_compacting(rf, index); /* the snapshot carries the configuration at index */
     raft_log_compact(&rf->log, index);
     raft_persist_log_changed(rf, UINT64_MAX);
     raft_trace_snapshot_taken(rf->sim, rf->me, index, rf->log.snapshot_term);
@@ -78,6 +80,7 @@ void raft_send_install_snapshot(struct raft *rf, int peer)
     raft_wire_put_num(e, 3, rf->log.snapshot_index);
     raft_wire_put_num(e, 4, rf->log.snapshot_term);
     gob_put_bytes(e, 5, rf->snapshot, rf->snapshot_len);
+    raft_member_snap_put(rf, e, 6); /* its configuration; absent when the initial one */
     bool sent = raft_call_send(rf, peer, RAFT_CALL_SNAPSHOT, "Raft.InstallSnapshot",
                                rf->log.snapshot_index, 0, on_snapshot_reply);
     /* In flight like an AppendEntries: Starts meanwhile do not resend it (replicate_fire). */
@@ -132,6 +135,7 @@ static bool snapshot_args_decode(const struct raft *rf, const uint8_t *buf, size
     nums_ok &= raft_wire_get_num(&d, 3, &a->last_included_index);
     nums_ok &= raft_wire_get_num(&d, 4, &a->last_included_term);
     gob_get_bytes(&d, 5, &a->data, &a->data_len);
+    nums_ok &= raft_member_snap_get(rf, &d, 6, &a->config);
     if (gob_dec_finish(&d) != GOB_OK || !nums_ok) return false;
     return a->term > 0 && a->leader < (uint64_t)rf->peers_count && a->leader != (uint64_t)rf->me &&
            a->last_included_index > 0 && a->last_included_index < (UINT64_C(1) << 62) &&
@@ -158,6 +162,8 @@ static void snapshot_install(struct raft *rf, const struct snapshot_args *a)
     }
     raft_persist_log_changed(rf, index + 1);
     raft_persist_mark(rf);
+    rf->member.snap_config = a->config;
+    raft_member_refresh(rf); /* the log kept after it may hold later configurations */
     raft_trace_snapshot_installed(rf->sim, rf->me, index, a->last_included_term);
     /* 8. "Reset state machine using snapshot contents": the service gets it next, in order,
      * through the apply queue; the snapshot's entries count as committed. */

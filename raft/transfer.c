@@ -115,7 +115,8 @@ static void timeout_now_send(struct raft *rf)
 int raft_transfer_leadership(struct raft *rf, int target)
 {
     if (rf->dead || rf->role != RAFT_LEADER) return RAFT_ENOTLEADER;
-    if (target < 0 || target >= rf->peers_count || target == rf->me) return RAFT_EINVAL;
+    if (target < 0 || target >= rf->peers_count || target == rf->me) return RAFT_ESERVER;
+    if (!raft_member_voter(rf, target)) return RAFT_ESERVER; /* a learner cannot lead */
     if (rf->transfer_target >= 0) return RAFT_EBUSY;
     uint64_t last = raft_log_last_index(&rf->log);
     rf->transfer_target = target;

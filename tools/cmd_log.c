@@ -188,10 +188,15 @@ static void log_format_event(const struct trace_file *tf, const struct trace_fil
     log_puts(b, kind->name);
     for (int k = 0; k < kind->fields_count; k++) {
         const char *role = NULL;
+        char set[64];
         if (kind->cls == TRACE_FILE_ROLE && k == kind->role_field)
             role = trace_file_role_name(ev->v[k]);
-        else
+        else {
             role = trace_file_value_name(kind->name, kind->fields[k], ev->v[k]);
+            if (role == NULL)
+                role =
+                    trace_file_member_set(kind->name, kind->fields[k], ev->v[k], set, sizeof(set));
+        }
         snprintf(num, sizeof(num), "%lld", (long long)ev->v[k]);
         log_putc(b, ' ');
         log_puts(b, kind->fields[k]);

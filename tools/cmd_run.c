@@ -56,9 +56,11 @@ static void run_usage(FILE *out)
             "  --from-file FILE re-run the (test, seed) pairs of a failing-seeds file\n"
             "  --raft-opts LIST Raft options, comma-separated: wal (the write-ahead-log\n"
             "                   persister on a simulated disk), disk-faults (with wal: crashes\n"
-            "                   tear, drop and flip unsynced writes), wal-no-sync (unsafe twin)\n"
+            "                   tear, drop and flip unsynced writes), wal-no-sync (unsafe twin),\n"
             "                   pre-vote, check-quorum (our Raft: thesis 9.6, 6.2; README\n"
-            "                   \"Raft beyond the lab\")\n",
+            "                   \"Raft beyond the lab\"),\n"
+            "                   membership (configuration entries and learners), member-unsafe\n"
+            "                   (unsafe twin: changes of several servers at once)\n",
             LAB_DEFAULT_SEED, RUN_FAILING_NAME, RUN_FAILING_NAME);
 }
 

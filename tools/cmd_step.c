@@ -9,6 +9,7 @@
  *              role events at all (a Raft that never calls raft_trace_role) it stops after
  *              STEP_NO_ROLES_US of virtual time and says so, pointing at raft.h
  *   c          run to the next commit
+ *   m          run to the next membership change (raft.config: a configuration took effect)
  *   f          run to the next fault (partition, crash, restart, network change)
  *   t SECONDS  run to that virtual time (e.g. t 2.5)
  *   b TOPIC    run to the next event of a trace topic (net, role, vote, log, ...)
@@ -57,6 +58,7 @@ enum step_until {
     STEP_UNTIL_NONE = 0,
     STEP_UNTIL_ELECTION,
     STEP_UNTIL_COMMIT,
+    STEP_UNTIL_CONFIG,
     STEP_UNTIL_FAULT,
     STEP_UNTIL_TOPIC,
 };
@@ -124,10 +126,15 @@ static void step_print_rec(const struct sim *sim, const struct sim_trace_rec *re
     printf("%11.6f %-4s %s", (double)rec->at_us / (double)SIM_US_PER_S, node, kind->name);
     for (int i = 0; i < (int)SIM_TRACE_FIELDS_MAX && kind->fields[i] != NULL; i++) {
         const char *role = NULL;
+        char set[64];
         if (step_is_role(kind) && strcmp(kind->fields[i], "role") == 0)
             role = trace_file_role_name(rec->v[i]);
-        else
+        else {
             role = trace_file_value_name(kind->name, kind->fields[i], rec->v[i]);
+            if (role == NULL)
+                role =
+                    trace_file_member_set(kind->name, kind->fields[i], rec->v[i], set, sizeof(set));
+        }
         if (role != NULL)
             printf(" %s=%s", kind->fields[i], role);
         else
@@ -152,6 +159,9 @@ static void step_check_break(struct step *st, const struct sim_trace_rec *rec)
     }
     case STEP_UNTIL_COMMIT:
         hit = kind->topic == SIM_TOPIC_COMMIT;
+        break;
+    case STEP_UNTIL_CONFIG:
+        hit = strcmp(kind->name, "raft.config") == 0;
         break;
     case STEP_UNTIL_FAULT:
         hit = kind->topic == SIM_TOPIC_FAULT;
@@ -230,6 +240,7 @@ static void step_help(void)
            "  s [N]      run N events (default 1)\n"
            "  e          run to the next election won (a node becomes leader)\n"
            "  c          run to the next commit\n"
+           "  m          run to the next membership change (raft.config)\n"
            "  f          run to the next fault (partition, crash, restart, network change)\n"
            "  t SECONDS  run to that virtual time\n"
            "  b TOPIC    run to the next event of TOPIC:");
@@ -418,6 +429,8 @@ static bool step_command(struct step *st, char *line)
         step_until(st, STEP_UNTIL_ELECTION, SIM_TOPIC_ROLE);
     else if (strcmp(cmd, "c") == 0)
         step_until(st, STEP_UNTIL_COMMIT, SIM_TOPIC_COMMIT);
+    else if (strcmp(cmd, "m") == 0)
+        step_until(st, STEP_UNTIL_CONFIG, SIM_TOPIC_ROLE);
     else if (strcmp(cmd, "f") == 0)
         step_until(st, STEP_UNTIL_FAULT, SIM_TOPIC_FAULT);
     else if (strcmp(cmd, "t") == 0)

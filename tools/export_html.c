@@ -2,7 +2,9 @@
  * lanes, time left to right, messages as arrows (request blue, reply green, lost reply red and
  * dashed), role bars coloured by term (tall = leader, half = candidate, thin = follower), faults
  * as red lines, every other event as a tick with its details on hover or click; zoom buttons
- * and topic check boxes.
+ * and topic check boxes. Membership (raft.config, raft/membership.c): a purple diamond on the
+ * lane of each server where a configuration took effect, its role bars hollow and dashed while
+ * its own latest configuration makes it a learner, and faint while it is no member at all.
  *
  * Self-contained: the CSS and the script are inline, the trace is embedded as JSON in a
  * <script type="application/json"> element, and nothing is fetched, so the file works offline
@@ -92,6 +94,9 @@ static const char *const html_head[] = {
     ".fault { stroke: #d83b3b; stroke-width: 2; stroke-dasharray: 6 3; }\n",
     ".fault-label { font-size: 10px; fill: #d83b3b; font-weight: 600; }\n",
     "text.ext-label { font-size: 9px; fill: #8a4b00; stroke: none; }\n",
+    ".config { fill: #7b3fc4; stroke: #fff; stroke-width: 1; }\n",
+    ".span.learner { stroke: #5b6475; stroke-dasharray: 3 2; fill-opacity: 0.15; }\n",
+    ".span.non-member { fill-opacity: 0.12; }\n",
     ".owner { stroke: none; fill-opacity: 0.8; }\n",
     ".move { stroke: #1d2330; stroke-width: 1; }\n",
     ".move-send { fill: #3b6fd6; } .move-receive { fill: #2f9d55; }\n",
@@ -311,6 +316,28 @@ static const char *const html_script[] = {
     "        tickLabel(t, step));\n",
     "    }\n",
     "  }\n",
+    "  function setName(bits) {\n",
+    "    var out = [];\n",
+    "    for (var i = 0; i < 32; i++) if (Math.floor(bits / Math.pow(2, i)) % 2) out.push(i);\n",
+    "    return '{' + out.join(',') + '}';\n",
+    "  }\n",
+    "  function isConfig(e) { return D.kinds[e[2]][0] === 'raft.config'; }\n",
+    "  var CONFIGS = null;\n",
+    "  function membership(lane, t) {\n",
+    "    if (CONFIGS === null) {\n",
+    "      CONFIGS = {};\n",
+    "      for (var i = 0; i < D.events.length; i++) {\n",
+    "        var e = D.events[i];\n",
+    "        if (isConfig(e)) (CONFIGS[e[1]] = CONFIGS[e[1]] || []).push(e);\n",
+    "      }\n",
+    "    }\n",
+    "    var m = '', list = CONFIGS[lane] || [], bit = Math.pow(2, D.nodes[lane]);\n",
+    "    for (var j = 0; j < list.length && list[j][0] <= t; j++) {\n",
+    "      m = Math.floor(list[j][3][2] / bit) % 2 ? ' learner' :\n",
+    "        Math.floor(list[j][3][1] / bit) % 2 ? '' : ' non-member';\n",
+    "    }\n",
+    "    return m;\n",
+    "  }\n",
     "  function drawSpans(root) {\n",
     "    var g = el('g', { 'class': 't-role' }, root);\n",
     "    var full = LANE - 14;\n",
@@ -318,7 +345,8 @@ static const char *const html_script[] = {
     "      var s = D.spans[i], h = s[4] === 2 ? full : s[4] === 1 ? full * 0.55 : 7;\n",
     "      var w = Math.max(1, x(s[2]) - x(s[1])), y = TOP + s[0] * LANE + LANE - 7 - h;\n",
     "      var r = el('rect', { x: x(s[1]), y: y, width: w, height: h,\n",
-    "        fill: termColor(s[3]), 'class': 'span role-' + roleName(s[4]),\n",
+    "        fill: termColor(s[3]),\n",
+    "        'class': 'span role-' + roleName(s[4]) + membership(s[0], s[1]),\n",
     "        'fill-opacity': s[4] === 2 ? 0.9 : 0.6 }, g);\n",
     "      tip(r, nodeName(s[0]) + ': ' + roleName(s[4]) + ' in term ' + s[3] + ', ' +\n",
     "        secs(s[1]) + ' to ' + secs(s[2]));\n",
@@ -358,6 +386,13 @@ static const char *const html_script[] = {
     "        faults++;\n",
     "        continue;\n",
     "      }\n",
+    "      if (isConfig(e)) {\n",
+    "        var m = mid(e[1]), pts = [px, m - 7, px + 6, m, px, m + 7, px - 6, m].join(' ');\n",
+    "        tip(el('polygon', { points: pts, 'class': 'config t-' + k[1], 'data-ev': i }, g),\n",
+    "          describe(e) + '\\nvoters ' + setName(e[3][1]) + ', learners ' +\n",
+    "          setName(e[3][2]));\n",
+    "        continue;\n",
+    "      }\n",
     "      tip(el('line', { x1: px, x2: px, y1: mid(e[1]) - 6, y2: mid(e[1]) + 6,\n",
     "        'class': 'ev t-' + k[1], 'data-ev': i }, g), describe(e));\n",
     "      if (EXT[k[0]]) {\n",
@@ -388,6 +423,7 @@ static const char *const html_script[] = {
     "    sum.setAttribute('data-events', D.events.length);\n",
     "    sum.setAttribute('data-faults', faults);\n",
     "    sum.setAttribute('data-ext-marks', extMarks);\n",
+    "    sum.setAttribute('data-configs', svg.querySelectorAll('polygon.config').length);\n",
     "    if (OWNERS) {\n",
     "      sum.setAttribute('data-shard-lanes', svg.querySelectorAll('g.shard-lane').length);\n",
     "      sum.setAttribute('data-owners', svg.querySelectorAll('rect.owner').length);\n",

@@ -107,6 +107,10 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestCheckQuorumTwinExt", 1000},
     {"TestLeaderTransferExt", 2000},
     {"TestLeaderTransferTwinExt", 1000},
+    {"TestMemberPartitionExt", 1000},
+    {"TestMemberPartitionTwinExt", 1000},
+    {"TestMemberLearnerExt", 1000},
+    {"TestMemberLearnerTwinExt", 1000},
 };
 #define RUN_CPU_REFS_COUNT (sizeof(run_cpu_refs) / sizeof(run_cpu_refs[0]))
 

@@ -864,6 +864,24 @@ const char *trace_file_value_name(const char *kind, const char *field, int64_t v
     return NULL;
 }
 
+const char *trace_file_member_set(const char *kind, const char *field, int64_t bits, char *buf,
+                                  size_t size)
+{
+    if (strcmp(kind, "raft.config") != 0 ||
+        (strcmp(field, "voters") != 0 && strcmp(field, "learners") != 0) || size < 3)
+        return NULL;
+    size_t used = 0;
+    buf[used++] = '{';
+    for (int i = 0; i < 32 && used + 4 < size; i++) {
+        if ((((uint64_t)bits >> i) & 1u) == 0) continue;
+        int w = snprintf(buf + used, size - used, used > 1 ? ",%d" : "%d", i);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    buf[used++] = '}';
+    buf[used] = '\0';
+    return buf;
+}
+
 void trace_file_error_print(const char *path, const struct trace_file_error *err)
 {
     if (err->line == 0)

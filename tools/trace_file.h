@@ -162,6 +162,11 @@ const char *trace_file_role_name(int64_t role);
  * why: raft/prevote.c and raft/transfer.c), else NULL. */
 const char *trace_file_value_name(const char *kind, const char *field, int64_t value);
 
+/* raft.config's voters and learners are bit sets of peers (raft/membership.c): writes "{0,1,2}"
+ * to buf and returns it for those fields of that kind, else returns NULL. */
+const char *trace_file_member_set(const char *kind, const char *field, int64_t bits, char *buf,
+                                  size_t size);
+
 /* ---------------------------------------------------------------- analysis */
 
 /* A message arrow between two events: a request (send -> deliver), a reply (deliver ->

@@ -35,6 +35,7 @@ struct lab_ctx {
     const struct lab_test *test;
     const struct lab_opts *opts;
     const char *raft_opts; /* a scenario test's own Raft options (lab_raft_opts_set), or NULL */
+    uint32_t raft_voters;  /* a scenario's first Raft voters (lab_raft_voters_set); 0 = all */
     uint64_t seed;
     bool body_done; /* the body function returned */
     bool failed;
@@ -132,6 +133,16 @@ const char *lab_raft_opts(const struct lab_ctx *ctx)
 void lab_raft_opts_set(struct lab_ctx *ctx, const char *raft_opts)
 {
     ctx->raft_opts = raft_opts;
+}
+
+uint32_t lab_raft_voters(const struct lab_ctx *ctx)
+{
+    return ctx->raft_voters;
+}
+
+void lab_raft_voters_set(struct lab_ctx *ctx, uint32_t voters_mask)
+{
+    ctx->raft_voters = voters_mask;
 }
 
 const struct lab_opts *lab_opts(const struct lab_ctx *ctx)

@@ -175,6 +175,10 @@ const char *lab_raft_opts(const struct lab_ctx *ctx);
 /* A scenario test chooses its Raft options itself, whatever the run's --raft-opts: persisters
  * made from now on carry `raft_opts` (borrowed; NULL = back to the run's). */
 void lab_raft_opts_set(struct lab_ctx *ctx, const char *raft_opts);
+/* A membership scenario's first Raft voters (raft_options.voters_initial, bit per server) for
+ * the persisters made from now on; 0 (the default) = every server. */
+uint32_t lab_raft_voters(const struct lab_ctx *ctx);
+void lab_raft_voters_set(struct lab_ctx *ctx, uint32_t voters_mask);
 /* opts->body_arg (NULL when none). */
 const void *lab_body_arg(const struct lab_ctx *ctx);
 

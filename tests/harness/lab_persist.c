@@ -23,6 +23,8 @@ static const struct lab_raft_opt lab_raft_opt_words[] = {
     {"read-index", RAFT_OPT_READ_INDEX},
     {"lease-read", RAFT_OPT_LEASE_READ},
     {"pipeline", RAFT_OPT_PIPELINE},
+    {"membership", RAFT_OPT_MEMBERSHIP},
+    {"member-unsafe", RAFT_OPT_MEMBERSHIP | RAFT_OPT_MEMBER_UNSAFE},
     {"all", RAFT_OPT_ALL | LAB_RAFT_OPT_WAL},
 };
 _Static_assert((RAFT_OPT_ALL & ~LAB_RAFT_OPT_RAFT_MASK) == 0, "Raft options fit the low bits");
@@ -38,7 +40,7 @@ static int opts_word(const char *word, size_t len, unsigned *opts, char *err, si
     }
     snprintf(err, err_size,
              "unknown Raft option '%.*s' (known: wal, disk-faults, wal-no-sync, pre-vote, "
-             "check-quorum, read-index, lease-read, pipeline, all)",
+             "check-quorum, read-index, lease-read, pipeline, membership, member-unsafe, all)",
              (int)(len < 64 ? len : 64), word);
     return -1;
 }
@@ -90,7 +92,8 @@ struct raft_persister *lab_persister_new(struct lab_ctx *ctx, int node, const ch
     }
     struct raft_persister *p = persister_make(ctx, node, prefix, opts);
     if (p == NULL) return NULL;
-    struct raft_options raft_opts = {.flags = opts & LAB_RAFT_OPT_RAFT_MASK};
+    struct raft_options raft_opts = {.flags = opts & LAB_RAFT_OPT_RAFT_MASK,
+                                     .voters_initial = lab_raft_voters(ctx)};
     if (raft_opts.flags != 0) raft_persister_set_options(p, &raft_opts);
     return p;
 }

@@ -8,6 +8,9 @@
  *                acknowledged; the twin run that shows what the sync is for.
  *   pre-vote, check-quorum, read-index, lease-read, pipeline
  *                the raft_ext.h options of the same names (RAFT_OPT_*), for labsim's own Raft.
+ *   membership   RAFT_OPT_MEMBERSHIP: configuration entries, learners, raft_member_* calls.
+ *   member-unsafe UNSAFE, implies membership: changes of several servers at once, promotion of
+ *                a lagging learner; the twin runs of the membership scenarios.
  *   all          every raft_ext.h option, and wal.
  * With no options the harness makes 6.824's in-memory persister, and nothing changes.
  */

@@ -141,6 +141,11 @@ int raft_cfg_check_one_leader(struct raft_cfg *cfg);
 /* checkTerms(): the term all connected servers agree on, -1 when none is connected. */
 int64_t raft_cfg_check_terms(struct raft_cfg *cfg);
 void raft_cfg_check_no_leader(struct raft_cfg *cfg);
+/* For an UNSAFE twin scenario (tests/raftext) that must show two leaders of one term: from now on
+ * the election-safety hook records the first such term instead of failing the test. */
+void raft_cfg_safety_observe(struct raft_cfg *cfg);
+/* The first term seen with two leaders since raft_cfg_safety_observe (0: none yet). */
+uint64_t raft_cfg_safety_violation(const struct raft_cfg *cfg);
 /* nCommitted(index): how many servers applied `index`; *value (may be NULL) gets a borrowed
  * view of the value, valid until the next sim event. */
 int raft_cfg_n_committed(struct raft_cfg *cfg, uint64_t index, struct raft_cfg_value *value);

@@ -78,6 +78,10 @@ static void safety_note_leader(struct raft_cfg *cfg, int i, uint64_t term)
     size_t at = terms_lower_bound(cfg, term);
     if (at < cfg->terms_count && cfg->terms[at].term == term) {
         int remembered = cfg->terms[at].leader;
+        if (remembered != i && cfg->safety_observe) {
+            if (cfg->safety_violation_term == 0) cfg->safety_violation_term = term;
+            return;
+        }
         if (remembered != i)
             lab_failf(cfg->ctx, i, "term %" PRIu64 " has %d (>1) leaders", term,
                       terms_leaders_count(cfg, term, remembered));
@@ -85,6 +89,16 @@ static void safety_note_leader(struct raft_cfg *cfg, int i, uint64_t term)
     }
     if (!terms_insert(cfg, at, term, i))
         lab_failf(cfg->ctx, i, "tester limit: more than %u terms had a leader", RAFT_CFG_TERMS_MAX);
+}
+
+void raft_cfg_safety_observe(struct raft_cfg *cfg)
+{
+    cfg->safety_observe = true;
+}
+
+uint64_t raft_cfg_safety_violation(const struct raft_cfg *cfg)
+{
+    return cfg->safety_violation_term;
 }
 
 void raft_cfg_event_hook(struct sim *sim, void *arg)

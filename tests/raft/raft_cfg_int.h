@@ -73,6 +73,8 @@ struct raft_cfg {
     size_t terms_cap;
     uint64_t seen_leader_term[RAFT_CFG_SERVERS_MAX]; /* 0 = not seen leading */
     const struct raft *seen_leader_rf[RAFT_CFG_SERVERS_MAX];
+    bool safety_observe;            /* record a violation instead of failing (twin scenarios) */
+    uint64_t safety_violation_term; /* the first term seen with two leaders then (0: none) */
 };
 
 /* ---------------------------------------------------------------- raft_cfg_apply.c */

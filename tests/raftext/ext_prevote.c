@@ -27,7 +27,7 @@
  *                   which.
  *
  * The calls of raft_ext.h exist only in labsim's own Raft. A raft.h-only Raft still links (the
- * weak fallbacks below answer RAFT_TRANSFER_ENOTSUP) and these scenarios fail with a message.
+ * weak fallbacks of ext_fallback.c answer RAFT_ENOTSUP) and these scenarios fail with a message.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -43,19 +43,6 @@
 #define POLL_US SIM_MS(5)
 /* Acknowledged commands the load records (it stops earlier when full). */
 #define LOAD_ACKS_MAX 256
-
-__attribute__((weak)) int raft_transfer_leadership(struct raft *rf, int target)
-{
-    (void)rf;
-    (void)target;
-    return RAFT_TRANSFER_ENOTSUP;
-}
-
-__attribute__((weak)) const char *raft_transfer_strerror(int err)
-{
-    return err == RAFT_TRANSFER_ENOTSUP ? "this Raft has no leadership transfer (raft.h only)"
-                                        : "leadership transfer failed";
-}
 
 static void say(struct lab_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -10,6 +10,7 @@
  * The rows are added by each mechanism's scenario file (ext_<mechanism>.c), each pair
  * on-test first, then its twin.
  */
+#include "ext_member.h"
 #include "ext_prevote.h"
 #include "lab.h"
 
@@ -26,5 +27,13 @@ const struct lab_test lab_ext_tests[] = {
      ext_leader_transfer},
     {"TestLeaderTransferTwinExt", LAB_PART_EXT, "twin: a leader change without transfer",
      ext_leader_transfer_twin},
+    {"TestMemberPartitionExt", LAB_PART_EXT,
+     "membership changes one server at a time under partitions", ext_member_partition},
+    {"TestMemberPartitionTwinExt", LAB_PART_EXT,
+     "UNSAFE: 3 -> 5 voters in one step under a partition", ext_member_partition_twin},
+    {"TestMemberLearnerExt", LAB_PART_EXT, "a learner is promoted only once caught up",
+     ext_member_learner},
+    {"TestMemberLearnerTwinExt", LAB_PART_EXT, "UNSAFE: a lagging learner promoted at once",
+     ext_member_learner_twin},
 };
 const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);

@@ -27,7 +27,8 @@
     X(net)                                                                                         \
     X(wal)                                                                                         \
     X(explore)                                                                                     \
-    X(ext_prevote)
+    X(ext_prevote)                                                                                 \
+    X(ext_member)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
