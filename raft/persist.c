@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "persister_hooks.h"
 #include "raft_int.h"
 
 #define K RAFT_PERSIST_CHUNK_ENTRIES
@@ -325,14 +326,20 @@ void raft_persist_flush(struct raft *rf)
     int rc = gob_enc_finish(e);
     RAFT_ASSERTF(rf, rc == GOB_OK || rc == GOB_ENOMEM, "state encode: %s", gob_strerror(rc));
     if (rc != GOB_OK) return; /* stays dirty: the next flush retries */
-    /* The persister keeps a snapshot it is handed back without copying it again. */
-    size_t held_len = 0;
-    const uint8_t *held = raft_persister_snapshot(rf->persister, &held_len);
-    const uint8_t *snapshot = rf->snapshot_saved ? held : rf->snapshot;
-    RAFT_ASSERT(rf, !rf->snapshot_saved || held_len == rf->snapshot_len);
-    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), snapshot,
-                            rf->snapshot_len) != 0)
-        return;
+    /* The persister keeps a snapshot it is handed back without copying it again, and takes a
+     * new one's buffer rather than a copy (struct raft). */
+    const uint8_t *state = gob_enc_bytes(e);
+    size_t state_len = gob_enc_len(e);
+    int rc_save;
+    if (rf->snapshot_saved || rf->snapshot == NULL) {
+        rc_save = raft_persister_save(rf->persister, state, state_len, raft_snapshot_bytes(rf),
+                                      rf->snapshot_len);
+    } else {
+        rc_save = raft_persister_save_owned(rf->persister, state, state_len, rf->snapshot,
+                                            rf->snapshot_len);
+        if (rc_save == 0) rf->snapshot = NULL; /* the persister's now */
+    }
+    if (rc_save != 0) return;
     rf->snapshot_saved = true;
     rf->persist_dirty = false;
     raft_trace_persist(rf->sim, rf->me, gob_enc_len(e), rf->snapshot_len);
@@ -409,16 +416,15 @@ int raft_persist_restore(struct raft *rf)
     size_t state_len = 0;
     size_t snap_len = 0;
     const uint8_t *state = raft_persister_state(rf->persister, &state_len);
-    const uint8_t *snap = raft_persister_snapshot(rf->persister, &snap_len);
+    (void)raft_persister_snapshot(rf->persister, &snap_len); /* read where it is: struct raft */
     if (state_len == 0)
         return RAFT_OK; /* a fresh peer (a snapshot without state cannot be placed) */
     int rc = state_restore(rf, state, state_len);
     if (rc != RAFT_OK) return rc;
-    /* Keep the snapshot in memory: every later save writes it again (TestSnapshotInit3D). */
-    if (!raft_snapshot_store(rf, snap, snap_len)) {
-        raft_log_close(&rf->log);
-        return RAFT_ENOMEM;
-    }
+    /* The persister's snapshot is ours: every later save writes it again (TestSnapshotInit3D). */
+    free(rf->snapshot);
+    rf->snapshot = NULL;
+    rf->snapshot_len = snap_len;
     rf->snapshot_saved = true; /* it came from the persister */
     /* The service restores its state machine from the snapshot itself (raft.h); Raft resumes
      * applying right after it. Everything in the snapshot was committed. */
