@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "../labgob/labgob.h"
+#include "../raft/persister_hooks.h"
 #include "../raft/raft_ext.h"
 #include "net_int.h"
 
@@ -134,6 +135,17 @@ int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t s
     p->snapshot = new_snapshot;
     p->snapshot_len = new_snapshot != NULL ? snapshot_len : 0;
     p->dirty = true;
+    return 0;
+}
+
+/* raft/persister_hooks.h: a save that takes the snapshot's buffer. This persister copies it
+ * anyway (its writes are the real disk's, which dwarfs a copy) and frees it on success. */
+int raft_persister_save_owned(struct raft_persister *p, const uint8_t *state, size_t state_len,
+                              uint8_t *snapshot, size_t snapshot_len)
+{
+    if (p == NULL || snapshot == NULL || snapshot_len == 0 || snapshot == p->snapshot) return -1;
+    if (raft_persister_save(p, state, state_len, snapshot, snapshot_len) != 0) return -1;
+    free(snapshot);
     return 0;
 }
 

@@ -41,7 +41,7 @@ static bool deliver_snapshot(struct raft *rf)
     uint64_t term = rf->log.snapshot_term;
     RAFT_ASSERT(rf, index > rf->last_applied);
     RAFT_ASSERT(rf, index <= rf->commit_index);
-    if (!apply_copy(rf, rf->snapshot, rf->snapshot_len)) return false;
+    if (!apply_copy(rf, raft_snapshot_bytes(rf), rf->snapshot_len)) return false;
     struct raft_apply_msg msg = {
         .snapshot_valid = true,
         .snapshot = rf->snapshot_len > 0 ? rf->apply_buf : NULL,

@@ -22,7 +22,8 @@
  * piece); when a chunk fills up, its pieces are merged into one run. A truncation or a
  * compaction drops the pieces it touched (raft_persist_log_changed). Each piece remembers the
  * term of its last entry; by the Log Matching Property equal (index, term) means equal
- * entries, which is asserted on every flush.
+ * entries, which is asserted on every flush. A log of one entry or none skips the cache
+ * (log_direct).
  *
  * Every change marks the state dirty; raft_persist_flush saves it before any message leaves
  * or any reply is given ("updated on stable storage before responding to RPCs"). The snapshot
@@ -32,9 +33,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "persister_hooks.h"
 #include "raft_int.h"
 
 #define K RAFT_PERSIST_CHUNK_ENTRIES
+
+/* True when the log after the snapshot is one entry or none. Such a log is encoded directly,
+ * without the cache: a service that snapshots after almost every entry (shardkv with a
+ * maxraftstate of 300 bytes) keeps its log this short, and every snapshot drops the piece, so
+ * caching cost a piece (allocations, a header parse) per entry for nothing. A lone entry is
+ * always one piece, so the bytes and the model sizes are the cache's exactly; longer logs may
+ * be several pieces, whose descriptors the model charges per piece, so they keep the cache. */
+static bool log_direct(const struct raft_log *log)
+{
+    return raft_log_last_index(log) <= log->snapshot_index + 1;
+}
 
 void raft_persist_mark(struct raft *rf)
 {
@@ -279,9 +292,11 @@ void raft_entries_put(struct raft *rf, struct gob_enc *e, uint32_t field, uint64
     gob_put_array_begin(e, field, GOB_RECORD, count);
     uint64_t next = first;
     uint64_t end = first + count;
-    /* From the persisted pieces when they can cover the log (out of memory: entry by entry),
-     * so an AppendEntries costs a copy of bytes already encoded, not an encode per entry. */
-    if (count > 0 && pieces_cover(rf, rf->log.snapshot_index + 1, raft_log_last_index(&rf->log))) {
+    /* From the persisted pieces when they can cover the log (out of memory, or a log of one
+     * entry: entry by entry), so an AppendEntries costs a copy of bytes already encoded, not an
+     * encode per entry. */
+    if (count > 0 && !log_direct(&rf->log) &&
+        pieces_cover(rf, rf->log.snapshot_index + 1, raft_log_last_index(&rf->log))) {
         for (size_t i = piece_find(rf, first); next < end; i++) {
             const struct raft_persist_chunk *piece = &rf->pcache.chunks[i];
             RAFT_ASSERT(rf, piece->lo <= next && next <= piece->hi);
@@ -306,6 +321,12 @@ static bool state_encode(struct raft *rf, struct gob_enc *e)
     raft_wire_put_num(e, 4, log->snapshot_term);
     uint64_t first = log->snapshot_index + 1;
     uint64_t last = raft_log_last_index(log);
+    if (log_direct(log)) {
+        gob_put_array_begin(e, 5, GOB_RECORD, last + 1 - first);
+        entries_put_direct(rf, e, first, last + 1 - first);
+        gob_put_array_end(e);
+        return true;
+    }
     if (!pieces_cover(rf, first, last)) return false;
     pieces_check(rf, first, last);
     gob_put_array_begin(e, 5, GOB_RECORD, last + 1 - first);
@@ -327,14 +348,20 @@ void raft_persist_flush(struct raft *rf)
     int rc = gob_enc_finish(e);
     RAFT_ASSERTF(rf, rc == GOB_OK || rc == GOB_ENOMEM, "state encode: %s", gob_strerror(rc));
     if (rc != GOB_OK) return; /* stays dirty: the next flush retries */
-    /* The persister keeps a snapshot it is handed back without copying it again. */
-    size_t held_len = 0;
-    const uint8_t *held = raft_persister_snapshot(rf->persister, &held_len);
-    const uint8_t *snapshot = rf->snapshot_saved ? held : rf->snapshot;
-    RAFT_ASSERT(rf, !rf->snapshot_saved || held_len == rf->snapshot_len);
-    if (raft_persister_save(rf->persister, gob_enc_bytes(e), gob_enc_len(e), snapshot,
-                            rf->snapshot_len) != 0)
-        return;
+    /* The persister keeps a snapshot it is handed back without copying it again, and takes a
+     * new one's buffer rather than a copy (struct raft). */
+    const uint8_t *state = gob_enc_bytes(e);
+    size_t state_len = gob_enc_len(e);
+    int rc_save;
+    if (rf->snapshot_saved || rf->snapshot == NULL) {
+        rc_save = raft_persister_save(rf->persister, state, state_len, raft_snapshot_bytes(rf),
+                                      rf->snapshot_len);
+    } else {
+        rc_save = raft_persister_save_owned(rf->persister, state, state_len, rf->snapshot,
+                                            rf->snapshot_len);
+        if (rc_save == 0) rf->snapshot = NULL; /* the persister's now */
+    }
+    if (rc_save != 0) return;
     rf->snapshot_saved = true;
     rf->persist_dirty = false;
     raft_trace_persist(rf->sim, rf->me, gob_enc_len(e), rf->snapshot_len);
@@ -416,16 +443,15 @@ int raft_persist_restore(struct raft *rf)
     size_t state_len = 0;
     size_t snap_len = 0;
     const uint8_t *state = raft_persister_state(rf->persister, &state_len);
-    const uint8_t *snap = raft_persister_snapshot(rf->persister, &snap_len);
+    (void)raft_persister_snapshot(rf->persister, &snap_len); /* read where it is: struct raft */
     if (state_len == 0)
         return RAFT_OK; /* a fresh peer (a snapshot without state cannot be placed) */
     int rc = state_restore(rf, state, state_len);
     if (rc != RAFT_OK) return rc;
-    /* Keep the snapshot in memory: every later save writes it again (TestSnapshotInit3D). */
-    if (!raft_snapshot_store(rf, snap, snap_len)) {
-        raft_log_close(&rf->log);
-        return RAFT_ENOMEM;
-    }
+    /* The persister's snapshot is ours: every later save writes it again (TestSnapshotInit3D). */
+    free(rf->snapshot);
+    rf->snapshot = NULL;
+    rf->snapshot_len = snap_len;
     rf->snapshot_saved = true; /* it came from the persister */
     /* The service restores its state machine from the snapshot itself (raft.h); Raft resumes
      * applying right after it. Everything in the snapshot was committed. */

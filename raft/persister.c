@@ -106,8 +106,9 @@ void raft_persister_free(struct raft_persister *p)
     free(p);
 }
 
-int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t state_len,
-                        const uint8_t *snapshot, size_t snapshot_len)
+/* Save, with the new snapshot's buffer `owned` (snapshot itself, taken over) or NULL (copied). */
+static int persister_save(struct raft_persister *p, const uint8_t *state, size_t state_len,
+                          const uint8_t *snapshot, size_t snapshot_len, uint8_t *owned)
 {
     if (p == NULL) return -1;
     if (state == NULL) state_len = 0;
@@ -119,11 +120,12 @@ int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t s
     /* Copy first, so a failed allocation keeps the old contents (Save is atomic in Go). */
     bool oom = false;
     uint8_t *new_state = bytes_dup(state, state_len, &oom);
-    uint8_t *new_snapshot = keep_snapshot ? p->snapshot : bytes_dup(snapshot, snapshot_len, &oom);
+    uint8_t *new_snapshot = keep_snapshot ? p->snapshot : owned;
+    if (!keep_snapshot && owned == NULL) new_snapshot = bytes_dup(snapshot, snapshot_len, &oom);
     if (oom || (p->hooks != NULL &&
                 p->hooks->save(p->hooks_ctx, p, state, state_len, snapshot, snapshot_len) != 0)) {
         free(new_state);
-        if (!keep_snapshot) free(new_snapshot);
+        if (!keep_snapshot && owned == NULL) free(new_snapshot);
         return -1;
     }
     free(p->state);
@@ -133,6 +135,19 @@ int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t s
     p->snapshot = new_snapshot;
     p->snapshot_len = new_snapshot != NULL ? snapshot_len : 0;
     return 0;
+}
+
+int raft_persister_save(struct raft_persister *p, const uint8_t *state, size_t state_len,
+                        const uint8_t *snapshot, size_t snapshot_len)
+{
+    return persister_save(p, state, state_len, snapshot, snapshot_len, NULL);
+}
+
+int raft_persister_save_owned(struct raft_persister *p, const uint8_t *state, size_t state_len,
+                              uint8_t *snapshot, size_t snapshot_len)
+{
+    if (p == NULL || snapshot == NULL || snapshot_len == 0 || snapshot == p->snapshot) return -1;
+    return persister_save(p, state, state_len, snapshot, snapshot_len, snapshot);
 }
 
 const uint8_t *raft_persister_state(const struct raft_persister *p, size_t *len)

@@ -251,9 +251,13 @@ struct raft {
     uint64_t current_term;
     int voted_for; /* -1: none */
     struct raft_log log;
-    uint8_t *snapshot; /* owned; the service's latest snapshot (NULL when none) */
+    /* The service's latest snapshot, snapshot_len bytes. Until it is saved they are rf->snapshot
+     * (owned); a save hands that buffer to the persister (raft_persister_save_owned), and from
+     * then on (snapshot_saved) the persister's bytes are the only copy: rf->snapshot is NULL
+     * and raft_snapshot_bytes reads them there. One copy of a snapshot fewer per save. */
+    uint8_t *snapshot;
     size_t snapshot_len;
-    bool snapshot_saved; /* the persister holds these very bytes (saved since the last store) */
+    bool snapshot_saved; /* the persister holds the snapshot (saved since the last store) */
     bool persist_dirty;  /* changed since the last save: save before sending or replying */
     struct raft_persist_cache pcache;
 
@@ -441,6 +445,9 @@ void raft_handle_install_snapshot(void *receiver, struct rpc_req *req, const uin
                                   size_t args_len);
 /* Replaces the held snapshot bytes with a copy. Returns false on OOM (nothing changed). */
 bool raft_snapshot_store(struct raft *rf, const uint8_t *data, size_t len);
+/* The snapshot's snapshot_len bytes, wherever they are held (see struct raft); valid until the
+ * next store or save. */
+const uint8_t *raft_snapshot_bytes(const struct raft *rf);
 
 /* ---------------------------------------------------------------- membership.c */
 

@@ -1,6 +1,6 @@
 /* snapshot: log compaction and InstallSnapshot (section 7, Figures 12 and 13).
  *
- * Owns the snapshot bytes held in memory (rf->snapshot, saved with every state), the
+ * Owns the snapshot bytes held in memory until saved (rf->snapshot; see struct raft), the
  * service's Snapshot() call, the leader's InstallSnapshot sending and the follower's receiver.
  * The whole snapshot goes in one message (the lab's simplification: no offset/done chunks).
  * An installed snapshot reaches the service through the apply queue (apply.c), in order.
@@ -38,6 +38,16 @@ bool raft_snapshot_store(struct raft *rf, const uint8_t *data, size_t len)
     rf->snapshot_len = copy != NULL ? len : 0;
     rf->snapshot_saved = false;
     return true;
+}
+
+const uint8_t *raft_snapshot_bytes(const struct raft *rf)
+{
+    if (!rf->snapshot_saved) return rf->snapshot;
+    size_t held_len = 0;
+    const uint8_t *held = raft_persister_snapshot(rf->persister, &held_len);
+    SIM_ASSERT(rf->sim, rf->me, rf->snapshot == NULL);
+    SIM_ASSERT(rf->sim, rf->me, held_len == rf->snapshot_len);
+    return held;
 }
 
 /* Go's Snapshot(index, snapshot): the service's state through `index` is in `snapshot`, so
@@ -79,7 +89,7 @@ void raft_send_install_snapshot(struct raft *rf, int peer)
     raft_wire_put_num(e, 2, (uint64_t)rf->me);
     raft_wire_put_num(e, 3, rf->log.snapshot_index);
     raft_wire_put_num(e, 4, rf->log.snapshot_term);
-    gob_put_bytes(e, 5, rf->snapshot, rf->snapshot_len);
+    gob_put_bytes(e, 5, raft_snapshot_bytes(rf), rf->snapshot_len);
     raft_member_snap_put(rf, e, 6); /* its configuration; absent when the initial one */
     bool sent = raft_call_send(rf, peer, RAFT_CALL_SNAPSHOT, "Raft.InstallSnapshot",
                                rf->log.snapshot_index, 0, on_snapshot_reply);

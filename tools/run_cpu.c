@@ -94,7 +94,7 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestMissChange5B", 10000},
     {"TestConcurrent1_5B", 36000},
     {"TestConcurrent2_5B", 64000},
-    {"TestConcurrent3_5B", 1604000},
+    {"TestConcurrent3_5B", 1450000},
     {"TestUnreliable1_5B", 10000},
     {"TestUnreliable2_5B", 21000},
     {"TestUnreliable3_5B", 20000},

@@ -14,6 +14,7 @@
 
 #include "fuzz/gob_fuzz_oracle.h"
 #include "labrpc.h"
+#include "persister_hooks.h"
 #include "raft.h"
 #include "raft_ext.h"
 #include "sim.h"
@@ -448,6 +449,63 @@ START_TEST(test_raft_unit_persister_keep_snapshot)
 }
 END_TEST
 
+static int refuse_save(void *ctx, const struct raft_persister *p, const uint8_t *state,
+                       size_t state_len, const uint8_t *snapshot, size_t snapshot_len)
+{
+    (void)ctx;
+    (void)p;
+    (void)state;
+    (void)state_len;
+    (void)snapshot;
+    (void)snapshot_len;
+    return -1; /* as a durable back end whose write failed */
+}
+
+static void hooks_ctx_free(void *ctx)
+{
+    (void)ctx;
+}
+
+static uint8_t *bytes_new(const char *s)
+{
+    uint8_t *b = malloc(strlen(s));
+    ck_assert_ptr_nonnull(b);
+    memcpy(b, s, strlen(s));
+    return b;
+}
+
+/* raft_persister_save_owned (how our Raft saves a new snapshot): on success the persister holds
+ * the very buffer it was given (no copy) and frees it when replaced; a refused save (a durable
+ * back end failing, or bad arguments) changes nothing and leaves the buffer the caller's. Under
+ * ASan a wrong owner shows as a leak or a double free. */
+START_TEST(test_raft_unit_persister_save_owned)
+{
+    struct raft_persister *p = raft_persister_new();
+    size_t len = 0;
+    uint8_t *snap = bytes_new("snap1");
+    ck_assert_int_eq(raft_persister_save_owned(p, (const uint8_t *)"s1", 2, snap, 5), 0);
+    ck_assert_ptr_eq(raft_persister_snapshot(p, &len), snap); /* taken, not copied */
+    ck_assert_uint_eq(len, 5);
+    ck_assert_mem_eq(raft_persister_state(p, &len), "s1", 2);
+    ck_assert_int_eq(raft_persister_save_owned(p, (const uint8_t *)"s2", 2, snap, 5), -1);
+    ck_assert_int_eq(raft_persister_save_owned(p, (const uint8_t *)"s2", 2, NULL, 0), -1);
+    ck_assert_mem_eq(raft_persister_state(p, &len), "s1", 2); /* refused: unchanged */
+    /* Handing back the held snapshot with a new state keeps it, as raft_persister_save does. */
+    ck_assert_int_eq(raft_persister_save(p, (const uint8_t *)"s3", 2, snap, 5), 0);
+    ck_assert_ptr_eq(raft_persister_snapshot(p, &len), snap);
+    static const struct raft_persister_hooks refuse = {refuse_save, NULL, hooks_ctx_free};
+    raft_persister_set_hooks(p, &refuse, NULL);
+    uint8_t *other = bytes_new("other");
+    ck_assert_int_eq(raft_persister_save_owned(p, (const uint8_t *)"s4", 2, other, 5), -1);
+    ck_assert_ptr_eq(raft_persister_snapshot(p, &len), snap); /* nothing changed */
+    ck_assert_mem_eq(raft_persister_state(p, &len), "s3", 2);
+    raft_persister_set_hooks(p, NULL, NULL);
+    ck_assert_int_eq(raft_persister_save_owned(p, (const uint8_t *)"s5", 2, other, 5), 0);
+    ck_assert_mem_eq(raft_persister_snapshot(p, &len), "other", 5); /* snap was freed */
+    raft_persister_free(p);
+}
+END_TEST
+
 /* The apply callback may call Start, GetState and Snapshot on its own instance. */
 static void unit_apply_ignore(void *ctx, const struct raft_apply_msg *msg)
 {
@@ -622,6 +680,7 @@ Suite *raft_unit_suite(void)
     tcase_add_test(basic, test_raft_unit_bad_input);
     tcase_add_test(basic, test_raft_unit_persister_keep_snapshot);
     tcase_add_test(basic, test_raft_unit_persister_options);
+    tcase_add_test(basic, test_raft_unit_persister_save_owned);
     suite_add_tcase(s, basic);
     TCase *churn = tcase_create("churn");
     tcase_set_timeout(churn, 60);
