@@ -10,9 +10,13 @@
  * The rows are added by each mechanism's scenario file (ext_<mechanism>.c); until the first
  * lands, the table holds no test (its one element is never read: the count is 0).
  */
+#include "ext_pipe.h"
 #include "lab.h"
 
 const struct lab_test lab_ext_tests[] = {
-    {NULL, NULL, NULL, NULL},
+    {"TestPipelineStreamExt", LAB_PART_EXT, "pipelining commits a stream within one round trip",
+     ext_test_pipeline_stream},
+    {"TestPipelineStreamTwinExt", LAB_PART_EXT, "without pipelining a stream waits two round trips",
+     ext_test_pipeline_stream_twin},
 };
-const size_t lab_ext_tests_count = 0;
+const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);
