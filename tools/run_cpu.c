@@ -101,6 +101,9 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestChallenge1Delete", 25000},
     {"TestChallenge2Unaffected", 5000},
     {"TestChallenge2Partial", 4000},
+    /* Scenario tests (part ext, not graded), --seeds 10 as above. */
+    {"TestPipelineStreamExt", 9000},
+    {"TestPipelineStreamTwinExt", 4000},
 };
 #define RUN_CPU_REFS_COUNT (sizeof(run_cpu_refs) / sizeof(run_cpu_refs[0]))
 
