@@ -56,7 +56,9 @@ static void run_usage(FILE *out)
             "  --from-file FILE re-run the (test, seed) pairs of a failing-seeds file\n"
             "  --raft-opts LIST Raft options, comma-separated: wal (the write-ahead-log\n"
             "                   persister on a simulated disk), disk-faults (with wal: crashes\n"
-            "                   tear, drop and flip unsynced writes), wal-no-sync (unsafe twin)\n",
+            "                   tear, drop and flip unsynced writes), wal-no-sync (unsafe twin);\n"
+            "                   our Raft's options (raft/raft_ext.h): pipeline (several\n"
+            "                   AppendEntries in flight per follower), all\n",
             LAB_DEFAULT_SEED, RUN_FAILING_NAME, RUN_FAILING_NAME);
 }
 
