@@ -38,14 +38,19 @@ struct pipe_stats {
     sim_time_us started_us[EXT_PIPE_COMMANDS]; /* when each command was started */
 };
 
-/* Every hop takes exactly EXT_PIPE_HOP_US: no scheduling jitter, so the figures are the
- * mechanism's, not the draw's. */
-static void pipe_net_slow(struct raft_cfg *cfg)
+/* Every hop takes exactly hop_us: no scheduling jitter, so the figures are the mechanism's, not
+ * the draw's. */
+int ext_pipe_net_hop(struct rpc_net *net, uint64_t hop_us)
 {
     struct rpc_latency lat;
     for (uint32_t i = 0; i < RPC_LATENCY_POINTS; i++)
-        lat.quantile_us[i] = EXT_PIPE_HOP_US;
-    int rc = rpc_net_set_latency(raft_cfg_net(cfg), &lat, &lat);
+        lat.quantile_us[i] = hop_us;
+    return rpc_net_set_latency(net, &lat, &lat);
+}
+
+static void pipe_net_slow(struct raft_cfg *cfg)
+{
+    int rc = ext_pipe_net_hop(raft_cfg_net(cfg), EXT_PIPE_HOP_US);
     if (rc != RPC_OK) lab_fatalf(raft_cfg_lab(cfg), SIM_NODE_NONE, "latency: %s", rpc_strerror(rc));
 }
 

@@ -12,6 +12,11 @@ void ext_test_pipeline_stream(struct lab_ctx *ctx);
 /* TestPipelineStreamTwinExt: the same without it; passes when a command waits longer. */
 void ext_test_pipeline_stream_twin(struct lab_ctx *ctx);
 
+struct rpc_net;
+/* Makes every hop of `net` (request and reply) take exactly hop_us. RPC_OK or rpc_net_set_latency's
+ * error. */
+int ext_pipe_net_hop(struct rpc_net *net, uint64_t hop_us);
+
 /* The concurrent-clerks workload of the pipelining benchmark (ext_pipe_kv.c), not a graded
  * test: run it with lab_run, a struct lab_test of your own and these parameters as
  * lab_opts.body_arg. */

@@ -48,12 +48,9 @@ static void pipe_kv_clerk_task(struct sim *sim, void *arg)
     lab_waitgroup_done(sim, &c->run->wg);
 }
 
-static void pipe_kv_slow(struct kv_cfg *cfg, sim_time_us hop_us)
+static void pipe_kv_slow(struct kv_cfg *cfg, uint64_t hop_us)
 {
-    struct rpc_latency lat;
-    for (uint32_t i = 0; i < RPC_LATENCY_POINTS; i++)
-        lat.quantile_us[i] = hop_us;
-    int rc = rpc_net_set_latency(kv_cfg_net(cfg), &lat, &lat);
+    int rc = ext_pipe_net_hop(kv_cfg_net(cfg), hop_us);
     if (rc != RPC_OK) lab_fatalf(kv_cfg_lab(cfg), SIM_NODE_NONE, "latency: %s", rpc_strerror(rc));
 }
 
