@@ -74,6 +74,21 @@ bool raft_pipe_may_send(const struct raft *rf, int peer)
     return rf->inflight_index[peer] <= rf->match_index[peer];
 }
 
+void raft_pipe_send(struct raft *rf, int peer)
+{
+    if (!raft_pipe_on(rf) || rf->pipe_state[peer] != RAFT_PIPE_REPLICATE) {
+        raft_replicate_peer(rf, peer);
+        return;
+    }
+    /* Fill the window, RAFT_APPEND_ENTRIES_MAX entries a request, so a follower that fell
+     * behind catches up by a window of batches per round trip rather than one. */
+    for (uint32_t k = 0; k < RAFT_PIPELINE_WINDOW && raft_pipe_may_send(rf, peer); k++) {
+        uint64_t next = rf->next_index[peer];
+        raft_replicate_peer(rf, peer);
+        if (rf->next_index[peer] == next) return; /* a snapshot went, or the send was skipped */
+    }
+}
+
 void raft_pipe_sent(struct raft *rf, int peer, uint64_t prev, uint64_t count)
 {
     if (!raft_pipe_on(rf)) return;

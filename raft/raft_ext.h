@@ -72,4 +72,11 @@ void raft_options_get(const struct raft *rf, struct raft_options *out);
  * kernel node the Raft runs on, or `me` when none is set (trace_api.c says why). */
 int raft_trace_node(const struct sim *sim, int me);
 
+/* ---------------------------------------------------------------- batching and pipelining */
+
+/* RAFT_OPT_PIPELINE (raft/pipeline.c) needs no call: a leader with the option keeps up to 16
+ * AppendEntries in flight per follower that matched (etcd/raft's probe and replicate states),
+ * and traces each change of a follower's state as kind 250, "raft.pipe_state" (peer, state,
+ * next_index, match_index; text "probe" or "replicate"). */
+
 #endif /* RAFT_EXT_H */

@@ -378,6 +378,9 @@ bool raft_pipe_on(const struct raft *rf);
 void raft_pipe_reset(struct raft *rf);
 /* Whether a Start or a success reply should send `peer` an AppendEntries now. */
 bool raft_pipe_may_send(const struct raft *rf, int peer);
+/* Sends `peer` what raft_pipe_may_send allows: one request (raft_replicate_peer) in probe or
+ * with the option off, up to the window in replicate. */
+void raft_pipe_send(struct raft *rf, int peer);
 /* An AppendEntries at prev with count entries left for `peer`. */
 void raft_pipe_sent(struct raft *rf, int peer, uint64_t prev, uint64_t count);
 /* An InstallSnapshot left for `peer`: back to probe. */

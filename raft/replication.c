@@ -98,7 +98,7 @@ static void replicate_fire(struct sim *sim, void *arg)
      * the whole unacknowledged tail to a slow or cut-off follower. With RAFT_OPT_PIPELINE a
      * follower that matched gets them now, within a window (pipeline.c). */
     for (int peer = 0; peer < rf->peers_count; peer++) {
-        if (peer != rf->me && raft_pipe_may_send(rf, peer)) raft_replicate_peer(rf, peer);
+        if (peer != rf->me && raft_pipe_may_send(rf, peer)) raft_pipe_send(rf, peer);
     }
     raft_commit_advance(rf); /* a single-peer cluster commits here */
     raft_persist_flush(rf);
@@ -183,7 +183,7 @@ void raft_replicate_matched(struct raft *rf, int peer, uint64_t match)
     raft_commit_advance(rf);
     /* Catch-up in batches: keep going unless an AppendEntries in flight carries the rest. */
     bool behind = rf->next_index[peer] <= raft_log_last_index(&rf->log);
-    if (behind && raft_pipe_may_send(rf, peer)) raft_replicate_peer(rf, peer);
+    if (behind && raft_pipe_may_send(rf, peer)) raft_pipe_send(rf, peer);
 }
 
 /* Section 5.3: "After a rejection, the leader decrements nextIndex and retries", sped up by
