@@ -49,8 +49,9 @@ static void pipe_state_set(struct raft *rf, int peer, enum raft_pipe_state state
 {
     if (rf->pipe_state[peer] == state) return;
     rf->pipe_state[peer] = state;
-    const int64_t v[4] = {peer, (int64_t)state, (int64_t)rf->next_index[peer],
-                          (int64_t)rf->match_index[peer]};
+    /* sim_trace reads SIM_TRACE_FIELDS_MAX values (the unused ones 0: they are digested). */
+    const int64_t v[SIM_TRACE_FIELDS_MAX] = {peer, (int64_t)state, (int64_t)rf->next_index[peer],
+                                             (int64_t)rf->match_index[peer]};
     /* The text names the state, so `labsim log` and `step` read "replicate", not "state=1". */
     sim_trace(rf->sim, raft_trace_node(rf->sim, rf->me), &kind_pipe_state, v,
               state == RAFT_PIPE_REPLICATE ? "replicate" : "probe");
