@@ -619,9 +619,9 @@ END_TEST
  * space-separated paths go into impl. */
 static void ex_plant_bug(const struct cu_dir *d, char *impl, size_t size)
 {
-    static const char *const files[] = {"apply.c",       "call.c",     "election.c",
-                                        "log.c",         "persist.c",  "raft.c",
-                                        "replication.c", "snapshot.c", "raft_int.h"};
+    static const char *const files[] = {"apply.c",    "call.c",     "election.c", "log.c",
+                                        "persist.c",  "pipeline.c", "raft.c",     "replication.c",
+                                        "snapshot.c", "raft_int.h"};
     static const char good[] = "return a->last_log_term > my_last_term;";
     const char *root = getenv("LABSIM_ROOT") != NULL ? getenv("LABSIM_ROOT") : ".";
     size_t used = 0;
