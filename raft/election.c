@@ -177,6 +177,7 @@ void raft_become_leader(struct raft *rf)
     sim_timer_cancel(rf->sim, rf->election_timer);
     rf->election_timer = 0;
     raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
+    raft_pipe_reset(rf);
     raft_heartbeat_start(rf);
     /* A single-peer leader commits by itself (its own match is the whole log). */
     raft_commit_advance(rf);

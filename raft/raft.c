@@ -219,6 +219,7 @@ void raft_check_invariants(const struct raft *rf)
     RAFT_ASSERT(rf, rf->voted_for >= -1 && rf->voted_for < rf->peers_count);
     if (rf->role == RAFT_CANDIDATE) RAFT_ASSERT(rf, rf->voted_for == rf->me);
     if (rf->role == RAFT_LEADER) check_leader(rf, last);
+    raft_pipe_check(rf); /* 11. */
     /* 6. */
     if (rf->dead) {
         RAFT_ASSERT(rf, rf->election_timer == 0 && rf->heartbeat_timer == 0);

@@ -223,4 +223,11 @@ struct raft_member_progress {
 /* Leader: fills *out for `server`. RAFT_OK, RAFT_ENOTLEADER, RAFT_ESERVER or RAFT_EOPTION. */
 int raft_member_progress(const struct raft *rf, int server, struct raft_member_progress *out);
 
+/* ---------------------------------------------------------------- batching and pipelining */
+
+/* RAFT_OPT_PIPELINE (raft/pipeline.c) needs no call: a leader with the option keeps up to 16
+ * AppendEntries in flight per follower that matched (etcd/raft's probe and replicate states),
+ * and traces each change of a follower's state as kind 250, "raft.pipe_state" (peer, state,
+ * next_index, match_index; text "probe" or "replicate"). */
+
 #endif /* RAFT_EXT_H */

@@ -15,6 +15,8 @@
  *   transfer.c    leadership transfer and TimeoutNow (thesis 3.10), raft_transfer_leadership
  *   membership.c  configurations, learners and the raft_member_* calls (thesis chapter 4):
  *                 which peers vote, count and get entries (RAFT_OPT_MEMBERSHIP)
+ *   pipeline.c    RAFT_OPT_PIPELINE: several AppendEntries in flight per follower (probe and
+ *                 replicate states, etcd/raft's design)
  * Traces go through the raft_trace_* calls of raft.h (trace_api.c, provided to every Raft).
  *
  * Invariants of `struct raft` (checked by raft_check_invariants after every entry point):
@@ -34,6 +36,8 @@
  *  10. Membership: the configuration in effect has voters, no peer is both voter and learner,
  *      no bit names a peer beyond peers_count, and member.config_index <= last log index;
  *      without RAFT_OPT_MEMBERSHIP it is every peer and no configuration entry exists.
+ *  11. With RAFT_OPT_PIPELINE, on a leader: pipe_state[i] is probe or replicate, and
+ *      pipe_inflight[i] counts only this term's AppendEntries (pipeline.c).
  *
  * Role transitions (Figure 2, "Rules for Servers"):
  *   follower  -> candidate : election timeout       raft_become_candidate (election.c)
@@ -102,6 +106,12 @@ _Static_assert(RAFT_ELECTION_TIMEOUT_MIN_US >= 3 * RAFT_HEARTBEAT_US,
 #define RAFT_CALLS_MAX (1u << 16)
 /* Entries per chunk of the persisted log's cache (persist.c): a full chunk is one cached run. */
 #define RAFT_PERSIST_CHUNK_ENTRIES 64u
+/* RAFT_OPT_PIPELINE: AppendEntries in flight per follower in the replicate state before new
+ * entries wait for a reply. Each carries every entry of its instant (up to
+ * RAFT_APPEND_ENTRIES_MAX), so 16 keeps a stream of Starts at 16 instants per round trip
+ * flowing while bounding what a slow follower can have queued; a heartbeat is sent even when
+ * the window is full (it is also the liveness path). */
+#define RAFT_PIPELINE_WINDOW 16u
 /* Messages delivered per apply event before yielding to other events. */
 #define RAFT_APPLY_BATCH_MAX 1024u
 
@@ -217,6 +227,9 @@ struct raft_persist_cache {
 
 /* ---------------------------------------------------------------- the instance */
 
+/* A follower's progress on a pipelining leader (pipeline.c; etcd/raft's Progress states). */
+enum raft_pipe_state { RAFT_PIPE_PROBE = 0, RAFT_PIPE_REPLICATE = 1 };
+
 /* A borrowed view of one decoded incoming entry (AppendEntries scratch). */
 struct raft_entry_view {
     uint64_t term;
@@ -275,6 +288,10 @@ struct raft {
     uint64_t inflight_index[RAFT_PEERS_MAX];
     /* RPCs sent to each peer so far (numbers the calls; see append_lost). */
     uint64_t call_seq[RAFT_PEERS_MAX];
+    /* RAFT_OPT_PIPELINE only (pipeline.c): each follower's progress state, and this term's
+     * AppendEntries to it whose outcome has not come back. */
+    enum raft_pipe_state pipe_state[RAFT_PEERS_MAX];
+    uint32_t pipe_inflight[RAFT_PEERS_MAX];
 
     /* Candidate: who granted a vote in current_term (bit per peer, self included). */
     uint32_t votes_mask;
@@ -485,5 +502,32 @@ void raft_member_check(const struct raft *rf);
 
 /* Schedules in-order delivery (an event at delay 0) when something is waiting. */
 void raft_apply_schedule(struct raft *rf);
+
+/* ---------------------------------------------------------------- pipeline.c */
+
+/* Whether RAFT_OPT_PIPELINE is on. Every other call below does nothing when it is off, except
+ * raft_pipe_may_send and raft_pipe_reject_stale, which then answer by the lab's rules. */
+bool raft_pipe_on(const struct raft *rf);
+/* Election won: every follower in probe, nothing in flight. */
+void raft_pipe_reset(struct raft *rf);
+/* Whether a Start or a success reply should send `peer` an AppendEntries now. */
+bool raft_pipe_may_send(const struct raft *rf, int peer);
+/* Sends `peer` what raft_pipe_may_send allows: one request (raft_replicate_peer) in probe or
+ * with the option off, up to the window in replicate. */
+void raft_pipe_send(struct raft *rf, int peer);
+/* An AppendEntries at prev with count entries left for `peer`. */
+void raft_pipe_sent(struct raft *rf, int peer, uint64_t prev, uint64_t count);
+/* An InstallSnapshot left for `peer`: back to probe. */
+void raft_pipe_snapshot_sent(struct raft *rf, int peer);
+/* The outcome (reply or loss) of an AppendEntries sent in `term` came back. */
+void raft_pipe_done(struct raft *rf, int peer, uint64_t term);
+/* A success reply: `peer` matched, replicate from now on. */
+void raft_pipe_matched(struct raft *rf, int peer);
+/* A rejection of the AppendEntries at prev: true when it is stale and must be ignored. */
+bool raft_pipe_reject_stale(struct raft *rf, int peer, uint64_t prev);
+/* The latest request to `peer` was lost: nextIndex = matchIndex + 1, probe. */
+void raft_pipe_lost(struct raft *rf, int peer);
+/* Invariant 7. */
+void raft_pipe_check(const struct raft *rf);
 
 #endif /* RAFT_INT_H */

@@ -66,6 +66,7 @@ void raft_replicate_peer(struct raft *rf, int peer)
     RAFT_ASSERT(rf, next >= 1 && next <= last + 1);
     if (next <= rf->log.snapshot_index) {
         raft_send_install_snapshot(rf, peer);
+        raft_pipe_snapshot_sent(rf, peer);
         return;
     }
     uint64_t prev = next - 1;
@@ -75,6 +76,7 @@ void raft_replicate_peer(struct raft *rf, int peer)
     bool sent = raft_call_send(rf, peer, RAFT_CALL_APPEND, "Raft.AppendEntries", prev, count,
                                on_append_reply);
     if (sent && prev + count > rf->inflight_index[peer]) rf->inflight_index[peer] = prev + count;
+    if (sent) raft_pipe_sent(rf, peer, prev, count);
 }
 
 /* Every voter and learner of the configuration in effect (every other peer without
@@ -95,10 +97,11 @@ static void replicate_fire(struct sim *sim, void *arg)
     /* Flow control: a follower with an AppendEntries in flight beyond its matchIndex gets the
      * new entries when that reply comes (raft_replicate_matched continues at once) or with the next
      * heartbeat, which is also the retransmission path. Without it, every Start would resend
-     * the whole unacknowledged tail to a slow or cut-off follower. */
+     * the whole unacknowledged tail to a slow or cut-off follower. With RAFT_OPT_PIPELINE a
+     * follower that matched gets them now, within a window (pipeline.c). */
     for (int peer = 0; peer < rf->peers_count; peer++) {
-        if (raft_member_replicated(rf, peer) && rf->inflight_index[peer] <= rf->match_index[peer])
-            raft_replicate_peer(rf, peer);
+        if (raft_member_replicated(rf, peer) && raft_pipe_may_send(rf, peer))
+            raft_pipe_send(rf, peer);
     }
     raft_commit_advance(rf); /* a single-peer cluster commits here */
     raft_persist_flush(rf);
@@ -189,11 +192,12 @@ void raft_replicate_matched(struct raft *rf, int peer, uint64_t match)
     if (rf->next_index[peer] < rf->match_index[peer] + 1)
         rf->next_index[peer] = rf->match_index[peer] + 1;
     raft_member_contact(rf, peer);
+    raft_pipe_matched(rf, peer);
     raft_commit_advance(rf);
     if (rf->role != RAFT_LEADER) return; /* stepped down: removed by the entry it committed */
     /* Catch-up in batches: keep going unless an AppendEntries in flight carries the rest. */
     bool behind = rf->next_index[peer] <= raft_log_last_index(&rf->log);
-    if (behind && rf->inflight_index[peer] <= rf->match_index[peer]) raft_replicate_peer(rf, peer);
+    if (behind && raft_pipe_may_send(rf, peer)) raft_pipe_send(rf, peer);
     raft_transfer_matched(rf, peer);
 }
 
@@ -202,7 +206,7 @@ void raft_replicate_matched(struct raft *rf, int peer, uint64_t match)
  * round trip instead of one entry. */
 static void append_rejected(struct raft *rf, int peer, uint64_t prev, const struct append_reply *r)
 {
-    if (rf->next_index[peer] != prev + 1)
+    if (raft_pipe_reject_stale(rf, peer, prev))
         return; /* stale: nextIndex moved since this probe was sent */
     uint64_t next = r->conflict_index;
     if (r->conflict_term != 0) {
@@ -225,6 +229,7 @@ static void append_rejected(struct raft *rf, int peer, uint64_t prev, const stru
 static void append_lost(struct raft *rf, int peer, uint64_t term, uint64_t seq)
 {
     if (rf->role != RAFT_LEADER || rf->current_term != term || seq != rf->call_seq[peer]) return;
+    raft_pipe_lost(rf, peer);
     rf->inflight_index[peer] = rf->match_index[peer];
     raft_replicate_peer(rf, peer);
     raft_persist_flush(rf);
@@ -253,6 +258,7 @@ static void on_append_reply(void *ctx, bool ok, const uint8_t *reply, size_t rep
     uint64_t seq = call->seq;
     raft_call_release(call);
     if (rf->dead) return;
+    raft_pipe_done(rf, peer, term);
     if (!ok) {
         append_lost(rf, peer, term, seq);
         return;

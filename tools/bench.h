@@ -25,4 +25,8 @@ void bench_parts(FILE *out, const char *pattern);
 /* 100 explorer runs of each target, raft and kvraft, in this process (tools/bench_explore.c). */
 void bench_explore(FILE *out);
 
+/* kvraft ops per virtual second, with and without RAFT_OPT_PIPELINE: TestSpeed4A/4B and
+ * concurrent clerks (tools/bench_kv.c). */
+void bench_kv(FILE *out);
+
 #endif /* TOOLS_BENCH_H */

@@ -102,6 +102,7 @@ int cmd_bench(const struct labsim_cli *cli, int argc, char **argv)
     bench_suite(out, "3", LAB_DEFAULT_SEED);
     bench_suite(out, "4", LAB_DEFAULT_SEED);
     bench_suite(out, "5", LAB_DEFAULT_SEED);
+    bench_kv(out);
     bench_sweep(out);
     bench_explore(out);
     return 0;

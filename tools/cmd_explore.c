@@ -17,6 +17,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "explore.h"
+#include "lab_persist.h"
 #include "runner.h"
 
 #define EXPLORE_EXIT_BAD 3
@@ -91,6 +92,7 @@ struct explore_args {
     uint64_t jobs;
     bool stop_on_fail;
     const char *schedule_out;
+    const char *raft_opts; /* --raft-opts, as labsim run's (lab_persist.h); NULL = none */
     bool help;
 };
 
@@ -110,7 +112,7 @@ static void explore_usage(FILE *out)
     fprintf(
         out,
         "usage: labsim explore TARGET [--seed S] [--seeds N] [--jobs J] [--stop-on-fail]\n"
-        "                     [--schedule-out FILE]\n"
+        "                     [--schedule-out FILE] [--raft-opts LIST]\n"
         "  TARGET          raft (our Raft, or yours in a RAFT_IMPL build), kvraft, or mr\n"
         "                  (a MapReduce job: our coordinator and workers, or yours with MR_IMPL)\n"
         "  --seed S        the first seed (default 1); each seed draws its own fault schedule\n"
@@ -120,6 +122,9 @@ static void explore_usage(FILE *out)
         "  --stop-on-fail  start no more runs after the first failure\n"
         "  --schedule-out FILE  write the first failing run's schedule (with one seed and no\n"
         "                  failure: that run's schedule), for labsim replay --schedule and shrink\n"
+        "  --raft-opts LIST  the Raft options of every run, as labsim run's (e.g. pipeline);\n"
+        "                  replay a failing seed with the same list (a schedule file does not\n"
+        "                  carry it)\n"
         "Prints one line per failing seed and a summary. Exit 0 clean, 1 a failure, 3 bad "
         "input.\n");
 }
@@ -133,10 +138,12 @@ static int explore_parse(int argc, char **argv, struct explore_args *a, char *er
         {"jobs", ARGS_U64, &a->jobs, NULL},
         {"stop-on-fail", ARGS_BOOL, &a->stop_on_fail, NULL},
         {"schedule-out", ARGS_STR, &a->schedule_out, NULL},
+        {"raft-opts", ARGS_STR, &a->raft_opts, NULL},
         {"help", ARGS_BOOL, &a->help, NULL},
     };
     const char *positional[1];
     size_t count = 0;
+    unsigned raft_opts = 0;
     if (args_parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]), positional, 1, &count, err,
                    size) != 0)
         return -1;
@@ -154,6 +161,7 @@ static int explore_parse(int argc, char **argv, struct explore_args *a, char *er
     if (a->jobs < 1 || a->jobs > RUNNER_WORKERS_MAX)
         return snprintf(err, size, "--jobs must be between 1 and %u", RUNNER_WORKERS_MAX), -1;
     if (a->schedule_out != NULL && args_check_writable(a->schedule_out, err, size) != 0) return -1;
+    if (lab_raft_opts_parse(a->raft_opts, &raft_opts, err, size) != 0) return -1;
     return 0;
 }
 
@@ -166,8 +174,9 @@ static void explore_deliver(const struct runner_result *r, void *arg)
     struct explore_verdict v;
     char replay[512];
     verdict_from_text(r->text, r->worker_died, &v);
-    snprintf(replay, sizeof(replay), "%s explore %s --seed %" PRIu64, rep->program,
-             rep->a->target_name, r->seed);
+    snprintf(replay, sizeof(replay), "%s explore %s --seed %" PRIu64 "%s%s", rep->program,
+             rep->a->target_name, r->seed, rep->a->raft_opts != NULL ? " --raft-opts " : "",
+             rep->a->raft_opts != NULL ? rep->a->raft_opts : "");
     verdict_print(stdout, &v, r->seed, replay);
     fflush(stdout);
     rep->failures++;
@@ -211,8 +220,10 @@ int cmd_explore(const struct labsim_cli *cli, int argc, char **argv)
     }
     for (uint64_t k = 0; k < a.seeds; k++)
         jobs[k] = (struct runner_job){.test = explore_target_test(a.target), .seed = a.seed + k};
-    struct runner_config config = {
-        .workers = (unsigned)a.jobs, .stop_on_fail = a.stop_on_fail, .replay_cmd = cli->program};
+    struct runner_config config = {.workers = (unsigned)a.jobs,
+                                   .stop_on_fail = a.stop_on_fail,
+                                   .replay_cmd = cli->program,
+                                   .raft_opts = a.raft_opts};
     struct explore_report rep = {.program = cli->program, .a = &a};
     struct runner_stats stats;
     int rc = runner_sweep(jobs, (size_t)a.seeds, &config, explore_deliver, &rep, &stats);

@@ -60,7 +60,8 @@ static void run_usage(FILE *out)
             "                   pre-vote, check-quorum (our Raft: thesis 9.6, 6.2; README\n"
             "                   \"Raft beyond the lab\"),\n"
             "                   membership (configuration entries and learners), member-unsafe\n"
-            "                   (unsafe twin: changes of several servers at once)\n",
+            "                   (unsafe twin: changes of several servers at once),\n"
+            "                   pipeline (several AppendEntries in flight per follower), all\n",
             LAB_DEFAULT_SEED, RUN_FAILING_NAME, RUN_FAILING_NAME);
 }
 

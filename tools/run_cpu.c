@@ -111,6 +111,8 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestMemberPartitionTwinExt", 1000},
     {"TestMemberLearnerExt", 1000},
     {"TestMemberLearnerTwinExt", 1000},
+    {"TestPipelineStreamExt", 9000},
+    {"TestPipelineStreamTwinExt", 4000},
 };
 #define RUN_CPU_REFS_COUNT (sizeof(run_cpu_refs) / sizeof(run_cpu_refs[0]))
 

@@ -138,6 +138,11 @@ struct sim *kv_cfg_sim(const struct kv_cfg *cfg)
     return cfg->sim;
 }
 
+struct rpc_net *kv_cfg_net(const struct kv_cfg *cfg)
+{
+    return cfg->net;
+}
+
 int kv_cfg_servers(const struct kv_cfg *cfg)
 {
     return cfg->n;

@@ -72,6 +72,8 @@ void *kv_cfg_scratch(struct kv_cfg *cfg, size_t size);
 struct lab_ctx *kv_cfg_lab(const struct kv_cfg *cfg);
 struct sim *kv_cfg_sim(const struct kv_cfg *cfg);
 int kv_cfg_servers(const struct kv_cfg *cfg);
+/* The network itself, for scenario tests and benchmarks that shape it (rpc_net_set_latency). */
+struct rpc_net *kv_cfg_net(const struct kv_cfg *cfg);
 int64_t kv_cfg_maxraftstate(const struct kv_cfg *cfg);
 
 /* begin(description) / end(). `title` is without "Test: " and without the " (4A)" suffix;

@@ -138,6 +138,11 @@ bool raft_cfg_connected(const struct raft_cfg *cfg, int i)
     return cfg->connected[i];
 }
 
+struct rpc_net *raft_cfg_net(const struct raft_cfg *cfg)
+{
+    return cfg->net;
+}
+
 struct raft *raft_cfg_raft(const struct raft_cfg *cfg, int i)
 {
     cfg_assert_server(cfg, i);

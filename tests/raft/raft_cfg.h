@@ -120,6 +120,8 @@ bool raft_cfg_connected(const struct raft_cfg *cfg, int i);
 /* The running instance of server i (cfg.rafts[i]), NULL when crashed. */
 struct raft *raft_cfg_raft(const struct raft_cfg *cfg, int i);
 void raft_cfg_set_unreliable(struct raft_cfg *cfg, bool unreliable);
+/* The network itself, for scenario tests that shape it further (rpc_net_set_latency). */
+struct rpc_net *raft_cfg_net(const struct raft_cfg *cfg);
 void raft_cfg_set_long_reordering(struct raft_cfg *cfg, bool on);
 uint64_t raft_cfg_rpc_count(const struct raft_cfg *cfg, int i);
 uint64_t raft_cfg_rpc_total(const struct raft_cfg *cfg);

@@ -11,6 +11,7 @@
  * on-test first, then its twin.
  */
 #include "ext_member.h"
+#include "ext_pipe.h"
 #include "ext_prevote.h"
 #include "lab.h"
 
@@ -35,5 +36,9 @@ const struct lab_test lab_ext_tests[] = {
      ext_member_learner},
     {"TestMemberLearnerTwinExt", LAB_PART_EXT, "UNSAFE: a lagging learner promoted at once",
      ext_member_learner_twin},
+    {"TestPipelineStreamExt", LAB_PART_EXT, "pipelining commits a stream within one round trip",
+     ext_test_pipeline_stream},
+    {"TestPipelineStreamTwinExt", LAB_PART_EXT, "without pipelining a stream waits two round trips",
+     ext_test_pipeline_stream_twin},
 };
 const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);

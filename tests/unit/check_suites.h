@@ -28,7 +28,8 @@
     X(wal)                                                                                         \
     X(explore)                                                                                     \
     X(ext_prevote)                                                                                 \
-    X(ext_member)
+    X(ext_member)                                                                                  \
+    X(ext_pipe)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
