@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab_persist.h"
 #include "sc_cfg.h"
 
 #define CFG_TIMEOUT_US SIM_S(120) /* checkTimeout's two-minute limit, in virtual time */
@@ -199,7 +200,7 @@ void sc_cfg_start_server(struct sc_cfg *cfg, int i)
     if (cfg->saved[i] != NULL)
         grave_persister(cfg, i);
     else
-        cfg->saved[i] = raft_persister_new();
+        cfg->saved[i] = lab_persister_new(cfg->ctx, i, "ctl");
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (cfg->saved[i] == NULL || server == NULL)
         lab_fatalf(cfg->ctx, i, "out of memory starting server %d", i);
@@ -208,6 +209,7 @@ void sc_cfg_start_server(struct sc_cfg *cfg, int i)
         sc_server_start(cfg->sim, cfg->ends[i], cfg->n, i, cfg->saved[i], server, &cfg->servers[i]);
     sim_node_swap(cfg->sim, node);
     if (rc != SC_OK) lab_fatalf(cfg->ctx, i, "StartServer(%d) failed: %s", i, sc_strerror(rc));
+    if (rc == SC_OK) lab_persister_check_taken(cfg->ctx, i, cfg->saved[i]);
     rpc_net_add_server(cfg->net, i, server);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab_persist.h"
 #include "skv_cfg_int.h"
 #include "skv_tests.h"
 
@@ -236,7 +237,7 @@ void skv_cfg_start_ctl(struct skv_cfg *cfg, int ctl)
         int id = ctl * SKV_CFG_CTRLERS + i;
         for (int j = 0; j < SKV_CFG_CTRLERS; j++)
             c->ends[i][j] = end_new(cfg, id, ctl * SKV_CFG_CTRLERS + j, true);
-        c->saved[i] = raft_persister_new();
+        c->saved[i] = lab_persister_new(cfg->ctx, id, "ctl");
         struct rpc_server *server = rpc_server_new(cfg->net);
         if (c->saved[i] == NULL || server == NULL)
             lab_fatalf(cfg->ctx, id, "out of memory starting a controller");
@@ -245,6 +246,7 @@ void skv_cfg_start_ctl(struct skv_cfg *cfg, int ctl)
                                  &c->servers[i]);
         sim_node_swap(cfg->sim, node);
         if (rc != SC_OK) lab_fatalf(cfg->ctx, id, "controller start: %s", sc_strerror(rc));
+        if (rc == SC_OK) lab_persister_check_taken(cfg->ctx, id, c->saved[i]);
         rpc_net_add_server(cfg->net, id, server);
     }
     ctl_ends_new(cfg, ctl, SIM_NODE_NONE, ends);
@@ -304,7 +306,7 @@ void skv_cfg_start_server(struct skv_cfg *cfg, int gi, int i)
     if (g->saved[i] != NULL)
         saved_copy(cfg, &g->saved[i]);
     else
-        g->saved[i] = raft_persister_new();
+        g->saved[i] = lab_persister_new(cfg->ctx, id, "skv");
     struct rpc_server *server = rpc_server_new(cfg->net);
     if (g->saved[i] == NULL || server == NULL)
         lab_fatalf(cfg->ctx, id, "out of memory starting a server");
@@ -314,6 +316,7 @@ void skv_cfg_start_server(struct skv_cfg *cfg, int gi, int i)
                          ctl_ends, SKV_CFG_CTRLERS, cfg_make_end, cfg, server, &g->servers[i]);
     sim_node_swap(cfg->sim, node);
     if (rc != SKV_OK) lab_fatalf(cfg->ctx, id, "StartServer failed: %s", skv_strerror(rc));
+    if (rc == SKV_OK) lab_persister_check_taken(cfg->ctx, id, g->saved[i]);
     rc = rpc_server_set_service_time(server, "ShardKV", cfg_service_us, &g->saved[i]);
     SIM_ASSERTF(cfg->sim, id, rc == RPC_OK, "service time: %s", rpc_strerror(rc));
     rpc_net_add_server(cfg->net, id, server);
