@@ -84,6 +84,7 @@ void raft_become_follower(struct raft *rf, uint64_t term)
         sim_timer_cancel(rf->sim, rf->replicate_event);
         rf->replicate_event = 0;
         raft_election_reset(rf);
+        raft_reads_poke(rf); /* pending reads fail: we are no longer leader */
     }
     if (changed) raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
 }
@@ -214,6 +215,17 @@ static bool vote_args_decode(const struct raft *rf, const uint8_t *buf, size_t l
            (a->last_log_index == 0) == (a->last_log_term == 0);
 }
 
+static void vote_reply_send(struct raft *rf, struct rpc_req *req, bool granted)
+{
+    raft_persist_flush(rf); /* before responding */
+    struct gob_enc *e = &rf->enc_msg;
+    gob_enc_reset(e);
+    raft_wire_put_num(e, 1, rf->current_term);
+    gob_put_bool(e, 2, granted);
+    raft_reply(rf, req);
+    raft_check_invariants(rf);
+}
+
 /* RequestVote receiver implementation (Figure 2). */
 void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t *args,
                               size_t args_len)
@@ -226,8 +238,12 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
         RAFT_REPLY_IGNORED(req);
         return;
     }
-    if (a.term > rf->current_term) raft_become_follower(rf, a.term);
     int candidate = (int)a.candidate;
+    if (raft_reads_vote_held(rf, a.term, candidate)) {
+        vote_reply_send(rf, req, false); /* lease window: no new term, no vote (4.2.3) */
+        return;
+    }
+    if (a.term > rf->current_term) raft_become_follower(rf, a.term);
     /* 1. "Reply false if term < currentTerm". 2. "If votedFor is null or candidateId, and
      * candidate's log is at least as up-to-date as receiver's log, grant vote". */
     bool granted = a.term == rf->current_term &&
@@ -238,11 +254,5 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
         raft_election_reset(rf); /* Followers: granting a vote resets the election timer */
     }
     raft_trace_vote(rf->sim, rf->me, a.term, candidate, granted);
-    raft_persist_flush(rf); /* before responding */
-    struct gob_enc *e = &rf->enc_msg;
-    gob_enc_reset(e);
-    raft_wire_put_num(e, 1, rf->current_term);
-    gob_put_bool(e, 2, granted);
-    raft_reply(rf, req);
-    raft_check_invariants(rf);
+    vote_reply_send(rf, req, granted);
 }

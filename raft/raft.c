@@ -49,6 +49,10 @@ struct raft *raft_make(struct sim *sim, struct rpc_end *const *peers, int peers_
     gob_enc_init(&rf->enc_state);
     gob_enc_init(&rf->enc_chunk);
     sim_rand_init_n(&rf->rand, sim, "raft.timer", me);
+    if (!raft_reads_init(rf)) {
+        raft_free(rf);
+        return NULL;
+    }
     int rc = raft_persist_restore(rf);
     if (rc == RAFT_ENOMEM) {
         raft_free(rf);
@@ -113,6 +117,7 @@ void raft_kill(struct raft *rf)
     timer_cancel(rf, &rf->heartbeat_timer);
     timer_cancel(rf, &rf->replicate_event);
     timer_cancel(rf, &rf->apply_event);
+    raft_reads_kill(rf);
     raft_check_invariants(rf);
 }
 
@@ -130,6 +135,7 @@ void raft_free(struct raft *rf)
 {
     if (rf == NULL) return;
     raft_kill(rf);
+    raft_reads_free(rf);
     raft_log_close(&rf->log);
     free(rf->snapshot);
     raft_calls_free_all(rf);
@@ -177,6 +183,17 @@ static void check_leader(const struct raft *rf, uint64_t last)
     }
 }
 
+static void check_reads(const struct raft *rf)
+{
+    const struct raft_reads *r = rf->reads;
+    RAFT_ASSERT(rf, (rf->opts.flags & (RAFT_OPT_READ_INDEX | RAFT_OPT_LEASE_READ)) != 0);
+    RAFT_ASSERT(rf, r->count <= RAFT_READS_MAX);
+    if (rf->dead) RAFT_ASSERT(rf, r->count == 0 && r->event == 0);
+    for (uint32_t i = 0; i < r->count; i++) {
+        if (r->queue[i].confirmed) RAFT_ASSERT(rf, r->queue[i].read_index <= rf->commit_index);
+    }
+}
+
 void raft_check_invariants(const struct raft *rf)
 {
     const struct raft_log *log = &rf->log;
@@ -203,4 +220,6 @@ void raft_check_invariants(const struct raft *rf)
         RAFT_ASSERT(rf, rf->election_timer == 0 && rf->heartbeat_timer == 0);
         RAFT_ASSERT(rf, rf->replicate_event == 0 && rf->apply_event == 0);
     }
+    /* 7. */
+    if (rf->reads != NULL) check_reads(rf);
 }
