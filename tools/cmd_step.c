@@ -10,6 +10,8 @@
  *              STEP_NO_ROLES_US of virtual time and says so, pointing at raft.h
  *   c          run to the next commit
  *   f          run to the next fault (partition, crash, restart, network change)
+ *   r          run to the next read confirmed or lease taken (read-index, lease-read:
+ *              read.confirm, lease.start)
  *   t SECONDS  run to that virtual time (e.g. t 2.5)
  *   b TOPIC    run to the next event of a trace topic (net, role, vote, log, ...)
  *   p [NODE]   print a node's state (all nodes without NODE)
@@ -59,6 +61,7 @@ enum step_until {
     STEP_UNTIL_COMMIT,
     STEP_UNTIL_FAULT,
     STEP_UNTIL_TOPIC,
+    STEP_UNTIL_READ,
 };
 
 /* What g knows of a node, from its trace events. */
@@ -157,6 +160,9 @@ static void step_check_break(struct step *st, const struct sim_trace_rec *rec)
     case STEP_UNTIL_TOPIC:
         hit = kind->topic == st->until_topic;
         break;
+    case STEP_UNTIL_READ:
+        hit = strcmp(kind->name, "read.confirm") == 0 || strcmp(kind->name, "lease.start") == 0;
+        break;
     }
     if (!hit || st->hit) return;
     st->hit = true;
@@ -229,6 +235,7 @@ static void step_help(void)
            "  e          run to the next election won (a node becomes leader)\n"
            "  c          run to the next commit\n"
            "  f          run to the next fault (partition, crash, restart, network change)\n"
+           "  r          run to the next read confirmed or lease taken (read-index, lease-read)\n"
            "  t SECONDS  run to that virtual time\n"
            "  b TOPIC    run to the next event of TOPIC:");
     for (int t = 0; t < SIM_TOPIC_COUNT; t++)
@@ -418,6 +425,8 @@ static bool step_command(struct step *st, char *line)
         step_until(st, STEP_UNTIL_COMMIT, SIM_TOPIC_COMMIT);
     else if (strcmp(cmd, "f") == 0)
         step_until(st, STEP_UNTIL_FAULT, SIM_TOPIC_FAULT);
+    else if (strcmp(cmd, "r") == 0)
+        step_until(st, STEP_UNTIL_READ, SIM_TOPIC_CLIENT);
     else if (strcmp(cmd, "t") == 0)
         step_time(st, arg);
     else if (strcmp(cmd, "b") == 0)

@@ -23,9 +23,11 @@ static const struct lab_raft_opt lab_raft_opt_words[] = {
     {"read-index", RAFT_OPT_READ_INDEX},
     {"lease-read", RAFT_OPT_LEASE_READ},
     {"pipeline", RAFT_OPT_PIPELINE},
+    {"local-read", RAFT_OPT_LOCAL_READ_UNSAFE},
     {"all", RAFT_OPT_ALL | LAB_RAFT_OPT_WAL},
 };
 _Static_assert((RAFT_OPT_ALL & ~LAB_RAFT_OPT_RAFT_MASK) == 0, "Raft options fit the low bits");
+_Static_assert((RAFT_OPT_LOCAL_READ_UNSAFE & ~LAB_RAFT_OPT_RAFT_MASK) == 0, "and the unsafe one");
 
 static int opts_word(const char *word, size_t len, unsigned *opts, char *err, size_t err_size)
 {
@@ -38,7 +40,7 @@ static int opts_word(const char *word, size_t len, unsigned *opts, char *err, si
     }
     snprintf(err, err_size,
              "unknown Raft option '%.*s' (known: wal, disk-faults, wal-no-sync, pre-vote, "
-             "check-quorum, read-index, lease-read, pipeline, all)",
+             "check-quorum, read-index, lease-read, pipeline, local-read, all)",
              (int)(len < 64 ? len : 64), word);
     return -1;
 }

@@ -8,6 +8,8 @@
  *                acknowledged; the twin run that shows what the sync is for.
  *   pre-vote, check-quorum, read-index, lease-read, pipeline
  *                the raft_ext.h options of the same names (RAFT_OPT_*), for labsim's own Raft.
+ *   local-read   UNSAFE (RAFT_OPT_LOCAL_READ_UNSAFE): kvraft answers a Get from the local state
+ *                of whoever believes it leads; the twin run of the stale-read scenario.
  *   all          every raft_ext.h option, and wal.
  * With no options the harness makes 6.824's in-memory persister, and nothing changes.
  */

@@ -10,9 +10,19 @@
  * The rows are added by each mechanism's scenario file (ext_<mechanism>.c); until the first
  * lands, the table holds no test (its one element is never read: the count is 0).
  */
+#include "ext_reads.h"
 #include "lab.h"
 
 const struct lab_test lab_ext_tests[] = {
-    {NULL, NULL, NULL, NULL},
+    {"TestStaleReadIndexExt", LAB_PART_EXT,
+     "read-index: a stale leader in a minority serves no read", ext_stale_read_index},
+    {"TestStaleReadLeaseExt", LAB_PART_EXT,
+     "lease-read: a stale leader's lease ends before a new leader", ext_stale_read_lease},
+    {"TestStaleReadLocalTwinExt", LAB_PART_EXT, "twin: local reads of a stale leader are ILLEGAL",
+     ext_stale_read_local_twin},
+    {"TestLeaseDriftExt", LAB_PART_EXT, "lease-read under clock drift within the bound",
+     ext_lease_drift},
+    {"TestLeaseDriftTwinExt", LAB_PART_EXT,
+     "twin: lease-read with drift beyond the bound reads stale", ext_lease_drift_twin},
 };
-const size_t lab_ext_tests_count = 0;
+const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);

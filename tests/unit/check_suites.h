@@ -26,7 +26,8 @@
     X(mutants)                                                                                     \
     X(net)                                                                                         \
     X(wal)                                                                                         \
-    X(explore)
+    X(explore)                                                                                     \
+    X(ext_reads)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
