@@ -36,7 +36,7 @@ static const struct sim_trace_kind trace_ask = {
 static const struct sim_trace_kind trace_noop = {
     226, SIM_TOPIC_LOG, "read.noop", {"index", "term"}};
 static const struct sim_trace_kind trace_confirm = {
-    227, SIM_TOPIC_COMMIT, "read.confirm", {"term", "read_index", "by_lease", "quorum_seq"}};
+    227, SIM_TOPIC_CLIENT, "read.confirm", {"term", "read_index", "by_lease", "quorum_seq"}};
 static const struct sim_trace_kind trace_serve = {
     228, SIM_TOPIC_APPLY, "read.serve", {"term", "read_index", "applied"}};
 static const struct sim_trace_kind trace_fail = {
