@@ -56,7 +56,9 @@ static void run_usage(FILE *out)
             "  --from-file FILE re-run the (test, seed) pairs of a failing-seeds file\n"
             "  --raft-opts LIST Raft options, comma-separated: wal (the write-ahead-log\n"
             "                   persister on a simulated disk), disk-faults (with wal: crashes\n"
-            "                   tear, drop and flip unsynced writes), wal-no-sync (unsafe twin)\n",
+            "                   tear, drop and flip unsynced writes), wal-no-sync (unsafe twin);\n"
+            "                   read-index, lease-read (kvraft Gets without log entries),\n"
+            "                   local-read (unsafe twin: Gets from a leader's local state)\n",
             LAB_DEFAULT_SEED, RUN_FAILING_NAME, RUN_FAILING_NAME);
 }
 

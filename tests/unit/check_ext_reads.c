@@ -116,7 +116,7 @@ static struct cluster *cluster_new(uint64_t seed, uint32_t flags)
         struct raft_options opts = {.flags = flags};
         if (flags != 0) raft_persister_set_options(p->persister, &opts);
         for (int j = 0; j < READS_PEERS; j++) {
-            char name[16];
+            char name[32];
             snprintf(name, sizeof(name), "e%d-%d", i, j);
             p->ends[j] = rpc_net_make_end(c->net, name);
             rpc_net_connect(c->net, p->ends[j], j);
