@@ -13,13 +13,16 @@
  *     in time.
  *   - TestStaleReadLocalTwinExt: the UNSAFE local-read option; the history is ILLEGAL, and the
  *     twin passes saying so and naming the HTML page of the history.
- * The clock drift pair runs the same partition several times with lease-read and the leader's
+ * The clock drift pair runs the same partition many times with lease-read and the leader's
  * clock slow while every other clock is fast:
- *   - TestLeaseDriftExt: 0.4% each way, within the 1% bound the lease assumes
+ *   - TestLeaseDriftExt: 30 partitions, 0.4% each way, within the 1% bound the lease assumes
  *     (RAFT_CLOCK_DRIFT_PPM_DEFAULT); every history is linearizable;
- *   - TestLeaseDriftTwinExt: 10% each way, far beyond it: the majority elects a new leader and
- *     commits while the old one still trusts its lease, and serves a stale Get within the rounds
- *     (the twin passes when that happens, and says in which round).
+ *   - TestLeaseDriftTwinExt: up to 180 partitions, 10% each way, far beyond it: the majority can
+ *     elect a new leader and commit while the old one still trusts its lease, which then serves
+ *     a stale Get (the twin passes when that happens, and says in which round). A race the drift
+ *     makes possible, not a certainty: the election must come early in its timeout range; it
+ *     shows on 59 of seeds 1-60, mostly within 50 partitions (not on seed 31). The rounds fit
+ *     in the harness's 120 s of virtual time.
  */
 #include <stdio.h>
 
@@ -31,10 +34,10 @@
 
 #define READS_SERVERS 5
 #define READS_GET_GAP_US SIM_MS(2)     /* between two Gets of the minority clerk */
-#define READS_AFTER_PUT_US SIM_MS(300) /* Gets go on this long after the Put completed */
+#define READS_AFTER_PUT_US SIM_MS(100) /* Gets go on this long after the Put completed */
 #define READS_HEAL_WAIT_US SIM_S(10)   /* the last Get must complete after the heal */
 #define READS_LEADER_WAIT_US SIM_S(5)  /* a leader must exist by then */
-#define READS_SETTLE_US SIM_MS(200)    /* before each partition */
+#define READS_SETTLE_US SIM_MS(100)    /* before each partition */
 
 struct reads_scenario {
     const char *name;
@@ -169,4 +172,4 @@ READS_TEST(ext_stale_read_index, "TestStaleReadIndexExt", "read-index", false, 1
 READS_TEST(ext_stale_read_lease, "TestStaleReadLeaseExt", "lease-read", false, 1, 0)
 READS_TEST(ext_stale_read_local_twin, "TestStaleReadLocalTwinExt", "local-read", true, 1, 0)
 READS_TEST(ext_lease_drift, "TestLeaseDriftExt", "lease-read", false, 30, 4000)
-READS_TEST(ext_lease_drift_twin, "TestLeaseDriftTwinExt", "lease-read", true, 100, 100000)
+READS_TEST(ext_lease_drift_twin, "TestLeaseDriftTwinExt", "lease-read", true, 180, 100000)
