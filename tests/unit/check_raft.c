@@ -233,7 +233,8 @@ START_TEST(test_lab_registry)
 {
     size_t count = lab_tests_count();
     ck_assert_uint_eq(count, lab_mr_tests_count + lab_kvsrv_tests_count + lab_raft_tests_count +
-                                 lab_kv_tests_count + lab_sc_tests_count + lab_skv_tests_count);
+                                 lab_kv_tests_count + lab_sc_tests_count + lab_skv_tests_count +
+                                 lab_ext_tests_count);
     ck_assert_uint_eq(lab_raft_tests_count, 28);
     for (size_t i = 0; i < count; i++) {
         ck_assert_ptr_eq(lab_test_find(lab_test_at(i)->name), lab_test_at(i));
