@@ -14,6 +14,14 @@
  *      whose server lost leadership or whose caller is gone gets ErrWrongLeader; one that has
  *      waited KV_WAIT_TIMEOUT_US gets ErrTimeout. Either way the clerk retries elsewhere.
  *
+ * Gets without log entries: with read-index or lease-read on (raft_ext.h, "reads"), a Get does
+ * not go through the log. The handler asks Raft for a read (raft_persister_read) and parks the
+ * request in a read slot; Raft calls back once leadership is confirmed (or a lease holds) and
+ * it has applied through the read index, and the Get is answered from the store as it is then.
+ * A Raft that offers no reads (RAFT_READ_EOFF: a student's) sends the Get through the log as
+ * before. With the UNSAFE local-read option (the stale-read scenario's twin) a Get is answered
+ * at once from the store of whoever believes it is leader: no log entry, no confirmation.
+ *
  * Snapshots: with maxraftstate > 0, after each applied op the server checks the persisted Raft
  * state size and, once it reaches maxraftstate, hands Raft a snapshot (applied index, store,
  * duplicate table). The snapshot is read back at start and when Raft installs one.
@@ -23,11 +31,25 @@
  *  2. Every pending request is answered exactly once: at its index, by the tick, on a snapshot
  *     that covers its index, or at kill.
  *  3. A pending request's index is > applied_index.
+ *  4. A busy read slot has a request Raft will call back exactly once (raft_read_cb).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kv_int.h"
+#include "raft_ext.h"
+
+/* A Get waiting for its read (ctx of raft_read_cb). */
+struct kv_read {
+    struct kv_server *kv;
+    struct rpc_req *req;
+    uint64_t client_id;
+    uint64_t seq;
+    uint8_t *key; /* owned copy, capacity key_cap (kept across uses) */
+    size_t key_len;
+    size_t key_cap;
+    bool busy;
+};
 
 struct kv_pending {
     struct rpc_req *req;
@@ -54,6 +76,7 @@ struct kv_server {
     struct gob_enc enc_op;   /* handler scratch: the op given to raft_start */
     struct gob_enc enc_out;  /* apply scratch: replies and snapshots */
     struct kv_server_stats stats;
+    struct kv_read *reads; /* RAFT_READS_MAX slots; NULL unless a read option is on */
 };
 
 static const struct sim_trace_kind trace_start = {
@@ -147,6 +170,94 @@ static void pending_drop_superseded(struct kv_server *kv, uint64_t client_id, ui
     }
 }
 
+/* ---------------------------------------------------------------- Gets without the log */
+
+/* The Get's answer from the store as it is now. */
+static void read_answer(struct kv_server *kv, struct rpc_req *req, const uint8_t *key,
+                        size_t key_len)
+{
+    struct kv_reply reply = {.err = KV_REPLY_OK};
+    const struct kv_entry *entry = kv_store_find(&kv->store, key, key_len);
+    if (entry == NULL) {
+        reply.err = KV_REPLY_NO_KEY;
+    } else {
+        reply.value = entry->value;
+        reply.value_len = entry->value_len;
+    }
+    reply_send(kv, req, &reply);
+}
+
+static void read_done(void *ctx, bool ok, uint64_t read_index)
+{
+    struct kv_read *rd = ctx;
+    struct kv_server *kv = rd->kv;
+    SIM_ASSERT(kv->sim, kv->me, rd->busy);
+    rd->busy = false;
+    enum kv_reply_err err = KV_REPLY_WRONG_LEADER;
+    if (ok && !kv->dead) {
+        /* Raft applied through the read index, so our store is at least that fresh. */
+        SIM_ASSERT(kv->sim, kv->me, kv->applied_index >= read_index);
+        read_answer(kv, rd->req, rd->key, rd->key_len);
+        err = KV_REPLY_OK;
+    } else {
+        reply_err(kv, rd->req, KV_REPLY_WRONG_LEADER);
+    }
+    sim_trace4(kv->sim, kv->me, &trace_reply, (int64_t)rd->client_id, (int64_t)rd->seq,
+               (int64_t)err, (int64_t)read_index);
+}
+
+/* Grows the slot's key buffer (reused across reads: no allocation once warm). */
+static bool key_reserve(struct kv_read *rd, size_t need)
+{
+    if (need <= rd->key_cap) return true;
+    uint8_t *grown = realloc(rd->key, need);
+    if (grown == NULL) return false;
+    rd->key = grown;
+    rd->key_cap = need;
+    return true;
+}
+
+/* Parks a Get in a free slot and asks Raft for a read. False when Raft offers no reads (the
+ * caller goes through the log); true when the request was taken care of (parked or answered). */
+static bool read_start(struct kv_server *kv, struct rpc_req *req, const struct kv_op *op)
+{
+    struct kv_read *rd = NULL;
+    for (uint32_t i = 0; i < RAFT_READS_MAX && rd == NULL; i++)
+        rd = kv->reads[i].busy ? NULL : &kv->reads[i];
+    if (rd == NULL) {
+        reply_err(kv, req, KV_REPLY_WRONG_LEADER); /* overloaded: let the clerk try later */
+        return true;
+    }
+    if (!key_reserve(rd, op->key_len + 1)) {
+        reply_err(kv, req, KV_REPLY_WRONG_LEADER);
+        return true;
+    }
+    if (op->key_len > 0) memcpy(rd->key, op->key, op->key_len);
+    *rd =
+        (struct kv_read){kv, req, op->client_id, op->seq, rd->key, op->key_len, rd->key_cap, true};
+    int rc = raft_persister_read(kv->persister, read_done, rd);
+    if (rc == RAFT_READ_OK) {
+        sim_trace4(kv->sim, kv->me, &trace_start, (int64_t)op->client_id, (int64_t)op->seq,
+                   (int64_t)KV_OP_GET, 0);
+        return true;
+    }
+    rd->busy = false;
+    if (rc == RAFT_READ_EOFF) return false;
+    reply_err(kv, req, KV_REPLY_WRONG_LEADER); /* not leader, or too many reads */
+    return true;
+}
+
+/* UNSAFE (RAFT_OPT_LOCAL_READ_UNSAFE): answers from whatever this server holds when its Raft
+ * believes it leads, which a leader cut off in a minority still does. */
+static void read_local_unsafe(struct kv_server *kv, struct rpc_req *req, const struct kv_op *op)
+{
+    if (!raft_get_state(kv->rf, NULL)) {
+        reply_err(kv, req, KV_REPLY_WRONG_LEADER);
+        return;
+    }
+    read_answer(kv, req, op->key, op->key_len);
+}
+
 /* Step 1, the RPC handler proper: start the op in Raft and park the request. */
 static void kv_handle(struct kv_server *kv, enum kv_op_kind kind, struct rpc_req *req,
                       const uint8_t *args, size_t args_len)
@@ -161,6 +272,12 @@ static void kv_handle(struct kv_server *kv, enum kv_op_kind kind, struct rpc_req
         return;
     }
     pending_drop_superseded(kv, op.client_id, op.seq);
+    if (kind == KV_OP_GET &&
+        (raft_persister_option_flags(kv->persister) & RAFT_OPT_LOCAL_READ_UNSAFE) != 0) {
+        read_local_unsafe(kv, req, &op);
+        return;
+    }
+    if (kind == KV_OP_GET && kv->reads != NULL && read_start(kv, req, &op)) return;
     if (kv->pending_count >= KV_PENDING_MAX) {
         reply_err(kv, req, KV_REPLY_WRONG_LEADER); /* overloaded: let the clerk try later */
         return;
@@ -353,6 +470,9 @@ static void kv_apply(void *ctx, const struct raft_apply_msg *msg)
 
 static void server_release(struct kv_server *kv)
 {
+    for (uint32_t i = 0; kv->reads != NULL && i < RAFT_READS_MAX; i++)
+        free(kv->reads[i].key);
+    free(kv->reads);
     kv_store_close(&kv->store);
     kv_dups_close(&kv->dups);
     gob_enc_free(&kv->enc_op);
@@ -402,6 +522,14 @@ int kv_server_start(struct sim *sim, struct rpc_end *const *ends, int ends_count
         sim_trace4(sim, me, &trace_restore, (int64_t)kv->applied_index, (int64_t)snap_len, 0, 0);
     }
     kv->stats.applied_index = kv->applied_index;
+    uint32_t read_flags = RAFT_OPT_READ_INDEX | RAFT_OPT_LEASE_READ;
+    if ((raft_persister_option_flags(persister) & read_flags) != 0) {
+        kv->reads = calloc(RAFT_READS_MAX, sizeof(*kv->reads));
+        if (kv->reads == NULL) {
+            server_release(kv);
+            return KV_ENOMEM;
+        }
+    }
     kv->rf = raft_make(sim, ends, ends_count, me, persister, kv_apply, kv);
     if (kv->rf == NULL) {
         server_release(kv);

@@ -18,8 +18,8 @@
  * on a state that lost synced writes.
  *
  * A persister made by raft_persister_new or _copy has no directory: it only keeps bytes. It
- * carries the Raft options of raft/raft_ext.h as raft/persister.c does (the same three small
- * functions, because this file replaces that one in the raftkv binary).
+ * carries the Raft options of raft/raft_ext.h and the read entry point as raft/persister.c does
+ * (the same small functions, because this file replaces that one in the raftkv binary).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +51,8 @@ struct raft_persister {
     uint64_t torn_bytes;      /* torn tail cut off at open */
     struct raft_options opts; /* raft_ext.h; all zero: none */
     bool opts_taken;
+    raft_read_fn read_fn; /* raft_ext.h reads; NULL: none registered */
+    struct raft *read_rf; /* borrowed */
 };
 
 struct raft_persister *raft_persister_new(void)
@@ -100,6 +102,24 @@ void raft_persister_take_options(struct raft_persister *p, struct raft_options *
 bool raft_persister_options_ignored(const struct raft_persister *p)
 {
     return p != NULL && p->opts.flags != 0 && !p->opts_taken;
+}
+
+uint32_t raft_persister_option_flags(const struct raft_persister *p)
+{
+    return p != NULL ? p->opts.flags : 0;
+}
+
+void raft_persister_set_reader(struct raft_persister *p, struct raft *rf, raft_read_fn fn)
+{
+    if (p == NULL) return;
+    p->read_rf = fn != NULL ? rf : NULL;
+    p->read_fn = rf != NULL ? fn : NULL;
+}
+
+int raft_persister_read(struct raft_persister *p, raft_read_cb cb, void *ctx)
+{
+    if (p == NULL || p->read_fn == NULL) return RAFT_READ_EOFF;
+    return p->read_fn(p->read_rf, cb, ctx);
 }
 
 void raft_persister_free(struct raft_persister *p)

@@ -105,6 +105,7 @@ static void apply_fire(struct sim *sim, void *arg)
     raft_persist_flush(rf);
     raft_check_invariants(rf);
     raft_apply_schedule(rf); /* more left after a full batch */
+    raft_reads_poke(rf);     /* reads waiting for apply to reach their index */
 }
 
 void raft_apply_schedule(struct raft *rf)

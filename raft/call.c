@@ -87,6 +87,7 @@ bool raft_call_send(struct raft *rf, int peer, enum raft_call_kind kind, const c
     call->index = index;
     call->entries_count = entries_count;
     call->seq = ++rf->call_seq[peer];
+    raft_reads_on_send(rf, call);
     rpc_end_call(rf->peers[peer], method, gob_enc_bytes(&rf->enc_msg), gob_enc_len(&rf->enc_msg),
                  cb, call);
     return true;

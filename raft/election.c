@@ -102,6 +102,7 @@ void raft_become_follower(struct raft *rf, uint64_t term)
         sim_timer_cancel(rf->sim, rf->replicate_event);
         rf->replicate_event = 0;
         raft_election_reset(rf);
+        raft_reads_poke(rf); /* pending reads fail: we are no longer leader */
     }
     if (changed) raft_trace_role(rf->sim, rf->me, rf->current_term, rf->role);
 }
@@ -270,6 +271,10 @@ void raft_handle_request_vote(void *receiver, struct rpc_req *req, const uint8_t
         raft_quorum_leader_recent(rf)) {
         raft_quorum_trace_ignored(rf, a.term, candidate);
         vote_reply_send(rf, req, false);
+        return;
+    }
+    if (raft_reads_vote_held(rf, a.term, candidate)) {
+        vote_reply_send(rf, req, false); /* lease window: no new term, no vote (4.2.3) */
         return;
     }
     if (a.term > rf->current_term) raft_become_follower(rf, a.term);

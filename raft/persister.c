@@ -10,7 +10,10 @@
  * hooks, the default, this is Go's in-memory Persister.
  *
  * It also carries the server's Raft options (raft_ext.h), which a copy keeps: they are the
- * server's configuration, not its state, and are never saved or counted in any size.
+ * server's configuration, not its state, and are never saved or counted in any size. And it
+ * carries the read entry point our Raft registers (raft_ext.h, "reads"): the persister is the one
+ * provided object a service shares with its Raft, so kvraft can ask any Raft for a read and a
+ * Raft that registered nothing (a student's) answers RAFT_READ_EOFF.
  *
  * Invariants: (len == 0) implies the buffer may be NULL; a failed save changes nothing.
  * Sizes: raft_persister_state_size / snapshot_size report Go's gob size under labgob's model
@@ -33,6 +36,8 @@ struct raft_persister {
     void *hooks_ctx;                          /* owned through hooks->free */
     struct raft_options opts;                 /* raft_ext.h; all zero: none */
     bool opts_taken;                          /* a Raft read opts (raft_persister_take_options) */
+    raft_read_fn read_fn;                     /* raft_ext.h reads; NULL: none registered */
+    struct raft *read_rf;                     /* borrowed; the Raft read_fn serves */
 };
 
 void raft_persister_set_hooks(struct raft_persister *p, const struct raft_persister_hooks *hooks,
@@ -95,6 +100,25 @@ void raft_persister_take_options(struct raft_persister *p, struct raft_options *
 bool raft_persister_options_ignored(const struct raft_persister *p)
 {
     return p != NULL && p->opts.flags != 0 && !p->opts_taken;
+}
+
+uint32_t raft_persister_option_flags(const struct raft_persister *p)
+{
+    return p != NULL ? p->opts.flags : 0;
+}
+
+/* The read entry point is not copied: a restarted server's Raft registers its own. */
+void raft_persister_set_reader(struct raft_persister *p, struct raft *rf, raft_read_fn fn)
+{
+    if (p == NULL) return;
+    p->read_rf = fn != NULL ? rf : NULL;
+    p->read_fn = rf != NULL ? fn : NULL;
+}
+
+int raft_persister_read(struct raft_persister *p, raft_read_cb cb, void *ctx)
+{
+    if (p == NULL || p->read_fn == NULL) return RAFT_READ_EOFF;
+    return p->read_fn(p->read_rf, cb, ctx);
 }
 
 void raft_persister_free(struct raft_persister *p)

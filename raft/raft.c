@@ -52,6 +52,10 @@ struct raft *raft_make(struct sim *sim, struct rpc_end *const *peers, int peers_
     gob_enc_init(&rf->enc_chunk);
     sim_rand_init_n(&rf->rand, sim, "raft.timer", me);
     raft_member_init(rf);
+    if (!raft_reads_init(rf)) {
+        raft_free(rf);
+        return NULL;
+    }
     int rc = raft_persist_restore(rf);
     raft_member_refresh(rf); /* the configuration the restored log and snapshot give */
     if (rc == RAFT_ENOMEM) {
@@ -124,6 +128,7 @@ void raft_kill(struct raft *rf)
     timer_cancel(rf, &rf->apply_event);
     timer_cancel(rf, &rf->transfer_timer);
     rf->transfer_target = -1; /* a dead leader transfers nothing */
+    raft_reads_kill(rf);
     raft_check_invariants(rf);
 }
 
@@ -141,6 +146,7 @@ void raft_free(struct raft *rf)
 {
     if (rf == NULL) return;
     raft_kill(rf);
+    raft_reads_free(rf);
     raft_log_close(&rf->log);
     free(rf->snapshot);
     raft_calls_free_all(rf);
@@ -188,6 +194,17 @@ static void check_leader(const struct raft *rf, uint64_t last)
     }
 }
 
+static void check_reads(const struct raft *rf)
+{
+    const struct raft_reads *r = rf->reads;
+    RAFT_ASSERT(rf, (rf->opts.flags & (RAFT_OPT_READ_INDEX | RAFT_OPT_LEASE_READ)) != 0);
+    RAFT_ASSERT(rf, r->count <= RAFT_READS_MAX);
+    if (rf->dead) RAFT_ASSERT(rf, r->count == 0 && r->event == 0);
+    for (uint32_t i = 0; i < r->count; i++) {
+        if (r->queue[i].confirmed) RAFT_ASSERT(rf, r->queue[i].read_index <= rf->commit_index);
+    }
+}
+
 void raft_check_invariants(const struct raft *rf)
 {
     const struct raft_log *log = &rf->log;
@@ -228,4 +245,6 @@ void raft_check_invariants(const struct raft *rf)
     }
     /* 10. */
     raft_member_check(rf);
+    /* 12. */
+    if (rf->reads != NULL) check_reads(rf);
 }

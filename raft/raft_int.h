@@ -17,6 +17,8 @@
  *                 which peers vote, count and get entries (RAFT_OPT_MEMBERSHIP)
  *   pipeline.c    RAFT_OPT_PIPELINE: several AppendEntries in flight per follower (probe and
  *                 replicate states, etcd/raft's design)
+ *   read_index.c  read-index and lease reads, the no-op of a new leader's term, the follower's
+ *                 lease window (raft_ext.h "reads"; thesis sections 6.4, 6.4.1, 4.2.3)
  * Traces go through the raft_trace_* calls of raft.h (trace_api.c, provided to every Raft).
  *
  * Invariants of `struct raft` (checked by raft_check_invariants after every entry point):
@@ -38,6 +40,8 @@
  *      without RAFT_OPT_MEMBERSHIP it is every peer and no configuration entry exists.
  *  11. With RAFT_OPT_PIPELINE, on a leader: pipe_state[i] is probe or replicate, and
  *      pipe_inflight[i] counts only this term's AppendEntries (pipeline.c).
+ *  12. reads.count <= RAFT_READS_MAX, and reads are pending only with a read option on; a
+ *      confirmed read's index is <= commit_index; a dead instance has no pending read.
  *
  * Role transitions (Figure 2, "Rules for Servers"):
  *   follower  -> candidate : election timeout       raft_become_candidate (election.c)
@@ -183,6 +187,8 @@ struct raft_call {
     uint64_t index;         /* AppendEntries: prevLogIndex; InstallSnapshot: lastIncludedIndex */
     uint64_t entries_count; /* AppendEntries: entries sent */
     uint64_t seq;           /* rf->call_seq[peer] when sent: the latest RPC to it or not */
+    uint64_t read_seq;      /* reads on: rf->reads.sent_seq when sent (read_index.c) */
+    sim_time_us sent_us;    /* reads on: when sent */
 };
 
 /* Flushes persistent state (Figure 2: before sending), then sends `method` with the bytes
@@ -223,6 +229,38 @@ struct raft_persist_cache {
     struct raft_persist_chunk *chunks;
     size_t count;
     size_t cap;
+};
+
+/* ---------------------------------------------------------------- reads (read_index.c) */
+
+/* Reads and leases are failed past this (the service retries elsewhere): a read waits for at
+ * most a few heartbeat rounds; past it the leader is most likely cut off. */
+#define RAFT_READ_TIMEOUT_US SIM_MS(500)
+
+struct raft_read {
+    raft_read_cb cb;
+    void *ctx;
+    uint64_t term;       /* current_term when asked */
+    uint64_t asked_seq;  /* reads.sent_seq when asked: a round confirms it with a later send */
+    uint64_t read_index; /* once confirmed: the commit index to apply through */
+    sim_time_us deadline_us;
+    bool confirmed;
+    bool by_lease;
+};
+
+struct raft_reads {
+    struct raft_read queue[RAFT_READS_MAX]; /* [0, count), in arrival order */
+    uint32_t count;
+    uint64_t term;                           /* the term the ack fields below belong to */
+    uint64_t sent_seq;                       /* AppendEntries sent so far (numbers them) */
+    uint64_t ack_seq[RAFT_PEERS_MAX];        /* highest read_seq a peer answered in `term` */
+    sim_time_us ack_sent_us[RAFT_PEERS_MAX]; /* send time of that AppendEntries */
+    uint64_t round_seq;                      /* sent_seq when the open round began */
+    bool round_open;                         /* a round is in flight and not yet confirmed */
+    sim_time_us lease_until_us;              /* leader of `term`: the lease ends here */
+    sim_time_us heard_us;                    /* follower: last AppendEntries from the leader */
+    sim_timer_id event;                      /* the coalesced reads event (0: none) */
+    struct raft_read_stats stats;
 };
 
 /* ---------------------------------------------------------------- the instance */
@@ -334,6 +372,8 @@ struct raft {
     size_t scratch_entries_cap;
     uint8_t *apply_buf; /* copy of what the apply callback sees (the callback may trim the log) */
     size_t apply_buf_cap;
+
+    struct raft_reads *reads; /* read_index.c; NULL unless a read option is on */
 };
 
 /* Node id for assertions and traces. */
@@ -527,7 +567,30 @@ void raft_pipe_matched(struct raft *rf, int peer);
 bool raft_pipe_reject_stale(struct raft *rf, int peer, uint64_t prev);
 /* The latest request to `peer` was lost: nextIndex = matchIndex + 1, probe. */
 void raft_pipe_lost(struct raft *rf, int peer);
-/* Invariant 7. */
+/* Invariant 11. */
 void raft_pipe_check(const struct raft *rf);
+
+/* ---------------------------------------------------------------- read_index.c */
+
+/* Every hook below returns at once (no event, no trace, no RNG draw) when rf->reads is NULL,
+ * that is with both read options off. */
+/* raft_make: allocates rf->reads and registers the read entry point on the persister. Returns
+ * false on OOM. */
+bool raft_reads_init(struct raft *rf);
+/* raft_kill: fails every pending read (callbacks run now). raft_free: frees rf->reads. */
+void raft_reads_kill(struct raft *rf);
+void raft_reads_free(struct raft *rf);
+/* raft_call_send: numbers an AppendEntries for the rounds. */
+void raft_reads_on_send(struct raft *rf, struct raft_call *call);
+/* on_append_reply: `peer` answered an AppendEntries of the current term as a follower of it. */
+void raft_reads_acked(struct raft *rf, int peer, uint64_t read_seq, sim_time_us sent_us);
+/* Heartbeat: every regular round is a read round too. */
+void raft_reads_heartbeat(struct raft *rf);
+/* Something a pending read waits on changed (apply, commit, role): re-check in an event. */
+void raft_reads_poke(struct raft *rf);
+/* Follower: an AppendEntries of the current leader arrived (the lease window restarts). */
+void raft_reads_heard(struct raft *rf);
+/* RequestVote receiver: true when the request is to be ignored (lease window, section 4.2.3). */
+bool raft_reads_vote_held(struct raft *rf, uint64_t term, int candidate);
 
 #endif /* RAFT_INT_H */

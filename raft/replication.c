@@ -126,6 +126,7 @@ static void heartbeat_fire(struct sim *sim, void *arg)
         return; /* stepped down: no more heartbeats */
     }
     /* Also the retransmission path: a heartbeat carries whatever the follower still lacks. */
+    raft_reads_heartbeat(rf);
     replicate_all(rf);
     rf->heartbeat_timer = sim_after(sim, RAFT_HEARTBEAT_US, heartbeat_fire, rf);
     raft_persist_flush(rf);
@@ -256,6 +257,8 @@ static void on_append_reply(void *ctx, bool ok, const uint8_t *reply, size_t rep
     uint64_t prev = call->index;
     uint64_t count = call->entries_count;
     uint64_t seq = call->seq;
+    uint64_t read_seq = call->read_seq;
+    sim_time_us sent_us = call->sent_us;
     raft_call_release(call);
     if (rf->dead) return;
     raft_pipe_done(rf, peer, term);
@@ -272,8 +275,10 @@ static void on_append_reply(void *ctx, bool ok, const uint8_t *reply, size_t rep
         raft_become_follower(rf, r.term);
     } else if (rf->role == RAFT_LEADER && rf->current_term == term && r.term == term) {
         /* Replies to a request of an older term, or to a leader that has since stepped down,
-         * are stale and ignored (Figure 2 keys everything on currentTerm). */
+         * are stale and ignored (Figure 2 keys everything on currentTerm). Either answer says
+         * the peer follows us in this term: a read round counts it (read_index.c). */
         raft_quorum_peer_heard(rf, peer);
+        raft_reads_acked(rf, peer, read_seq, sent_us);
         if (r.success)
             raft_replicate_matched(rf, peer, prev + count);
         else
@@ -461,6 +466,7 @@ void raft_handle_append_entries(void *receiver, struct rpc_req *req, const uint8
         raft_become_follower(rf, a.term);
         raft_election_reset(rf);
         raft_quorum_leader_heard(rf);
+        raft_reads_heard(rf);
         append_process(rf, &a, &r);
     }
     r.term = rf->current_term;

@@ -118,6 +118,7 @@ int raft_transfer_leadership(struct raft *rf, int target)
     if (target < 0 || target >= rf->peers_count || target == rf->me) return RAFT_ESERVER;
     if (!raft_member_voter(rf, target)) return RAFT_ESERVER; /* a learner cannot lead */
     if (rf->transfer_target >= 0) return RAFT_EBUSY;
+    if ((rf->opts.flags & RAFT_OPT_LEASE_READ) != 0) return RAFT_ELEASE; /* see raft_ext.h */
     uint64_t last = raft_log_last_index(&rf->log);
     rf->transfer_target = target;
     rf->transfer_timeout_now_sent = false;

@@ -61,7 +61,9 @@ static void run_usage(FILE *out)
             "                   \"Raft beyond the lab\"),\n"
             "                   membership (configuration entries and learners), member-unsafe\n"
             "                   (unsafe twin: changes of several servers at once),\n"
-            "                   pipeline (several AppendEntries in flight per follower), all\n",
+            "                   pipeline (several AppendEntries in flight per follower),\n"
+            "                   read-index, lease-read (kvraft Gets without log entries),\n"
+            "                   local-read (unsafe twin: Gets from a leader's local state), all\n",
             LAB_DEFAULT_SEED, RUN_FAILING_NAME, RUN_FAILING_NAME);
 }
 

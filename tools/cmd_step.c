@@ -11,6 +11,8 @@
  *   c          run to the next commit
  *   m          run to the next membership change (raft.config: a configuration took effect)
  *   f          run to the next fault (partition, crash, restart, network change)
+ *   r          run to the next read confirmed or lease taken (read-index, lease-read:
+ *              read.confirm, lease.start)
  *   t SECONDS  run to that virtual time (e.g. t 2.5)
  *   b TOPIC    run to the next event of a trace topic (net, role, vote, log, ...)
  *   p [NODE]   print a node's state (all nodes without NODE)
@@ -61,6 +63,7 @@ enum step_until {
     STEP_UNTIL_CONFIG,
     STEP_UNTIL_FAULT,
     STEP_UNTIL_TOPIC,
+    STEP_UNTIL_READ,
 };
 
 /* What g knows of a node, from its trace events. */
@@ -169,6 +172,9 @@ static void step_check_break(struct step *st, const struct sim_trace_rec *rec)
     case STEP_UNTIL_TOPIC:
         hit = kind->topic == st->until_topic;
         break;
+    case STEP_UNTIL_READ:
+        hit = strcmp(kind->name, "read.confirm") == 0 || strcmp(kind->name, "lease.start") == 0;
+        break;
     }
     if (!hit || st->hit) return;
     st->hit = true;
@@ -242,6 +248,7 @@ static void step_help(void)
            "  c          run to the next commit\n"
            "  m          run to the next membership change (raft.config)\n"
            "  f          run to the next fault (partition, crash, restart, network change)\n"
+           "  r          run to the next read confirmed or lease taken (read-index, lease-read)\n"
            "  t SECONDS  run to that virtual time\n"
            "  b TOPIC    run to the next event of TOPIC:");
     for (int t = 0; t < SIM_TOPIC_COUNT; t++)
@@ -433,6 +440,8 @@ static bool step_command(struct step *st, char *line)
         step_until(st, STEP_UNTIL_CONFIG, SIM_TOPIC_ROLE);
     else if (strcmp(cmd, "f") == 0)
         step_until(st, STEP_UNTIL_FAULT, SIM_TOPIC_FAULT);
+    else if (strcmp(cmd, "r") == 0)
+        step_until(st, STEP_UNTIL_READ, SIM_TOPIC_CLIENT);
     else if (strcmp(cmd, "t") == 0)
         step_time(st, arg);
     else if (strcmp(cmd, "b") == 0)

@@ -197,6 +197,11 @@ void lab_add_lin_check(struct lab_ctx *ctx, double wall_ms)
     ctx->lin_wall_ms += wall_ms;
 }
 
+const char *lab_artifact(const struct lab_ctx *ctx)
+{
+    return ctx->artifact;
+}
+
 void lab_set_artifact(struct lab_ctx *ctx, const char *path)
 {
     snprintf(ctx->artifact, sizeof(ctx->artifact), "%s", path != NULL ? path : "");

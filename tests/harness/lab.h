@@ -198,6 +198,8 @@ void lab_add_lin_check(struct lab_ctx *ctx, double wall_ms);
 
 /* Records the path of a failure artifact (HTML visualisation). */
 void lab_set_artifact(struct lab_ctx *ctx, const char *path);
+/* The path recorded so far ("" when none), borrowed from ctx. */
+const char *lab_artifact(const struct lab_ctx *ctx);
 
 /* Like lab_fatalf, but never ends the calling task: records the failure (first one wins) and
  * stops the sim. For checks that run inside another module's code (apply callbacks, the event

@@ -51,9 +51,9 @@ static void write_visualization(struct lab_ctx *ctx, const char *test_name,
     lab_set_artifact(ctx, path);
 }
 
-void lab_kv_check_history(struct lab_ctx *ctx, const char *test_name, struct lin_kv_op *ops,
-                          size_t count, uint64_t steps_max, const struct lin_marker *markers,
-                          size_t markers_count)
+int lab_kv_history_verdict(struct lab_ctx *ctx, const char *test_name, struct lin_kv_op *ops,
+                           size_t count, uint64_t steps_max, const struct lin_marker *markers,
+                           size_t markers_count)
 {
     struct lin_budget budget = {.steps_max = steps_max, .should_stop = NULL};
     struct lin_result *res = NULL;
@@ -66,11 +66,18 @@ void lab_kv_check_history(struct lab_ctx *ctx, const char *test_name, struct lin
         lin_result_free(res);
         lab_fatalf(ctx, SIM_NODE_NONE, "linearizability checker error: %s", lin_strerror(verdict));
     }
-    if (verdict == LIN_ILLEGAL) {
-        write_visualization(ctx, test_name, res, markers, markers_count);
-        lin_result_free(res);
-        lab_fatalf(ctx, SIM_NODE_NONE, "history is not linearizable");
-    }
+    if (verdict == LIN_ILLEGAL) write_visualization(ctx, test_name, res, markers, markers_count);
+    lin_result_free(res);
+    return verdict;
+}
+
+void lab_kv_check_history(struct lab_ctx *ctx, const char *test_name, struct lin_kv_op *ops,
+                          size_t count, uint64_t steps_max, const struct lin_marker *markers,
+                          size_t markers_count)
+{
+    int verdict =
+        lab_kv_history_verdict(ctx, test_name, ops, count, steps_max, markers, markers_count);
+    if (verdict == LIN_ILLEGAL) lab_fatalf(ctx, SIM_NODE_NONE, "history is not linearizable");
     if (verdict == LIN_UNKNOWN) {
         char why[160];
         snprintf(why, sizeof(why),

@@ -23,6 +23,12 @@ void lab_kv_check_history(struct lab_ctx *ctx, const char *test_name, struct lin
                           size_t count, uint64_t steps_max, const struct lin_marker *markers,
                           size_t markers_count);
 
+/* The same check, returning the verdict (LIN_OK, LIN_ILLEGAL with the HTML page written and set
+ * as the run's artifact, or LIN_UNKNOWN, not recorded) instead of failing on ILLEGAL: for a
+ * scenario's twin, which passes when the history is ILLEGAL. */
+int lab_kv_history_verdict(struct lab_ctx *ctx, const char *test_name, struct lin_kv_op *ops,
+                           size_t count, uint64_t steps_max, const struct lin_marker *markers,
+                           size_t markers_count);
 /* checkClntAppends(clnt, v, count): every "x <clnt> <j> y" for j < count occurs in v once and
  * in order, else the test fails with Go's message. */
 void lab_kv_check_clnt_appends(struct lab_ctx *ctx, int clnt, const char *v, int count);

@@ -25,9 +25,11 @@ static const struct lab_raft_opt lab_raft_opt_words[] = {
     {"pipeline", RAFT_OPT_PIPELINE},
     {"membership", RAFT_OPT_MEMBERSHIP},
     {"member-unsafe", RAFT_OPT_MEMBERSHIP | RAFT_OPT_MEMBER_UNSAFE},
+    {"local-read", RAFT_OPT_LOCAL_READ_UNSAFE},
     {"all", RAFT_OPT_ALL | LAB_RAFT_OPT_WAL},
 };
 _Static_assert((RAFT_OPT_ALL & ~LAB_RAFT_OPT_RAFT_MASK) == 0, "Raft options fit the low bits");
+_Static_assert((RAFT_OPT_LOCAL_READ_UNSAFE & ~LAB_RAFT_OPT_RAFT_MASK) == 0, "and the unsafe one");
 
 static int opts_word(const char *word, size_t len, unsigned *opts, char *err, size_t err_size)
 {
@@ -40,7 +42,8 @@ static int opts_word(const char *word, size_t len, unsigned *opts, char *err, si
     }
     snprintf(err, err_size,
              "unknown Raft option '%.*s' (known: wal, disk-faults, wal-no-sync, pre-vote, "
-             "check-quorum, read-index, lease-read, pipeline, membership, member-unsafe, all)",
+             "check-quorum, read-index, lease-read, pipeline, membership, member-unsafe, "
+             "local-read, all)",
              (int)(len < 64 ? len : 64), word);
     return -1;
 }

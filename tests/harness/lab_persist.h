@@ -11,6 +11,8 @@
  *   membership   RAFT_OPT_MEMBERSHIP: configuration entries, learners, raft_member_* calls.
  *   member-unsafe UNSAFE, implies membership: changes of several servers at once, promotion of
  *                a lagging learner; the twin runs of the membership scenarios.
+ *   local-read   UNSAFE (RAFT_OPT_LOCAL_READ_UNSAFE): kvraft answers a Get from the local state
+ *                of whoever believes it leads; the twin run of the stale-read scenario.
  *   all          every raft_ext.h option, and wal.
  * With no options the harness makes 6.824's in-memory persister, and nothing changes.
  */

@@ -133,6 +133,9 @@ void kv_cfg_check_concurrent_appends(struct kv_cfg *cfg, const char *v, const in
 
 /* Runs the linearizability checker over every operation recorded so far (see above). */
 void kv_cfg_check_history(struct kv_cfg *cfg);
+/* The same check, returning the verdict (lab_kv_history_verdict: LIN_ILLEGAL writes the HTML
+ * page and sets it as the run's artifact) instead of failing: a scenario twin's. */
+int kv_cfg_history_verdict(struct kv_cfg *cfg);
 /* Operations recorded so far (for the unit tests). */
 size_t kv_cfg_history_count(const struct kv_cfg *cfg);
 

@@ -208,6 +208,14 @@ static struct lin_kv_op *history_ops(struct kv_cfg *cfg, size_t *count)
     return ops;
 }
 
+int kv_cfg_history_verdict(struct kv_cfg *cfg)
+{
+    size_t count = 0;
+    struct lin_kv_op *ops = history_ops(cfg, &count); /* lab_kv_history_verdict frees it */
+    return lab_kv_history_verdict(cfg->ctx, cfg->test_name, ops, count, cfg->lin_steps_max,
+                                  cfg->markers, cfg->markers_count);
+}
+
 void kv_cfg_check_history(struct kv_cfg *cfg)
 {
     size_t count = 0;

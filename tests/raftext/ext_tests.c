@@ -13,6 +13,7 @@
 #include "ext_member.h"
 #include "ext_pipe.h"
 #include "ext_prevote.h"
+#include "ext_reads.h"
 #include "lab.h"
 
 const struct lab_test lab_ext_tests[] = {
@@ -40,5 +41,15 @@ const struct lab_test lab_ext_tests[] = {
      ext_test_pipeline_stream},
     {"TestPipelineStreamTwinExt", LAB_PART_EXT, "without pipelining a stream waits two round trips",
      ext_test_pipeline_stream_twin},
+    {"TestStaleReadIndexExt", LAB_PART_EXT,
+     "read-index: a stale leader in a minority serves no read", ext_stale_read_index},
+    {"TestStaleReadLeaseExt", LAB_PART_EXT,
+     "lease-read: a stale leader's lease ends before a new leader", ext_stale_read_lease},
+    {"TestStaleReadLocalTwinExt", LAB_PART_EXT, "twin: local reads of a stale leader are ILLEGAL",
+     ext_stale_read_local_twin},
+    {"TestLeaseDriftExt", LAB_PART_EXT, "lease-read under clock drift within the bound",
+     ext_lease_drift},
+    {"TestLeaseDriftTwinExt", LAB_PART_EXT,
+     "twin: lease-read with drift beyond the bound reads stale", ext_lease_drift_twin},
 };
 const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);

@@ -29,7 +29,8 @@
     X(explore)                                                                                     \
     X(ext_prevote)                                                                                 \
     X(ext_member)                                                                                  \
-    X(ext_pipe)
+    X(ext_pipe)                                                                                    \
+    X(ext_reads)
 
 #define CHECK_SUITE_DECL(name) Suite *name##_suite(void);
 CHECK_SUITES(CHECK_SUITE_DECL)
