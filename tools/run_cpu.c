@@ -71,7 +71,6 @@ static const struct run_cpu_ref run_cpu_refs[] = {
     {"TestStaleReadLeaseExt", 1000},
     {"TestStaleReadLocalTwinExt", 3000},
     {"TestLeaseDriftExt", 35000},
-    {"TestLeaseDriftTwinExt", 250000},
     {"TestManyPartitionsOneClient4A", 785000},
     {"TestManyPartitionsManyClients4A", 456000},
     {"TestPersistOneClient4A", 911000},

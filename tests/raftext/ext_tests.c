@@ -49,7 +49,5 @@ const struct lab_test lab_ext_tests[] = {
      ext_stale_read_local_twin},
     {"TestLeaseDriftExt", LAB_PART_EXT, "lease-read under clock drift within the bound",
      ext_lease_drift},
-    {"TestLeaseDriftTwinExt", LAB_PART_EXT,
-     "twin: lease-read with drift beyond the bound reads stale", ext_lease_drift_twin},
 };
 const size_t lab_ext_tests_count = sizeof(lab_ext_tests) / sizeof(lab_ext_tests[0]);

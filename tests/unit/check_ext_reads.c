@@ -64,9 +64,28 @@ START_TEST(test_ext_reads_drift)
 }
 END_TEST
 
+/* Beyond the drift bound a stale lease read is a race the drift makes possible, not a certainty
+ * on every seed (measured: 59 of seeds 1-60 within the run's 180 partitions), so the twin is not
+ * a registered test that would fail on the seeds where the race never fires; instead most of
+ * seeds 1-8 must show it. */
+#define DRIFT_TWIN_SEEDS 8u
+#define DRIFT_TWIN_SHOWN_MIN 6u
+
 START_TEST(test_ext_reads_drift_twin)
 {
-    scenario_pass(ext_lease_drift_twin, "TestLeaseDriftTwinExt", 1 + (uint64_t)_i, true);
+    struct lab_test test = {"TestLeaseDriftTwinExt", LAB_PART_EXT, "drift twin",
+                            ext_lease_drift_twin};
+    struct lab_opts opts = {0};
+    opts.artifact_dir = "build/artifacts/check-ext-reads";
+    unsigned shown = 0;
+    for (uint64_t seed = 1; seed <= DRIFT_TWIN_SEEDS; seed++) {
+        struct lab_result r;
+        ck_assert_int_eq(lab_run(&test, seed, &opts, &r), 0);
+        shown += r.outcome == LAB_PASS ? 1u : 0u;
+    }
+    ck_assert_msg(shown >= DRIFT_TWIN_SHOWN_MIN,
+                  "a stale lease read beyond the drift bound on %u of %u seeds", shown,
+                  DRIFT_TWIN_SEEDS);
 }
 END_TEST
 
@@ -410,7 +429,7 @@ Suite *ext_reads_suite(void)
     tcase_add_loop_test(tc, test_ext_reads_stale_lease, 0, READS_SEEDS);
     tcase_add_loop_test(tc, test_ext_reads_stale_twin, 0, READS_SEEDS);
     tcase_add_loop_test(tc, test_ext_reads_drift, 0, 2);
-    tcase_add_loop_test(tc, test_ext_reads_drift_twin, 0, 2);
+    tcase_add_test(tc, test_ext_reads_drift_twin);
     suite_add_tcase(s, tc);
     TCase *mech = tcase_create("mechanism");
     tcase_set_timeout(mech, 30);
