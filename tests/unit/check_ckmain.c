@@ -56,10 +56,14 @@ static void ckmain_run(struct cu_run *r, const char *mode, const char *jobs,
     char jobs_set[64];
     snprintf(probe, sizeof(probe), "LABSIM_CKMAIN_PROBE=%s", mode);
     snprintf(jobs_set, sizeof(jobs_set), "CK_JOBS=%s", jobs);
-    const char *env[16] = {"CK_RUN_SUITE",         "CK_XML_LOG_FILE_NAME",
-                           "CK_TAP_LOG_FILE_NAME", "CK_FORK",
-                           "CK_TIMEOUT_MULTIPLIER", "CK_RUN_CASE=ckmain_probe",
-                           probe,                  jobs_set};
+    const char *env[16] = {"CK_RUN_SUITE",
+                           "CK_XML_LOG_FILE_NAME",
+                           "CK_TAP_LOG_FILE_NAME",
+                           "CK_FORK",
+                           "CK_TIMEOUT_MULTIPLIER",
+                           "CK_RUN_CASE=ckmain_probe",
+                           probe,
+                           jobs_set};
     size_t n = 8;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
         env[n++] = extra[i];
