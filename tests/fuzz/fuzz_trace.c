@@ -9,11 +9,11 @@
  *
  * The file is read as the tools read it: trace_file_open, then trace_file_next to the end, each
  * event fed to the rpc-link matcher, the role spans and the filter. Every call either fails with
- * a one-line message of printable text naming a line of the input (or line 0), or keeps the invariants of
- * trace_file.h: times never decrease, kind and node indexes are in range, values past a kind's
- * fields are 0, the text is NUL-terminated, links point back to earlier events, spans do not end
- * before they begin, and a clean end has handed out exactly the events the header announced.
- * Any violated expectation aborts, which libFuzzer reports as a crash.
+ * a one-line message of printable text naming a line of the input (or line 0), or keeps the
+ * invariants of trace_file.h: times never decrease, kind and node indexes are in range, values past
+ * a kind's fields are 0, the text is NUL-terminated, links point back to earlier events, spans do
+ * not end before they begin, and a clean end has handed out exactly the events the header
+ * announced. Any violated expectation aborts, which libFuzzer reports as a crash.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -61,8 +61,10 @@ static void fuzz_file_write(const char *text, size_t len)
         fuzz_expect(fuzz_fd >= 0, "mkstemp");
         atexit(fuzz_file_remove);
     }
-    fuzz_expect(ftruncate(fuzz_fd, 0) == 0, "ftruncate");
+    /* Written first and then cut to length: a file truncated to 0 and rewritten is flushed to
+     * disk on close by ext4 (its replace-by-truncate heuristic), which costs more than a run. */
     fuzz_expect(len == 0 || pwrite(fuzz_fd, text, len, 0) == (ssize_t)len, "pwrite");
+    fuzz_expect(ftruncate(fuzz_fd, (off_t)len) == 0, "ftruncate");
 }
 
 /* Writes the digest of everything before a final "# end 0000000000000000" line into it. */
@@ -179,8 +181,8 @@ static void fuzz_walk_feed(struct fuzz_walk *w, const struct trace_file *tf,
     const struct trace_file_kind *kind = trace_file_event_kind(tf, ev);
     if (kind->call_field >= 0) {
         if (w->used_count < sizeof(w->used) / sizeof(w->used[0]))
-            w->used[w->used_count++] = (uint32_t)((uint64_t)ev->v[kind->call_field] %
-                                                  TRACE_FILE_CALLS_MAX);
+            w->used[w->used_count++] =
+                (uint32_t)((uint64_t)ev->v[kind->call_field] % TRACE_FILE_CALLS_MAX);
         else
             w->used_overflow = true;
     }
