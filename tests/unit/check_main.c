@@ -37,7 +37,7 @@
 
 #define JOBS_MAX 64          /* CK_JOBS at most */
 #define JOBS_DEFAULT_MAX 2   /* the default: online CPUs, at most this */
-#define SUITE_TIMEOUT_S 1800 /* a worker's wall-time bound, times CK_TIMEOUT_MULTIPLIER */
+#define SUITE_TIMEOUT_S 3600 /* a worker's wall-time bound, times CK_TIMEOUT_MULTIPLIER */
 #define TRAILER_TAIL_MAX 512 /* bytes at the end of a log searched for Check's trailer */
 #define TRAILER_HEAD "Results for all suites run:\n"
 #define WAIT_POLL_S 1 /* how often a wait looks at the workers' deadlines */
@@ -104,7 +104,12 @@ static int jobs_parse(void)
     errno = 0;
     long jobs = strtol(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || jobs < 1 || jobs > JOBS_MAX) {
-        fprintf(stderr, "check_main: CK_JOBS='%.32s' is not a number of workers in 1..%d\n", text,
+        char shown[33];
+        size_t n = 0;
+        for (; n < sizeof(shown) - 1 && text[n] != '\0'; n++)
+            shown[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?'; /* stays one line */
+        shown[n] = '\0';
+        fprintf(stderr, "check_main: CK_JOBS='%s' is not a number of workers in 1..%d\n", shown,
                 JOBS_MAX);
         return 0;
     }
