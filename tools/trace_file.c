@@ -987,8 +987,12 @@ static int list_each(const char *list, const char *what, struct trace_file_error
         const char *comma = memchr(c.p, ',', (size_t)(c.end - c.p));
         struct token tok = {c.p, (size_t)((comma != NULL ? comma : c.end) - c.p)};
         c.p = comma != NULL ? comma + 1 : NULL;
-        if (tok.len == 0)
-            return fail(err, 0, TRACE_FILE_EINVAL, "empty item in the list of %s '%s'", what, list);
+        if (tok.len == 0) {
+            struct token whole = {list, strlen(list)};
+            char shown[32];
+            return fail(err, 0, TRACE_FILE_EINVAL, "empty item in the list of %s '%s'", what,
+                        token_show(&whole, shown, sizeof(shown)));
+        }
         rc = item(ctx, &tok, err);
     }
     return rc;
@@ -1087,9 +1091,13 @@ int trace_file_parse_seconds(const char *text, uint64_t *us, struct trace_file_e
     ok = ok && (int_len == 0 || parse_u64(&whole, TRACE_FILE_TIME_MAX_US / SIM_US_PER_S, &seconds));
     ok = ok && (frac.len == 0 || parse_u64(&frac, 999999, &micros));
     if (dot != NULL && frac.len == 0 && int_len == 0) ok = false;
-    if (!ok)
+    if (!ok) {
+        struct token whole = {text, strlen(text)};
+        char shown[32];
         return fail(err, 0, TRACE_FILE_EINVAL,
-                    "bad time '%.24s' (virtual seconds, e.g. 1.5, at most 6 decimals)", text);
+                    "bad time '%s' (virtual seconds, e.g. 1.5, at most 6 decimals)",
+                    token_show(&whole, shown, sizeof(shown)));
+    }
     for (size_t i = frac.len; i < 6; i++)
         micros *= 10;
     *us = seconds * SIM_US_PER_S + micros;

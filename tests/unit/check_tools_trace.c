@@ -491,6 +491,8 @@ static const struct tt_bad_args tt_log_bad[] = {
     {{"@", "--from", "1.2345678"}, "more than microseconds"},
     {{"@", "--to", "1e3"}, "exponent"},
     {{"@", "--from", "99999999999999999999"}, "huge time"},
+    {{"@", "--from", "1\n2"}, "a newline in a time (shown as '?', the error stays one line)"},
+    {{"@", "--topics", "net,,\nrole"}, "a newline in a list with an empty item"},
     {{"@", "--width", "5"}, "too narrow"},
     {{"@", "--width", "wide"}, "not a number"},
     {{"@", "--flat", "--columns"}, "two layouts"},

@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -194,6 +195,63 @@ const char *cu_labsim_bin(void)
     return cu_bin("LABSIM_BIN");
 }
 
+/* The copy of the shared build's binary this test process runs (see cu_shared_build). */
+static char cu_shared_copy[700];
+
+static void cu_shared_copy_remove(void)
+{
+    if (cu_shared_copy[0] != '\0') unlink(cu_shared_copy);
+}
+
+/* Takes the lock of the shared build directory `build`, waiting while a test of another suite
+ * holds it. Returns the descriptor that holds it: closing it lets go, and so does the end of the
+ * process (a test that fails or is killed while building). */
+static int cu_shared_lock(const char *build)
+{
+    char path[640];
+    int n = snprintf(path, sizeof(path), "%s.lock", build);
+    ck_assert(n > 0 && (size_t)n < sizeof(path));
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ck_assert_msg(fd >= 0, "cannot open %s: %s", path, strerror(errno));
+    struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int rc = 0;
+    /* Waits as long as the holder builds: the test's own timeout bounds it. */
+    do {
+        rc = fcntl(fd, F_SETLKW, &lock);
+    } while (rc != 0 && errno == EINTR);
+    ck_assert_msg(rc == 0, "cannot lock %s: %s", path, strerror(errno));
+    return fd;
+}
+
+/* Copies build/labsim to build/labsim.PID, through a temporary name so that no copy is ever run
+ * half written, and puts its path into bin. Called with the lock held. */
+static void cu_shared_copy_make(const char *build, char *bin, size_t bin_size)
+{
+    static bool remove_at_exit = false;
+    char from[640];
+    char tmp[720];
+    char buf[1u << 16];
+    ssize_t got = 0;
+    snprintf(from, sizeof(from), "%s/labsim", build);
+    int n =
+        snprintf(cu_shared_copy, sizeof(cu_shared_copy), "%s/labsim.%ld", build, (long)getpid());
+    ck_assert(n > 0 && (size_t)n < sizeof(cu_shared_copy) && (size_t)n < bin_size);
+    snprintf(tmp, sizeof(tmp), "%s.new", cu_shared_copy);
+    if (!remove_at_exit) atexit(cu_shared_copy_remove);
+    remove_at_exit = true;
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    ck_assert_msg(in >= 0, "cannot open %s: %s", from, strerror(errno));
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    ck_assert_msg(out >= 0, "cannot create %s: %s", tmp, strerror(errno));
+    while ((got = read(in, buf, sizeof(buf))) > 0)
+        ck_assert_msg(write(out, buf, (size_t)got) == got, "writing %s: %s", tmp, strerror(errno));
+    ck_assert_msg(got == 0, "reading %s: %s", from, strerror(errno));
+    close(in);
+    ck_assert_msg(close(out) == 0, "writing %s: %s", tmp, strerror(errno));
+    ck_assert_msg(rename(tmp, cu_shared_copy) == 0, "rename %s: %s", tmp, strerror(errno));
+    memcpy(bin, cu_shared_copy, (size_t)n + 1);
+}
+
 void cu_build_labsim_vars(const char *build, const char *const *vars, char *bin, size_t bin_size,
                           int timeout_s)
 {
@@ -217,10 +275,16 @@ void cu_build_labsim_vars(const char *build, const char *const *vars, char *bin,
     static const char *const env[] = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", NULL};
     struct cu_spawn how = {.env = env, .timeout_s = timeout_s};
     struct cu_run r;
+    bool shared = strcmp(build, cu_shared_build()) == 0;
+    int lock_fd = shared ? cu_shared_lock(build) : -1;
     cu_run(&r, argv, &how);
     ck_assert_msg(r.status == 0, "building labsim against %s failed (%d): %s", vars[0], r.status,
                   r.err);
     cu_run_free(&r);
+    if (shared) {
+        cu_shared_copy_make(build, bin, bin_size);
+        close(lock_fd);
+    }
 }
 
 const char *cu_shared_build(void)

@@ -56,7 +56,8 @@ const char *cu_labsim_bin(void); /* cu_bin("LABSIM_BIN") */
 /* Builds BUILD/labsim against the Raft files `impl` (make's RAFT_IMPL: paths, space-separated)
  * as a student would: `make -C ROOT BUILD=build OPT=-O1 RAFT_IMPL=impl BUILD/labsim`, with ROOT
  * from LABSIM_ROOT (default ".") and none of a calling make's flags. Fails the test when the
- * build fails; the binary's path goes into bin. */
+ * build fails; the binary's path goes into bin. In cu_shared_build() the build holds that
+ * directory's lock and bin is the test's own copy of the binary (see there). */
 void cu_build_labsim(const char *build, const char *impl, char *bin, size_t bin_size,
                      int timeout_s);
 /* The same with any make variables ("KVSRV_IMPL=a.c b.c", ...; NULL-terminated, at most
@@ -68,8 +69,11 @@ void cu_build_labsim_vars(const char *build, const char *const *vars, char *bin,
 /* The build directory every test that builds a labsim shares: BINDIR/scratch-build beside the
  * labsim under test (LABSIM_BIN), or /tmp/labsim-scratch-build. A build there recompiles only
  * the files that differ from the last one (the planted or outside implementation), not the
- * hundred-odd files every build has in common; tests run one at a time, so they never build
- * into it at once. Returns a static string. */
+ * hundred-odd files every build has in common. check_main runs suites at once, so a build there
+ * takes a lock (the file BINDIR/scratch-build.lock) and copies the binary it made to
+ * BINDIR/scratch-build/labsim.PID before letting go: no two builds write into the directory at
+ * the same time, and no test runs a binary another test's build is replacing. The copy is
+ * removed when the test process exits. Returns a static string. */
 const char *cu_shared_build(void);
 
 /* Fails the test when the run was killed by a signal or its output looks like a crash or a
