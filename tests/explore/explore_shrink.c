@@ -12,7 +12,8 @@
  *  3. drop faults, ddmin's complement step: chunks of halving size down to single faults;
  *  4. when no single fault can go, drop pairs of faults (a failure that needs one of two
  *     redundant faults, or that one dropped fault's reshuffling of the run hides);
- *  5. merge two faults of the same kind and parameters into one covering both;
+ *  5. merge two faults of the same kind into one covering both, with the parameters of the
+ *     first, else of the second (two dup faults of 386 and 475 permille: one of either);
  *  6. shorten each fault by halving its duration;
  *  7. fewer clients, fewer operations;
  *  8. a shorter run: end the safety phase when the last fault ends, then halve it.
@@ -178,22 +179,38 @@ static bool same_params(const struct explore_fault *a, const struct explore_faul
            a->value == b->value && a->max_ms == b->max_ms;
 }
 
-/* Pass 5: two faults alike become one spanning both. */
+/* A copy of s whose faults i and j (i < j, one kind) are one fault spanning both, with the
+ * parameters of fault `params` (i or j), at index i. */
+static void merge_two(const struct explore_sched *s, struct explore_sched *cand, size_t i, size_t j,
+                      size_t params)
+{
+    const struct explore_fault *fi = &s->faults[i];
+    const struct explore_fault *fj = &s->faults[j];
+    uint32_t end_i = fi->at_ms + fi->for_ms;
+    uint32_t end_j = fj->at_ms + fj->for_ms;
+    *cand = *s;
+    struct explore_fault *f = &cand->faults[i];
+    *f = s->faults[params];
+    f->at_ms = fi->at_ms < fj->at_ms ? fi->at_ms : fj->at_ms;
+    f->for_ms = (end_i > end_j ? end_i : end_j) - f->at_ms;
+    remove_range(cand, j, 1);
+}
+
+/* Pass 5: two faults of one kind become one spanning both. */
 static bool merge_faults(struct shrinker *sh, struct explore_sched *s, struct explore_sched *cand)
 {
     bool progress = false;
     for (size_t i = 0; i < s->faults_count; i++) {
         for (size_t j = i + 1; j < s->faults_count && budget_left(sh); j++) {
-            if (!same_params(&s->faults[i], &s->faults[j])) continue;
-            *cand = *s;
-            struct explore_fault *f = &cand->faults[i];
-            uint32_t end_i = f->at_ms + f->for_ms;
-            uint32_t end_j = cand->faults[j].at_ms + cand->faults[j].for_ms;
-            uint32_t end = end_i > end_j ? end_i : end_j;
-            if (cand->faults[j].at_ms < f->at_ms) f->at_ms = cand->faults[j].at_ms;
-            f->for_ms = end - f->at_ms;
-            remove_range(cand, j, 1);
-            if (still_fails(sh, cand)) {
+            if (s->faults[i].kind != s->faults[j].kind) continue;
+            bool alike = same_params(&s->faults[i], &s->faults[j]);
+            merge_two(s, cand, i, j, i);
+            bool merged = still_fails(sh, cand);
+            if (!merged && !alike) {
+                merge_two(s, cand, i, j, j);
+                merged = still_fails(sh, cand);
+            }
+            if (merged) {
                 accept(sh, s, cand, "merged two faults");
                 progress = true;
                 j = i;
