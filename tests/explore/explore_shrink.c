@@ -65,6 +65,7 @@ static void accept(struct shrinker *sh, struct explore_sched *s, const struct ex
                 "  shrink: %s -> %zu faults, %" PRIu64 " fault-ms, run %" PRIu32 " ms (%" PRIu32
                 " replays)\n",
                 what, s->faults_count, explore_sched_fault_ms(s), s->run_ms, sh->replays);
+    if (sh->progress != NULL) fflush(sh->progress); /* a long shrink shows where it is */
 }
 
 static void remove_range(struct explore_sched *s, size_t from, size_t count)
