@@ -11,7 +11,7 @@
  * 0 all clean, 1 a failure, 3 bad input.
  *
  * shrink runs every candidate schedule, and the original first, in a forked worker of the same
- * runner, with its stderr captured and a wall-time limit, so that a schedule on which the code
+ * runner, with its stderr captured and a CPU-time limit, so that a schedule on which the code
  * under test crashes (an assertion, a sanitizer, a signal) shrinks like any other: "crash" is its
  * check and what killed it (the assertion's expression and file:line, ...) its site.
  */
@@ -29,9 +29,10 @@
 #define EXPLORE_SEEDS_MAX 10000000u
 #define SHRINK_REPLAYS_DEFAULT 1000u
 #define SHRINK_REPLAYS_MAX 100000u
-/* A replay that runs this long (wall time) is killed: a run takes a second or two, even under
- * the sanitizers, so only a hang of the code under test reaches it. */
-#define SHRINK_REPLAY_TIMEOUT_S 120u
+/* A replay that uses this much CPU is killed: a run takes a second or two, even under the
+ * sanitizers, so only a hang of the code under test reaches it. CPU time, not wall time: on a
+ * loaded machine a run's wall time grows many times over and would pass for a hang. */
+#define SHRINK_REPLAY_CPU_S 120u
 
 /* ---------------------------------------------------------------- reporting */
 
@@ -345,7 +346,7 @@ static int replay_forked(const struct explore_sched *s, struct explore_verdict *
                                    .body_arg = s,
                                    .isolate = true,
                                    .capture_stderr = true,
-                                   .job_timeout_s = SHRINK_REPLAY_TIMEOUT_S};
+                                   .job_cpu_s = SHRINK_REPLAY_CPU_S};
     struct forked_replay fr = {.program = program, .v = v};
     struct runner_stats stats;
     memset(v, 0, sizeof(*v));
@@ -362,10 +363,10 @@ static void shrink_usage(FILE *out)
             "  one that still fails the same check (a crash: at the same assertion or signal):\n"
             "  ends the run at the failure, drops fault kinds, faults and pairs of faults,\n"
             "  merges and shortens faults, fewer clients and operations, a shorter run. Each\n"
-            "  replay runs in a child process (killed after %u s). At most N replays (default\n"
-            "  %u).\n"
+            "  replay runs in a child process (killed after %u s of CPU). At most N replays\n"
+            "  (default %u).\n"
             "  --out FILE  where the shrunk schedule goes (default FILE.shrunk)\n",
-            SHRINK_REPLAY_TIMEOUT_S, SHRINK_REPLAYS_DEFAULT);
+            SHRINK_REPLAY_CPU_S, SHRINK_REPLAYS_DEFAULT);
 }
 
 /* "SAFETY leader-completeness", "SAFETY crash (assertion failed: x > y (raft/apply.c:42))". */

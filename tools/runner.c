@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -302,13 +303,35 @@ static bool read_full(int fd, void *data, size_t len)
     return true;
 }
 
+/* CPU seconds this process has used so far (user and system). */
+static rlim_t cpu_used_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (rlim_t)ru.ru_utime.tv_sec + (rlim_t)ru.ru_stime.tv_sec;
+}
+
+/* Lets the next job use `limit_s` more seconds of CPU (0: back to `saved`). RLIMIT_CPU counts
+ * the whole process, so the limit is what it used so far plus the job's share. */
+static void cpu_limit_set(unsigned limit_s, const struct rlimit *saved)
+{
+    struct rlimit rl = *saved;
+    if (limit_s > 0) {
+        rlim_t want = cpu_used_s() + 1u + (rlim_t)limit_s;
+        if (saved->rlim_max == RLIM_INFINITY || want < saved->rlim_max) rl.rlim_cur = want;
+    }
+    setrlimit(RLIMIT_CPU, &rl);
+}
+
 /* The worker's life: run each job index it is sent until the command pipe closes. */
 _Noreturn static void worker_main(const struct sweep *sw, int cmd_fd, int res_fd)
 {
     uint64_t index;
-    /* The job limit must end this process alone, whatever handler it inherited (Check's own
-     * SIGALRM handler kills its whole process group). */
-    if (sw->config->job_timeout_s > 0) signal(SIGALRM, SIG_DFL);
+    struct rlimit saved = {RLIM_INFINITY, RLIM_INFINITY};
+    unsigned cpu_s = sw->config->job_cpu_s;
+    /* The job limit must end this process alone, whatever handler it inherited. */
+    if (cpu_s > 0 && (getrlimit(RLIMIT_CPU, &saved) != 0 || signal(SIGXCPU, SIG_DFL) == SIG_ERR))
+        _exit(5);
     while (read_full(cmd_fd, &index, sizeof(index))) {
         if (index >= sw->count) _exit(3);
         struct wire wire;
@@ -317,9 +340,9 @@ _Noreturn static void worker_main(const struct sweep *sw, int cmd_fd, int res_fd
         if (sw->config->capture_stderr &&
             (ftruncate(STDERR_FILENO, 0) != 0 || lseek(STDERR_FILENO, 0, SEEK_SET) != 0))
             _exit(5);
-        alarm(sw->config->job_timeout_s); /* 0 cancels: no limit */
+        if (cpu_s > 0) cpu_limit_set(cpu_s, &saved);
         runner_exec(&sw->jobs[index], (size_t)index, sw->config, &wire, &text);
-        alarm(0);
+        if (cpu_s > 0) cpu_limit_set(0, &saved);
         bool ok = write_full(res_fd, &wire, sizeof(wire)) &&
                   (wire.text_len == 0 || write_full(res_fd, text, wire.text_len));
         free(text);
@@ -444,9 +467,9 @@ static void sweep_park(struct sweep *sw, const struct wire *wire, char *text, bo
     }
 }
 
-/* A worker died with a job in flight (an assertion aborted it, it timed out, or it was killed):
- * the job fails with a report in the usual shape, pointing at the message the worker left on
- * stderr, or ending with that message when stderr was captured. */
+/* A worker died with a job in flight (an assertion aborted it, it ran out of CPU time, or it was
+ * killed): the job fails with a report in the usual shape, pointing at the message the worker left
+ * on stderr, or ending with that message when stderr was captured. */
 static void sweep_worker_died(struct sweep *sw, struct worker *w)
 {
     char how[64];
@@ -457,8 +480,8 @@ static void sweep_worker_died(struct sweep *sw, struct worker *w)
     size_t tail_len = tail != NULL ? stderr_tail(w->err_fd, tail) : 0;
     int sig = worker_reap(w, how, sizeof(how));
     if (!busy) return;
-    if (sig == SIGALRM && sw->config->job_timeout_s > 0)
-        snprintf(how, sizeof(how), "timed out after %u s", sw->config->job_timeout_s);
+    if (sig == SIGXCPU && sw->config->job_cpu_s > 0)
+        snprintf(how, sizeof(how), "used over %u s of CPU", sw->config->job_cpu_s);
     const struct runner_job *j = &sw->jobs[job];
     const char *program =
         sw->config->replay_cmd != NULL ? sw->config->replay_cmd : RUNNER_DEFAULT_REPLAY;

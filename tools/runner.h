@@ -9,7 +9,7 @@
  * for --jobs 1 and --jobs 8. A worker that dies (an assertion aborts it) fails its job with a
  * report saying so, and a fresh worker takes its place. A caller that must survive a crashing
  * run (the explorer's shrinker) asks for a worker even for one job (`isolate`), for the dying
- * worker's last words (`capture_stderr`) and for a wall-time limit per job (`job_timeout_s`).
+ * worker's last words (`capture_stderr`) and for a CPU-time limit per job (`job_cpu_s`).
  *
  * Invariants:
  *  1. Every job is delivered at most once, in increasing job index; without stop_on_fail every
@@ -70,9 +70,11 @@ struct runner_config {
     bool capture_stderr;    /* forked workers write stderr to a scratch file, not the caller's;
                                a dead worker's job report ends with the last RUNNER_STDERR_TAIL
                                bytes its job wrote there (the assertion that killed it) */
-    unsigned job_timeout_s; /* forked workers: a job still running after this many seconds of
-                               wall time is killed (SIGALRM) and reported as timed out; 0 = no
-                               limit. Wall time never reaches a run: it only ends the process. */
+    unsigned job_cpu_s;     /* forked workers: a job that uses more than this many seconds of
+                               CPU is killed (SIGXCPU, RLIMIT_CPU) and reported so; 0 = no
+                               limit. CPU time, not wall time: a loaded machine slows a run but
+                               does not make it look hung. It never reaches a run: it only ends
+                               the process. */
 };
 
 struct runner_stats {

@@ -152,8 +152,8 @@ struct explore_verdict {
     /* check "crash" (the code under test died, seen from outside its process): what killed it,
      * without time or addresses: "assertion failed: EXPR (FILE:LINE)", a sanitizer's error
      * ("AddressSanitizer: heap-use-after-free", "FILE:LINE:COL: runtime error"), the signal of a
-     * crash report ("segmentation fault (signal 11)"), or how the process ended ("timed out
-     * after 60 s"). "" for every other check. */
+     * crash report ("segmentation fault (signal 11)"), or how the process ended ("used over
+     * 120 s of CPU"). "" for every other check. */
     char site[EXPLORE_SITE_MAX];
     uint64_t digest;
     sim_time_us at_us; /* 0 when unknown (a crash without a report) */
@@ -168,7 +168,7 @@ struct explore_verdict {
 void explore_classify(const char *message, struct explore_verdict *v);
 
 /* The verdict of a run whose process died, from what it left: `how` (the runner's "killed by
- * signal 6", "timed out after 60 s") and `text`, its stderr or the part of it that was kept
+ * signal 6", "used over 120 s of CPU") and `text`, its stderr or the part of it that was kept
  * (may be NULL). Sets check "crash", the site (see struct explore_verdict), and the virtual time,
  * node and message of its crash report ("at 2.371204s virtual, node 2: abort (signal 6) in the
  * code under test") when there is one. */

@@ -764,7 +764,7 @@ static void body_abort_3(struct lab_ctx *ctx)
     lab_passed(ctx, 0.1, "1 2 3 0");
 }
 
-/* Spins in wall time without an event: only a wall-time limit ends it. */
+/* Spins without an event: only a CPU-time limit ends it. */
 static void body_spin(struct lab_ctx *ctx)
 {
     lab_begin(ctx, "never returns");
@@ -892,7 +892,7 @@ START_TEST(test_sweep_dead_worker_fails_its_job_only)
 END_TEST
 
 /* The explorer's shrinker replays candidates that may crash or hang: one job in a forked worker
- * (isolate), its stderr captured into the report, a wall-time limit, and its body argument. */
+ * (isolate), its stderr captured into the report, a CPU-time limit, and its body argument. */
 START_TEST(test_sweep_isolated_job_crash_hang_and_arg)
 {
     struct runner_job abort_job = {&test_abort, 3};
@@ -918,11 +918,11 @@ START_TEST(test_sweep_isolated_job_crash_hang_and_arg)
     ck_assert_msg(strstr(text, "--- CRASH: TestHarnessAbort (seed 3)") != NULL, "%s", text);
     /* A hang is killed after the limit and says so. */
     struct runner_job spin_job = {&test_spin, 1};
-    config.job_timeout_s = 1;
+    config.job_cpu_s = 1;
     memset(&seen, 0, sizeof(seen));
     ck_assert_int_eq(runner_sweep(&spin_job, 1, &config, seen_deliver, &seen, &stats), 0);
     ck_assert(seen.died[0]);
-    ck_assert_msg(strstr(seen.text[0], "worker process timed out after 1 s before reporting") !=
+    ck_assert_msg(strstr(seen.text[0], "worker process used over 1 s of CPU before reporting") !=
                       NULL,
                   "%s", seen.text[0]);
     /* The body argument reaches the forked worker, and a passing job after a limit is fine. */
