@@ -185,8 +185,8 @@ cluster-stop:
 # The mutant catalogue (README, "Mutants"): each patch of tests/mutants/ with a Module: header,
 # applied to a scratch copy and built, must fail its module's graded parts within MUTANT_SEEDS
 # seeds or the explorer's EXPLORE_SEEDS; prints one table row per mutant (see
-# tests/mutants/run.sh). About 17 minutes (5 of CPU) on 2 shared cores without the explorer, and
-# not yet timed with it (expect over half an hour: README "Mutants"); not part of `make test`.
+# tests/mutants/run.sh). About 17 minutes (5 of CPU) on 2 shared cores without the explorer; with
+# it, well over half an hour (README "Mutants", "Duration"); not part of `make test`.
 MUTANT_SEEDS ?= 50
 MUTANT_JOBS ?= 2
 mutants: deps

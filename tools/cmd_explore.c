@@ -3,11 +3,17 @@
  *   labsim replay --schedule FILE
  *   labsim shrink FILE [--out FILE] [--max-replays N]
  *
- * explore sweeps seeds S .. S+N-1 of TARGET (raft, kvraft or mr) through the graded runner (worker
- * processes with --jobs, results in seed order) and prints one line per failing seed: phase
- * (SAFETY or LIVENESS), check, seed, virtual time, node, message and the replay command naming
- * the binary that ran; then a summary (runs, failures, runs per second of wall time, which is
- * reported, never used by a run). Exit status 0 all clean, 1 a failure, 3 bad input.
+ * explore sweeps seeds S .. S+N-1 of TARGET (raft, kvraft or mr) through the graded runner (J
+ * worker processes, one by default; a single seed runs in this process, as `replay` does, for
+ * gdb) and prints one line per failing seed: phase (SAFETY or LIVENESS), check, seed, virtual
+ * time, node, message and the replay command naming the binary that ran; then a summary (runs,
+ * failures, runs per second of wall time, which is reported, never used by a run). Exit status
+ * 0 all clean, 1 a failure, 3 bad input.
+ *
+ * shrink runs every candidate schedule, and the original first, in a forked worker of the same
+ * runner, with its stderr captured and a CPU-time limit, so that a schedule on which the code
+ * under test crashes (an assertion, a sanitizer, a signal) shrinks like any other: "crash" is its
+ * check and what killed it (the assertion's expression and file:line, ...) its site.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,8 +28,12 @@
 
 #define EXPLORE_EXIT_BAD 3
 #define EXPLORE_SEEDS_MAX 10000000u
-#define SHRINK_REPLAYS_DEFAULT 300u
+#define SHRINK_REPLAYS_DEFAULT 1000u
 #define SHRINK_REPLAYS_MAX 100000u
+/* A replay that uses this much CPU is killed: a run takes a second or two, even under the
+ * sanitizers, so only a hang of the code under test reaches it. CPU time, not wall time: on a
+ * loaded machine a run's wall time grows many times over and would pass for a hang. */
+#define SHRINK_REPLAY_CPU_S 120u
 
 /* ---------------------------------------------------------------- reporting */
 
@@ -40,10 +50,12 @@ static void verdict_print(FILE *out, const struct explore_verdict *v, uint64_t s
                           const char *replay)
 {
     char node[24] = "-";
+    char at[32] = "-"; /* a process that died without a report: its time is not known */
     if (v->node != SIM_NODE_NONE) snprintf(node, sizeof(node), "%d", v->node);
-    fprintf(out, "%s %s seed %" PRIu64 " at %.3fs node %s: %s | replay: %s\n",
-            v->liveness ? "LIVENESS" : "SAFETY", v->check, seed,
-            (double)v->at_us / (double)SIM_US_PER_S, node, verdict_text(v), replay);
+    if (v->at_us > 0 || strcmp(v->check, "crash") != 0)
+        snprintf(at, sizeof(at), "%.3fs", (double)v->at_us / (double)SIM_US_PER_S);
+    fprintf(out, "%s %s seed %" PRIu64 " at %s node %s: %s | replay: %s\n",
+            v->liveness ? "LIVENESS" : "SAFETY", v->check, seed, at, node, verdict_text(v), replay);
 }
 
 /* Copies the line of `text` that starts at `line` (without its indentation) as the message. */
@@ -56,10 +68,30 @@ static void verdict_line(struct explore_verdict *v, const char *line)
     v->message[len] = '\0';
 }
 
+/* A worker that died left the runner's report: "worker process HOW before reporting (...)",
+ * then, when its stderr was captured, what it wrote there (explore_classify_crash reads it). */
+static void verdict_died(const char *text, struct explore_verdict *v)
+{
+    static const char head[] = "worker process ";
+    char how[64] = "died";
+    const char *p = text != NULL ? strstr(text, head) : NULL;
+    if (p != NULL) {
+        p += strlen(head);
+        const char *end = strstr(p, " before reporting");
+        size_t len = end != NULL ? (size_t)(end - p) : strcspn(p, "\n");
+        if (len >= sizeof(how)) len = sizeof(how) - 1;
+        memcpy(how, p, len);
+        how[len] = '\0';
+    }
+    explore_classify_crash(how, text, v);
+    /* Without a captured stderr the message is the runner's line, which points at stderr. */
+    if (text != NULL && strstr(text, "its stderr follows") == NULL && p != NULL)
+        verdict_line(v, p - strlen(head));
+}
+
 /* A failing run's report, as lab_session_finish printed it into the captured text:
  * "    at 12.345s virtual, node 3: MESSAGE". A worker that died (an assertion, a sanitizer, a
- * crash) left the runner's report instead, whose second line says how; its own report is on
- * stderr. */
+ * crash) left the runner's report instead (verdict_died). */
 static void verdict_from_text(const char *text, bool died, struct explore_verdict *v)
 {
     memset(v, 0, sizeof(*v));
@@ -67,9 +99,7 @@ static void verdict_from_text(const char *text, bool died, struct explore_verdic
     v->node = SIM_NODE_NONE;
     const char *at = text != NULL ? strstr(text, "\n    at ") : NULL;
     if (died || at == NULL) {
-        const char *second = text != NULL ? strchr(text, '\n') : NULL;
-        verdict_line(v, second != NULL ? second + 1 : "the run aborted");
-        snprintf(v->check, sizeof(v->check), "crash");
+        verdict_died(text, v);
         return;
     }
     at += strlen("\n    at ");
@@ -117,8 +147,8 @@ static void explore_usage(FILE *out)
         "                  (a MapReduce job: our coordinator and workers, or yours with MR_IMPL)\n"
         "  --seed S        the first seed (default 1); each seed draws its own fault schedule\n"
         "  --seeds N       N consecutive seeds (default 1)\n"
-        "  --jobs J        run in J worker processes (default 1: in this process, where a\n"
-        "                  run that crashes ends the sweep; with 2 or more it is reported)\n"
+        "  --jobs J        run in J worker processes (default 1), so a run that crashes is\n"
+        "                  reported and the sweep goes on; one seed runs in this process\n"
         "  --stop-on-fail  start no more runs after the first failure\n"
         "  --schedule-out FILE  write the first failing run's schedule (with one seed and no\n"
         "                  failure: that run's schedule), for labsim replay --schedule and shrink\n"
@@ -213,6 +243,11 @@ int cmd_explore(const struct labsim_cli *cli, int argc, char **argv)
         explore_usage(stdout);
         return 0;
     }
+    struct explore_report rep = {.program = cli->program, .a = &a};
+    /* One seed runs in this process and may die there of the code under test: its schedule is
+     * written first, so that it can still be shrunk. */
+    bool written_first = a.schedule_out != NULL && a.seeds == 1;
+    if (written_first && explore_schedule_out(&a, &rep) != 0) return EXPLORE_EXIT_BAD;
     struct runner_job *jobs = calloc((size_t)a.seeds, sizeof(*jobs));
     if (jobs == NULL) {
         fprintf(stderr, "labsim explore: out of memory for %" PRIu64 " runs\n", a.seeds);
@@ -223,8 +258,8 @@ int cmd_explore(const struct labsim_cli *cli, int argc, char **argv)
     struct runner_config config = {.workers = (unsigned)a.jobs,
                                    .stop_on_fail = a.stop_on_fail,
                                    .replay_cmd = cli->program,
-                                   .raft_opts = a.raft_opts};
-    struct explore_report rep = {.program = cli->program, .a = &a};
+                                   .raft_opts = a.raft_opts,
+                                   .isolate = a.seeds > 1};
     struct runner_stats stats;
     int rc = runner_sweep(jobs, (size_t)a.seeds, &config, explore_deliver, &rep, &stats);
     free(jobs);
@@ -239,7 +274,8 @@ int cmd_explore(const struct labsim_cli *cli, int argc, char **argv)
     /* Not a failure, never a silent pass either. */
     if (rep.unknown > 0) printf(", %zu unknown (linearizability check out of budget)", rep.unknown);
     printf("\n");
-    if (a.schedule_out != NULL && explore_schedule_out(&a, &rep) != 0) return EXPLORE_EXIT_BAD;
+    if (a.schedule_out != NULL && !written_first && explore_schedule_out(&a, &rep) != 0)
+        return EXPLORE_EXIT_BAD;
     return rep.failures > 0 ? 1 : 0;
 }
 
@@ -293,15 +329,62 @@ int explore_cmd_replay_schedule(const struct labsim_cli *cli, int argc, char **a
 
 /* ---------------------------------------------------------------- shrink */
 
+/* One candidate's run in a forked worker (runner.h: isolate, capture_stderr, job_timeout_s). */
+struct forked_replay {
+    const char *program;
+    struct explore_verdict *v;
+};
+
+static void forked_deliver(const struct runner_result *r, void *arg)
+{
+    struct forked_replay *fr = arg;
+    if (r->outcome == LAB_FAIL) {
+        verdict_from_text(r->text, r->worker_died, fr->v);
+    } else {
+        memset(fr->v, 0, sizeof(*fr->v));
+        fr->v->node = SIM_NODE_NONE;
+    }
+    fr->v->digest = r->digest;
+}
+
+static int replay_forked(const struct explore_sched *s, struct explore_verdict *v, void *arg)
+{
+    const char *program = arg;
+    struct runner_job job = {.test = explore_target_test(s->target), .seed = s->seed};
+    /* The worker is forked inside runner_sweep: it inherits `s`, passed as the body's argument. */
+    struct runner_config config = {.workers = 1,
+                                   .replay_cmd = program,
+                                   .body_arg = s,
+                                   .isolate = true,
+                                   .capture_stderr = true,
+                                   .job_cpu_s = SHRINK_REPLAY_CPU_S};
+    struct forked_replay fr = {.program = program, .v = v};
+    struct runner_stats stats;
+    memset(v, 0, sizeof(*v));
+    int rc = runner_sweep(&job, 1, &config, forked_deliver, &fr, &stats);
+    if (rc != SIM_OK) return rc;
+    return stats.delivered == 1 ? SIM_OK : SIM_EIO;
+}
+
 static void shrink_usage(FILE *out)
 {
     fprintf(out,
             "usage: labsim shrink FILE [--out FILE] [--max-replays N]\n"
             "  Reduces a failing schedule (labsim explore --schedule-out) to a locally minimal\n"
-            "  one that still fails the same check: drops, merges and shortens faults, fewer\n"
-            "  clients and operations, a shorter run. At most N replays (default %u).\n"
+            "  one that still fails the same check (a crash: at the same assertion or signal):\n"
+            "  ends the run at the failure, drops fault kinds, faults and pairs of faults,\n"
+            "  merges and shortens faults, fewer clients and operations, a shorter run. Each\n"
+            "  replay runs in a child process (killed after %u s of CPU). At most N replays\n"
+            "  (default %u).\n"
             "  --out FILE  where the shrunk schedule goes (default FILE.shrunk)\n",
-            SHRINK_REPLAYS_DEFAULT);
+            SHRINK_REPLAY_CPU_S, SHRINK_REPLAYS_DEFAULT);
+}
+
+/* "SAFETY leader-completeness", "SAFETY crash (assertion failed: x > y (raft/apply.c:42))". */
+static void verdict_name(const struct explore_verdict *v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s %s%s%s%s", v->liveness ? "LIVENESS" : "SAFETY", v->check,
+             v->site[0] != '\0' ? " (" : "", v->site, v->site[0] != '\0' ? ")" : "");
 }
 
 int cmd_shrink(const struct labsim_cli *cli, int argc, char **argv)
@@ -344,17 +427,23 @@ int cmd_shrink(const struct labsim_cli *cli, int argc, char **argv)
         return EXPLORE_EXIT_BAD;
     }
     struct explore_verdict v;
-    if (explore_run(&s, NULL, cli->program, &v) != SIM_OK || !v.failed) {
+    if (replay_forked(&s, &v, (void *)cli->program) != SIM_OK || !v.failed) {
         fprintf(stderr, "labsim shrink: %s does not fail; nothing to shrink\n", positional[0]);
         return EXPLORE_EXIT_BAD;
     }
     size_t faults_before = s.faults_count;
     uint64_t ms_before = explore_sched_fault_ms(&s);
     uint32_t run_before = s.run_ms;
-    printf("shrinking %s: fails %s %s\n", positional[0], v.liveness ? "LIVENESS" : "SAFETY",
-           v.check);
+    char name[EXPLORE_CHECK_MAX + EXPLORE_SITE_MAX + 16];
+    verdict_name(&v, name, sizeof(name));
+    printf("shrinking %s: fails %s\n", positional[0], name);
+    fflush(stdout);
+    struct explore_shrink_opts opts = {.replays_max = (uint32_t)replays_max - 1u,
+                                       .progress = stdout,
+                                       .replay = replay_forked,
+                                       .replay_arg = (void *)cli->program};
     struct explore_shrink_stats stats;
-    explore_shrink(&s, v.check, (uint32_t)replays_max - 1u, stdout, &stats);
+    explore_shrink(&s, &v, &opts, &stats);
     if (explore_sched_save(&s, out_path) != 0) {
         fprintf(stderr, "labsim shrink: cannot write '%s'\n", out_path);
         return EXPLORE_EXIT_BAD;

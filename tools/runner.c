@@ -8,6 +8,10 @@
  * out when its slot is free, which bounds the memory of a sweep whatever its length.
  *
  * The job list is inherited by fork, so a job travels as its index alone.
+ *
+ * With capture_stderr each worker's stderr is an unlinked scratch file the parent also holds;
+ * the worker empties it before each job, so when the worker dies the file holds that job's last
+ * words alone, and the parent reads their tail into the job's report.
  */
 #include "runner.h"
 
@@ -19,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,8 +139,10 @@ static void runner_exec(const struct runner_job *job, size_t index,
     char *buf = NULL;
     size_t size = 0;
     FILE *mem = open_memstream(&buf, &size);
-    struct lab_opts opts = {
-        .out = mem, .replay_cmd = config->replay_cmd, .raft_opts = config->raft_opts};
+    struct lab_opts opts = {.out = mem,
+                            .replay_cmd = config->replay_cmd,
+                            .raft_opts = config->raft_opts,
+                            .body_arg = config->body_arg};
     if (opts.replay_cmd == NULL) opts.replay_cmd = RUNNER_DEFAULT_REPLAY;
     struct lab_result result;
     uint64_t wall0_us = runner_wall_us();
@@ -265,6 +273,7 @@ struct worker {
     pid_t pid;  /* 0 = no process in this slot */
     int cmd_fd; /* parent writes job indices */
     int res_fd; /* parent reads results */
+    int err_fd; /* the worker's stderr file (capture_stderr), else -1 */
     bool busy;
     uint64_t job;
 };
@@ -296,15 +305,46 @@ static bool read_full(int fd, void *data, size_t len)
     return true;
 }
 
+/* CPU seconds this process has used so far (user and system). */
+static rlim_t cpu_used_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (rlim_t)ru.ru_utime.tv_sec + (rlim_t)ru.ru_stime.tv_sec;
+}
+
+/* Lets the next job use `limit_s` more seconds of CPU (0: back to `saved`). RLIMIT_CPU counts
+ * the whole process, so the limit is what it used so far plus the job's share. */
+static void cpu_limit_set(unsigned limit_s, const struct rlimit *saved)
+{
+    struct rlimit rl = *saved;
+    if (limit_s > 0) {
+        rlim_t want = cpu_used_s() + 1u + (rlim_t)limit_s;
+        if (saved->rlim_max == RLIM_INFINITY || want < saved->rlim_max) rl.rlim_cur = want;
+    }
+    setrlimit(RLIMIT_CPU, &rl);
+}
+
 /* The worker's life: run each job index it is sent until the command pipe closes. */
 _Noreturn static void worker_main(const struct sweep *sw, int cmd_fd, int res_fd)
 {
     uint64_t index;
+    struct rlimit saved = {RLIM_INFINITY, RLIM_INFINITY};
+    unsigned cpu_s = sw->config->job_cpu_s;
+    /* The job limit must end this process alone, whatever handler it inherited. */
+    if (cpu_s > 0 && (getrlimit(RLIMIT_CPU, &saved) != 0 || signal(SIGXCPU, SIG_DFL) == SIG_ERR))
+        _exit(5);
     while (read_full(cmd_fd, &index, sizeof(index))) {
         if (index >= sw->count) _exit(3);
         struct wire wire;
         char *text = NULL;
+        /* A captured stderr holds this job's words alone (the parent reads it with pread). */
+        if (sw->config->capture_stderr &&
+            (ftruncate(STDERR_FILENO, 0) != 0 || lseek(STDERR_FILENO, 0, SEEK_SET) != 0))
+            _exit(5);
+        if (cpu_s > 0) cpu_limit_set(cpu_s, &saved);
         runner_exec(&sw->jobs[index], (size_t)index, sw->config, &wire, &text);
+        if (cpu_s > 0) cpu_limit_set(0, &saved);
         bool ok = write_full(res_fd, &wire, sizeof(wire)) &&
                   (wire.text_len == 0 || write_full(res_fd, text, wire.text_len));
         free(text);
@@ -317,8 +357,33 @@ static void worker_close(struct worker *w)
 {
     if (w->cmd_fd >= 0) close(w->cmd_fd);
     if (w->res_fd >= 0) close(w->res_fd);
+    if (w->err_fd >= 0) close(w->err_fd);
     w->cmd_fd = -1;
     w->res_fd = -1;
+    w->err_fd = -1;
+}
+
+/* An unlinked scratch file for a worker's stderr; -1 when none can be made. */
+static int stderr_file_make(void)
+{
+    char path[] = "/tmp/labsim-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) unlink(path);
+    return fd;
+}
+
+/* The last RUNNER_STDERR_TAIL bytes of a captured stderr, NUL-terminated, into buf (which has
+ * room for them); "" when there is none. */
+static size_t stderr_tail(int fd, char *buf)
+{
+    struct stat st;
+    buf[0] = '\0';
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) return 0;
+    off_t from = st.st_size > (off_t)RUNNER_STDERR_TAIL ? st.st_size - RUNNER_STDERR_TAIL : 0;
+    ssize_t n = pread(fd, buf, (size_t)(st.st_size - from), from);
+    size_t len = n > 0 ? (size_t)n : 0;
+    buf[len] = '\0';
+    return len;
 }
 
 /* Forks the worker for slot `i`. The child closes every parent end it inherited, so a closed
@@ -327,8 +392,14 @@ static int worker_spawn(struct sweep *sw, struct worker *workers, unsigned count
 {
     int cmd[2];
     int res[2];
-    if (pipe(cmd) != 0) return SIM_EIO;
+    int err_fd = sw->config->capture_stderr ? stderr_file_make() : -1;
+    if (sw->config->capture_stderr && err_fd < 0) return SIM_EIO;
+    if (pipe(cmd) != 0) {
+        if (err_fd >= 0) close(err_fd);
+        return SIM_EIO;
+    }
     if (pipe(res) != 0) {
+        if (err_fd >= 0) close(err_fd);
         close(cmd[0]);
         close(cmd[1]);
         return SIM_EIO;
@@ -337,6 +408,7 @@ static int worker_spawn(struct sweep *sw, struct worker *workers, unsigned count
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
+        if (err_fd >= 0) close(err_fd);
         close(cmd[0]);
         close(cmd[1]);
         close(res[0]);
@@ -348,28 +420,34 @@ static int worker_spawn(struct sweep *sw, struct worker *workers, unsigned count
             worker_close(&workers[j]);
         close(cmd[1]);
         close(res[0]);
+        if (err_fd >= 0 && (dup2(err_fd, STDERR_FILENO) < 0 || close(err_fd) != 0)) _exit(5);
         worker_main(sw, cmd[0], res[1]);
     }
     close(cmd[0]);
     close(res[1]);
-    workers[i] = (struct worker){.pid = pid, .cmd_fd = cmd[1], .res_fd = res[0]};
+    workers[i] = (struct worker){.pid = pid, .cmd_fd = cmd[1], .res_fd = res[0], .err_fd = err_fd};
     return SIM_OK;
 }
 
-/* Reaps a finished worker; describes how it ended in `how`. */
-static void worker_reap(struct worker *w, char *how, size_t how_size)
+/* Reaps a finished worker; describes how it ended in `how`. Returns the signal that killed
+ * it, or 0. */
+static int worker_reap(struct worker *w, char *how, size_t how_size)
 {
     int status = 0;
+    int sig = 0;
     worker_close(w);
     snprintf(how, how_size, "exited");
     if (w->pid > 0 && waitpid(w->pid, &status, 0) == w->pid) {
-        if (WIFSIGNALED(status))
-            snprintf(how, how_size, "killed by signal %d", WTERMSIG(status));
-        else if (WIFEXITED(status))
+        if (WIFSIGNALED(status)) {
+            sig = WTERMSIG(status);
+            snprintf(how, how_size, "killed by signal %d", sig);
+        } else if (WIFEXITED(status)) {
             snprintf(how, how_size, "exited with status %d", WEXITSTATUS(status));
+        }
     }
     w->pid = 0;
     w->busy = false;
+    return sig;
 }
 
 /* Parks a result in the ring and delivers the ring's head while it is complete. Takes `text`. */
@@ -391,31 +469,41 @@ static void sweep_park(struct sweep *sw, const struct wire *wire, char *text, bo
     }
 }
 
-/* A worker died with a job in flight (an assertion aborted it, or it was killed): the job
- * fails with a report in the usual shape, pointing at the message the worker left on stderr. */
+/* A worker died with a job in flight (an assertion aborted it, it ran out of CPU time, or it was
+ * killed): the job fails with a report in the usual shape, pointing at the message the worker left
+ * on stderr, or ending with that message when stderr was captured. */
 static void sweep_worker_died(struct sweep *sw, struct worker *w)
 {
     char how[64];
     bool busy = w->busy;
     uint64_t job = w->job;
-    worker_reap(w, how, sizeof(how));
+    /* The worker's result pipe is closed: it has exited and written all it will write. */
+    char *tail = busy && w->err_fd >= 0 ? malloc(RUNNER_STDERR_TAIL + 1) : NULL;
+    size_t tail_len = tail != NULL ? stderr_tail(w->err_fd, tail) : 0;
+    int sig = worker_reap(w, how, sizeof(how));
     if (!busy) return;
+    if (sig == SIGXCPU && sw->config->job_cpu_s > 0)
+        snprintf(how, sizeof(how), "used over %u s of CPU", sw->config->job_cpu_s);
     const struct runner_job *j = &sw->jobs[job];
     const char *program =
         sw->config->replay_cmd != NULL ? sw->config->replay_cmd : RUNNER_DEFAULT_REPLAY;
     const char *raft_opts = sw->config->raft_opts != NULL ? sw->config->raft_opts : "";
-    size_t size = 512 + strlen(program) + 2 * strlen(j->test->name) + strlen(raft_opts);
+    size_t size = 512 + strlen(program) + 2 * strlen(j->test->name) + strlen(raft_opts) + tail_len;
     char *text = malloc(size);
     struct wire wire = {.job = job, .rc = SIM_EIO, .outcome = LAB_FAIL};
     if (text != NULL) {
-        int n = snprintf(text, size,
-                         "--- FAIL: %s (seed %" PRIu64 ")\n"
-                         "    worker process %s before reporting (its message is on stderr "
-                         "above)\n    replay: %s replay %s --seed %" PRIu64 "%s%s\n",
-                         j->test->name, j->seed, how, program, j->test->name, j->seed,
-                         raft_opts[0] != '\0' ? " --raft-opts " : "", raft_opts);
+        int n =
+            snprintf(text, size,
+                     "--- FAIL: %s (seed %" PRIu64 ")\n"
+                     "    worker process %s before reporting (%s)\n"
+                     "    replay: %s replay %s --seed %" PRIu64 "%s%s\n%s",
+                     j->test->name, j->seed, how,
+                     tail != NULL ? "its stderr follows" : "its message is on stderr above",
+                     program, j->test->name, j->seed, raft_opts[0] != '\0' ? " --raft-opts " : "",
+                     raft_opts, tail != NULL ? tail : "");
         wire.text_len = n > 0 && (size_t)n < size ? (uint32_t)n : 0;
     }
+    free(tail);
     sweep_park(sw, &wire, text, true);
 }
 
@@ -492,7 +580,7 @@ static int sweep_forked(struct sweep *sw, unsigned n)
 {
     struct worker workers[RUNNER_WORKERS_MAX];
     for (unsigned i = 0; i < n; i++)
-        workers[i] = (struct worker){.pid = 0, .cmd_fd = -1, .res_fd = -1};
+        workers[i] = (struct worker){.pid = 0, .cmd_fd = -1, .res_fd = -1, .err_fd = -1};
     sw->ring = calloc(RUNNER_WINDOW, sizeof(*sw->ring));
     if (sw->ring == NULL) return SIM_ENOMEM;
     /* A worker that died must not take the parent with it when the parent writes to it. */
@@ -538,7 +626,9 @@ int runner_sweep(const struct runner_job *jobs, size_t count, const struct runne
     unsigned workers = config->workers;
     if (workers > RUNNER_WORKERS_MAX) workers = RUNNER_WORKERS_MAX;
     if (workers > count) workers = (unsigned)count;
-    int rc = workers <= 1 ? sweep_local(&sw) : sweep_forked(&sw, workers);
+    if (workers == 0 && count > 0) workers = 1;
+    bool forked = workers > 1 || (config->isolate && count > 0);
+    int rc = forked ? sweep_forked(&sw, workers) : sweep_local(&sw);
     stats->not_started = count - sw.next_dispatch;
     stats->wall_us = runner_wall_us() - sw.wall0_us;
     progress_clear(&sw);

@@ -7,7 +7,9 @@
  * job's 6.824 output in memory and sends it back over a pipe with the result; the parent hands
  * results to the caller strictly in job order, so the printed output of a sweep is the same
  * for --jobs 1 and --jobs 8. A worker that dies (an assertion aborts it) fails its job with a
- * report saying so, and a fresh worker takes its place.
+ * report saying so, and a fresh worker takes its place. A caller that must survive a crashing
+ * run (the explorer's shrinker) asks for a worker even for one job (`isolate`), for the dying
+ * worker's last words (`capture_stderr`) and for a CPU-time limit per job (`job_cpu_s`).
  *
  * Invariants:
  *  1. Every job is delivered at most once, in increasing job index; without stop_on_fail every
@@ -28,6 +30,7 @@
 #define RUNNER_WORKERS_MAX 256u    /* --jobs */
 #define RUNNER_TEXT_MAX (1u << 20) /* bytes of one run's output kept */
 #define RUNNER_DEFAULT_REPLAY "build/labsim"
+#define RUNNER_STDERR_TAIL 8192u /* bytes of a dead worker's stderr kept in its job's report */
 
 struct runner_job {
     const struct lab_test *test;
@@ -61,6 +64,17 @@ struct runner_config {
     bool progress;          /* draw a progress line on stderr (call only when it is a TTY) */
     const char *replay_cmd; /* program in "replay:" lines; NULL = RUNNER_DEFAULT_REPLAY */
     const char *raft_opts;  /* lab_opts.raft_opts of every run (NULL = none) */
+    const void *body_arg;   /* lab_opts.body_arg of every run (NULL = none); a forked worker
+                               reads its copy, inherited at fork */
+    bool isolate;           /* run in forked workers even when `workers` is 1 */
+    bool capture_stderr;    /* forked workers write stderr to a scratch file, not the caller's;
+                               a dead worker's job report ends with the last RUNNER_STDERR_TAIL
+                               bytes its job wrote there (the assertion that killed it) */
+    unsigned job_cpu_s;     /* forked workers: a job that uses more than this many seconds of
+                               CPU is killed (SIGXCPU, RLIMIT_CPU) and reported so; 0 = no
+                               limit. CPU time, not wall time: a loaded machine slows a run but
+                               does not make it look hung. It never reaches a run: it only ends
+                               the process. */
 };
 
 struct runner_stats {

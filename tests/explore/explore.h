@@ -156,12 +156,19 @@ const char *explore_target_name(enum explore_target target);
 
 /* What a run found. `check` is "" when it passed. */
 #define EXPLORE_CHECK_MAX 32u
+#define EXPLORE_SITE_MAX 192u
 struct explore_verdict {
     bool failed;
     bool liveness;                 /* the failure is a liveness failure */
-    char check[EXPLORE_CHECK_MAX]; /* election-safety, log-matching, ..., no-commit */
+    char check[EXPLORE_CHECK_MAX]; /* election-safety, log-matching, ..., no-commit, crash */
+    /* check "crash" (the code under test died, seen from outside its process): what killed it,
+     * without time or addresses: "assertion failed: EXPR (FILE:LINE)", a sanitizer's error
+     * ("AddressSanitizer: heap-use-after-free", "FILE:LINE:COL: runtime error"), the signal of a
+     * crash report ("segmentation fault (signal 11)"), or how the process ended ("used over
+     * 120 s of CPU"). "" for every other check. */
+    char site[EXPLORE_SITE_MAX];
     uint64_t digest;
-    sim_time_us at_us;
+    sim_time_us at_us; /* 0 when unknown (a crash without a report) */
     int node;
     char message[LAB_MSG_MAX];
 };
@@ -172,11 +179,32 @@ struct explore_verdict {
  * election-safety, not linearizable -> linearizability); anything else is "harness". */
 void explore_classify(const char *message, struct explore_verdict *v);
 
+/* The verdict of a run whose process died, from what it left: `how` (the runner's "killed by
+ * signal 6", "used over 120 s of CPU") and `text`, its stderr or the part of it that was kept
+ * (may be NULL). Sets check "crash", the site (see struct explore_verdict), and the virtual time,
+ * node and message of its crash report ("at 2.371204s virtual, node 2: abort (signal 6) in the
+ * code under test") when there is one. */
+void explore_classify_crash(const char *how, const char *text, struct explore_verdict *v);
+
+/* Whether `got` fails the way `want` does: both failed, in the same phase and check, and for a
+ * crash at the same site. The time, node and message may differ (a shrunk schedule fails
+ * sooner or later, and elsewhere). */
+bool explore_verdict_same(const struct explore_verdict *want, const struct explore_verdict *got);
+
 /* Runs one schedule in this process, silently unless `out` is given (the failure report goes
  * there). `replay_cmd` names the program in the replay hint (NULL = build/labsim). Returns 0 or
  * a SIM_* code when the run could not be made. */
 int explore_run(const struct explore_sched *s, FILE *out, const char *replay_cmd,
                 struct explore_verdict *v);
+
+/* How the shrinker runs one candidate: fills v as explore_run does and returns 0, or returns a
+ * SIM_* code when the run could not be made (the candidate then counts as not failing). The
+ * CLI's runs each candidate in a forked process (tools/cmd_explore.c), so a candidate that
+ * crashes the code under test is a verdict, not the end of the shrinker. */
+typedef int (*explore_replay_cb)(const struct explore_sched *s, struct explore_verdict *v,
+                                 void *arg);
+/* The in-process replay (explore_run, silent): for targets that fail checks, never crash. */
+int explore_replay_here(const struct explore_sched *s, struct explore_verdict *v, void *arg);
 
 /* ---------------------------------------------------------------- shrinking (explore_shrink.c) */
 
@@ -187,11 +215,19 @@ struct explore_shrink_stats {
     size_t faults_after;
 };
 
-/* Delta-debugs `s` (which must fail `check`) towards a locally minimal schedule that still
- * fails the same check: drops faults (halves, then one at a time), shortens them, fewer
- * clients, fewer operations, a shorter run. At most `replays_max` runs. `s` is replaced by the
- * smallest failing schedule found. `progress` (may be NULL) gets one line per accepted step. */
-void explore_shrink(struct explore_sched *s, const char *check, uint32_t replays_max,
-                    FILE *progress, struct explore_shrink_stats *stats);
+struct explore_shrink_opts {
+    uint32_t replays_max;     /* the budget of candidate runs */
+    FILE *progress;           /* one line per accepted step (NULL: silent) */
+    explore_replay_cb replay; /* NULL: explore_replay_here */
+    void *replay_arg;
+};
+
+/* Delta-debugs `s`, whose run failed as `want` says, towards a locally minimal schedule that
+ * still fails the same way (explore_verdict_same): ends the run at the failure, drops whole
+ * fault kinds, drops faults (ddmin: chunks of halving size down to single faults, then pairs),
+ * merges and shortens them, fewer clients and operations, a shorter run (explore_shrink.c).
+ * At most opts->replays_max runs. `s` is replaced by the smallest failing schedule found. */
+void explore_shrink(struct explore_sched *s, const struct explore_verdict *want,
+                    const struct explore_shrink_opts *opts, struct explore_shrink_stats *stats);
 
 #endif /* EXPLORE_H */

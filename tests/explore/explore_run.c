@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "explore_int.h"
@@ -109,6 +110,87 @@ void explore_classify(const char *message, struct explore_verdict *v)
             return;
         }
     }
+}
+
+/* Copies the rest of the line at `from` (at most n bytes of it) into dst of dst_size. */
+static void copy_line(char *dst, size_t dst_size, const char *from, size_t n)
+{
+    size_t len = strcspn(from, "\n");
+    if (len > n) len = n;
+    if (len >= dst_size) len = dst_size - 1;
+    memcpy(dst, from, len);
+    dst[len] = '\0';
+}
+
+/* The crash report lab_crash.c writes: "    at 2.371204s virtual, node 2: abort (signal 6) in
+ * the code under test". Takes its time, node and signal; false when there is none. */
+static bool crash_report_parse(const char *text, struct explore_verdict *v)
+{
+    static const char tail[] = " in the code under test";
+    const char *end = strstr(text, tail);
+    if (end == NULL) return false;
+    const char *line = end;
+    while (line > text && line[-1] != '\n')
+        line--;
+    const char *at = strstr(line, "at ");
+    const char *colon = strstr(line, ": ");
+    if (at == NULL || colon == NULL || colon > end || at > colon) return false;
+    v->at_us = (sim_time_us)(strtod(at + 3, NULL) * (double)SIM_US_PER_S + 0.5);
+    const char *node = strstr(line, ", node ");
+    if (node != NULL && node < colon) v->node = atoi(node + strlen(", node "));
+    copy_line(v->site, sizeof(v->site), colon + 2, (size_t)(end - colon - 2));
+    copy_line(v->message, sizeof(v->message), colon + 2, SIZE_MAX);
+    return true;
+}
+
+/* What killed the process, most telling first: an assertion, UBSan's location, ASan's error. */
+static void crash_site_parse(const char *text, struct explore_verdict *v)
+{
+    const char *assertion = strstr(text, "assertion failed: ");
+    const char *ubsan = strstr(text, ": runtime error");
+    const char *asan = strstr(text, "ERROR: AddressSanitizer: ");
+    if (assertion != NULL) {
+        copy_line(v->site, sizeof(v->site), assertion, SIZE_MAX);
+        copy_line(v->message, sizeof(v->message), assertion, SIZE_MAX);
+    } else if (ubsan != NULL) {
+        const char *line = ubsan;
+        while (line > text && line[-1] != '\n')
+            line--;
+        copy_line(v->site, sizeof(v->site), line,
+                  (size_t)(ubsan - line) + strlen(": runtime error"));
+    } else if (asan != NULL) {
+        /* "ERROR: AddressSanitizer: heap-use-after-free on address 0x...": up to " on ". */
+        const char *kind = asan + strlen("ERROR: ");
+        const char *on = strstr(kind, " on ");
+        size_t len = strcspn(kind, "\n");
+        if (on != NULL && (size_t)(on - kind) < len) len = (size_t)(on - kind);
+        copy_line(v->site, sizeof(v->site), kind, len);
+    }
+}
+
+void explore_classify_crash(const char *how, const char *text, struct explore_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->failed = true;
+    v->node = SIM_NODE_NONE;
+    snprintf(v->check, sizeof(v->check), "crash");
+    snprintf(v->site, sizeof(v->site), "%s", how != NULL ? how : "the run died");
+    snprintf(v->message, sizeof(v->message), "the run's process %s", how != NULL ? how : "died");
+    if (text == NULL) return;
+    crash_report_parse(text, v);
+    crash_site_parse(text, v);
+}
+
+bool explore_verdict_same(const struct explore_verdict *want, const struct explore_verdict *got)
+{
+    return want->failed && got->failed && want->liveness == got->liveness &&
+           strcmp(want->check, got->check) == 0 && strcmp(want->site, got->site) == 0;
+}
+
+int explore_replay_here(const struct explore_sched *s, struct explore_verdict *v, void *arg)
+{
+    (void)arg;
+    return explore_run(s, NULL, NULL, v);
 }
 
 int explore_run(const struct explore_sched *s, FILE *out, const char *replay_cmd,

@@ -13,7 +13,8 @@
  *
  * A signal handler can reach only static storage, so the armed run lives in the one
  * process-wide record below; it holds nothing but what the report prints, prepared at arm time
- * (the test and seed lines) or read at crash time (the sim's clock and node context). The
+ * (the test and seed line) or read at crash time (the sim's clock, node context and replay
+ * hint, which a body may set after the arming: the explorer's names its schedule). The
  * handler calls only async-signal-safe functions (write, sigaction, raise) and formats numbers
  * itself.
  *
@@ -39,8 +40,7 @@ static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 static struct {
     volatile sig_atomic_t armed;
     const struct sim *sim;
-    char head[CRASH_LINE_MAX];   /* "--- CRASH: <test> (seed <n>)\n" */
-    char replay[CRASH_LINE_MAX]; /* "    replay: <command>\n" */
+    char head[CRASH_LINE_MAX]; /* "--- CRASH: <test> (seed <n>)\n" */
     bool installed;
     struct sigaction previous[CRASH_SIGNALS_COUNT];
 } lab_crash;
@@ -132,7 +132,9 @@ static void crash_report(int sig)
     crash_put(" (signal ");
     crash_put_u64((uint64_t)sig, 1);
     crash_put(") in the code under test\n");
-    crash_put(lab_crash.replay);
+    crash_put("    replay: ");
+    crash_put(sim_replay_hint(sim));
+    crash_put("\n");
     crash_flush();
 }
 
@@ -173,7 +175,6 @@ void lab_crash_arm(const struct sim *sim, const char *test_name, uint64_t seed)
     lab_crash.sim = sim;
     snprintf(lab_crash.head, sizeof(lab_crash.head), "--- CRASH: %s (seed %" PRIu64 ")\n",
              test_name, seed);
-    snprintf(lab_crash.replay, sizeof(lab_crash.replay), "    replay: %s\n", sim_replay_hint(sim));
     lab_crash.armed = 1;
 }
 

@@ -25,17 +25,22 @@
 # seeds, and `labsim shrink` on its failing schedule.
 #
 # Prints one table row per mutant: the first failing test and seed of the suite sweep, the
-# explorer's first failing seed, and the shrunk schedule's fault count (before -> after).
+# explorer's first failing seed, and the shrunk schedule's fault count (before -> after). Issue
+# 14 bounds a shrunk schedule at a fifth of the faults or 3: when the first failing seed's
+# schedule does not shrink that far, the sweep goes on to its next failing seeds (at most
+# EXPLORE_RETRIES more, within EXPLORE_SEEDS), each is shrunk, and the smallest shrunk schedule is
+# kept; the row then names its seed ("34 -> 11; seed 1500: 25 -> 3").
 # Exit 1 when a mutant escapes both (or does not apply or build; a Needs: explorer mutant only
 # once the explorer exists), else 0. The last run's logs: $BUILD/mutants/NAME/.
 #
 # Environment: MUTANT_JOBS (worker processes per sweep, default 2), EXPLORE_SEEDS (default
-# 3000), BUILD (default build), MAKE (default make).
+# 3000), EXPLORE_RETRIES (default 2), BUILD (default build), MAKE (default make).
 set -eu
 seeds=${1:-50}
 [ $# -gt 0 ] && shift
 jobs=${MUTANT_JOBS:-2}
 explore_seeds=${EXPLORE_SEEDS:-3000}
+explore_retries=${EXPLORE_RETRIES:-2}
 build=${BUILD:-build}
 make_cmd=${MAKE:-make}
 root=$(pwd)
@@ -144,34 +149,75 @@ mutant_sweep() {
     done
 }
 
-# Runs the explorer on mutant $1 (module $3); prints "SEED BEFORE AFTER" (- for a number not
-# found in the output), "-" when it found nothing, "n/a" when it does not explore the module.
+# Sweeps TARGET $2 of mutant binary $1 from seed $3 to EXPLORE_SEEDS, stopping at the first
+# failure, into log $4 and schedule $5; prints the failing seed, or nothing.
+explore_from() {
+    [ "$3" -le "$explore_seeds" ] || return 0
+    rc=0
+    # A sweep runs in worker processes: a run that aborts is a reported failure.
+    "$1" explore "$2" --seed "$3" --seeds $((explore_seeds - $3 + 1)) --jobs "$jobs" \
+        --stop-on-fail --schedule-out "$5" >"$4" 2>&1 || rc=$?
+    [ "$rc" -eq 1 ] || return 0
+    # The runs' own stderr is in the log too: the seed is the first verdict line's.
+    grep -E '^(SAFETY|LIVENESS) ' "$4" | head -n1 | grep -oE ' seed [0-9]+' | grep -oE '[0-9]+'
+}
+
+# Shrinks schedule $2 with mutant binary $1 into $2.shrunk (log $2.shrink.log); prints
+# "BEFORE AFTER" ("- -" when it did not shrink).
+shrink_sizes() {
+    "$1" shrink "$2" --out "$2.shrunk" >"$2.shrink.log" 2>&1 || true
+    # "shrunk: BEFORE -> AFTER faults, ..."
+    sizes=$(grep -E '^shrunk:' "$2.shrink.log" | grep -oE '[0-9]+ -> [0-9]+ faults' |
+        grep -oE '[0-9]+' | tr '\n' ' ')
+    echo "${sizes:-- -}"
+}
+
+# Whether BEFORE $1 shrank to AFTER $2 within issue 14's bound (a fifth, or at most 3).
+within_bound() {
+    case "$1$2" in *[!0-9]*) return 1 ;; esac
+    [ "$2" -le 3 ] || [ $(($2 * 5)) -le "$1" ]
+}
+
+# Runs the explorer on mutant $1 (module $3); prints "SEED SHRUNK" (SHRUNK: "BEFORE -> AFTER",
+# then "; seed S: BEFORE -> AFTER" when a later failing seed's schedule shrank further), "-"
+# when it found nothing, "n/a" when it does not explore the module.
 mutant_explore() {
     case $3 in raft | kvraft | mr) ;; *) echo "n/a" && return 0 ;; esac
     bin="$scratch/$1/build/labsim"
     out="$logs/$1/explore"
-    rc=0
-    # --jobs: a worker that aborts is a reported failure, not the end of the sweep.
-    "$bin" explore "$3" --seeds "$explore_seeds" --jobs "$jobs" --stop-on-fail \
-        --schedule-out "$out.schedule" >"$out.log" 2>&1 || rc=$?
+    target=$3
+    seed=$(explore_from "$bin" "$target" 1 "$out.log" "$out.schedule")
     # A Raft mutant the raft target misses may still show under kvraft, whose servers snapshot
     # by size at indices of their own (the raft target's appliers all snapshot at the same ones).
-    if [ "$rc" -ne 1 ] && [ "$3" = raft ]; then
-        rc=0
-        "$bin" explore kvraft --seeds "$explore_seeds" --jobs "$jobs" --stop-on-fail \
-            --schedule-out "$out.schedule" >"$out.log" 2>&1 || rc=$?
+    if [ -z "$seed" ] && [ "$3" = raft ]; then
+        target=kvraft
+        seed=$(explore_from "$bin" "$target" 1 "$out.log" "$out.schedule")
     fi
-    if [ "$rc" -ne 1 ]; then
+    if [ -z "$seed" ]; then
         echo "-"
         return 0
     fi
-    seed=$(grep -oiE 'seed[ =:]+[0-9]+' "$out.log" | head -n1 | grep -oE '[0-9]+$' || true)
-    "$bin" shrink "$out.schedule" --out "$out.shrunk" >"$out.shrink.log" 2>&1 || true
-    # "shrunk: BEFORE -> AFTER faults, ..."
-    sizes=$(grep -E '^shrunk:' "$out.shrink.log" | grep -oE '[0-9]+ -> [0-9]+ faults' |
-        grep -oE '[0-9]+' | tr '\n' ' ')
-    set -- ${sizes:-- -}
-    echo "${seed:--} $1 ${2:--}"
+    set -- $(shrink_sizes "$bin" "$out.schedule")
+    shrunk="$1 -> $2"
+    kept_before=$1
+    kept_after=$2
+    next=$seed
+    tries=0
+    while ! within_bound "$kept_before" "$kept_after" && [ "$tries" -lt "$explore_retries" ]; do
+        tries=$((tries + 1))
+        next=$(explore_from "$bin" "$target" $((next + 1)) "$out.$tries.log" \
+            "$out.$tries.schedule")
+        [ -n "$next" ] || break
+        set -- $(shrink_sizes "$bin" "$out.$tries.schedule")
+        case "$1$2" in *[!0-9]*) continue ;; esac
+        # The smallest shrunk schedule is kept, and named by its seed.
+        if [ "$kept_after" = - ] || [ "$2" -lt "$kept_after" ]; then
+            kept_before=$1
+            kept_after=$2
+            shrunk="${shrunk%%;*}; seed $next: $1 -> $2"
+        fi
+    done
+    echo "$seed $shrunk"
 }
 
 row() { printf '%-34s %-7s %-44s %-22s %s\n' "$@"; }
@@ -207,9 +253,8 @@ for p in $patches; do
         n/a) explorer="n/a (not explored)" ;;
         -) explorer="not caught" ;;
         *)
-            set -- $found
-            explorer="seed $1"
-            shrunk="$2 -> $3"
+            explorer="seed ${found%% *}"
+            shrunk=${found#* }
             ;;
         esac
     fi

@@ -772,6 +772,69 @@ START_TEST(test_explore_classify)
 }
 END_TEST
 
+/* What a dead process left: the crash's site is its identity, without time or addresses. */
+START_TEST(test_explore_classify_crash)
+{
+    static const char assertion[] =
+        "some debug output\n"
+        "labsim: assertion failed: index > rf->last_applied (raft/apply.c:42)\n"
+        "    seed 1005, at 9.876543s virtual, node 2\n"
+        "    replay: build/labsim replay --schedule <its schedule file>\n"
+        "--- CRASH: explore-kvraft (seed 1005)\n"
+        "    at 9.876543s virtual, node 2: abort (signal 6) in the code under test\n"
+        "    replay: build/labsim replay --schedule <its schedule file>\n";
+    struct explore_verdict v;
+    struct explore_verdict w;
+    explore_classify_crash("killed by signal 6", assertion, &v);
+    ck_assert(v.failed);
+    ck_assert(!v.liveness);
+    ck_assert_str_eq(v.check, "crash");
+    ck_assert_str_eq(v.site, "assertion failed: index > rf->last_applied (raft/apply.c:42)");
+    ck_assert_str_eq(v.message, "assertion failed: index > rf->last_applied (raft/apply.c:42)");
+    ck_assert_uint_eq(v.at_us, 9876543);
+    ck_assert_int_eq(v.node, 2);
+    /* The same assertion sooner, elsewhere: the same failure. Another line, or a check's
+     * failure: not. */
+    explore_classify_crash("killed by signal 6",
+                           "labsim: assertion failed: index > rf->last_applied (raft/apply.c:42)\n"
+                           "    at 1.000000s virtual, node 0: abort (signal 6) in the code under "
+                           "test\n",
+                           &w);
+    ck_assert(explore_verdict_same(&v, &w));
+    ck_assert_uint_eq(w.at_us, 1000000);
+    explore_classify_crash("killed by signal 6",
+                           "labsim: assertion failed: index > rf->last_applied (raft/apply.c:43)\n",
+                           &w);
+    ck_assert(!explore_verdict_same(&v, &w));
+    ck_assert_uint_eq(w.at_us, 0);
+    explore_classify("SAFETY crash: index > rf->last_applied", &w);
+    w.failed = true;
+    ck_assert(!explore_verdict_same(&v, &w));
+    /* A signal without an assertion, sanitizers, a hang, nothing left at all. */
+    explore_classify_crash("killed by signal 11",
+                           "    at 0.5s virtual, node 1: segmentation fault (signal 11) in the "
+                           "code under test\n",
+                           &w);
+    ck_assert_str_eq(w.site, "segmentation fault (signal 11)");
+    ck_assert_int_eq(w.node, 1);
+    explore_classify_crash("killed by signal 6",
+                           "==9==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020 at "
+                           "pc 0x55\n",
+                           &w);
+    ck_assert_str_eq(w.site, "AddressSanitizer: heap-use-after-free");
+    explore_classify_crash("killed by signal 6",
+                           "raft/log.c:77:12: runtime error: index 9 out of bounds for type "
+                           "'uint64_t [8]'\n",
+                           &w);
+    ck_assert_str_eq(w.site, "raft/log.c:77:12: runtime error");
+    explore_classify_crash("used over 120 s of CPU", "", &w);
+    ck_assert_str_eq(w.site, "used over 120 s of CPU");
+    explore_classify_crash(NULL, NULL, &w);
+    ck_assert_str_eq(w.check, "crash");
+    ck_assert_str_eq(w.site, "the run died");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- end to end */
 
 /* Whether raft/NAME belongs to our Raft implementation (what RAFT_IMPL names, and raft_int.h)
@@ -789,13 +852,11 @@ static bool ex_raft_impl_file(const char *name)
 }
 
 /* Our Raft's files (every implementation file of raft/, listed in name order), copied into d
- * with the vote rule broken: a candidate whose last term differs from ours always gets the vote
- * (the up-to-date check of section 5.4.1 dropped). The space-separated paths of the .c files go
- * into impl. */
-static void ex_plant_bug(const struct cu_dir *d, char *impl, size_t size)
+ * with `good`, which must occur exactly once in them, replaced by `bad`. The space-separated
+ * paths of the .c files go into impl. */
+static void ex_plant_bug(const struct cu_dir *d, const char *good, const char *bad, char *impl,
+                         size_t size)
 {
-    static const char good[] = "if (last_term != my_last_term) return last_term > my_last_term;";
-    static const char bad[] = "if (last_term != my_last_term) return true; /* planted */";
     const char *root = getenv("LABSIM_ROOT") != NULL ? getenv("LABSIM_ROOT") : ".";
     char dir[600];
     snprintf(dir, sizeof(dir), "%s/raft", root);
@@ -815,12 +876,12 @@ static void ex_plant_bug(const struct cu_dir *d, char *impl, size_t size)
             char *text = cu_read_file(src, &len);
             char *at = strstr(text, good);
             if (at != NULL) {
-                char *fixed = malloc(len + sizeof(bad));
+                char *fixed = malloc(len + strlen(bad) + 1);
                 ck_assert_ptr_nonnull(fixed);
                 size_t head = (size_t)(at - text);
                 size_t tail_at = head + strlen(good);
-                len = (size_t)snprintf(fixed, len + sizeof(bad), "%.*s%s%s", (int)head, text, bad,
-                                       text + tail_at);
+                len = (size_t)snprintf(fixed, len + strlen(bad) + 1, "%.*s%s%s", (int)head, text,
+                                       bad, text + tail_at);
                 free(text);
                 text = fixed;
                 planted++;
@@ -835,7 +896,7 @@ static void ex_plant_bug(const struct cu_dir *d, char *impl, size_t size)
         free(names[k]);
     }
     free(names);
-    ck_assert_msg(planted == 1, "the up-to-date rule was found %d times in raft/", planted);
+    ck_assert_msg(planted == 1, "'%s' was found %d times in raft/", good, planted);
 }
 
 static size_t ex_file_faults(const char *path)
@@ -856,7 +917,10 @@ START_TEST(test_explore_planted_bug_caught_and_shrunk)
     char shrunk[600];
     struct cu_run r;
     cu_dir_make(&d, "explore");
-    ex_plant_bug(&d, impl, sizeof(impl));
+    /* A candidate whose last term differs from ours always gets the vote (the up-to-date check
+     * of section 5.4.1 dropped). */
+    ex_plant_bug(&d, "if (last_term != my_last_term) return last_term > my_last_term;",
+                 "if (last_term != my_last_term) return true; /* planted */", impl, sizeof(impl));
     cu_build_labsim(cu_shared_build(), impl, bin, sizeof(bin), EX_BUILD_TIMEOUT_S);
     cu_dir_file(&d, "fail.sched", sched, sizeof(sched));
     cu_dir_file(&d, "fail.sched.shrunk", shrunk, sizeof(shrunk));
@@ -885,6 +949,64 @@ START_TEST(test_explore_planted_bug_caught_and_shrunk)
     char want[EXPLORE_CHECK_MAX + 32];
     snprintf(want, sizeof(want), "SAFETY %s ", check);
     ck_assert_msg(strstr(r.out, want) != NULL, "replay of the shrunk schedule: %s", r.out);
+    cu_run_free(&r);
+    cu_dir_remove(&d);
+}
+END_TEST
+
+/* The code under test crashes: a Raft that asserts that no RequestVote comes from more than two
+ * terms ahead (a server cut off for a few elections sends one when it comes back). The sweep
+ * reports the crash and goes on; the shrinker replays each candidate in a child process, keeps
+ * those that die at the same assertion, and shrinks the schedule like any other; the shrunk
+ * schedule's replay dies there again with the usual report and replay line. */
+START_TEST(test_explore_planted_crash_shrunk)
+{
+    static const char good[] = "    if (a.term > rf->current_term) raft_become_follower";
+    static const char bad[] = "    RAFT_ASSERT(rf, a.term < rf->current_term + 3); /* planted */\n"
+                              "    if (a.term > rf->current_term) raft_become_follower";
+    static const char site[] = "assertion failed: a.term < rf->current_term + 3 (";
+    struct cu_dir d;
+    char impl[4096];
+    char bin[600];
+    char sched[600];
+    char shrunk[600];
+    struct cu_run r;
+    cu_dir_make(&d, "explore-crash");
+    ex_plant_bug(&d, good, bad, impl, sizeof(impl));
+    cu_build_labsim(cu_shared_build(), impl, bin, sizeof(bin), EX_BUILD_TIMEOUT_S);
+    cu_dir_file(&d, "crash.sched", sched, sizeof(sched));
+    cu_dir_file(&d, "crash.sched.shrunk", shrunk, sizeof(shrunk));
+    struct cu_spawn how = {.cwd = d.path, .timeout_s = EX_RUN_TIMEOUT_S};
+    /* One worker: the sweep forks it all the same, so the crash is a reported failure. */
+    char *explore[] = {
+        bin, "explore", "raft", "--seeds", "300", "--stop-on-fail", "--schedule-out", sched, NULL};
+    cu_run(&r, explore, &how);
+    ck_assert_msg(r.status == 1, "explore status %d: %s%s", r.status, r.out, r.err);
+    ck_assert_msg(strstr(r.out, "SAFETY crash seed ") != NULL, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "explore raft: ") != NULL, "the sweep did not finish: %s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.err, site));
+    cu_run_free(&r);
+    size_t before = ex_file_faults(sched);
+    char *shrink[] = {bin, "shrink", sched, NULL};
+    cu_run(&r, shrink, &how);
+    ck_assert_msg(r.status == 0, "shrink status %d: %s%s", r.status, r.out, r.err);
+    char want[256];
+    snprintf(want, sizeof(want), "fails SAFETY crash (%s", site);
+    ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
+    /* The children's reports went to their captured stderr, not ours. */
+    ck_assert_ptr_null(strstr(r.err, site));
+    cu_run_free(&r);
+    size_t after = ex_file_faults(shrunk);
+    ck_assert_msg(after < before, "shrunk %zu -> %zu faults", before, after);
+    ck_assert_msg(after <= 3 || after * 5 <= before, "shrunk %zu -> %zu faults", before, after);
+    char *replay[] = {bin, "replay", "--schedule", shrunk, NULL};
+    cu_run(&r, replay, &how);
+    ck_assert_int_eq(r.status, 128 + 6); /* SIGABRT, in this process, as gdb would see it */
+    ck_assert_ptr_nonnull(strstr(r.err, site));
+    ck_assert_ptr_nonnull(strstr(r.err, "--- CRASH: explore-raft (seed "));
+    char line[700];
+    snprintf(line, sizeof(line), "    replay: %s replay --schedule ", bin);
+    ck_assert_msg(cu_count(r.err, line) == 2, "%s", r.err); /* the assertion's, the report's */
     cu_run_free(&r);
     cu_dir_remove(&d);
 }
@@ -953,11 +1075,13 @@ Suite *explore_suite(void)
     tcase_add_test(runs, test_explore_rpc_delay_ext_bounds);
     tcase_add_test(runs, test_explore_checker_flags_fabricated);
     tcase_add_test(runs, test_explore_classify);
+    tcase_add_test(runs, test_explore_classify_crash);
     tcase_add_test(runs, test_explore_mr_killed_in_place_caught);
     tcase_set_timeout(runs, 120);
     suite_add_tcase(s, runs);
     TCase *e2e = tcase_create("end to end");
     tcase_add_test(e2e, test_explore_planted_bug_caught_and_shrunk);
+    tcase_add_test(e2e, test_explore_planted_crash_shrunk);
     tcase_add_test(e2e, test_explore_cli_bad_input);
     tcase_set_timeout(e2e, EX_BUILD_TIMEOUT_S + 3 * EX_RUN_TIMEOUT_S);
     suite_add_tcase(s, e2e);

@@ -769,7 +769,26 @@ static void body_abort_3(struct lab_ctx *ctx)
     lab_passed(ctx, 0.1, "1 2 3 0");
 }
 
+/* Spins without an event: only a CPU-time limit ends it. */
+static void body_spin(struct lab_ctx *ctx)
+{
+    lab_begin(ctx, "never returns");
+    volatile uint64_t spins = 0;
+    for (;;)
+        spins++;
+}
+
+/* Fails with the text its body argument points at. */
+static void body_says_arg(struct lab_ctx *ctx)
+{
+    const char *said = lab_body_arg(ctx);
+    lab_begin(ctx, "says its argument");
+    lab_fatalf(ctx, SIM_NODE_NONE, "argument: %s", said != NULL ? said : "(none)");
+}
+
 static const struct lab_test test_pass = {"TestHarnessPass", "3A", "passes", body_pass};
+static const struct lab_test test_spin = {"TestHarnessSpin", "3A", "spins", body_spin};
+static const struct lab_test test_says_arg = {"TestHarnessSaysArg", "3A", "says", body_says_arg};
 static const struct lab_test test_fail_odd = {"TestHarnessFailOdd", "3A", "odd", body_fail_odd};
 static const struct lab_test test_abort = {"TestHarnessAbort", "3A", "abort", body_abort_3};
 
@@ -874,6 +893,51 @@ START_TEST(test_sweep_dead_worker_fails_its_job_only)
                                    "    worker process killed by signal 6 before reporting (its "
                                    "message is on stderr above)\n"
                                    "    replay: ./labsim replay TestHarnessAbort --seed 3\n");
+}
+END_TEST
+
+/* The explorer's shrinker replays candidates that may crash or hang: one job in a forked worker
+ * (isolate), its stderr captured into the report, a CPU-time limit, and its body argument. */
+START_TEST(test_sweep_isolated_job_crash_hang_and_arg)
+{
+    struct runner_job abort_job = {&test_abort, 3};
+    struct runner_config config = {
+        .workers = 1, .isolate = true, .capture_stderr = true, .replay_cmd = "./labsim"};
+    struct seen seen = {0};
+    struct runner_stats stats;
+    /* Nothing reaches our stderr: the worker's is a scratch file. */
+    ck_assert_int_eq(runner_sweep(&abort_job, 1, &config, seen_deliver, &seen, &stats), 0);
+    ck_assert_uint_eq(stats.delivered, 1);
+    ck_assert(seen.died[0]);
+    ck_assert_int_eq(seen.outcome[0], LAB_FAIL);
+    const char *text = seen.text[0];
+    ck_assert_msg(strncmp(text,
+                          "--- FAIL: TestHarnessAbort (seed 3)\n"
+                          "    worker process killed by signal 6 before reporting (its stderr "
+                          "follows)\n"
+                          "    replay: ./labsim replay TestHarnessAbort --seed 3\n",
+                          150) == 0,
+                  "%s", text);
+    ck_assert_msg(strstr(text, "labsim: assertion failed: lab_seed(ctx) != 3 (") != NULL, "%s",
+                  text);
+    ck_assert_msg(strstr(text, "--- CRASH: TestHarnessAbort (seed 3)") != NULL, "%s", text);
+    /* A hang is killed after the limit and says so. */
+    struct runner_job spin_job = {&test_spin, 1};
+    config.job_cpu_s = 1;
+    memset(&seen, 0, sizeof(seen));
+    ck_assert_int_eq(runner_sweep(&spin_job, 1, &config, seen_deliver, &seen, &stats), 0);
+    ck_assert(seen.died[0]);
+    ck_assert_msg(strstr(seen.text[0], "worker process used over 1 s of CPU before reporting") !=
+                      NULL,
+                  "%s", seen.text[0]);
+    /* The body argument reaches the forked worker, and a passing job after a limit is fine. */
+    struct runner_job arg_jobs[2] = {{&test_says_arg, 1}, {&test_pass, 1}};
+    config.body_arg = "forty-two";
+    memset(&seen, 0, sizeof(seen));
+    ck_assert_int_eq(runner_sweep(arg_jobs, 2, &config, seen_deliver, &seen, &stats), 0);
+    ck_assert(!seen.died[0]);
+    ck_assert_msg(strstr(seen.text[0], "argument: forty-two") != NULL, "%s", seen.text[0]);
+    ck_assert_int_eq(seen.outcome[1], LAB_PASS);
 }
 END_TEST
 
@@ -1221,6 +1285,7 @@ Suite *runner_suite(void)
     tcase_add_test(engine, test_sweep_passed_output_dropped_unless_asked);
     tcase_add_test(engine, test_sweep_dead_worker_fails_its_job_only);
     tcase_add_test(engine, test_sweep_stop_on_fail);
+    tcase_add_test(engine, test_sweep_isolated_job_crash_hang_and_arg);
     tcase_add_test(engine, test_report_table_failing_file_and_junit);
     tcase_add_test(engine, test_session_stepped_run_is_the_same_run);
     tcase_add_test(engine, test_session_abandoned);
