@@ -12,8 +12,8 @@ SAN       ?=
 # server and clerk, graded on whichever Raft RAFT_IMPL names. The persister and the Raft trace API are provided,
 # always linked, like the handout's persister.go; so is the write-ahead-log persister (raft/wal*.c,
 # the --raft-opts wal option).
-RAFT_PROVIDED = raft/persister.c raft/trace_api.c raft/wal.c raft/wal_sim_disk.c \
-                raft/wal_persister.c
+RAFT_PROVIDED = raft/persister.c raft/persister_ext.c raft/trace_api.c raft/wal.c \
+                raft/wal_sim_disk.c raft/wal_persister.c
 RAFT_IMPL ?= $(filter-out $(RAFT_PROVIDED),$(wildcard raft/*.c))
 KVRAFT_IMPL ?= $(wildcard kvraft/*.c)
 # Lab 2's server and clerk (kvsrv/kvsrv_heap.c, the provided allocator, is always linked).
@@ -79,7 +79,8 @@ NET_LIBS     := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null || echo -lu
 NET_SRCS      = $(filter-out net/main_%.c,$(wildcard net/*.c))
 NET_CLIENT_SRCS = net/net_client.c net/net_addr.c
 RAFTKV_SRCS   = $(filter-out src/lin_%.c,$(wildcard src/*.c)) $(wildcard labgob/*.c) \
-                raft/trace_api.c raft/wal.c $(RAFT_IMPL) $(KVRAFT_IMPL) $(NET_SRCS) net/main_raftkv.c
+                raft/persister_ext.c raft/trace_api.c raft/wal.c $(RAFT_IMPL) $(KVRAFT_IMPL) $(NET_SRCS) \
+                net/main_raftkv.c
 RAFTKV        = $(BUILD)/raftkv
 RAFTKV_CLIENT = $(BUILD)/raftkv-client
 NET_BINS      = $(if $(IMPL_GIVEN),,$(RAFTKV) $(RAFTKV_CLIENT))

@@ -46,13 +46,10 @@ struct raft_persister {
     bool durable;      /* backed by the log below (net_persister_open) */
     struct wal wal;    /* valid when durable */
     struct net_wal_disk disk;
-    uint64_t bytes;           /* bytes appended to the log (compactions included) */
-    uint64_t recovered;       /* records replayed at open */
-    uint64_t torn_bytes;      /* torn tail cut off at open */
-    struct raft_options opts; /* raft_ext.h; all zero: none */
-    bool opts_taken;
-    raft_read_fn read_fn; /* raft_ext.h reads; NULL: none registered */
-    struct raft *read_rf; /* borrowed */
+    uint64_t bytes;                /* bytes appended to the log (compactions included) */
+    uint64_t recovered;            /* records replayed at open */
+    uint64_t torn_bytes;           /* torn tail cut off at open */
+    struct raft_persister_ext ext; /* options and reader (raft/persister_ext.c) */
 };
 
 struct raft_persister *raft_persister_new(void)
@@ -72,6 +69,11 @@ static uint8_t *bytes_dup(const uint8_t *p, size_t n, bool *oom)
     return copy;
 }
 
+struct raft_persister_ext *raft_persister_ext_of(struct raft_persister *p)
+{
+    return p != NULL ? &p->ext : NULL;
+}
+
 struct raft_persister *raft_persister_copy(const struct raft_persister *p)
 {
     struct raft_persister *c = raft_persister_new();
@@ -82,44 +84,8 @@ struct raft_persister *raft_persister_copy(const struct raft_persister *p)
     }
     c->dirty = false;
     c->snap_changed = false;
-    c->opts = p->opts;
+    c->ext.opts = p->ext.opts;
     return c;
-}
-
-void raft_persister_set_options(struct raft_persister *p, const struct raft_options *opts)
-{
-    if (p == NULL) return;
-    p->opts = opts != NULL ? *opts : (struct raft_options){0};
-    p->opts_taken = false;
-}
-
-void raft_persister_take_options(struct raft_persister *p, struct raft_options *out)
-{
-    *out = p != NULL ? p->opts : (struct raft_options){0};
-    if (p != NULL) p->opts_taken = true;
-}
-
-bool raft_persister_options_ignored(const struct raft_persister *p)
-{
-    return p != NULL && p->opts.flags != 0 && !p->opts_taken;
-}
-
-uint32_t raft_persister_option_flags(const struct raft_persister *p)
-{
-    return p != NULL ? p->opts.flags : 0;
-}
-
-void raft_persister_set_reader(struct raft_persister *p, struct raft *rf, raft_read_fn fn)
-{
-    if (p == NULL) return;
-    p->read_rf = fn != NULL ? rf : NULL;
-    p->read_fn = rf != NULL ? fn : NULL;
-}
-
-int raft_persister_read(struct raft_persister *p, raft_read_cb cb, void *ctx)
-{
-    if (p == NULL || p->read_fn == NULL) return RAFT_READ_EOFF;
-    return p->read_fn(p->read_rf, cb, ctx);
 }
 
 void raft_persister_free(struct raft_persister *p)

@@ -34,10 +34,7 @@ struct raft_persister {
     size_t snapshot_len;
     const struct raft_persister_hooks *hooks; /* NULL: no durable back end */
     void *hooks_ctx;                          /* owned through hooks->free */
-    struct raft_options opts;                 /* raft_ext.h; all zero: none */
-    bool opts_taken;                          /* a Raft read opts (raft_persister_take_options) */
-    raft_read_fn read_fn;                     /* raft_ext.h reads; NULL: none registered */
-    struct raft *read_rf;                     /* borrowed; the Raft read_fn serves */
+    struct raft_persister_ext ext;            /* options and reader (raft/persister_ext.c) */
 };
 
 void raft_persister_set_hooks(struct raft_persister *p, const struct raft_persister_hooks *hooks,
@@ -77,49 +74,19 @@ static struct raft_persister *persister_copy_bytes(const struct raft_persister *
     return c;
 }
 
+struct raft_persister_ext *raft_persister_ext_of(struct raft_persister *p)
+{
+    return p != NULL ? &p->ext : NULL;
+}
+
 struct raft_persister *raft_persister_copy(const struct raft_persister *p)
 {
     struct raft_persister *c = persister_copy_bytes(p);
-    if (c != NULL && p != NULL) c->opts = p->opts; /* the restarted server's configuration */
+    if (c != NULL && p != NULL) c->ext.opts = p->ext.opts; /* the restarted server's config */
     return c;
 }
 
-void raft_persister_set_options(struct raft_persister *p, const struct raft_options *opts)
-{
-    if (p == NULL) return;
-    p->opts = opts != NULL ? *opts : (struct raft_options){0};
-    p->opts_taken = false;
-}
-
-void raft_persister_take_options(struct raft_persister *p, struct raft_options *out)
-{
-    *out = p != NULL ? p->opts : (struct raft_options){0};
-    if (p != NULL) p->opts_taken = true;
-}
-
-bool raft_persister_options_ignored(const struct raft_persister *p)
-{
-    return p != NULL && p->opts.flags != 0 && !p->opts_taken;
-}
-
-uint32_t raft_persister_option_flags(const struct raft_persister *p)
-{
-    return p != NULL ? p->opts.flags : 0;
-}
-
 /* The read entry point is not copied: a restarted server's Raft registers its own. */
-void raft_persister_set_reader(struct raft_persister *p, struct raft *rf, raft_read_fn fn)
-{
-    if (p == NULL) return;
-    p->read_rf = fn != NULL ? rf : NULL;
-    p->read_fn = rf != NULL ? fn : NULL;
-}
-
-int raft_persister_read(struct raft_persister *p, raft_read_cb cb, void *ctx)
-{
-    if (p == NULL || p->read_fn == NULL) return RAFT_READ_EOFF;
-    return p->read_fn(p->read_rf, cb, ctx);
-}
 
 void raft_persister_free(struct raft_persister *p)
 {

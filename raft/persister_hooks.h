@@ -9,8 +9,11 @@
 #ifndef RAFT_PERSISTER_HOOKS_H
 #define RAFT_PERSISTER_HOOKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "raft_ext.h"
 
 struct raft_persister;
 
@@ -36,5 +39,20 @@ void raft_persister_set_hooks(struct raft_persister *p, const struct raft_persis
  * the bytes saved, and what the hooks see, are the same as raft_persister_save's. */
 int raft_persister_save_owned(struct raft_persister *p, const uint8_t *state, size_t state_len,
                               uint8_t *snapshot, size_t snapshot_len);
+
+/* What a persister carries for raft_ext.h beyond its bytes: the server's Raft options and the
+ * read entry point its Raft registered. Every persister implementation (raft/persister.c, the
+ * raftkv binary's net/net_persister.c) embeds one and returns it from raft_persister_ext_of;
+ * raft/persister_ext.c implements the raft_ext.h calls on it once for both. A copy keeps
+ * `opts` (the restarted server's configuration) and nothing else. */
+struct raft_persister_ext {
+    struct raft_options opts; /* all zero: none */
+    bool opts_taken;          /* a Raft read opts (raft_persister_take_options) */
+    raft_read_fn read_fn;     /* NULL: no reader registered */
+    struct raft *read_rf;     /* borrowed; the Raft read_fn serves */
+};
+
+/* The persister's raft_ext.h part; NULL for p == NULL. */
+struct raft_persister_ext *raft_persister_ext_of(struct raft_persister *p);
 
 #endif /* RAFT_PERSISTER_HOOKS_H */

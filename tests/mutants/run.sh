@@ -72,7 +72,7 @@ module_var() { echo "$1" | tr '[:lower:]' '[:upper:]' | sed 's/$/_IMPL/'; }
 # Files of a module that the Makefile always links from the tree (not part of *_IMPL).
 module_provided() {
     case $1 in
-    raft) echo persister.c trace_api.c wal.c wal_sim_disk.c wal_persister.c ;;
+    raft) echo persister.c persister_ext.c trace_api.c wal.c wal_sim_disk.c wal_persister.c ;;
     kvsrv) echo kvsrv_heap.c ;;
     esac
 }

@@ -169,8 +169,9 @@ struct impl_setup {
 
 static void impl_setup_make(struct impl_setup *s, const char *tag, bool with_raft)
 {
-    static const char *const raft_provided[] = {"persister.c",    "trace_api.c",     "wal.c",
-                                                "wal_sim_disk.c", "wal_persister.c", NULL};
+    static const char *const raft_provided[] = {"persister.c", "persister_ext.c", "trace_api.c",
+                                                "wal.c",       "wal_sim_disk.c",  "wal_persister.c",
+                                                NULL};
     cu_dir_make(&s->d, tag);
     impl_copy(&s->d, "kvraft", "mykv", "kvraft.h", NULL, s->kv_list, sizeof(s->kv_list));
     s->raft_list[0] = '\0';
